@@ -1,0 +1,29 @@
+# The two commands of the README's quick start, over the CMake presets.
+#   make run   installs missing Debian packages, builds (release) and runs the DeepSeek-V3 job
+#   make test  installs, builds and runs the whole test suite (what .ci/run calls)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SCENARIO ?= scenarios/deepseek-v3.yaml
+OUT ?= out/deepseek-v3
+
+.PHONY: deps build run test bench clean
+
+deps:
+	@bash scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+run: build
+	./build/release/cli/trainsim run $(SCENARIO) --out $(OUT)
+
+test: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	ctest --preset release -j $(JOBS)
+
+bench: build
+	bash scripts/run-benchmarks
+
+clean:
+	rm -rf build out

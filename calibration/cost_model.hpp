@@ -1,0 +1,36 @@
+#pragma once
+// The interface the simulator times compute ops through. Implementations: the roofline fallback
+// (peak × stated efficiency, from the catalog) and the profile model fitted to measured kernels.
+#include <memory>
+#include <string>
+
+#include "hardware/gpu_spec.hpp"
+#include "models/op.hpp"
+
+namespace trainsim::calibration {
+
+/// What the op runs on: the GPU and how many of its SMs compute may use (the rest are held by
+/// communication kernels, e.g. DeepSeek-V3's 20 of 132).
+struct ComputeContext {
+  const hardware::GpuSpec* gpu = nullptr;
+  int sms_available = 0;  ///< 0 means all of gpu->sm_count
+};
+
+/// Where an op's time came from, so results can say which ops fell back to the roofline.
+enum class TimingSource { Profile, Roofline };
+
+struct OpTiming {
+  double seconds = 0;  ///< wall time of the op on one GPU, > 0 for any op with work
+  TimingSource source = TimingSource::Roofline;
+};
+
+class CostModel {
+ public:
+  virtual ~CostModel() = default;
+  /// Time of a compute op (never called for communication ops). Deterministic and thread-safe.
+  virtual OpTiming time(const models::Op& op, const ComputeContext& ctx) const = 0;
+  /// Name shown in results, e.g. "h800-published" or "roofline".
+  virtual std::string name() const = 0;
+};
+
+}  // namespace trainsim::calibration

@@ -1,0 +1,478 @@
+#include "core/yaml_reader.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace trainsim {
+
+struct ConfigNode::Impl {
+  YAML::Node node;
+  std::string file;
+  std::string path;
+  /// Non-empty when this node (or an ancestor) came from a --set override: the override text.
+  std::string override_origin;
+  /// Nodes that replaced scenario values, with the override text, shared by the whole document.
+  std::shared_ptr<const std::vector<std::pair<YAML::Node, std::string>>> overrides;
+};
+
+namespace {
+
+constexpr std::string_view kOverrideMarker = "--set ";
+
+std::string describe_scalar(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "null";
+  if (n.IsScalar()) {
+    std::string s = n.Scalar();
+    if (s.size() > 80) s = s.substr(0, 77) + "...";
+    return "'" + s + "'";
+  }
+  if (n.IsSequence()) return "a list";
+  return "a mapping";
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  if (parent.empty()) return std::string(key);
+  return fmt::format("{}.{}", parent, key);
+}
+
+std::string element_path(const std::string& parent, std::size_t index) {
+  return fmt::format("{}[{}]", parent, index);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0u : 1u)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+YAML::Node parse_text(std::string_view text, const std::string& origin, const YamlLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    throw ConfigError(origin, 0, 0, "",
+                      fmt::format("document is {} bytes; the limit is {} bytes", text.size(),
+                                  limits.max_bytes));
+  }
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    const int col = e.mark.is_null() ? 0 : e.mark.column + 1;
+    throw ConfigError(origin, line, col, "", fmt::format("invalid YAML: {}", e.msg));
+  }
+}
+
+}  // namespace
+
+std::string join_names(const std::vector<std::string>& names, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i) out += sep;
+    out += names[i];
+  }
+  return out;
+}
+
+std::string join_names(const std::vector<std::string_view>& names, std::string_view sep) {
+  std::vector<std::string> copy(names.begin(), names.end());
+  return join_names(copy, sep);
+}
+
+std::string closest_name(std::string_view wrong, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(wrong, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  const std::size_t tolerance = std::max<std::size_t>(2, wrong.size() / 3);
+  return best_d <= tolerance ? best : std::string();
+}
+
+ConfigNode::ConfigNode() : impl_(std::make_shared<Impl>()) {}
+ConfigNode::~ConfigNode() = default;
+ConfigNode::ConfigNode(const ConfigNode&) = default;
+ConfigNode& ConfigNode::operator=(const ConfigNode&) = default;
+ConfigNode::ConfigNode(ConfigNode&&) noexcept = default;
+ConfigNode& ConfigNode::operator=(ConfigNode&&) noexcept = default;
+ConfigNode::ConfigNode(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+ConfigNode ConfigNode::load_file(const std::string& path, const YamlLimits& limits) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(fmt::format("{}: cannot open file for reading", path));
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  if (size < 0) throw IoError(fmt::format("{}: cannot read file", path));
+  if (static_cast<std::size_t>(size) > limits.max_bytes) {
+    throw ConfigError(path, 0, 0, "",
+                      fmt::format("file is {} bytes; the limit is {} bytes", static_cast<long long>(size),
+                                  limits.max_bytes));
+  }
+  in.seekg(0, std::ios::beg);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return load_string(buffer.str(), path, limits);
+}
+
+ConfigNode ConfigNode::load_string(std::string_view text, const std::string& origin,
+                                   const YamlLimits& limits) {
+  auto impl = std::make_shared<Impl>();
+  impl->node = parse_text(text, origin, limits);
+  impl->file = origin;
+  impl->overrides = std::make_shared<std::vector<std::pair<YAML::Node, std::string>>>();
+  return ConfigNode(std::move(impl));
+}
+
+ConfigNode::Kind ConfigNode::kind() const {
+  const auto& n = impl_->node;
+  if (!n.IsDefined() || n.IsNull()) return Kind::Null;
+  if (n.IsScalar()) return Kind::Scalar;
+  if (n.IsSequence()) return Kind::Sequence;
+  return Kind::Map;
+}
+
+const std::string& ConfigNode::path() const { return impl_->path; }
+const std::string& ConfigNode::file() const {
+  return impl_->override_origin.empty() ? impl_->file : impl_->override_origin;
+}
+int ConfigNode::line() const {
+  if (!impl_->override_origin.empty()) return 0;
+  const auto m = impl_->node.Mark();
+  return m.is_null() ? 0 : m.line + 1;
+}
+int ConfigNode::column() const {
+  if (!impl_->override_origin.empty()) return 0;
+  const auto m = impl_->node.Mark();
+  return m.is_null() ? 0 : m.column + 1;
+}
+
+ConfigError ConfigNode::error(const std::string& message) const {
+  return ConfigError(file(), line(), column(), path(), message);
+}
+
+namespace {
+ConfigNode::Impl make_child(const ConfigNode::Impl& parent, YAML::Node child, std::string path) {
+  ConfigNode::Impl c;
+  c.file = parent.file;
+  c.path = std::move(path);
+  c.overrides = parent.overrides;
+  c.override_origin = parent.override_origin;
+  if (c.override_origin.empty() && c.overrides) {
+    for (const auto& [node, text] : *c.overrides) {
+      if (node.is(child)) {
+        c.override_origin = text;
+        break;
+      }
+    }
+  }
+  c.node = std::move(child);
+  return c;
+}
+}  // namespace
+
+bool ConfigNode::has(std::string_view key) const {
+  return impl_->node.IsMap() && impl_->node[std::string(key)].IsDefined();
+}
+
+std::optional<ConfigNode> ConfigNode::find(std::string_view key) const {
+  if (!impl_->node.IsMap()) return std::nullopt;
+  const YAML::Node& self = impl_->node;
+  YAML::Node child = self[std::string(key)];
+  if (!child.IsDefined()) return std::nullopt;
+  return ConfigNode(
+      std::make_shared<Impl>(make_child(*impl_, child, child_path(impl_->path, key))));
+}
+
+ConfigNode ConfigNode::at(std::string_view key) const {
+  if (!impl_->node.IsMap()) {
+    throw error(fmt::format("expected a mapping with key '{}', found {}", key,
+                            describe_scalar(impl_->node)));
+  }
+  auto child = find(key);
+  if (!child) {
+    throw error(fmt::format("missing required key '{}'", key));
+  }
+  return *child;
+}
+
+std::vector<std::string> ConfigNode::keys() const {
+  if (!impl_->node.IsMap()) {
+    throw error(fmt::format("expected a mapping, found {}", describe_scalar(impl_->node)));
+  }
+  std::vector<std::string> out;
+  for (const auto& kv : impl_->node) {
+    if (!kv.first.IsScalar()) throw error("mapping keys must be plain strings");
+    out.push_back(kv.first.Scalar());
+  }
+  return out;
+}
+
+void ConfigNode::check_keys(const std::vector<std::string_view>& allowed) const {
+  for (const auto& kv : impl_->node) {
+    if (!kv.first.IsScalar()) throw error("mapping keys must be plain strings");
+    const std::string& k = kv.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::vector<std::string> names(allowed.begin(), allowed.end());
+    const std::string hint = closest_name(k, names);
+    ConfigNode::Impl at_key = make_child(*impl_, kv.first, child_path(impl_->path, k));
+    const ConfigNode located(std::make_shared<Impl>(std::move(at_key)));
+    throw located.error(fmt::format("unknown key '{}'{}; valid keys: {}", k,
+                                    hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+                                    join_names(names)));
+  }
+}
+
+std::size_t ConfigNode::size() const {
+  if (!impl_->node.IsSequence()) {
+    throw error(fmt::format("expected a list, found {}", describe_scalar(impl_->node)));
+  }
+  return impl_->node.size();
+}
+
+ConfigNode ConfigNode::operator[](std::size_t index) const {
+  if (!impl_->node.IsSequence() || index >= impl_->node.size()) {
+    throw error(fmt::format("no element [{}]", index));
+  }
+  const YAML::Node& self = impl_->node;
+  return ConfigNode(std::make_shared<Impl>(
+      make_child(*impl_, self[index], element_path(impl_->path, index))));
+}
+
+std::string ConfigNode::as_string() const {
+  if (!impl_->node.IsScalar()) {
+    throw error(fmt::format("expected a single value, found {}", describe_scalar(impl_->node)));
+  }
+  return impl_->node.Scalar();
+}
+
+double ConfigNode::as_quantity(units::Quantity q) const {
+  const std::string text = as_string();
+  try {
+    return units::parse(text, q);
+  } catch (const units::UnitError& e) {
+    throw error(e.what());
+  }
+}
+
+double ConfigNode::as_quantity(units::Quantity q, double min, double max) const {
+  const double v = as_quantity(q);
+  if (v < min || v > max) {
+    throw error(fmt::format("'{}' is out of range: the {} must be between {} and {}", as_string(),
+                            units::quantity_name(q), units::format(min, q), units::format(max, q)));
+  }
+  return v;
+}
+
+double ConfigNode::as_number(double min, double max) const {
+  const std::string text = as_string();
+  double v = 0.0;
+  try {
+    std::size_t used = 0;
+    v = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw error(fmt::format("'{}' is not a number; expected a plain number between {} and {}",
+                            text, min, max));
+  }
+  if (!std::isfinite(v)) throw error(fmt::format("'{}' is not a finite number", text));
+  if (v < min || v > max) {
+    throw error(fmt::format("'{}' is out of range: must be between {} and {}", text, min, max));
+  }
+  return v;
+}
+
+std::int64_t ConfigNode::as_integer(std::int64_t min, std::int64_t max) const {
+  const std::string text = as_string();
+  double v = 0.0;
+  try {
+    v = units::parse(text, units::Quantity::Count);
+  } catch (const units::UnitError&) {
+    throw error(fmt::format("'{}' is not an integer; expected a whole number between {} and {}",
+                            text, min, max));
+  }
+  if (v != std::floor(v)) {
+    throw error(fmt::format("'{}' is not a whole number; expected an integer between {} and {}",
+                            text, min, max));
+  }
+  if (v < static_cast<double>(min) || v > static_cast<double>(max)) {
+    throw error(fmt::format("'{}' is out of range: must be between {} and {}", text, min, max));
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+bool ConfigNode::as_bool() const {
+  const std::string text = as_string();
+  if (text == "true" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "no" || text == "off") return false;
+  throw error(fmt::format("'{}' is not a boolean; expected true or false", text));
+}
+
+std::string ConfigNode::as_choice(const std::vector<std::string>& valid) const {
+  const std::string text = as_string();
+  if (std::find(valid.begin(), valid.end(), text) != valid.end()) return text;
+  const std::string hint = closest_name(text, valid);
+  throw error(fmt::format("unknown value '{}'{}; valid values: {}", text,
+                          hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+                          join_names(valid)));
+}
+
+std::string ConfigNode::dump() const {
+  YAML::Emitter out;
+  out << impl_->node;
+  return out.c_str();
+}
+
+namespace {
+
+struct PathStep {
+  std::string key;           // map key, empty for an index step
+  std::optional<std::size_t> index;
+};
+
+std::vector<PathStep> split_path(std::string_view path, const std::string& origin) {
+  std::vector<PathStep> steps;
+  std::size_t i = 0;
+  auto bad = [&](std::string_view why) {
+    return ConfigError(origin, 0, 0, std::string(path),
+                       fmt::format("invalid key path: {}; write it like parallelism.pp or "
+                                   "phases[0].tokens",
+                                   why));
+  };
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      const std::size_t close = path.find(']', i);
+      if (close == std::string_view::npos) throw bad("unclosed '['");
+      const std::string_view digits = path.substr(i + 1, close - i - 1);
+      if (digits.empty() || digits.size() > 9 ||
+          !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        throw bad("index must be a whole number");
+      }
+      steps.push_back({"", static_cast<std::size_t>(std::stoul(std::string(digits)))});
+      i = close + 1;
+      if (i < path.size() && path[i] == '.') ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < path.size() && path[end] != '.' && path[end] != '[') ++end;
+    const std::string_view key = path.substr(i, end - i);
+    if (key.empty()) throw bad("empty key");
+    const bool numeric =
+        std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (numeric && key.size() <= 9) {
+      steps.push_back({"", static_cast<std::size_t>(std::stoul(std::string(key)))});
+    } else {
+      steps.push_back({std::string(key), std::nullopt});
+    }
+    i = end;
+    if (i < path.size() && path[i] == '.') {
+      ++i;
+      if (i == path.size()) throw bad("trailing '.'");
+    }
+  }
+  if (steps.empty()) throw bad("empty key path");
+  return steps;
+}
+
+}  // namespace
+
+namespace {
+void apply_one(YAML::Node& doc, std::string_view assignment,
+               std::vector<std::pair<YAML::Node, std::string>>& overrides) {
+  const std::string origin = std::string(kOverrideMarker) + std::string(assignment);
+  const std::size_t eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    throw ConfigError(origin, 0, 0, "", "expected key.path=value, e.g. parallelism.pp=8");
+  }
+  const std::string_view path = assignment.substr(0, eq);
+  const std::string_view value_text = assignment.substr(eq + 1);
+  const auto steps = split_path(path, origin);
+  YAML::Node value = parse_text(value_text, origin, YamlLimits{});
+  if (!value.IsDefined() || value.IsNull()) {
+    throw ConfigError(origin, 0, 0, std::string(path), "the value after '=' is empty");
+  }
+
+  YAML::Node cur;
+  cur.reset(doc);
+  std::string walked;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const PathStep& step = steps[s];
+    const bool last = s + 1 == steps.size();
+    if (step.index) {
+      if (!cur.IsSequence()) {
+        throw ConfigError(origin, 0, 0, walked,
+                          fmt::format("cannot index [{}]: '{}' is not a list", *step.index,
+                                      walked.empty() ? "<root>" : walked));
+      }
+      if (*step.index >= cur.size()) {
+        throw ConfigError(origin, 0, 0, element_path(walked, *step.index),
+                          fmt::format("index {} is out of range: '{}' has {} elements",
+                                      *step.index, walked, cur.size()));
+      }
+      walked = element_path(walked, *step.index);
+      if (last) {
+        cur[*step.index] = value;
+      } else {
+        YAML::Node next = cur[*step.index];
+        cur.reset(next);
+      }
+      continue;
+    }
+    if (!cur.IsMap()) {
+      throw ConfigError(origin, 0, 0, walked,
+                        fmt::format("cannot set '{}': '{}' is not a mapping", step.key,
+                                    walked.empty() ? "<root>" : walked));
+    }
+    const std::string next_path = child_path(walked, step.key);
+    const bool exists = cur[step.key].IsDefined();
+    if (last) {
+      cur[step.key] = value;
+    } else {
+      if (!exists) {
+        std::vector<std::string> present;
+        for (const auto& kv : cur) present.push_back(kv.first.Scalar());
+        throw ConfigError(origin, 0, 0, next_path,
+                          fmt::format("no key '{}' under '{}'; present keys: {}", step.key,
+                                      walked.empty() ? "<root>" : walked, join_names(present)));
+      }
+      YAML::Node next = cur[step.key];
+      cur.reset(next);
+    }
+    walked = next_path;
+  }
+
+  overrides.emplace_back(value, origin);
+}
+}  // namespace
+
+ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string>& assignments) {
+  const ConfigNode::Impl& old = *root.impl_;
+  YAML::Node doc = YAML::Clone(old.node);
+  auto overrides = std::make_shared<std::vector<std::pair<YAML::Node, std::string>>>();
+  for (const auto& a : assignments) apply_one(doc, a, *overrides);
+  auto impl = std::make_shared<ConfigNode::Impl>();
+  impl->node = doc;
+  impl->file = old.file;
+  impl->path = old.path;
+  impl->overrides = std::move(overrides);
+  return ConfigNode(std::move(impl));
+}
+
+}  // namespace trainsim

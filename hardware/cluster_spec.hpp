@@ -1,0 +1,45 @@
+#pragma once
+// Nodes, NICs and the scale-out fabric: what a topology is built from. SI units throughout.
+#include <map>
+#include <string>
+
+#include "hardware/gpu_spec.hpp"
+
+namespace trainsim::hardware {
+
+/// The scale-out network family. Selected by name in YAML.
+enum class FabricKind {
+  MultiPlaneFatTree,     ///< DeepSeek MPFT: one plane per GPU index, two-layer fat-tree per plane
+  RailOptimizedFatTree,  ///< rails (one per GPU index) to leaf switches; spines oversubscribed
+};
+
+struct FabricSpec {
+  std::string name;         ///< catalog key ("mpft-ib-400g")
+  std::string description;
+  FabricKind kind = FabricKind::MultiPlaneFatTree;
+  double nic_bw_Bps = 0;             ///< NIC line rate per direction, bytes/s (400 Gb/s = 50e9)
+  double nic_achievable_Bps = 0;     ///< measured achievable per NIC per direction, bytes/s
+  int nics_per_node = 8;             ///< scale-out NICs per node (one per GPU in both fabrics)
+  int switch_radix = 64;             ///< ports per switch
+  double oversubscription = 1.0;     ///< leaf uplink:downlink ratio denominator (7 means 1:7)
+  double link_latency_s = 0;         ///< per-hop switch + wire latency, seconds
+  double nic_latency_s = 0;          ///< end-to-end small-message latency same leaf, seconds
+  int planes = 8;                    ///< independent planes (MPFT) or rails (rail-optimized)
+  std::map<std::string, std::string> sources;
+};
+
+struct NodeSpec {
+  int gpus_per_node = 8;  ///< GPUs joined by NVSwitch
+};
+
+/// A whole cluster: what the scenario's `cluster:` section resolves to.
+struct ClusterSpec {
+  GpuSpec gpu;
+  int gpus = 0;
+  NodeSpec node;
+  FabricSpec fabric;
+
+  int nodes() const { return node.gpus_per_node > 0 ? gpus / node.gpus_per_node : 0; }
+};
+
+}  // namespace trainsim::hardware

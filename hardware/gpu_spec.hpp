@@ -1,0 +1,30 @@
+#pragma once
+// A GPU model as the simulator sees it. All rates are dense (never the with-sparsity figure),
+// in SI units: FLOP/s, bytes, bytes/s, watts. Every field read from a catalog carries a source.
+#include <array>
+#include <map>
+#include <string>
+
+#include "hardware/dtype.hpp"
+
+namespace trainsim::hardware {
+
+struct GpuSpec {
+  std::string name;         ///< catalog key, lower case ("h800")
+  std::string description;  ///< e.g. "NVIDIA H800 SXM5 80GB"
+  /// Dense tensor-core peak per dtype, FLOP/s, indexed by static_cast<int>(Dtype). 0 = unsupported.
+  std::array<double, 5> peak_flops{};
+  int sm_count = 0;                   ///< streaming multiprocessors
+  double hbm_bytes = 0;               ///< device memory capacity, bytes
+  double hbm_bw_Bps = 0;              ///< peak device-memory bandwidth, bytes/s
+  double nvlink_bw_Bps = 0;           ///< NVLink bandwidth per GPU per direction, bytes/s
+  double nvlink_achievable_Bps = 0;   ///< measured achievable NVLink bandwidth per direction
+  double nvlink_latency_s = 0;        ///< one-way small-message latency over NVLink, seconds
+  double tdp_w = 0;                   ///< board power, watts
+  /// field name → source (datasheet, paper table, repository file, measurement).
+  std::map<std::string, std::string> sources;
+
+  double peak(Dtype d) const { return peak_flops[static_cast<std::size_t>(d)]; }
+};
+
+}  // namespace trainsim::hardware

@@ -1,0 +1,58 @@
+#pragma once
+// A transformer architecture as published (dense or MoE FFN; MHA/GQA or MLA attention; optional
+// multi-token-prediction modules). Plain integers, as in the models' config files.
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace trainsim::models {
+
+enum class AttentionKind {
+  Gqa,  ///< grouped-query (MHA when kv_heads == heads); cached K and V per KV head
+  Mla,  ///< DeepSeek multi-head latent attention; cached compressed latent + decoupled RoPE key
+};
+
+enum class FfnActivation { SwiGlu, Gelu };
+
+struct MlaDims {
+  std::int64_t q_lora_rank = 0;        ///< d'_c; 0 means queries are not compressed (V2-Lite)
+  std::int64_t kv_lora_rank = 0;       ///< d_c, the cached latent
+  std::int64_t qk_nope_head_dim = 0;   ///< d_h
+  std::int64_t qk_rope_head_dim = 0;   ///< d_h^R, the decoupled RoPE dims (cached once per token)
+  std::int64_t v_head_dim = 0;
+};
+
+struct MoeDims {
+  std::int64_t routed_experts = 0;     ///< 0 for a dense model
+  std::int64_t shared_experts = 0;
+  std::int64_t experts_per_token = 0;  ///< top-k
+  std::int64_t expert_ffn_dim = 0;     ///< intermediate size of one expert
+  std::int64_t dense_layers = 0;       ///< leading layers with a dense FFN instead of MoE
+  std::int64_t expert_groups = 1;      ///< routing groups (nodes for node-limited routing)
+  std::int64_t limited_groups = 0;     ///< max groups (nodes) a token may reach; 0 = no limit
+};
+
+struct ModelSpec {
+  std::string name;         ///< catalog key, lower case ("deepseek-v3")
+  std::string description;
+  std::int64_t layers = 0;
+  std::int64_t hidden = 0;           ///< d_model
+  std::int64_t ffn_dim = 0;          ///< dense FFN intermediate size
+  std::int64_t heads = 0;
+  std::int64_t kv_heads = 0;         ///< GQA only
+  std::int64_t head_dim = 0;         ///< GQA only (hidden / heads unless stated)
+  std::int64_t vocab = 0;
+  bool tied_embeddings = false;
+  AttentionKind attention = AttentionKind::Gqa;
+  FfnActivation activation = FfnActivation::SwiGlu;
+  bool attention_bias = false;       ///< biases on QKV (Qwen2.5) — counted in parameters
+  MlaDims mla;
+  MoeDims moe;
+  std::int64_t mtp_depth = 0;        ///< multi-token-prediction modules (DeepSeek-V3: 1)
+  std::map<std::string, std::string> sources;
+
+  bool is_moe() const { return moe.routed_experts > 0; }
+  bool is_moe_layer(std::int64_t layer) const { return is_moe() && layer >= moe.dense_layers; }
+};
+
+}  // namespace trainsim::models

@@ -1,0 +1,76 @@
+#pragma once
+// One operation of a layer's forward or backward pass, as the simulator schedules it and the
+// cost model times it. FLOPs count multiply and add separately (a GEMM is 2·M·N·K). Bytes are
+// the HBM traffic of an ideal kernel (read inputs once, write outputs once).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hardware/dtype.hpp"
+
+namespace trainsim::models {
+
+enum class OpKind {
+  Gemm,         ///< dense matmul [m,k]×[k,n]
+  GroupedGemm,  ///< MoE experts: `groups` GEMMs of m tokens each (m is the mean per group)
+  Attention,    ///< fused attention core (QK^T, softmax, ·V), causal or not
+  Norm,         ///< RMSNorm / LayerNorm
+  Elementwise,  ///< activations (SwiGLU), residual adds, RoPE
+  Router,       ///< MoE gate scores and top-k
+  Permute,      ///< token permute / unpermute around the experts
+  Quantize,     ///< FP8 cast with scaling
+  Embedding,    ///< embedding lookup (memory bound)
+  Loss,         ///< softmax cross-entropy over the vocabulary
+  Dispatch,     ///< MoE all-to-all dispatch (communication, bytes = payload sent per rank)
+  Combine,      ///< MoE all-to-all combine (communication)
+  TpCollective, ///< tensor-parallel all-reduce / reduce-scatter / all-gather (communication)
+  CpCollective, ///< context-parallel K/V exchange (communication)
+};
+
+enum class Pass {
+  Forward,
+  BackwardInput,   ///< gradient w.r.t. activations ("B" in zero-bubble notation)
+  BackwardWeight,  ///< gradient w.r.t. weights ("W")
+};
+
+std::string_view op_kind_name(OpKind k);
+std::string_view pass_name(Pass p);
+/// True for Dispatch, Combine, TpCollective and CpCollective (they become network flows).
+bool is_communication(OpKind k);
+
+struct GemmShape {
+  std::int64_t m = 0, n = 0, k = 0;  ///< per group for GroupedGemm
+  std::int64_t groups = 1;
+};
+
+struct AttentionShape {
+  std::int64_t batch = 0;      ///< sequences in the micro-batch
+  std::int64_t heads = 0;      ///< query heads on this rank
+  std::int64_t seq_q = 0;
+  std::int64_t seq_kv = 0;
+  std::int64_t head_dim_qk = 0;
+  std::int64_t head_dim_v = 0;
+  bool causal = true;
+};
+
+struct Op {
+  std::string name;  ///< e.g. "L3.attn.q_b_proj"; unique within a layer and pass
+  OpKind kind = OpKind::Gemm;
+  Pass pass = Pass::Forward;
+  hardware::Dtype dtype = hardware::Dtype::BF16;  ///< math precision (sets the peak FLOP rate)
+  GemmShape gemm;            ///< Gemm and GroupedGemm
+  AttentionShape attention;  ///< Attention
+  double flops = 0;          ///< FLOP executed by this op on one rank
+  double bytes = 0;          ///< HBM bytes read + written (compute ops) or sent (communication)
+  bool recomputed = false;   ///< a forward op re-run during backward by the recompute policy
+};
+
+/// A layer's ops for one micro-batch on one rank, in dependency order within each pass.
+struct LayerOps {
+  std::int64_t layer = 0;  ///< 0-based; layers >= model.layers are MTP modules
+  std::vector<Op> forward;
+  std::vector<Op> backward_input;
+  std::vector<Op> backward_weight;
+};
+
+}  // namespace trainsim::models
