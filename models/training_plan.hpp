@@ -1,0 +1,46 @@
+#pragma once
+// How a model is trained on a cluster: the parallel plan and the precision policy. Lives in
+// models/ because memory accounting and op-list generation depend on it; the scenario loader
+// fills it and the simulator consumes it.
+#include <string>
+
+#include "hardware/dtype.hpp"
+
+namespace trainsim::models {
+
+enum class Recompute {
+  None,       ///< keep every activation
+  Selective,  ///< recompute norms and cheap up-projections (DeepSeek-V3 §3.2.3)
+  Full,       ///< keep only each layer's input; recompute the whole layer in backward
+};
+
+struct ParallelPlan {
+  int dp = 1;
+  int tp = 1;
+  int pp = 1;
+  int ep = 1;   ///< expert parallel degree (carved out of dp × tp ranks of a stage)
+  int cp = 1;   ///< context parallel degree
+  std::string schedule = "1f1b";   ///< pipeline schedule registry name
+  int virtual_stages = 1;          ///< chunks per rank for interleaved schedules
+  int zero = 1;                    ///< ZeRO stage 0-3
+  int micro_batch = 1;             ///< sequences per micro-batch
+  bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather instead of all-reduce
+  Recompute recompute = Recompute::None;
+  int comm_sms = 0;                ///< SMs reserved for communication kernels per GPU
+};
+
+/// Which dtype each class of work uses.
+struct PrecisionPolicy {
+  hardware::Dtype gemm = hardware::Dtype::BF16;       ///< linear layers (incl. experts)
+  hardware::Dtype attention = hardware::Dtype::BF16;  ///< attention core
+  hardware::Dtype dispatch = hardware::Dtype::BF16;   ///< MoE dispatch payload
+  hardware::Dtype combine = hardware::Dtype::BF16;    ///< MoE combine payload
+  hardware::Dtype activations = hardware::Dtype::BF16;///< cached activations
+  hardware::Dtype grads = hardware::Dtype::FP32;      ///< gradient accumulation buffers
+  hardware::Dtype master_weights = hardware::Dtype::FP32;
+  hardware::Dtype optimizer_moments = hardware::Dtype::FP32;  ///< DeepSeek-V3: BF16
+  hardware::Dtype weights = hardware::Dtype::BF16;    ///< working copy of the weights
+  std::string name = "bf16";                          ///< the preset it came from
+};
+
+}  // namespace trainsim::models
