@@ -11,8 +11,8 @@ namespace {
 /// Display width in terminal columns: counts UTF-8 code points, not bytes.
 std::size_t display_width(const std::string& s) {
   std::size_t w = 0;
-  for (unsigned char c : s) {
-    if ((c & 0xC0) != 0x80) ++w;
+  for (char ch : s) {
+    if ((static_cast<unsigned char>(ch) & 0xC0u) != 0x80u) ++w;
   }
   return w;
 }
