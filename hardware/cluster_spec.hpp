@@ -10,7 +10,14 @@ namespace trainsim::hardware {
 /// The scale-out network family. Selected by name in YAML.
 enum class FabricKind {
   MultiPlaneFatTree,     ///< DeepSeek MPFT: one plane per GPU index, two-layer fat-tree per plane
-  RailOptimizedFatTree,  ///< rails (one per GPU index) to leaf switches; spines oversubscribed
+  RailOptimizedFatTree,  ///< leaf (ToR or rail) switches, full-bisection pods, oversubscribed above
+  FatTree,               ///< single-plane fat-tree: leaf, spine, aggregation tiers (non-blocking)
+};
+
+/// Which GPUs share a leaf switch in the three-tier fabrics.
+enum class LeafGrouping {
+  Rack,  ///< consecutive GPUs (a ToR per rack: Llama 3's 16-GPU racks)
+  Rail,  ///< GPU i of consecutive nodes (rail switch i of a block of nodes)
 };
 
 struct FabricSpec {
@@ -21,10 +28,14 @@ struct FabricSpec {
   double nic_achievable_Bps = 0;     ///< measured achievable per NIC per direction, bytes/s
   int nics_per_node = 8;             ///< scale-out NICs per node (one per GPU in both fabrics)
   int switch_radix = 64;             ///< ports per switch
-  double oversubscription = 1.0;     ///< leaf uplink:downlink ratio denominator (7 means 1:7)
-  double link_latency_s = 0;         ///< per-hop switch + wire latency, seconds
+  double oversubscription = 1.0;     ///< above pods, downlink:uplink (7 means 1:7); 1 = non-blocking
+  double link_latency_s = 0;         ///< per switch-to-switch link: (cross_leaf - same leaf) / 2, s
   double nic_latency_s = 0;          ///< end-to-end small-message latency same leaf, seconds
-  int planes = 8;                    ///< independent planes (MPFT) or rails (rail-optimized)
+  double cross_leaf_latency_s = 0;   ///< end-to-end small-message latency leaf-spine-leaf, seconds
+  int planes = 8;                    ///< independent planes (MPFT only)
+  int gpus_per_leaf = 32;            ///< NIC ports per leaf (MPFT: switch_radix / 2)
+  LeafGrouping leaf_grouping = LeafGrouping::Rack;  ///< three-tier fabrics only
+  int pod_gpus = 0;                  ///< GPUs per full-bisection pod (three-tier); 0 = MPFT
   std::map<std::string, std::string> sources;
 };
 
