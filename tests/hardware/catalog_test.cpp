@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -298,6 +300,44 @@ TEST(ParseFabric, CatalogEntriesNeedKindAndSources) {
 TEST(HardwareCatalog, LoadReportsMissingFileAndBadNames) {
   EXPECT_CONTAINS(message_of([] { HardwareCatalog::load("/nonexistent/gpus.yaml", kFabricsYaml); }),
                   "/nonexistent/gpus.yaml");
+  const std::string path = testing::TempDir() + "/trainsim_bad_gpus.yaml";
+  {
+    std::ofstream out(path);
+    out << "H800:\n  description: upper case\n";
+  }
+  EXPECT_CONTAINS(message_of([&] { HardwareCatalog::load(path, kFabricsYaml); }),
+                  "catalog name 'H800' must be lower-case letters, digits, '-', '_' or '.'");
+  {
+    std::ofstream out(path);
+    out << "- h800\n";
+  }
+  EXPECT_CONTAINS(message_of([&] { HardwareCatalog::load(path, kFabricsYaml); }),
+                  "a catalog must be a mapping of name to definition");
+  std::remove(path.c_str());
+}
+
+TEST(ResolveGpu, MalformedInlineFields) {
+  EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: {base: h100, name: My GPU}\n"); }),
+                  "gpu.name: name 'My GPU' must be lower-case letters");
+  EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: {base: h100, peak_flops: 5TFLOPS}\n"); }),
+                  "gpu.peak_flops: peak_flops must be a mapping of dtype to dense FLOP rate");
+  EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: {peak_flops: {}}\n"); }),
+                  "gpu.peak_flops: peak_flops needs at least one dtype");
+  EXPECT_CONTAINS(
+      message_of([] { inline_gpu("gpu: {base: h100, tdp: {value: 1W, source: \"\"}}\n"); }),
+      "gpu.tdp.source: source must not be empty");
+  EXPECT_CONTAINS(
+      message_of([] { inline_gpu("gpu: {base: h100, tdp: {value: 1W, sauce: x}}\n"); }),
+      "unknown key 'sauce' (did you mean 'source'?)");
+}
+
+TEST(ResolveFabric, MalformedInlineFields) {
+  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: {base: mpft-ib-400g, switch_radix: 63}\n"); }),
+                  "fabric.switch_radix: switch_radix 63 must be even");
+  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: {base: rail-roce-400g, leaf_grouping: row}\n"); }),
+                  "fabric.leaf_grouping:");
+  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: {base: rail-roce-400g, oversubscription: 0.5}\n"); }),
+                  "'0.5' is out of range: must be between 1 and");
 }
 
 }  // namespace

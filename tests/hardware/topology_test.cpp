@@ -257,6 +257,16 @@ TEST(Topology, BuildErrors) {
   EXPECT_NE(message_of([] { Topology::build(cluster("h800", "mpft-ib-400g", 0)); })
                 .find("at least one GPU"),
             std::string::npos);
+  ClusterSpec rail = cluster("h100", "rail-roce-400g", 64);
+  rail.fabric.leaf_grouping = LeafGrouping::Rail;
+  rail.fabric.pod_gpus = 64;  // 4 rail leaves per pod < 8 rails of a node
+  EXPECT_NE(message_of([&] { Topology::build(rail); })
+                .find("a pod's 4 rail leaves are not a multiple of the 8 GPUs of a node"),
+            std::string::npos);
+  ClusterSpec no_nvlink = cluster("h800", "mpft-ib-400g", 16);
+  no_nvlink.gpu.nvlink_bw_Bps = 0;
+  EXPECT_NE(message_of([&] { Topology::build(no_nvlink); }).find("GPU 'h800' has no NVLink bandwidth"),
+            std::string::npos);
   const Topology t = Topology::build(cluster("h800", "mpft-ib-400g", 16));
   EXPECT_NE(message_of([&] { t.route(0, 16); }).find("GPU index 16 is out of range [0, 16)"),
             std::string::npos);
