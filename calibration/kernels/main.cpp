@@ -1,0 +1,108 @@
+// trainsim-calibrate-device: measures the calibration kernels on the local GPU and writes JSON.
+// Exit status: 0 all points measured and checked, 1 some point failed its check or errored,
+// 2 bad command line, 3 no CUDA device.
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "calibration/kernels/harness.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+using trainsim::calibration::kernels::HarnessOptions;
+
+constexpr const char* kUsage =
+    "usage: trainsim-calibrate-device [--ops LIST] [--out FILE.json] [--reps N] [--warmup N]\n"
+    "                                 [--small] [--check-only] [--seed N] [--list]\n"
+    "  --ops LIST     comma-separated op names (default: all; --list prints them)\n"
+    "  --out FILE     write the measurements as JSON\n"
+    "  --reps N       timed repetitions per point (default 50)\n"
+    "  --warmup N     untimed launches first (default 5)\n"
+    "  --small        small shapes (a quick self-test) instead of DeepSeek-V3's\n"
+    "  --check-only   reference checks only, no timing\n";
+
+int parse_int(const std::string& flag, const std::string& v) {
+  std::size_t used = 0;
+  int x = 0;
+  try {
+    x = std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty()) throw trainsim::Error(flag + " expects an integer, got '" + v + "'");
+  return x;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace k = trainsim::calibration::kernels;
+  HarnessOptions opt;
+  try {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      auto value = [&]() -> const std::string& {
+        if (i + 1 >= args.size()) throw trainsim::Error(a + " needs a value");
+        return args[++i];
+      };
+      if (a == "--ops") {
+        std::stringstream ss(value());
+        std::string item;
+        while (std::getline(ss, item, ','))
+          if (!item.empty()) opt.ops.push_back(item);
+      } else if (a == "--out") {
+        opt.out = value();
+      } else if (a == "--reps") {
+        opt.reps = parse_int(a, value());
+      } else if (a == "--warmup") {
+        opt.warmup = parse_int(a, value());
+      } else if (a == "--seed") {
+        opt.seed = static_cast<std::uint64_t>(parse_int(a, value()));
+      } else if (a == "--small") {
+        opt.small = true;
+      } else if (a == "--check-only") {
+        opt.check_only = true;
+      } else if (a == "--list") {
+        for (const std::string& n : k::harness_op_names()) std::cout << n << "\n";
+        return 0;
+      } else if (a == "--help" || a == "-h") {
+        std::cout << kUsage;
+        return 0;
+      } else {
+        throw trainsim::Error("unknown option '" + a + "'");
+      }
+    }
+    k::validate_options(opt);
+  } catch (const trainsim::Error& e) {
+    std::cerr << "trainsim-calibrate-device: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+
+  try {
+    const k::DeviceInfo dev = k::query_device();
+    std::cerr << "device: " << dev.name << ", " << dev.sm_count << " SMs, SM clock " << dev.sm_clock_mhz
+              << " MHz, memory clock " << dev.mem_clock_mhz << " MHz, driver " << dev.driver << ", CUDA "
+              << dev.cuda << "\n";
+    const std::vector<k::Point> points = k::run_harness(opt, dev, std::cerr);
+    if (!opt.out.empty()) {
+      std::ofstream f(opt.out);
+      f << k::to_json(dev, opt, points);
+      if (!f) throw trainsim::IoError("cannot write " + opt.out);
+    }
+    bool ok = true;
+    for (const k::Point& p : points) ok = ok && p.error.empty() && p.check.passed;
+    if (!ok) std::cerr << "some points failed their reference check or errored (see above)\n";
+    return ok ? 0 : 1;
+  } catch (const trainsim::UnavailableError& e) {
+    std::cerr << e.what() << "\n";
+    return 3;
+  } catch (const trainsim::Error& e) {
+    std::cerr << "trainsim-calibrate-device: " << e.what() << "\n";
+    return 1;
+  }
+}
