@@ -44,6 +44,6 @@ class UnitError : public Error {
 double parse(std::string_view text, Quantity q);
 
 /// Formats an SI value with a readable prefix: format(50e9, Bandwidth) == "50 GB/s".
-std::string format(double si_value, Quantity q, int significant_digits = 4);
+std::string format(double value_in_si, Quantity q, int significant_digits = 4);
 
 }  // namespace trainsim::units
