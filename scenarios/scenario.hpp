@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hardware/cluster_spec.hpp"
@@ -29,8 +30,11 @@ struct Phase {
   BatchSchedule batch;
   std::optional<models::ParallelPlan> plan;     ///< phase-specific plan, else the scenario's
   std::optional<models::PrecisionPolicy> precision;
-  /// Published GPU-hours for this phase, only to set beside the result (never an input).
-  std::optional<double> published_gpu_hours;
+  /// Phases with the same group are summed and set beside the group's published figure
+  /// (e.g. DeepSeek-V3's 32K and 128K phases form "context-extension"). Defaults to `name`.
+  std::string group;
+  /// GPUs this phase runs on if not the whole cluster (e.g. Llama 3's early 8,192-GPU stage).
+  std::optional<int> gpus;
   /// When a phase cannot be simulated bottom-up (e.g. post-training with no published volume),
   /// the reason, shown in the result.
   std::string note;
@@ -39,6 +43,8 @@ struct Phase {
 /// Published totals the result is set beside. Never an input to any computation.
 struct PublishedClaim {
   std::optional<double> gpu_hours;
+  /// Published GPU-hours per phase group, in the order written.
+  std::vector<std::pair<std::string, double>> group_gpu_hours;
   std::optional<double> cost_usd;
   std::optional<double> wall_days;
   std::string source;

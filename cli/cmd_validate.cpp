@@ -1,0 +1,29 @@
+// trainsim validate SCENARIO [--set k=v]...: check a scenario and print the resolved plan.
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "cli/options.hpp"
+#include "cli/scenario_printer.hpp"
+#include "scenarios/scenario_loader.hpp"
+
+namespace trainsim::cli {
+
+int cmd_validate(const Args& args, std::ostream& out) {
+  po::options_description desc("validate options");
+  std::vector<std::string> sets;
+  desc.add_options()("set", po::value(&sets)->composing(),
+                     "override a scenario field: key.path=value (repeatable)");
+  po::variables_map vm;
+  if (!parse_command_line(args, "validate", "SCENARIO [--set key.path=value]...", desc,
+                          {"scenario"}, vm, out)) {
+    return kExitOk;
+  }
+  const auto scenario =
+      scenarios::load_scenario(vm["scenario"].as<std::string>(), {.overrides = sets});
+  out << describe_scenario(scenario);
+  out << "\nscenario is valid\n";
+  return kExitOk;
+}
+
+}  // namespace trainsim::cli

@@ -1,0 +1,87 @@
+#include "cli/scenario_printer.hpp"
+
+#include <fmt/format.h>
+
+#include "core/units.hpp"
+#include "reports/text_table.hpp"
+#include "scenarios/batch_schedule.hpp"
+
+namespace trainsim::cli {
+
+using units::Quantity;
+
+std::string recompute_name(models::Recompute r) {
+  switch (r) {
+    case models::Recompute::None: return "none";
+    case models::Recompute::Selective: return "selective";
+    case models::Recompute::Full: return "full";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string describe_plan(const models::ParallelPlan& p) {
+  std::string s = fmt::format("DP{} TP{} PP{} EP{} CP{}, {}", p.dp, p.tp, p.pp, p.ep, p.cp, p.schedule);
+  if (p.virtual_stages > 1) s += fmt::format(" (v={})", p.virtual_stages);
+  s += fmt::format(", ZeRO-{}, micro-batch {}, recompute {}", p.zero, p.micro_batch,
+                   recompute_name(p.recompute));
+  if (p.sequence_parallel) s += ", sequence parallel";
+  if (p.comm_sms > 0) s += fmt::format(", {} SMs for communication", p.comm_sms);
+  return s;
+}
+
+std::string describe_precision(const models::PrecisionPolicy& p) {
+  using hardware::dtype_name;
+  return fmt::format("{} (GEMM {}, attention {}, dispatch {}, combine {}, activations {}, "
+                     "Adam moments {}, master weights {})",
+                     p.name, dtype_name(p.gemm), dtype_name(p.attention), dtype_name(p.dispatch),
+                     dtype_name(p.combine), dtype_name(p.activations),
+                     dtype_name(p.optimizer_moments), dtype_name(p.master_weights));
+}
+
+}  // namespace
+
+std::string describe_scenario(const scenarios::Scenario& s) {
+  std::string out;
+  out += fmt::format("scenario   {}{}\n", s.name, s.file.empty() ? "" : fmt::format("  ({})", s.file));
+  if (!s.description.empty()) out += fmt::format("           {}\n", s.description);
+  out += fmt::format("model      {}: {}\n", s.model.name, s.model.description);
+  const auto& g = s.cluster.gpu;
+  out += fmt::format("cluster    {} × {} ({} nodes of {}), fabric {}\n", s.cluster.gpus, g.name,
+                     s.cluster.nodes(), s.cluster.node.gpus_per_node, s.cluster.fabric.name);
+  out += fmt::format("           {}: BF16 {} / FP8 {} dense, HBM {}, NVLink {} per direction\n",
+                     g.description, units::format(g.peak(hardware::Dtype::BF16), Quantity::FlopRate),
+                     units::format(g.peak(hardware::Dtype::FP8), Quantity::FlopRate),
+                     units::format(g.hbm_bytes, Quantity::Bytes),
+                     units::format(g.nvlink_bw_Bps, Quantity::Bandwidth));
+  out += fmt::format("plan       {}\n", describe_plan(s.plan));
+  out += fmt::format("precision  {}\n", describe_precision(s.precision));
+  out += fmt::format("price      ${:.2f} per GPU-hour\n", s.price_per_gpu_hour);
+  out += fmt::format("calibration {}\n\n", s.calibration);
+
+  reports::TextTable t({"phase", "group", "tokens", "seq len", "batch (seqs)", "steps", "plan"});
+  for (const auto& ph : s.phases) {
+    const auto& plan = ph.plan ? *ph.plan : s.plan;
+    const auto segments = scenarios::batch_segments(ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
+    const std::string batch = ph.batch.ramped()
+                                  ? fmt::format("{} → {}", ph.batch.start, ph.batch.end)
+                                  : fmt::format("{}", ph.batch.end);
+    std::string plan_text = ph.plan ? describe_plan(plan) : "scenario plan";
+    if (ph.gpus) plan_text = fmt::format("{} GPUs: {}", *ph.gpus, plan_text);
+    t.add_row({ph.name, ph.group, units::format(ph.tokens, Quantity::Count),
+               fmt::format("{}", ph.seq_len), batch,
+               reports::with_commas(scenarios::total_steps(segments), 0), plan_text});
+  }
+  out += t.render();
+  for (const auto& ph : s.phases) {
+    if (!ph.note.empty()) out += fmt::format("note ({}): {}\n", ph.name, ph.note);
+  }
+  if (!s.assumptions.empty()) {
+    out += "\nassumptions (not published; override with --set):\n";
+    for (const auto& a : s.assumptions) out += fmt::format("  - {}\n", a);
+  }
+  return out;
+}
+
+}  // namespace trainsim::cli

@@ -1,0 +1,372 @@
+#include "scenarios/scenario_loader.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "core/yaml_reader.hpp"
+#include "hardware/catalog.hpp"
+#include "models/catalog.hpp"
+
+namespace trainsim::scenarios {
+namespace {
+
+using hardware::Dtype;
+using models::ParallelPlan;
+using models::PrecisionPolicy;
+using units::Quantity;
+
+constexpr std::int64_t kMaxGpus = 10'000'000;
+constexpr std::int64_t kMaxDegree = 1'000'000;
+constexpr double kMaxTokens = 1e18;  // a quintillion tokens: far beyond any real run
+
+const std::vector<std::string>& dtype_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (Dtype d : hardware::kAllDtypes) out.emplace_back(hardware::dtype_name(d));
+    return out;
+  }();
+  return names;
+}
+
+Dtype read_dtype(const ConfigNode& node) {
+  Dtype d{};
+  hardware::parse_dtype(node.as_choice(dtype_names()), d);
+  return d;
+}
+
+int read_degree(const ConfigNode& parent, std::string_view key, int fallback) {
+  const auto node = parent.find(key);
+  if (!node) return fallback;
+  return static_cast<int>(node->as_integer(1, kMaxDegree));
+}
+
+models::Recompute read_recompute(const ConfigNode& node) {
+  const std::string v = node.as_choice({"none", "selective", "full"});
+  if (v == "selective") return models::Recompute::Selective;
+  if (v == "full") return models::Recompute::Full;
+  return models::Recompute::None;
+}
+
+/// Reads `parallelism:` on top of `base` (a phase override starts from the scenario's plan).
+ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
+  node.check_keys({"dp", "tp", "pp", "ep", "cp", "schedule", "virtual_stages", "zero",
+                   "micro_batch", "sequence_parallel", "recompute", "comm_sms"});
+  ParallelPlan p = base;
+  p.dp = read_degree(node, "dp", base.dp);
+  p.tp = read_degree(node, "tp", base.tp);
+  p.pp = read_degree(node, "pp", base.pp);
+  p.ep = read_degree(node, "ep", base.ep);
+  p.cp = read_degree(node, "cp", base.cp);
+  p.virtual_stages = read_degree(node, "virtual_stages", base.virtual_stages);
+  p.micro_batch = read_degree(node, "micro_batch", base.micro_batch);
+  if (auto s = node.find("schedule")) p.schedule = s->as_string();
+  if (auto z = node.find("zero")) p.zero = static_cast<int>(z->as_integer(0, 3));
+  if (auto sp = node.find("sequence_parallel")) p.sequence_parallel = sp->as_bool();
+  if (auto r = node.find("recompute")) p.recompute = read_recompute(*r);
+  if (auto c = node.find("comm_sms")) p.comm_sms = static_cast<int>(c->as_integer(0, 100000));
+  return p;
+}
+
+PrecisionPolicy read_precision(const ConfigNode& node) {
+  if (node.is_scalar()) {
+    const std::string name = node.as_choice(precision_preset_names());
+    return precision_preset(name);
+  }
+  node.check_keys({"preset", "gemm", "attention", "dispatch", "combine", "activations", "grads",
+                   "master_weights", "optimizer_moments", "weights"});
+  PrecisionPolicy p = precision_preset("bf16");
+  if (auto preset = node.find("preset")) p = precision_preset(preset->as_choice(precision_preset_names()));
+  bool custom = false;
+  auto set = [&](std::string_view key, Dtype& field) {
+    if (auto v = node.find(key)) {
+      field = read_dtype(*v);
+      custom = true;
+    }
+  };
+  set("gemm", p.gemm);
+  set("attention", p.attention);
+  set("dispatch", p.dispatch);
+  set("combine", p.combine);
+  set("activations", p.activations);
+  set("grads", p.grads);
+  set("master_weights", p.master_weights);
+  set("optimizer_moments", p.optimizer_moments);
+  set("weights", p.weights);
+  if (custom) p.name += "+custom";
+  return p;
+}
+
+BatchSchedule read_batch(const ConfigNode& node) {
+  BatchSchedule b;
+  if (node.is_scalar()) {
+    b.start = b.end = node.as_integer(1, std::numeric_limits<std::int32_t>::max());
+    return b;
+  }
+  node.check_keys({"start", "end", "ramp_tokens"});
+  b.start = node.at("start").as_integer(1, std::numeric_limits<std::int32_t>::max());
+  b.end = node.at("end").as_integer(1, std::numeric_limits<std::int32_t>::max());
+  b.ramp_tokens = node.at("ramp_tokens").as_quantity(Quantity::Count, 0, kMaxTokens);
+  return b;
+}
+
+Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& base_plan) {
+  node.check_keys({"name", "group", "tokens", "steps", "seq_len", "batch", "gpus", "parallelism",
+                   "precision", "note"});
+  Phase ph;
+  ph.name = node.has("name") ? node.at("name").as_string() : fmt::format("phase-{}", index + 1);
+  ph.seq_len =
+      static_cast<std::int64_t>(node.at("seq_len").as_quantity(Quantity::SequenceLength, 1, 1e8));
+  ph.batch = read_batch(node.at("batch"));
+  const bool has_tokens = node.has("tokens");
+  const bool has_steps = node.has("steps");
+  if (has_tokens == has_steps) {
+    throw node.error("give exactly one of 'tokens' (e.g. 14.8T) or 'steps' (e.g. 1000)");
+  }
+  if (has_steps) {
+    const auto steps_node = node.at("steps");
+    ph.steps = steps_node.as_integer(0, 1'000'000'000'000);
+    if (ph.batch.ramped()) throw steps_node.error("'steps' cannot be combined with a batch ramp; give 'tokens'");
+    ph.tokens = static_cast<double>(*ph.steps) * static_cast<double>(ph.batch.start) *
+                static_cast<double>(ph.seq_len);
+  } else {
+    ph.tokens = node.at("tokens").as_quantity(Quantity::Count, 0, kMaxTokens);
+  }
+  if (ph.batch.ramped()) {
+    const double ramp = ph.batch.ramp_tokens;
+    if (ramp > ph.tokens) {
+      throw node.at("batch").at("ramp_tokens").error(fmt::format(
+          "the ramp ({} tokens) is longer than the phase ({} tokens)", units::format(ramp, Quantity::Count),
+          units::format(ph.tokens, Quantity::Count)));
+    }
+  }
+  if (auto p = node.find("parallelism")) ph.plan = read_plan(*p, base_plan);
+  if (auto p = node.find("precision")) ph.precision = read_precision(*p);
+  ph.group = node.has("group") ? node.at("group").as_string() : ph.name;
+  if (auto g = node.find("gpus")) ph.gpus = static_cast<int>(g->as_integer(1, kMaxGpus));
+  if (auto n = node.find("note")) ph.note = n->as_string();
+  return ph;
+}
+
+
+}  // namespace
+
+std::vector<std::string> precision_preset_names() { return {"bf16", "fp8", "fp8-deepseek-v3", "fp32"}; }
+
+models::PrecisionPolicy precision_preset(const std::string& name) {
+  PrecisionPolicy p;
+  p.name = name;
+  if (name == "bf16") {
+    // Mixed precision as in Megatron-LM / Llama 3: BF16 math and weights, FP32 master weights,
+    // gradients and Adam moments (Llama 3 paper §3.3.2: FP32 gradient accumulation).
+    return p;
+  }
+  if (name == "fp8" || name == "fp8-deepseek-v3") {
+    // DeepSeek-V3 §3.3 and §3.2.3: FP8 (E4M3) for all three GEMMs of each Linear; attention,
+    // embedding, head, gating and norms in BF16; dispatch in FP8, combine in BF16; cached
+    // activations in FP8 (a few in E5M6/BF16 — counted as FP8 here, stated in the README);
+    // AdamW moments in BF16, master weights and gradient accumulation in FP32.
+    p.gemm = Dtype::FP8;
+    p.dispatch = Dtype::FP8;
+    p.activations = Dtype::FP8;
+    p.optimizer_moments = Dtype::BF16;
+    return p;
+  }
+  if (name == "fp32") {
+    p.gemm = p.attention = Dtype::TF32;
+    p.dispatch = p.combine = p.activations = p.weights = Dtype::FP32;
+    return p;
+  }
+  throw ModelError(fmt::format("unknown precision preset '{}'; valid: {}", name,
+                               join_names(precision_preset_names())));
+}
+
+std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
+                         const hardware::ClusterSpec& cluster) {
+  const std::int64_t product = static_cast<std::int64_t>(p.dp) * p.tp * p.pp * p.cp;
+  if (product != cluster.gpus) {
+    return fmt::format("dp × tp × pp × cp = {} × {} × {} × {} = {} does not equal cluster.gpus = {}",
+                       p.dp, p.tp, p.pp, p.cp, product, cluster.gpus);
+  }
+  if (p.tp > cluster.node.gpus_per_node) {
+    return fmt::format("tp = {} is larger than a node ({} GPUs): tensor parallelism must stay on NVLink",
+                       p.tp, cluster.node.gpus_per_node);
+  }
+  if (model.heads % p.tp != 0) {
+    return fmt::format("tp = {} does not divide the model's {} attention heads", p.tp, model.heads);
+  }
+  if (model.attention == models::AttentionKind::Gqa && model.kv_heads > 0 &&
+      p.tp > model.kv_heads && p.tp % model.kv_heads != 0) {
+    return fmt::format("tp = {} is not compatible with {} KV heads", p.tp, model.kv_heads);
+  }
+  const std::int64_t stage_layers = model.layers;
+  if (stage_layers < static_cast<std::int64_t>(p.pp) * p.virtual_stages) {
+    return fmt::format("pp × virtual_stages = {} exceeds the model's {} layers",
+                       static_cast<std::int64_t>(p.pp) * p.virtual_stages, stage_layers);
+  }
+  const std::int64_t stage_ranks = static_cast<std::int64_t>(p.dp) * p.tp * p.cp;
+  if (model.is_moe()) {
+    if (stage_ranks % p.ep != 0) {
+      return fmt::format("ep = {} does not divide the {} GPUs of a pipeline stage (dp × tp × cp)",
+                         p.ep, stage_ranks);
+    }
+    if (model.moe.routed_experts % p.ep != 0) {
+      return fmt::format("ep = {} does not divide the model's {} routed experts", p.ep,
+                         model.moe.routed_experts);
+    }
+  } else if (p.ep != 1) {
+    return fmt::format("ep = {} but {} is a dense model (no experts); use ep: 1", p.ep, model.name);
+  }
+  return "";
+}
+
+std::string batch_problem(std::int64_t batch, const ParallelPlan& plan) {
+  const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
+  if (batch % per_step != 0) {
+    return fmt::format("global batch {} sequences is not a multiple of dp × micro_batch = {} × {} = {}",
+                       batch, plan.dp, plan.micro_batch, per_step);
+  }
+  return "";
+}
+
+Scenario parse_scenario(const ConfigNode& root) {
+  if (!root.is_map()) throw root.error("a scenario must be a YAML mapping of keys (name, model, cluster, ...)");
+  root.check_keys({"name", "description", "model", "cluster", "parallelism", "precision", "phases",
+                   "price", "calibration", "seed", "moe", "published", "assumptions"});
+  Scenario s;
+  s.file = root.file();
+  s.name = root.at("name").as_string();
+  if (auto d = root.find("description")) s.description = d->as_string();
+
+  const auto model_node = root.at("model");
+  s.model = models::resolve_model(model_node, models::ModelCatalog::bundled());
+
+  const auto cluster = root.at("cluster");
+  cluster.check_keys({"gpu", "gpus", "gpus_per_node", "fabric"});
+  const auto& hw = hardware::HardwareCatalog::bundled();
+  s.cluster.gpu = hardware::resolve_gpu(cluster.at("gpu"), hw);
+  s.cluster.gpus = static_cast<int>(cluster.at("gpus").as_integer(1, kMaxGpus));
+  s.cluster.node.gpus_per_node =
+      cluster.has("gpus_per_node") ? static_cast<int>(cluster.at("gpus_per_node").as_integer(1, 1024)) : 8;
+  if (s.cluster.gpus % s.cluster.node.gpus_per_node != 0 && s.cluster.gpus > s.cluster.node.gpus_per_node) {
+    throw cluster.at("gpus").error(fmt::format("{} GPUs do not fill whole nodes of {} GPUs",
+                                               s.cluster.gpus, s.cluster.node.gpus_per_node));
+  }
+  s.cluster.fabric = hardware::resolve_fabric(cluster.at("fabric"), hw);
+
+  const auto par = root.at("parallelism");
+  s.plan = read_plan(par, ParallelPlan{});
+  if (const std::string why = plan_problem(s.plan, s.model, s.cluster); !why.empty()) {
+    throw par.error(why);
+  }
+  if (s.plan.comm_sms >= s.cluster.gpu.sm_count && s.cluster.gpu.sm_count > 0) {
+    throw par.at("comm_sms").error(fmt::format("comm_sms = {} leaves no SMs for compute ({} has {})",
+                                               s.plan.comm_sms, s.cluster.gpu.name, s.cluster.gpu.sm_count));
+  }
+
+  s.precision = root.has("precision") ? read_precision(root.at("precision")) : precision_preset("bf16");
+  if (s.cluster.gpu.peak(s.precision.gemm) <= 0) {
+    throw root.at("precision").error(fmt::format("{} has no {} tensor-core rate in the catalog",
+                                                 s.cluster.gpu.name, hardware::dtype_name(s.precision.gemm)));
+  }
+
+  const auto phases = root.at("phases");
+  if (phases.size() == 0) throw phases.error("at least one phase is required");
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    const auto pn = phases[i];
+    Phase ph = read_phase(pn, i, s.plan);
+    const ParallelPlan& plan = ph.plan ? *ph.plan : s.plan;
+    hardware::ClusterSpec phase_cluster = s.cluster;
+    if (ph.gpus) {
+      if (*ph.gpus > s.cluster.gpus) {
+        throw pn.at("gpus").error(fmt::format("a phase cannot use more GPUs ({}) than the cluster has ({})",
+                                              *ph.gpus, s.cluster.gpus));
+      }
+      phase_cluster.gpus = *ph.gpus;
+      if (!ph.plan) throw pn.error("a phase with its own 'gpus' needs its own 'parallelism'");
+    }
+    if (ph.plan || ph.gpus) {
+      if (const std::string why = plan_problem(plan, s.model, phase_cluster); !why.empty()) {
+        throw (pn.has("parallelism") ? pn.at("parallelism") : pn).error(why);
+      }
+    }
+    if (plan.cp > 1 && ph.seq_len % (2 * plan.cp) != 0) {
+      throw pn.at("seq_len").error(fmt::format(
+          "seq_len {} is not divisible by 2 × cp = {} (context parallelism splits each sequence "
+          "into 2·cp load-balanced chunks)",
+          ph.seq_len, 2 * plan.cp));
+    }
+    for (std::int64_t b : {ph.batch.start, ph.batch.end}) {
+      if (const std::string why = batch_problem(b, plan); !why.empty()) {
+        throw pn.at("batch").error(why);
+      }
+    }
+    s.phases.push_back(std::move(ph));
+  }
+
+  if (auto price = root.find("price")) {
+    if (price->is_map()) {
+      price->check_keys({"per_gpu_hour"});
+      s.price_per_gpu_hour = price->at("per_gpu_hour").as_quantity(Quantity::Money, 0, 1e6);
+    } else {
+      s.price_per_gpu_hour = price->as_quantity(Quantity::Money, 0, 1e6);
+    }
+  } else {
+    throw root.error("missing required key 'price' (USD per GPU-hour, e.g. price: 2)");
+  }
+  if (auto c = root.find("calibration")) s.calibration = c->as_string();
+  if (auto seed = root.find("seed")) {
+    s.seed = static_cast<std::uint64_t>(seed->as_integer(0, std::numeric_limits<std::int64_t>::max()));
+  }
+  if (auto moe = root.find("moe")) {
+    moe->check_keys({"imbalance"});
+    if (auto imb = moe->find("imbalance")) s.moe_imbalance = imb->as_number(0.0, 10.0);
+  }
+  if (auto pub = root.find("published")) {
+    pub->check_keys({"gpu_hours", "cost_usd", "wall_days", "source", "phases"});
+    if (auto groups = pub->find("phases")) {
+      for (const auto& key : groups->keys()) {
+        s.published.group_gpu_hours.emplace_back(
+            key, groups->at(key).as_quantity(Quantity::Count, 0, 1e15));
+      }
+    }
+    if (auto v = pub->find("gpu_hours")) s.published.gpu_hours = v->as_quantity(Quantity::Count, 0, 1e15);
+    if (auto v = pub->find("cost_usd")) s.published.cost_usd = v->as_quantity(Quantity::Count, 0, 1e15);
+    if (auto v = pub->find("wall_days")) s.published.wall_days = v->as_number(0, 1e6);
+    if (auto v = pub->find("source")) s.published.source = v->as_string();
+  }
+  for (const auto& [group, hours] : s.published.group_gpu_hours) {
+    const bool known = std::any_of(s.phases.begin(), s.phases.end(),
+                                   [&](const Phase& p) { return p.group == group; });
+    if (!known) {
+      std::vector<std::string> groups;
+      for (const auto& p : s.phases) {
+        if (std::find(groups.begin(), groups.end(), p.group) == groups.end()) groups.push_back(p.group);
+      }
+      throw root.at("published").at("phases").at(group).error(fmt::format(
+          "no phase has group '{}'; phase groups are: {}", group, join_names(groups)));
+    }
+  }
+  if (auto a = root.find("assumptions")) {
+    for (std::size_t i = 0; i < a->size(); ++i) s.assumptions.push_back((*a)[i].as_string());
+  }
+  return s;
+}
+
+Scenario load_scenario_text(const std::string& text, const std::string& origin,
+                            const LoadOptions& options) {
+  ConfigNode root = ConfigNode::load_string(text, origin);
+  if (!options.overrides.empty()) root = apply_overrides(root, options.overrides);
+  return parse_scenario(root);
+}
+
+Scenario load_scenario(const std::string& path, const LoadOptions& options) {
+  ConfigNode root = ConfigNode::load_file(path);
+  if (!options.overrides.empty()) root = apply_overrides(root, options.overrides);
+  return parse_scenario(root);
+}
+
+}  // namespace trainsim::scenarios

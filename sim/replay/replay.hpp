@@ -1,0 +1,42 @@
+#pragma once
+// Replays a scenario's phases. Steps per phase come from the batch schedule (exact, step by step
+// through a ramp). Every distinct batch of a phase needs a step time: with at most
+// `max_points_per_phase` distinct batches each is simulated; otherwise that many, evenly spaced in
+// micro-batch count and always including both ends, are simulated and the rest interpolated
+// linearly in the micro-batch count (a pipeline step is affine in it: T(m) ≈ bubble + m·t_mb).
+// Batches whose micro-batch count is below the schedule's minimum are extrapolated from the
+// smallest valid one at its per-micro-batch time, and the phase says so.
+#include <functional>
+
+#include "scenarios/scenario.hpp"
+#include "sim/replay/run_result.hpp"
+
+namespace trainsim::sim {
+
+/// What one step simulation needs beyond the scenario.
+struct StepRequest {
+  const scenarios::Scenario* scenario = nullptr;
+  const scenarios::Phase* phase = nullptr;
+  models::ParallelPlan plan;
+  models::PrecisionPolicy precision;
+  int gpus = 0;
+  std::int64_t global_batch = 0;  ///< sequences
+};
+
+/// Simulates one step; returns a result whose infeasible_reason is set when the plan cannot run.
+using StepFunction = std::function<StepResult(const StepRequest&)>;
+
+/// Smallest micro-batch count per DP rank the schedule accepts for this plan (e.g. DualPipe 2·PP).
+using MinMicroBatches = std::function<std::int64_t(const models::ParallelPlan&)>;
+
+struct ReplayOptions {
+  int max_points_per_phase = 9;
+  /// Workers for the independent step simulations of all phases (1 = sequential). The result
+  /// does not depend on it.
+  int jobs = 1;
+};
+
+RunResult replay(const scenarios::Scenario& scenario, const StepFunction& step,
+                 const MinMicroBatches& min_micro_batches, const ReplayOptions& options = {});
+
+}  // namespace trainsim::sim

@@ -1,0 +1,48 @@
+#pragma once
+// The work of one pipeline stage for one micro-batch, as sequences of segments per pass. A
+// segment is either compute (seconds on the rank's SMs, from the cost model) or a collective
+// (bytes per rank on the links it uses). Consecutive compute ops merge into one segment; a
+// communication op ends it. With Granularity::Chunk the layers of a stage are folded into one
+// pattern (attention side, dispatch, expert side, combine) so that a 2,048-rank step stays
+// within its time budget; Granularity::Layer keeps every layer's segments.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "calibration/cost_model.hpp"
+#include "models/model_spec.hpp"
+#include "models/op.hpp"
+#include "models/training_plan.hpp"
+
+namespace trainsim::sim {
+
+enum class Granularity { Chunk, Layer };
+
+enum class SegmentKind { Compute, EpDispatch, EpCombine, TpCollective, CpCollective };
+
+struct Segment {
+  SegmentKind kind = SegmentKind::Compute;
+  double compute_s = 0;         ///< Compute: seconds at full speed on the available SMs
+  double expert_fraction = 0;   ///< Compute: share of compute_s that scales with expert load
+  double bytes = 0;             ///< collectives: payload bytes per rank (before routing)
+  double flops = 0;             ///< Compute: FLOP executed (for HFU)
+  /// Compute seconds per op kind inside this segment (for the breakdown).
+  std::map<std::string, double> by_kind_s;
+};
+
+/// Segments of one pass (forward, backward-input, backward-weight) of one stage, one micro-batch.
+using SegmentList = std::vector<Segment>;
+
+struct StageWork {
+  int stage = 0;
+  std::int64_t first_layer = 0;  ///< [first_layer, last_layer)
+  std::int64_t last_layer = 0;
+  bool has_embedding = false;
+  bool has_head = false;
+  SegmentList forward, backward_input, backward_weight;
+  double activation_bytes = 0;   ///< cached per micro-batch until its backward (for memory)
+  double p2p_bytes = 0;          ///< activation (or gradient) sent to the next (previous) stage
+};
+
+}  // namespace trainsim::sim

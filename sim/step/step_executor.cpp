@@ -1,0 +1,593 @@
+#include "sim/step/step_executor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "sim/engine/engine.hpp"
+
+namespace trainsim::sim {
+namespace {
+
+using engine::Engine;
+using engine::TimeNs;
+using schedules::WorkItem;
+using schedules::WorkKind;
+
+constexpr double kNsPerS = 1e9;
+
+TimeNs to_ns(double seconds) { return static_cast<TimeNs>(std::ceil(seconds * kNsPerS)); }
+double to_s(TimeNs ns) { return static_cast<double>(ns) / kNsPerS; }
+
+enum class PassKind { F, B, W, BW };
+
+/// One sequence of segments a rank runs (a pass of one chunk for one micro-batch).
+struct Thread {
+  int rank = 0;
+  int item = 0;   ///< index of the work item in the rank's list
+  int slot = 0;   ///< 0, or 1 for the backward half of an F&B pair
+  PassKind pass = PassKind::F;
+  int micro_batch = 0;
+  int chunk = 0;
+  int stage = 0;
+  std::vector<const SegmentList*> lists;  ///< BW runs backward_input then backward_weight
+  std::size_t list = 0;
+  std::size_t pos = 0;
+  TimeNs started = 0;
+};
+
+struct RankState {
+  int position = 0;  ///< pipeline position (0 … pp−1)
+  int instance = 0;  ///< which pipeline replica (index inside the stage block)
+  std::size_t next_item = 0;
+  int active_threads = 0;
+  bool syncing = false;
+  bool finished = false;
+  TimeNs finish = 0;
+  int computing = 0;
+  int communicating = 0;
+  TimeNs last_change = 0;
+  TimeNs compute_ns = 0;
+  TimeNs comm_ns = 0;
+  TimeNs exposed_ns = 0;
+  double inflight_bytes = 0;
+  double peak_inflight_bytes = 0;
+  std::vector<double> by_kind_s;
+};
+
+struct Barrier {
+  int expected = 0;
+  int arrived = 0;
+  std::vector<std::shared_ptr<Thread>> waiting;
+  std::vector<std::function<void()>> on_release;
+};
+
+class Executor {
+ public:
+  Executor(const StepSetup& setup, StepResult& out) : s_(setup), out_(out) {}
+
+  void run();
+
+ private:
+  // --- structure ---
+  int stages() const { return static_cast<int>(s_.stages.size()); }
+  int ranks() const { return s_.layout.ranks(); }
+  int rank_at(int position, int instance) const { return position * s_.layout.stage_size() + instance; }
+  std::size_t ready_index(int instance, int mb, int stage) const {
+    return (static_cast<std::size_t>(instance) * static_cast<std::size_t>(s_.shape.micro_batches) +
+            static_cast<std::size_t>(mb)) * static_cast<std::size_t>(stages()) + static_cast<std::size_t>(stage);
+  }
+
+  // --- rank progress ---
+  void try_start(int rank);
+  bool inputs_ready(int rank, const WorkItem& w) const;
+  void launch(int rank, const WorkItem& w, int item);
+  std::shared_ptr<Thread> make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk);
+  void advance(const std::shared_ptr<Thread>& t);
+  void thread_done(const std::shared_ptr<Thread>& t);
+  void start_dp_sync(int rank);
+
+  // --- activities ---
+  void run_compute(const std::shared_ptr<Thread>& t, const Segment& seg);
+  void run_collective(const std::shared_ptr<Thread>& t, const Segment& seg);
+  void send_p2p(int from, int to, double bytes, std::function<void()> on_arrival);
+  engine::ResourceId link_resource(hardware::LinkId link);
+  void mark(int rank, int d_compute, int d_comm);
+  void record(int rank, std::string stream, std::string name, int mb, int chunk, TimeNs start);
+
+  const StepSetup& s_;
+  StepResult& out_;
+  Engine eng_;
+  std::vector<engine::ResourceId> compute_res_;
+  std::unordered_map<std::uint32_t, engine::ResourceId> link_res_;
+  std::vector<RankState> rank_;
+  std::vector<std::vector<WorkItem>> lists_;  ///< per pipeline position
+  std::vector<char> ready_f_, ready_b_;
+  std::unordered_map<std::string, Barrier> barriers_;
+  std::vector<char> traced_;
+  std::vector<std::string> kind_names_;
+  std::unordered_map<std::string, std::size_t> kind_index_;
+};
+
+engine::ResourceId Executor::link_resource(hardware::LinkId link) {
+  const auto key = static_cast<std::uint32_t>(link);
+  auto it = link_res_.find(key);
+  if (it != link_res_.end()) return it->second;
+  const auto& l = s_.topology->link(link);
+  const double cap = l.achievable_Bps > 0 ? l.achievable_Bps : l.bandwidth_Bps;
+  const auto id = eng_.add_resource(cap, "");
+  link_res_.emplace(key, id);
+  return id;
+}
+
+void Executor::mark(int rank, int d_compute, int d_comm) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  const TimeNs now = eng_.now();
+  const TimeNs dt = now - r.last_change;
+  if (dt > 0) {
+    if (r.computing > 0) r.compute_ns += dt;
+    if (r.communicating > 0) r.comm_ns += dt;
+    if (r.computing == 0 && r.communicating > 0) r.exposed_ns += dt;
+  }
+  r.last_change = now;
+  r.computing += d_compute;
+  r.communicating += d_comm;
+}
+
+void Executor::record(int rank, std::string stream, std::string name, int mb, int chunk, TimeNs start) {
+  if (!traced_[static_cast<std::size_t>(rank)]) return;
+  out_.timeline.push_back({rank, std::move(stream), std::move(name), mb, chunk, to_s(start), to_s(eng_.now())});
+}
+
+bool Executor::inputs_ready(int rank, const WorkItem& w) const {
+  const RankState& r = rank_[static_cast<std::size_t>(rank)];
+  auto f_ready = [&](int mb, int chunk) {
+    const int st = s_.schedule->stage_of(s_.shape, r.position, chunk);
+    return st == 0 || ready_f_[ready_index(r.instance, mb, st)] != 0;
+  };
+  auto b_ready = [&](int mb, int chunk) {
+    const int st = s_.schedule->stage_of(s_.shape, r.position, chunk);
+    return st == stages() - 1 || ready_b_[ready_index(r.instance, mb, st)] != 0;
+  };
+  switch (w.kind) {
+    case WorkKind::F: return f_ready(w.micro_batch, w.chunk);
+    case WorkKind::B:
+    case WorkKind::BW: return b_ready(w.micro_batch, w.chunk);
+    case WorkKind::W: return true;
+    case WorkKind::FB: return f_ready(w.micro_batch, w.chunk) && b_ready(w.micro_batch2, w.chunk2);
+  }
+  return true;
+}
+
+std::shared_ptr<Thread> Executor::make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk) {
+  auto t = std::make_shared<Thread>();
+  t->rank = rank;
+  t->item = item;
+  t->slot = slot;
+  t->pass = pass;
+  t->micro_batch = mb;
+  t->chunk = chunk;
+  t->stage = s_.schedule->stage_of(s_.shape, rank_[static_cast<std::size_t>(rank)].position, chunk);
+  const StageWork& sw = s_.stages[static_cast<std::size_t>(t->stage)];
+  switch (pass) {
+    case PassKind::F: t->lists = {&sw.forward}; break;
+    case PassKind::B: t->lists = {&sw.backward_input}; break;
+    case PassKind::W: t->lists = {&sw.backward_weight}; break;
+    case PassKind::BW: t->lists = {&sw.backward_input, &sw.backward_weight}; break;
+  }
+  t->started = eng_.now();
+  return t;
+}
+
+void Executor::launch(int rank, const WorkItem& w, int item) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  std::vector<std::shared_ptr<Thread>> threads;
+  switch (w.kind) {
+    case WorkKind::F: threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk)); break;
+    case WorkKind::B: threads.push_back(make_thread(rank, item, 0, PassKind::B, w.micro_batch, w.chunk)); break;
+    case WorkKind::W: threads.push_back(make_thread(rank, item, 0, PassKind::W, w.micro_batch, w.chunk)); break;
+    case WorkKind::BW: threads.push_back(make_thread(rank, item, 0, PassKind::BW, w.micro_batch, w.chunk)); break;
+    case WorkKind::FB:
+      threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk));
+      threads.push_back(make_thread(rank, item, 1, PassKind::BW, w.micro_batch2, w.chunk2));
+      break;
+  }
+  r.active_threads = static_cast<int>(threads.size());
+  for (auto& t : threads) {
+    if (t->pass == PassKind::F) {
+      r.inflight_bytes += s_.stages[static_cast<std::size_t>(t->stage)].activation_bytes;
+      r.peak_inflight_bytes = std::max(r.peak_inflight_bytes, r.inflight_bytes);
+    }
+    advance(t);
+  }
+}
+
+void Executor::try_start(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  if (r.active_threads > 0 || r.syncing || r.finished) return;
+  const auto& list = lists_[static_cast<std::size_t>(r.position)];
+  if (r.next_item >= list.size()) {
+    start_dp_sync(rank);
+    return;
+  }
+  const WorkItem& w = list[r.next_item];
+  if (!inputs_ready(rank, w)) return;  // woken again when an input arrives
+  const int item = static_cast<int>(r.next_item);
+  ++r.next_item;
+  launch(rank, w, item);
+}
+
+void Executor::advance(const std::shared_ptr<Thread>& t) {
+  while (t->list < t->lists.size() && t->pos >= t->lists[t->list]->size()) {
+    ++t->list;
+    t->pos = 0;
+  }
+  if (t->list >= t->lists.size()) {
+    thread_done(t);
+    return;
+  }
+  const Segment& seg = (*t->lists[t->list])[t->pos];
+  if (seg.kind == SegmentKind::Compute) {
+    run_compute(t, seg);
+  } else {
+    run_collective(t, seg);
+  }
+}
+
+void Executor::run_compute(const std::shared_ptr<Thread>& t, const Segment& seg) {
+  const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t->rank)];
+  const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
+  const double work = seg.compute_s * scale;
+  RankState& r = rank_[static_cast<std::size_t>(t->rank)];
+  for (const auto& [kind, secs] : seg.by_kind_s) {
+    auto it = kind_index_.find(kind);
+    std::size_t idx = 0;
+    if (it == kind_index_.end()) {
+      idx = kind_names_.size();
+      kind_names_.push_back(kind);
+      kind_index_.emplace(kind, idx);
+    } else {
+      idx = it->second;
+    }
+    if (r.by_kind_s.size() <= idx) r.by_kind_s.resize(idx + 1, 0.0);
+    r.by_kind_s[idx] += secs * scale;
+  }
+  out_.hardware_flops += seg.flops * scale;
+  mark(t->rank, +1, 0);
+  const TimeNs start = eng_.now();
+  engine::ActivitySpec spec;
+  spec.work = work;
+  spec.uses.push_back({compute_res_[static_cast<std::size_t>(t->rank)], 1.0});
+  eng_.start(spec, [this, t, start] {
+    mark(t->rank, -1, 0);
+    static const char* names[] = {"F", "B", "W", "BW"};
+    record(t->rank, "compute", names[static_cast<int>(t->pass)], t->micro_batch, t->chunk, start);
+    ++t->pos;
+    advance(t);
+  });
+}
+
+void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& seg) {
+  const int rank = t->rank;
+  const RankCoords c = s_.layout.coords(rank);
+  int group_first = rank;
+  int group_size = 1;
+  int stride = 1;
+  std::string kind;
+  switch (seg.kind) {
+    case SegmentKind::EpDispatch:
+    case SegmentKind::EpCombine:
+      group_first = s_.layout.ep_group_first(rank);
+      group_size = s_.layout.ep();
+      kind = seg.kind == SegmentKind::EpDispatch ? "dispatch" : "combine";
+      break;
+    case SegmentKind::TpCollective:
+      group_first = rank - c.tp;
+      group_size = s_.layout.tp();
+      kind = "tp";
+      break;
+    case SegmentKind::CpCollective:
+      group_first = rank - c.cp * s_.layout.tp();
+      group_size = s_.layout.cp();
+      stride = s_.layout.tp();
+      kind = "cp";
+      break;
+    case SegmentKind::Compute: break;
+  }
+  const TimeNs start = eng_.now();
+  mark(rank, 0, +1);
+  auto finish = [this, t, start, kind] {
+    mark(t->rank, 0, -1);
+    record(t->rank, "comm", kind, t->micro_batch, t->chunk, start);
+    ++t->pos;
+    advance(t);
+  };
+  if (group_size <= 1 || seg.bytes <= 0) {
+    eng_.at(eng_.now(), finish);
+    return;
+  }
+  const std::string key = fmt::format("{}:{}:{}:{}:{}", kind, group_first, t->item, t->slot,
+                                      t->list * 100000 + t->pos);
+  Barrier& b = barriers_[key];
+  b.expected = group_size;
+  b.on_release.push_back(finish);
+
+  engine::ActivitySpec spec;
+  spec.work = 1.0;
+  const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
+  const auto& topo = *s_.topology;
+  if (seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine) {
+    // Dispatch: a rank sends its tokens out and receives its experts' share (∝ load); combine
+    // is the reverse.
+    const bool dispatch = seg.kind == SegmentKind::EpDispatch;
+    const double out_scale = dispatch ? 1.0 : load;
+    const double in_scale = dispatch ? load : 1.0;
+    const double ib = seg.bytes * s_.moe.ib_per_byte;
+    const double nvl = seg.bytes * s_.moe.nvlink_per_byte;
+    if (ib > 0) {
+      spec.uses.push_back({link_resource(topo.nic_out(rank)), ib * out_scale});
+      spec.uses.push_back({link_resource(topo.nic_in(rank)), ib * in_scale});
+    }
+    if (nvl > 0) {
+      spec.uses.push_back({link_resource(topo.nvlink_out(rank)), nvl * out_scale});
+      spec.uses.push_back({link_resource(topo.nvlink_in(rank)), nvl * in_scale});
+    }
+    spec.latency_ns = to_ns(s_.moe.latency_s);
+  } else {
+    // Ring collectives inside the group: TP over NVLink (all-reduce moves 2(p−1)/p of the
+    // buffer), CP all-gather of K/V over the NIC ((p−1)/p of the gathered bytes).
+    const double p = group_size;
+    const bool tp = seg.kind == SegmentKind::TpCollective;
+    const double volume = tp ? 2.0 * (p - 1.0) / p * seg.bytes : (p - 1.0) / p * seg.bytes;
+    const int in_group = tp ? c.tp : c.cp;
+    const int next = group_first + ((in_group + 1) % group_size) * stride;
+    for (hardware::LinkId l : topo.route(rank, next)) spec.uses.push_back({link_resource(l), volume});
+    const int steps = tp ? 2 * (group_size - 1) : group_size - 1;
+    spec.latency_ns = to_ns(steps * s_.collective_latency_s);
+  }
+  eng_.start(spec, [this, key] {
+    Barrier& bar = barriers_[key];
+    ++bar.arrived;
+    if (bar.arrived == bar.expected) {
+      auto callbacks = std::move(bar.on_release);
+      barriers_.erase(key);
+      for (auto& cb : callbacks) cb();
+    }
+  });
+  (void)b;
+}
+
+void Executor::send_p2p(int from, int to, double bytes, std::function<void()> on_arrival) {
+  if (from == to || bytes <= 0) {
+    eng_.at(eng_.now(), std::move(on_arrival));
+    return;
+  }
+  engine::ActivitySpec spec;
+  spec.work = 1.0;
+  for (hardware::LinkId l : s_.topology->route(from, to)) spec.uses.push_back({link_resource(l), bytes});
+  spec.latency_ns = to_ns(s_.p2p_latency_s);
+  eng_.start(spec, std::move(on_arrival));
+}
+
+void Executor::thread_done(const std::shared_ptr<Thread>& t) {
+  RankState& r = rank_[static_cast<std::size_t>(t->rank)];
+  const int S = stages();
+  const int mb = t->micro_batch;
+  if (t->pass == PassKind::F && t->stage + 1 < S) {
+    const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t->stage + 1).rank, r.instance);
+    const std::size_t idx = ready_index(r.instance, mb, t->stage + 1);
+    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage)].p2p_bytes, [this, idx, dest] {
+      ready_f_[idx] = 1;
+      try_start(dest);
+    });
+  }
+  if ((t->pass == PassKind::B || t->pass == PassKind::BW) && t->stage > 0) {
+    const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t->stage - 1).rank, r.instance);
+    const std::size_t idx = ready_index(r.instance, mb, t->stage - 1);
+    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage - 1)].p2p_bytes, [this, idx, dest] {
+      ready_b_[idx] = 1;
+      try_start(dest);
+    });
+  }
+  if (t->pass == PassKind::B || t->pass == PassKind::BW) {
+    r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t->stage)].activation_bytes;
+  }
+  if (--r.active_threads == 0) try_start(t->rank);
+}
+
+void Executor::start_dp_sync(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  r.syncing = true;
+  const RankCoords c = s_.layout.coords(rank);
+  const int stage_first = c.stage * s_.layout.stage_size();
+  // Groups: dense parameters are shared by every rank of the stage with the same TP index;
+  // experts by the ranks of the stage with the same EP index (and TP index).
+  std::vector<int> dense, expert;
+  for (int i = 0; i < s_.layout.stage_size(); ++i) {
+    const int other = stage_first + i;
+    const RankCoords oc = s_.layout.coords(other);
+    if (oc.tp == c.tp) dense.push_back(other);
+    if (oc.tp == c.tp && oc.ep_index == c.ep_index) expert.push_back(other);
+  }
+  struct Phase {
+    double dense_bytes, expert_bytes;
+    std::string name;
+  };
+  const DpSync& d = s_.dp;
+  auto frac = [](std::size_t g) { return g > 1 ? (static_cast<double>(g) - 1.0) / static_cast<double>(g) : 0.0; };
+  const double rs_scale = d.all_reduce ? 2.0 : 1.0;
+  const double dense_rs = rs_scale * frac(dense.size()) * d.dense_grad_bytes;
+  const double expert_rs = rs_scale * frac(expert.size()) * d.expert_grad_bytes;
+  const double dense_ag = d.all_gather_params && !d.all_reduce ? frac(dense.size()) * d.dense_grad_bytes : 0.0;
+  const double expert_ag = d.all_gather_params && !d.all_reduce ? frac(expert.size()) * d.expert_grad_bytes : 0.0;
+
+  // A collective phase: one ring flow per group this rank belongs to, then a barrier per group.
+  auto collective = [this, rank, dense, expert](double dense_bytes, double expert_bytes, std::string name,
+                                                 std::function<void()> then) {
+    struct Pending {
+      int left = 0;
+      std::function<void()> then;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->then = std::move(then);
+    const TimeNs start = eng_.now();
+    mark(rank, 0, +1);
+    auto one_done = [this, pending, rank, start, name] {
+      if (--pending->left == 0) {
+        mark(rank, 0, -1);
+        record(rank, "dp", name, -1, -1, start);
+        pending->then();
+      }
+    };
+    std::vector<std::pair<const std::vector<int>*, double>> parts;
+    if (dense.size() > 1 && dense_bytes > 0) parts.emplace_back(&dense, dense_bytes);
+    if (expert.size() > 1 && expert_bytes > 0) parts.emplace_back(&expert, expert_bytes);
+    if (parts.empty()) {
+      mark(rank, 0, -1);
+      eng_.at(eng_.now(), pending->then);
+      return;
+    }
+    pending->left = static_cast<int>(parts.size());
+    for (const auto& [group, bytes] : parts) {
+      const std::string key = fmt::format("dp:{}:{}:{}:{}", name, group == &dense ? 'd' : 'e',
+                                          group->front(), group->size());
+      Barrier& b = barriers_[key];
+      b.expected = static_cast<int>(group->size());
+      b.on_release.push_back(one_done);
+      const auto it = std::find(group->begin(), group->end(), rank);
+      const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) % static_cast<long>(group->size()))];
+      engine::ActivitySpec spec;
+      spec.work = 1.0;
+      for (hardware::LinkId l : s_.topology->route(rank, next)) spec.uses.push_back({link_resource(l), bytes});
+      spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
+      eng_.start(spec, [this, key] {
+        Barrier& bar = barriers_[key];
+        if (++bar.arrived == bar.expected) {
+          auto callbacks = std::move(bar.on_release);
+          barriers_.erase(key);
+          for (auto& cb : callbacks) cb();
+        }
+      });
+    }
+  };
+
+  auto finish = [this, rank] {
+    RankState& rs = rank_[static_cast<std::size_t>(rank)];
+    rs.finished = true;
+    rs.finish = eng_.now();
+  };
+  auto all_gather = [collective, dense_ag, expert_ag, finish] {
+    collective(dense_ag, expert_ag, "all-gather", finish);
+  };
+  auto optimizer = [this, rank, all_gather] {
+    if (s_.dp.optimizer_s <= 0) {
+      all_gather();
+      return;
+    }
+    mark(rank, +1, 0);
+    const TimeNs start = eng_.now();
+    engine::ActivitySpec spec;
+    spec.work = s_.dp.optimizer_s;
+    spec.uses.push_back({compute_res_[static_cast<std::size_t>(rank)], 1.0});
+    eng_.start(spec, [this, rank, start, all_gather] {
+      mark(rank, -1, 0);
+      record(rank, "compute", "optimizer", -1, -1, start);
+      all_gather();
+    });
+  };
+  collective(dense_rs, expert_rs, d.all_reduce ? "all-reduce" : "reduce-scatter", optimizer);
+}
+
+void Executor::run() {
+  const int n = ranks();
+  const int pp = s_.shape.ranks;
+  lists_ = s_.schedule->build(s_.shape);
+  if (static_cast<int>(lists_.size()) != pp) throw ModelError("schedule returned the wrong number of ranks");
+  ready_f_.assign(static_cast<std::size_t>(s_.layout.stage_size()) * static_cast<std::size_t>(s_.shape.micro_batches) *
+                      static_cast<std::size_t>(stages()), 0);
+  ready_b_ = ready_f_;
+  rank_.assign(static_cast<std::size_t>(n), RankState{});
+  compute_res_.reserve(static_cast<std::size_t>(n));
+  traced_.assign(static_cast<std::size_t>(n), 0);
+  for (int r : s_.trace_ranks) {
+    if (r >= 0 && r < n) traced_[static_cast<std::size_t>(r)] = 1;
+  }
+  for (int r = 0; r < n; ++r) {
+    auto& st = rank_[static_cast<std::size_t>(r)];
+    const RankCoords c = s_.layout.coords(r);
+    st.position = c.stage;
+    st.instance = r % s_.layout.stage_size();
+    compute_res_.push_back(eng_.add_resource(1.0, ""));
+  }
+  for (int r = 0; r < n; ++r) try_start(r);
+  eng_.run();
+
+  TimeNs step_end = 0;
+  for (int r = 0; r < n; ++r) {
+    const auto& st = rank_[static_cast<std::size_t>(r)];
+    if (!st.finished) {
+      throw ModelError(fmt::format(
+          "the {} schedule deadlocked: rank {} (stage position {}) stopped at work item {} of {}",
+          s_.schedule->name(), r, st.position, st.next_item, lists_[static_cast<std::size_t>(st.position)].size()));
+    }
+    step_end = std::max(step_end, st.finish);
+  }
+  out_.step_time_s = to_s(step_end);
+  out_.ranks.clear();
+  out_.ranks.reserve(static_cast<std::size_t>(n));
+  double max_compute = -1;
+  int busiest = 0;
+  double peak_act = 0;
+  for (int r = 0; r < n; ++r) {
+    auto& st = rank_[static_cast<std::size_t>(r)];
+    // Close the accounting window at the step end.
+    const TimeNs dt = step_end - st.last_change;
+    (void)dt;
+    RankTime rt;
+    rt.rank = r;
+    rt.stage = st.position;
+    rt.compute_s = to_s(st.compute_ns);
+    rt.comm_s = to_s(st.comm_ns);
+    rt.exposed_comm_s = to_s(st.exposed_ns);
+    rt.bubble_s = std::max(0.0, out_.step_time_s - rt.compute_s - rt.exposed_comm_s);
+    if (rt.compute_s > max_compute) {
+      max_compute = rt.compute_s;
+      busiest = r;
+    }
+    peak_act = std::max(peak_act, st.peak_inflight_bytes);
+    out_.ranks.push_back(rt);
+  }
+  auto spread = [&](auto field) {
+    Spread sp{1e300, 0, -1e300};
+    for (const auto& rt : out_.ranks) {
+      const double v = field(rt);
+      sp.min = std::min(sp.min, v);
+      sp.max = std::max(sp.max, v);
+      sp.mean += v;
+    }
+    sp.mean /= static_cast<double>(out_.ranks.size());
+    return sp;
+  };
+  out_.compute_s = spread([](const RankTime& x) { return x.compute_s; });
+  out_.exposed_comm_s = spread([](const RankTime& x) { return x.exposed_comm_s; });
+  out_.bubble_s = spread([](const RankTime& x) { return x.bubble_s; });
+  out_.comm_s = spread([](const RankTime& x) { return x.comm_s; });
+  const auto& bk = rank_[static_cast<std::size_t>(busiest)].by_kind_s;
+  for (std::size_t i = 0; i < bk.size(); ++i) out_.compute_by_kind_s[kind_names_[i]] = bk[i];
+  out_.memory.activations = peak_act;
+  out_.ranks_simulated = n;
+  out_.events = eng_.events_processed();
+}
+
+}  // namespace
+
+void execute_step(const StepSetup& setup, StepResult& out) {
+  Executor ex(setup, out);
+  ex.run();
+}
+
+}  // namespace trainsim::sim

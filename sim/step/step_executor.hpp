@@ -1,0 +1,56 @@
+#pragma once
+// Runs one training step of every rank on the event engine: each rank executes its pipeline
+// schedule's work items in order; a work item's passes run as threads of segments (two threads
+// for DualPipe's overlapped F&B pair); compute segments share the rank's SMs (fluid sharing, so
+// two overlapped computes each slow down), collectives are flows on the cluster's links with a
+// barrier over their group, pipeline P2P transfers are asynchronous flows, and the data-parallel
+// gradient reduce-scatter, optimizer step and parameter all-gather close the step.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hardware/topology.hpp"
+#include "sim/schedules/schedule.hpp"
+#include "sim/step/rank_layout.hpp"
+#include "sim/step/stage_work.hpp"
+#include "sim/step/step_result.hpp"
+
+namespace trainsim::sim {
+
+/// Network volumes per byte of MoE payload, from sim/moe/traffic.hpp.
+struct MoeRouting {
+  double ib_per_byte = 0;       ///< IB bytes out (and in) per payload byte
+  double nvlink_per_byte = 0;   ///< NVLink bytes out (and in) per payload byte
+  double latency_s = 0;         ///< fixed cost of one all-to-all (kernel + network latency)
+};
+
+/// Data-parallel synchronisation at the end of the step, per rank.
+struct DpSync {
+  double dense_grad_bytes = 0;    ///< non-expert gradients a rank holds (communication dtype)
+  double expert_grad_bytes = 0;   ///< expert gradients a rank holds
+  int dense_group = 1;            ///< ranks sharing the dense parameters (dp · cp)
+  int expert_group = 1;           ///< ranks sharing the same experts (dp · cp · tp / ep)
+  bool all_gather_params = true;  ///< ZeRO ≥ 1: all-gather updated parameters after the step
+  bool all_reduce = false;        ///< ZeRO-0: all-reduce instead of reduce-scatter
+  double optimizer_s = 0;         ///< optimizer step on the local shard, seconds
+};
+
+struct StepSetup {
+  const hardware::Topology* topology = nullptr;
+  RankLayout layout;
+  const schedules::PipelineSchedule* schedule = nullptr;
+  schedules::ScheduleShape shape;
+  std::vector<StageWork> stages;       ///< one per model stage (pp · chunks per rank)
+  std::vector<double> load_factor;     ///< per rank expert-load factor (mean 1)
+  MoeRouting moe;
+  DpSync dp;
+  double p2p_latency_s = 0;
+  double collective_latency_s = 0;     ///< α per ring step
+  std::vector<int> trace_ranks;        ///< ranks whose timeline is recorded
+};
+
+/// Simulates the step; fills times, breakdowns, timeline and event counts of `out`.
+void execute_step(const StepSetup& setup, StepResult& out);
+
+}  // namespace trainsim::sim
