@@ -2,13 +2,16 @@
 
 namespace trainsim::sim::schedules {
 
-std::vector<Pass> passes_of(const PipelineSchedule& schedule, const ScheduleShape& shape,
-                            int rank, const WorkItem& item) {
+std::vector<Pass> passes_of(const PipelineSchedule& schedule, const ScheduleShape& shape, int rank,
+                            const WorkItem& item) {
   const auto stage = [&](int chunk) { return schedule.stage_of(shape, rank, chunk); };
   switch (item.kind) {
-    case WorkKind::F: return {{PassType::F, item.micro_batch, stage(item.chunk)}};
-    case WorkKind::B: return {{PassType::B, item.micro_batch, stage(item.chunk)}};
-    case WorkKind::W: return {{PassType::W, item.micro_batch, stage(item.chunk)}};
+    case WorkKind::F:
+      return {{PassType::F, item.micro_batch, stage(item.chunk)}};
+    case WorkKind::B:
+      return {{PassType::B, item.micro_batch, stage(item.chunk)}};
+    case WorkKind::W:
+      return {{PassType::W, item.micro_batch, stage(item.chunk)}};
     case WorkKind::BW: {
       const int s = stage(item.chunk);
       return {{PassType::B, item.micro_batch, s}, {PassType::W, item.micro_batch, s}};
@@ -33,7 +36,8 @@ std::optional<Pass> upstream(const PipelineSchedule& schedule, const ScheduleSha
     case PassType::B:
       if (pass.stage == last) return Pass{PassType::F, pass.micro_batch, pass.stage};
       return Pass{PassType::B, pass.micro_batch, pass.stage + 1};
-    case PassType::W: return Pass{PassType::B, pass.micro_batch, pass.stage};
+    case PassType::W:
+      return Pass{PassType::B, pass.micro_batch, pass.stage};
   }
   return std::nullopt;
 }

@@ -29,8 +29,8 @@ struct Pass {
 };
 
 /// The passes `item` on `rank` performs, in order (stages resolved with stage_of).
-std::vector<Pass> passes_of(const PipelineSchedule& schedule, const ScheduleShape& shape,
-                            int rank, const WorkItem& item);
+std::vector<Pass> passes_of(const PipelineSchedule& schedule, const ScheduleShape& shape, int rank,
+                            const WorkItem& item);
 
 /// The pass that must finish before `pass` may start; nullopt for F(mb, 0).
 std::optional<Pass> upstream(const PipelineSchedule& schedule, const ScheduleShape& shape,

@@ -1,6 +1,7 @@
 #pragma once
 // Internals shared by the schedule implementations: shape checks with uniform messages and the
 // base of the one-chunk-per-rank schedules (gpipe, 1f1b, zb1p).
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -25,12 +26,12 @@ void check_mb_stage(std::string_view schedule, const ScheduleShape& shape, int s
 /// Parameters of one rank's DualPipe-family step (dualpipe.py and dualpipev.py share the
 /// eight-phase structure and differ only in these).
 struct DualRankParams {
-  int half = 1;             ///< DualPipe: PP/2; DualPipeV: ranks
-  int h = 0;                ///< DualPipe: min(r, PP−1−r); DualPipeV: r
-  bool flip = false;        ///< phase p runs chunk p XOR flip (DualPipe: r in the second half)
+  int half = 1;                 ///< DualPipe: PP/2; DualPipeV: ranks
+  int h = 0;                    ///< DualPipe: min(r, PP−1−r); DualPipeV: r
+  bool flip = false;            ///< phase p runs chunk p XOR flip (DualPipe: r in the second half)
   bool unpaired_first = false;  ///< first main-phase F&B runs as F then BW (middle/last rank)
-  int per_chunk = 1;        ///< micro-batches through each chunk
-  int mb_base[2] = {0, 0};  ///< micro-batch id of the first micro-batch through chunk 0 and 1
+  int per_chunk = 1;            ///< micro-batches through each chunk
+  std::array<int, 2> mb_base{0, 0};  ///< first micro-batch id through chunk 0 and chunk 1
 };
 
 /// One rank's list in the eight phases of DeepSeek's DualPipe step(): nF0, nF0F1, nB1W1F1,

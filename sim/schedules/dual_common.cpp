@@ -7,6 +7,7 @@
 // "Phase" p is the direction nearest the rank; it runs chunk p XOR flip. Zero-bubble B (W
 // deferred into a FIFO, popped by the W items) appear in phases 3, 6 and 7; every other
 // backward, including the one in an overlapped F&B pair, is a full backward.
+#include <cstddef>
 #include <deque>
 #include <utility>
 
@@ -23,11 +24,11 @@ std::vector<WorkItem> dual_rank_list(const DualRankParams& p) {
   auto chunk = [&](int phase) { return phase ^ (p.flip ? 1 : 0); };
   auto next_f = [&](int phase) {
     const int c = chunk(phase);
-    return std::pair{p.mb_base[c] + f_count[c]++, c};
+    return std::pair{p.mb_base[static_cast<std::size_t>(c)] + f_count[c]++, c};
   };
   auto next_b = [&](int phase) {
     const int c = chunk(phase);
-    return std::pair{p.mb_base[c] + b_count[c]++, c};
+    return std::pair{p.mb_base[static_cast<std::size_t>(c)] + b_count[c]++, c};
   };
   auto forward = [&](int phase) {
     const auto [mb, c] = next_f(phase);
@@ -53,10 +54,10 @@ std::vector<WorkItem> dual_rank_list(const DualRankParams& p) {
     list.push_back({WorkKind::W, mb, c});
   };
 
-  const int outer = p.half - p.h - 1;  // phases 1 (×2), 3, 5, 7
-  const int inner = p.h + 1;           // phases 2, 6, 8
+  const int outer = p.half - p.h - 1;              // phases 1 (×2), 3, 5, 7
+  const int inner = p.h + 1;                       // phases 2, 6, 8
   for (int i = 0; i < 2 * outer; ++i) forward(0);  // 1: nF0
-  for (int i = 0; i < inner; ++i) {                 // 2: nF0F1
+  for (int i = 0; i < inner; ++i) {                // 2: nF0F1
     forward(0);
     forward(1);
   }

@@ -25,9 +25,8 @@ void DualPipe::validate(const ScheduleShape& shape) const {
         shape.micro_batches));
   }
   if (shape.micro_batches < 2 * shape.ranks) {
-    throw ModelError(fmt::format(
-        "dualpipe schedule needs micro_batches >= 2*ranks = {}, got {}", 2 * shape.ranks,
-        shape.micro_batches));
+    throw ModelError(fmt::format("dualpipe schedule needs micro_batches >= 2*ranks = {}, got {}",
+                                 2 * shape.ranks, shape.micro_batches));
   }
 }
 

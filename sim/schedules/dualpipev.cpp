@@ -11,9 +11,8 @@ void DualPipeV::validate(const ScheduleShape& shape) const {
   detail::check_positive(name(), shape);
   detail::check_no_virtual_stages(name(), shape);
   if (shape.micro_batches < 2 * shape.ranks) {
-    throw ModelError(fmt::format(
-        "dualpipev schedule needs micro_batches >= 2*ranks = {}, got {}", 2 * shape.ranks,
-        shape.micro_batches));
+    throw ModelError(fmt::format("dualpipev schedule needs micro_batches >= 2*ranks = {}, got {}",
+                                 2 * shape.ranks, shape.micro_batches));
   }
 }
 

@@ -30,8 +30,7 @@ int Interleaved1F1B::stage_of(const ScheduleShape& shape, int rank, int chunk) c
   return chunk * shape.ranks + rank;
 }
 
-StageSlot Interleaved1F1B::slot_of(const ScheduleShape& shape, int micro_batch,
-                                   int stage) const {
+StageSlot Interleaved1F1B::slot_of(const ScheduleShape& shape, int micro_batch, int stage) const {
   detail::check_mb_stage(name(), shape, stage_count(shape), micro_batch, stage);
   return {stage % shape.ranks, stage / shape.ranks};
 }

@@ -17,11 +17,16 @@ namespace trainsim::sim::schedules {
 
 std::string_view to_string(WorkKind kind) {
   switch (kind) {
-    case WorkKind::F: return "F";
-    case WorkKind::B: return "B";
-    case WorkKind::W: return "W";
-    case WorkKind::BW: return "BW";
-    case WorkKind::FB: return "FB";
+    case WorkKind::F:
+      return "F";
+    case WorkKind::B:
+      return "B";
+    case WorkKind::W:
+      return "W";
+    case WorkKind::BW:
+      return "BW";
+    case WorkKind::FB:
+      return "FB";
   }
   return "?";
 }
@@ -62,8 +67,9 @@ void check_no_virtual_stages(std::string_view schedule, const ScheduleShape& sha
 void check_rank_chunk(std::string_view schedule, const ScheduleShape& shape, int chunks, int rank,
                       int chunk) {
   if (rank < 0 || rank >= shape.ranks || chunk < 0 || chunk >= chunks) {
-    throw ModelError(fmt::format("{} schedule: rank {} chunk {} is outside ranks 0..{}, chunks 0..{}",
-                                 schedule, rank, chunk, shape.ranks - 1, chunks - 1));
+    throw ModelError(
+        fmt::format("{} schedule: rank {} chunk {} is outside ranks 0..{}, chunks 0..{}", schedule,
+                    rank, chunk, shape.ranks - 1, chunks - 1));
   }
 }
 
@@ -76,9 +82,13 @@ void check_mb_stage(std::string_view schedule, const ScheduleShape& shape, int s
   }
 }
 
-int SingleChunkSchedule::chunks_per_rank(const ScheduleShape& /*shape*/) const { return 1; }
+int SingleChunkSchedule::chunks_per_rank(const ScheduleShape& /*shape*/) const {
+  return 1;
+}
 
-int SingleChunkSchedule::stage_count(const ScheduleShape& shape) const { return shape.ranks; }
+int SingleChunkSchedule::stage_count(const ScheduleShape& shape) const {
+  return shape.ranks;
+}
 
 int SingleChunkSchedule::stage_of(const ScheduleShape& shape, int rank, int chunk) const {
   check_rank_chunk(name(), shape, 1, rank, chunk);

@@ -15,9 +15,12 @@ namespace {
 
 std::string_view pass_name(PassType t) {
   switch (t) {
-    case PassType::F: return "F";
-    case PassType::B: return "B";
-    case PassType::W: return "W";
+    case PassType::F:
+      return "F";
+    case PassType::B:
+      return "B";
+    case PassType::W:
+      return "W";
   }
   return "?";
 }
@@ -87,11 +90,16 @@ int Timeline::max_peak_activations() const {
 
 double duration_of(const WorkItem& item, const PassDurations& d) {
   switch (item.kind) {
-    case WorkKind::F: return d.f;
-    case WorkKind::B: return d.b;
-    case WorkKind::W: return d.w;
-    case WorkKind::BW: return d.b + d.w;
-    case WorkKind::FB: return d.fb;
+    case WorkKind::F:
+      return d.f;
+    case WorkKind::B:
+      return d.b;
+    case WorkKind::W:
+      return d.w;
+    case WorkKind::BW:
+      return d.b + d.w;
+    case WorkKind::FB:
+      return d.fb;
   }
   return 0.0;
 }

@@ -48,7 +48,9 @@ struct InvalidCase {
 };
 
 /// Full backward time in the README's notation: B = b + w.
-double full_b(const PassDurations& d) { return d.b + d.w; }
+double full_b(const PassDurations& d) {
+  return d.b + d.w;
+}
 
 PassDurations dur(double f, double b, double w, double fb = -1.0, double p2p = 0.0) {
   return {f, b, w, fb < 0 ? f + b + w : fb, p2p};
@@ -67,8 +69,9 @@ std::vector<InvalidCase> common_invalid(const std::string& name) {
 
 std::vector<InvalidCase> single_chunk_invalid(const std::string& name) {
   auto v = common_invalid(name);
-  v.push_back({{2, 4, 2}, name + " schedule has a fixed number of chunks per rank: "
-                                 "virtual_stages must be 1, got 2"});
+  v.push_back({{2, 4, 2},
+               name + " schedule has a fixed number of chunks per rank: "
+                      "virtual_stages must be 1, got 2"});
   return v;
 }
 
@@ -77,15 +80,19 @@ struct Traits<GPipe> {
   static constexpr int kChunks = 1;
   static constexpr double kCopies = 1.0;
   static constexpr bool kSplits = false;
-  static std::vector<ScheduleShape> shapes() { return {{1, 1, 1}, {4, 8, 1}, {3, 5, 1}, {8, 2, 1}}; }
+  static std::vector<ScheduleShape> shapes() {
+    return {{1, 1, 1}, {4, 8, 1}, {3, 5, 1}, {8, 2, 1}};
+  }
   // GPipe: makespan (m + PP − 1)(F + B), busy m(F + B) ⇒ bubble (PP − 1)(F + B) on every rank.
   static double bubble(const ScheduleShape& s, const PassDurations& d) {
     return (s.ranks - 1) * (d.f + full_b(d));
   }
   static std::vector<BubbleCase> bubble_cases() {
     std::vector<BubbleCase> v;
-    for (ScheduleShape s : {ScheduleShape{4, 8, 1}, ScheduleShape{3, 5, 1}, ScheduleShape{8, 2, 1}}) {
-      for (PassDurations d : {dur(1, 2, 1), dur(2, 1, 0.5)}) v.push_back({s, d, bubble(s, d), true});
+    for (ScheduleShape s :
+         {ScheduleShape{4, 8, 1}, ScheduleShape{3, 5, 1}, ScheduleShape{8, 2, 1}}) {
+      for (PassDurations d : {dur(1, 2, 1), dur(2, 1, 0.5)})
+        v.push_back({s, d, bubble(s, d), true});
     }
     return v;
   }
@@ -99,7 +106,9 @@ struct Traits<OneFOneB> {
   static constexpr int kChunks = 1;
   static constexpr double kCopies = 1.0;
   static constexpr bool kSplits = false;
-  static std::vector<ScheduleShape> shapes() { return {{1, 1, 1}, {4, 8, 1}, {3, 5, 1}, {8, 2, 1}, {16, 120, 1}}; }
+  static std::vector<ScheduleShape> shapes() {
+    return {{1, 1, 1}, {4, 8, 1}, {3, 5, 1}, {8, 2, 1}, {16, 120, 1}};
+  }
   // DualPipe README: 1F1B bubble (PP − 1)(F + B), B the full backward, on every rank.
   static double bubble(const ScheduleShape& s, const PassDurations& d) {
     return (s.ranks - 1) * (d.f + full_b(d));
@@ -108,7 +117,8 @@ struct Traits<OneFOneB> {
     std::vector<BubbleCase> v;
     for (ScheduleShape s : {ScheduleShape{4, 8, 1}, ScheduleShape{3, 5, 1}, ScheduleShape{8, 2, 1},
                             ScheduleShape{16, 120, 1}}) {
-      for (PassDurations d : {dur(1, 2, 1), dur(2, 1, 0.5)}) v.push_back({s, d, bubble(s, d), true});
+      for (PassDurations d : {dur(1, 2, 1), dur(2, 1, 0.5)})
+        v.push_back({s, d, bubble(s, d), true});
     }
     return v;
   }
@@ -138,7 +148,8 @@ struct Traits<Interleaved1F1B> {
     std::vector<BubbleCase> v;
     for (ScheduleShape s : {ScheduleShape{4, 8, 2}, ScheduleShape{4, 12, 3}, ScheduleShape{2, 4, 2},
                             ScheduleShape{8, 16, 4}}) {
-      for (PassDurations d : {dur(1, 2, 1), dur(2, 1, 0.5)}) v.push_back({s, d, bubble(s, d), true});
+      for (PassDurations d : {dur(1, 2, 1), dur(2, 1, 0.5)})
+        v.push_back({s, d, bubble(s, d), true});
     }
     return v;
   }
@@ -150,7 +161,8 @@ struct Traits<Interleaved1F1B> {
   }
   static std::vector<InvalidCase> invalid() {
     auto v = common_invalid("interleaved-1f1b");
-    v.push_back({{4, 8, 1}, "interleaved-1f1b schedule needs virtual_stages >= 2, got 1 (use 1f1b"});
+    v.push_back(
+        {{4, 8, 1}, "interleaved-1f1b schedule needs virtual_stages >= 2, got 1 (use 1f1b"});
     v.push_back({{4, 6, 2},
                  "interleaved-1f1b schedule needs micro_batches to be a multiple of ranks "
                  "(micro-batches advance in groups of PP), got 6 micro-batches for 4 ranks; "
@@ -164,7 +176,9 @@ struct Traits<ZeroBubbleH1> {
   static constexpr int kChunks = 1;
   static constexpr double kCopies = 1.0;
   static constexpr bool kSplits = true;
-  static std::vector<ScheduleShape> shapes() { return {{1, 1, 1}, {4, 8, 1}, {3, 5, 1}, {8, 2, 1}, {16, 120, 1}}; }
+  static std::vector<ScheduleShape> shapes() {
+    return {{1, 1, 1}, {4, 8, 1}, {3, 5, 1}, {8, 2, 1}, {16, 120, 1}};
+  }
   // DualPipe README: ZB1P bubble (PP − 1)(F + B − 2W), B the full backward, on every rank.
   // Holds when m ≥ PP (enough deferred W to fill the drain) and W ≤ min(F, b).
   static double bubble(const ScheduleShape& s, const PassDurations& d) {
@@ -192,8 +206,8 @@ struct Traits<ZeroBubbleH1> {
 // and W ≤ F, for any physical F&B (max(F, b + w) ≤ F&B ≤ F + b + w); ranks nearer the ends
 // have less. Outside that regime it is an approximation (larger when b > F, smaller when F > b).
 std::vector<PassDurations> dual_durations() {
-  return {dur(1, 1, 1, 3), dur(1, 1, 1, 2.5), dur(1, 1, 1, 2), dur(2, 2, 1, 5), dur(2, 2, 1, 4),
-          dur(2, 2, 0.5, 3)};
+  return {dur(1, 1, 1, 3), dur(1, 1, 1, 2.5), dur(1, 1, 1, 2),
+          dur(2, 2, 1, 5), dur(2, 2, 1, 4),   dur(2, 2, 0.5, 3)};
 }
 
 template <>
@@ -209,8 +223,8 @@ struct Traits<DualPipe> {
   }
   static std::vector<BubbleCase> bubble_cases() {
     std::vector<BubbleCase> v;
-    for (ScheduleShape s : {ScheduleShape{8, 20, 1}, ScheduleShape{4, 8, 1}, ScheduleShape{16, 32, 1},
-                            ScheduleShape{16, 120, 1}}) {
+    for (ScheduleShape s : {ScheduleShape{8, 20, 1}, ScheduleShape{4, 8, 1},
+                            ScheduleShape{16, 32, 1}, ScheduleShape{16, 120, 1}}) {
       for (const PassDurations& d : dual_durations()) v.push_back({s, d, bubble(s, d), false});
     }
     return v;
@@ -221,12 +235,15 @@ struct Traits<DualPipe> {
   static int peak(const ScheduleShape& s, int /*rank*/) { return s.ranks + 1; }
   static std::vector<InvalidCase> invalid() {
     auto v = common_invalid("dualpipe");
-    v.push_back({{4, 8, 2}, "dualpipe schedule has a fixed number of chunks per rank: "
-                            "virtual_stages must be 1, got 2"});
-    v.push_back({{3, 6, 1}, "dualpipe schedule needs an even number of ranks (rank r holds stages "
-                            "r and PP-1-r), got 3"});
-    v.push_back({{4, 9, 1}, "dualpipe schedule needs an even number of micro-batches (half are "
-                            "fed from each end), got 9"});
+    v.push_back({{4, 8, 2},
+                 "dualpipe schedule has a fixed number of chunks per rank: "
+                 "virtual_stages must be 1, got 2"});
+    v.push_back({{3, 6, 1},
+                 "dualpipe schedule needs an even number of ranks (rank r holds stages "
+                 "r and PP-1-r), got 3"});
+    v.push_back({{4, 9, 1},
+                 "dualpipe schedule needs an even number of micro-batches (half are "
+                 "fed from each end), got 9"});
     v.push_back({{4, 6, 1}, "dualpipe schedule needs micro_batches >= 2*ranks = 8, got 6"});
     return v;
   }
@@ -247,8 +264,8 @@ struct Traits<DualPipeV> {
   }
   static std::vector<BubbleCase> bubble_cases() {
     std::vector<BubbleCase> v;
-    for (ScheduleShape s : {ScheduleShape{4, 10, 1}, ScheduleShape{2, 4, 1}, ScheduleShape{8, 16, 1},
-                            ScheduleShape{8, 60, 1}}) {
+    for (ScheduleShape s : {ScheduleShape{4, 10, 1}, ScheduleShape{2, 4, 1},
+                            ScheduleShape{8, 16, 1}, ScheduleShape{8, 60, 1}}) {
       for (const PassDurations& d : dual_durations()) v.push_back({s, d, bubble(s, d), false});
     }
     return v;
@@ -257,8 +274,9 @@ struct Traits<DualPipeV> {
   static int peak(const ScheduleShape& s, int /*rank*/) { return 2 * s.ranks + 1; }
   static std::vector<InvalidCase> invalid() {
     auto v = common_invalid("dualpipev");
-    v.push_back({{4, 8, 2}, "dualpipev schedule has a fixed number of chunks per rank: "
-                            "virtual_stages must be 1, got 2"});
+    v.push_back({{4, 8, 2},
+                 "dualpipev schedule has a fixed number of chunks per rank: "
+                 "virtual_stages must be 1, got 2"});
     v.push_back({{4, 6, 1}, "dualpipev schedule needs micro_batches >= 2*ranks = 8, got 6"});
     return v;
   }
@@ -311,8 +329,8 @@ TYPED_TEST(ScheduleTest, StagePlacementIsABijection) {
 TYPED_TEST(ScheduleTest, EveryPassRunsOnceOnItsSlotWithoutDeadlock) {
   const auto& sch = this->schedule_;
   for (const ScheduleShape& s : Traits<TypeParam>::shapes()) {
-    SCOPED_TRACE(::testing::Message() << "ranks " << s.ranks << " m " << s.micro_batches << " v "
-                                      << s.virtual_stages);
+    SCOPED_TRACE(::testing::Message()
+                 << "ranks " << s.ranks << " m " << s.micro_batches << " v " << s.virtual_stages);
     const RankLists lists = sch.build(s);
     ASSERT_EQ(lists.size(), static_cast<std::size_t>(s.ranks));
     // Count passes independently of the executor.
@@ -359,8 +377,8 @@ TYPED_TEST(ScheduleTest, BubbleMatchesTheReadmeFormula) {
 TYPED_TEST(ScheduleTest, PeakActivationsMatchTheTable) {
   const auto& sch = this->schedule_;
   for (const ScheduleShape& s : Traits<TypeParam>::shapes()) {
-    SCOPED_TRACE(::testing::Message() << "ranks " << s.ranks << " m " << s.micro_batches << " v "
-                                      << s.virtual_stages);
+    SCOPED_TRACE(::testing::Message()
+                 << "ranks " << s.ranks << " m " << s.micro_batches << " v " << s.virtual_stages);
     const Timeline t = run_timeline(sch, s, dur(1, 2, 1, 3));
     for (int r = 0; r < s.ranks; ++r) {
       EXPECT_EQ(t.peak_activations[static_cast<std::size_t>(r)], Traits<TypeParam>::peak(s, r))
@@ -389,15 +407,17 @@ TYPED_TEST(ScheduleTest, OutOfRangePlacementQueriesThrow) {
     (void)this->schedule_.stage_of(s, s.ranks, 0);
     ADD_FAILURE() << "no error";
   } catch (const ModelError& e) {
-    EXPECT_THAT(e.what(), HasSubstr(fmt::format("rank {} chunk 0 is outside ranks 0..{}, chunks 0..{}",
-                                                s.ranks, s.ranks - 1, chunks - 1)));
+    EXPECT_THAT(e.what(),
+                HasSubstr(fmt::format("rank {} chunk 0 is outside ranks 0..{}, chunks 0..{}",
+                                      s.ranks, s.ranks - 1, chunks - 1)));
   }
   try {
     (void)this->schedule_.slot_of(s, s.micro_batches, 0);
     ADD_FAILURE() << "no error";
   } catch (const ModelError& e) {
-    EXPECT_THAT(e.what(), HasSubstr(fmt::format("micro-batch {} stage 0 is outside micro-batches 0..{}",
-                                                s.micro_batches, s.micro_batches - 1)));
+    EXPECT_THAT(e.what(),
+                HasSubstr(fmt::format("micro-batch {} stage 0 is outside micro-batches 0..{}",
+                                      s.micro_batches, s.micro_batches - 1)));
   }
 }
 
@@ -425,11 +445,11 @@ TEST(DualPipe, RankZeroOrderFollowsDualpipePy) {
   //   step 1 nF0 ×2, step 2 nF0F1 ×1, step 3 nB1W1F1 ×1 (zero bubble), step 4 ×1 (F0B1, F1B0),
   //   step 5 nB1F1B0 ×1, step 6 nB1B0 ×1 (B0 defers W), step 7 nWB0 ×1, step 8 nW ×1.
   const std::vector<WorkItem> expected = {
-      {WorkKind::F, 0, 0},         {WorkKind::F, 1, 0},         {WorkKind::F, 2, 0},
-      {WorkKind::F, 4, 1},         {WorkKind::B, 4, 1},         {WorkKind::W, 4, 1},
-      {WorkKind::F, 5, 1},         {WorkKind::FB, 3, 0, 5, 1},  {WorkKind::FB, 6, 1, 0, 0},
-      {WorkKind::BW, 6, 1},        {WorkKind::FB, 7, 1, 1, 0},  {WorkKind::BW, 7, 1},
-      {WorkKind::B, 2, 0},         {WorkKind::W, 2, 0},         {WorkKind::B, 3, 0},
+      {WorkKind::F, 0, 0},  {WorkKind::F, 1, 0},        {WorkKind::F, 2, 0},
+      {WorkKind::F, 4, 1},  {WorkKind::B, 4, 1},        {WorkKind::W, 4, 1},
+      {WorkKind::F, 5, 1},  {WorkKind::FB, 3, 0, 5, 1}, {WorkKind::FB, 6, 1, 0, 0},
+      {WorkKind::BW, 6, 1}, {WorkKind::FB, 7, 1, 1, 0}, {WorkKind::BW, 7, 1},
+      {WorkKind::B, 2, 0},  {WorkKind::W, 2, 0},        {WorkKind::B, 3, 0},
       {WorkKind::W, 3, 0}};
   const RankLists lists = DualPipe{}.build({4, 8, 1});
   ASSERT_EQ(lists[0].size(), expected.size());

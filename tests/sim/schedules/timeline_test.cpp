@@ -38,7 +38,8 @@ TEST(Timeline, GPipeMakespanIncludesTwoP2PHopsPerBoundary) {
   EXPECT_NEAR(t.makespan, (6 + 4 - 1) * (1.0 + 2.0) + 2 * 3 * 0.25, kTol);
   // Spans are per item, in list order, non-overlapping on a rank.
   for (const auto& spans : t.spans) {
-    for (std::size_t i = 1; i < spans.size(); ++i) EXPECT_GE(spans[i].start, spans[i - 1].end - kTol);
+    for (std::size_t i = 1; i < spans.size(); ++i)
+      EXPECT_GE(spans[i].start, spans[i - 1].end - kTol);
   }
 }
 
@@ -90,7 +91,8 @@ TEST(Timeline, DetectsPassOnTheWrongRank) {
 }
 
 TEST(Timeline, DetectsMalformedItemsAndListCounts) {
-  EXPECT_EQ(error_of(OneFOneB{}, {2, 1, 1}, RankLists(1)), "1f1b schedule: 1 rank lists for 2 ranks");
+  EXPECT_EQ(error_of(OneFOneB{}, {2, 1, 1}, RankLists(1)),
+            "1f1b schedule: 1 rank lists for 2 ranks");
   const RankLists lists = {{{WorkKind::F, 3, 0}}};
   EXPECT_EQ(error_of(OneFOneB{}, {1, 1, 1}, lists),
             "1f1b schedule: rank 0 item 0 (F3c0) names a micro-batch outside 0..0 or a chunk "
