@@ -82,6 +82,23 @@ double fp8_e4m3_to_double(std::uint8_t b) {
   return (b & 0x80) != 0 ? -v : v;
 }
 
+/// Round-to-nearest-even, saturating (to ±448) e4m3 encoding of v, as __NV_SATFINITE does.
+std::uint8_t fp8_e4m3_encode(double v) {
+  const std::uint8_t sign = std::signbit(v) ? 0x80 : 0x00;
+  const double a = std::fabs(v);
+  std::uint8_t best = 0;
+  double best_err = std::numeric_limits<double>::infinity();
+  for (int code = 0; code <= 0x7E; ++code) {  // all finite non-negative codes, ascending
+    const double err = std::fabs(fp8_e4m3_to_double(static_cast<std::uint8_t>(code)) - a);
+    // ties go to the even code (mantissa LSB 0); ascending order makes '<' keep the lower one
+    if (err < best_err || (err == best_err && (code & 1) == 0)) {
+      best = static_cast<std::uint8_t>(code);
+      best_err = err;
+    }
+  }
+  return static_cast<std::uint8_t>(sign | best);
+}
+
 /// Accumulates out-vs-reference errors.
 struct ErrAcc {
   double se = 0, sr = 0, max_diff = 0, max_ref = 0;
@@ -635,30 +652,39 @@ Point run_quantize(Ctx& c, std::int64_t rows, int dim) {
   s.poison();
   launch();
   check_cuda(cudaDeviceSynchronize(), "quantize_fp8");
-  // Dequantized q·s against x: e4m3 keeps 3 mantissa bits, so |q·s − x| <= 2^-4·|x| for normal
-  // values; the rel_l2 bound of 2^-4 also admits the subnormal range near zero.
+  // Two checks on sampled rows: (1) exact codes: each q must be the round-to-nearest-even
+  // saturating e4m3 encoding of the float product x·(448/amax) the kernel forms; (2) q·scale vs x
+  // in float64 (e4m3 keeps 3 mantissa bits: bound 2^-4 relative).
   ErrAcc acc;
-  std::int64_t bad = 0;
   ErrAcc acc_scale;
+  std::int64_t bad = 0;
+  std::int64_t wrong_codes = 0;
   for (std::int64_t r : sample_indices(c, rows, 16)) {
     const std::vector<std::uint16_t> xr = x.slice(r * dim, dim);
     const std::vector<std::uint8_t> qr = q.slice(r * dim, dim);
     const std::vector<float> sr = s.slice(r * (dim / 128), dim / 128);
     for (int t = 0; t < dim / 128; ++t) {
-      double amax = 0;
-      for (int i = t * 128; i < t * 128 + 128; ++i) amax = std::max(amax, std::fabs(bf16_to_double(xr[sz(i)])));
-      acc_scale.add(static_cast<double>(sr[sz(t)]), std::max(amax, 1e-4) / 448.0);
+      float amax = 0;
+      for (int i = t * 128; i < t * 128 + 128; ++i)
+        amax = std::max(amax, std::fabs(static_cast<float>(bf16_to_double(xr[sz(i)]))));
+      amax = std::max(amax, 1e-4f);
+      acc_scale.add(static_cast<double>(sr[sz(t)]), static_cast<double>(amax) / 448.0);
+      const float mul = 448.f / amax;
       for (int i = t * 128; i < t * 128 + 128; ++i) {
         const double dq = fp8_e4m3_to_double(qr[sz(i)]);
         if (!std::isfinite(dq)) ++bad;
+        const float v = static_cast<float>(bf16_to_double(xr[sz(i)])) * mul;
+        wrong_codes += qr[sz(i)] != fp8_e4m3_encode(static_cast<double>(v)) ? 1 : 0;
         acc.add(dq * static_cast<double>(sr[sz(t)]), bf16_to_double(xr[sz(i)]));
       }
     }
   }
-  p.check = acc.finish(0.0625, "sampled rows: q*scale vs x (bound 2^-4); scale rel err " +
-                                   std::to_string(acc_scale.finish(kTolFp32, "").rel_l2_err),
+  const ReferenceCheck cs = acc_scale.finish(kTolFp32, "");
+  p.check = acc.finish(0.0625, "sampled rows: e4m3 codes vs host RNE encoding (" + std::to_string(wrong_codes) +
+                                   " differ); q*scale vs x (bound 2^-4); scale rel err " +
+                                   std::to_string(cs.rel_l2_err),
                        bad);
-  p.check.passed = p.check.passed && acc_scale.finish(kTolFp32, "").passed;
+  p.check.passed = p.check.passed && cs.passed && wrong_codes == 0;
   if (p.check.passed) set_times(p, c.time(launch));
   return p;
 }
