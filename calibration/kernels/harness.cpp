@@ -522,6 +522,8 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
   }
 
   std::vector<Point> out;
+  const ReferenceCheck fwd_o = acc_o.finish(kTolBf16Out, "", bad_o);
+  const ReferenceCheck fwd_lse = acc_lse.finish(kTolFp32 * 10, "");
   if (with_fwd) {
     Point p;
     p.op = "attention_fwd";
@@ -531,8 +533,8 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
     p.shape = shape;
     p.flops = 2.0 * pairs * (dqk + dv);
     p.bytes = static_cast<double>(rows) * (2 * dqk + 2 * dv) * 2 + static_cast<double>(rows) * 4;
-    const ReferenceCheck co = acc_o.finish(kTolBf16Out, "", bad_o);
-    const ReferenceCheck cl = acc_lse.finish(kTolFp32 * 10, "");
+    const ReferenceCheck& co = fwd_o;
+    const ReferenceCheck& cl = fwd_lse;
     p.check = co;
     p.check.passed = co.passed && cl.passed;
     p.check.note = "sampled rows of O vs float64 softmax(QK^T/sqrt(192))V; LSE rel_l2_err " +
@@ -560,7 +562,10 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
       p.check.nonfinite += r->nonfinite;
       p.check.passed = p.check.passed && r->passed;
     }
-    p.check.note = "sampled rows of dQ, dK, dV vs float64 from the kernel's O and LSE (worst of three: dQ " +
+    // The reference uses the kernel's own O and LSE, so the forward must pass too.
+    p.check.passed = p.check.passed && fwd_o.passed && fwd_lse.passed;
+    p.check.note = std::string(fwd_o.passed && fwd_lse.passed ? "" : "FORWARD CHECK FAILED; ") +
+                   "sampled rows of dQ, dK, dV vs float64 from the kernel's O and LSE (worst of three: dQ " +
                    std::to_string(cq.rel_l2_err) + ", dK " + std::to_string(ck.rel_l2_err) + ", dV " +
                    std::to_string(cv.rel_l2_err) + ")";
     if (p.check.passed) set_times(p, c.time([&] { attention_bwd(prob, nullptr); }));
