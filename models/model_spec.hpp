@@ -12,7 +12,15 @@ enum class AttentionKind {
   Mla,  ///< DeepSeek multi-head latent attention; cached compressed latent + decoupled RoPE key
 };
 
-enum class FfnActivation { SwiGlu, Gelu };
+enum class FfnActivation {
+  SwiGlu,  ///< gate and up projections, SiLU(gate)·up, down projection (3 matrices)
+  Gelu,    ///< up projection, GELU, down projection (2 matrices)
+};
+
+enum class NormKind {
+  RmsNorm,    ///< one weight vector of size hidden
+  LayerNorm,  ///< weight and bias vectors of size hidden
+};
 
 struct MlaDims {
   std::int64_t q_lora_rank = 0;        ///< d'_c; 0 means queries are not compressed (V2-Lite)
@@ -46,9 +54,16 @@ struct ModelSpec {
   AttentionKind attention = AttentionKind::Gqa;
   FfnActivation activation = FfnActivation::SwiGlu;
   bool attention_bias = false;       ///< biases on QKV (Qwen2.5) — counted in parameters
+  bool linear_bias = false;          ///< biases on every linear layer (GPT-3); implies attention_bias
+  NormKind norm = NormKind::RmsNorm;
+  std::int64_t learned_positions = 0;  ///< rows of a learned absolute position table (GPT-3: 2048); 0 = RoPE
+  std::int64_t context_length = 0;     ///< pre-training sequence length of the published model (informational)
   MlaDims mla;
   MoeDims moe;
   std::int64_t mtp_depth = 0;        ///< multi-token-prediction modules (DeepSeek-V3: 1)
+  double published_total_params = 0;      ///< as stated by the authors (0 = not stated); for checks only
+  double published_activated_params = 0;  ///< per token, as stated (0 = not stated); for checks only
+  /// Source of every field, keyed by its YAML path ("moe.routed_experts").
   std::map<std::string, std::string> sources;
 
   bool is_moe() const { return moe.routed_experts > 0; }
