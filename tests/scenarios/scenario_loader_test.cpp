@@ -1,0 +1,216 @@
+#include "scenarios/scenario_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace trainsim::scenarios {
+namespace {
+
+const std::string kV3 = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/deepseek-v3.yaml";
+const std::string kLlama = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/llama-3.1-405b.yaml";
+
+/// A small valid scenario; tests replace one line to make it invalid.
+const std::string kBase = R"(name: small
+model: deepseek-v3
+cluster: {gpu: h800, gpus: 2048, gpus_per_node: 8, fabric: mpft-ib-400g}
+parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, micro_batch: 1}
+precision: fp8
+phases:
+  - {name: pre-training, tokens: 1T, seq_len: 4K, batch: 15360}
+price: 2
+)";
+
+std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
+  try {
+    load_scenario_text(text, "t.yaml", {sets});
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+void expect_contains(const std::string& msg, const std::string& part) {
+  EXPECT_NE(msg.find(part), std::string::npos) << "message: " << msg << "\nexpected: " << part;
+}
+
+TEST(ScenarioLoader, BundledDeepSeekV3Loads) {
+  const Scenario s = load_scenario(kV3);
+  EXPECT_EQ(s.name, "deepseek-v3");
+  EXPECT_EQ(s.cluster.gpus, 2048);
+  EXPECT_EQ(s.plan.pp, 16);
+  EXPECT_EQ(s.plan.ep, 64);
+  EXPECT_EQ(s.plan.comm_sms, 20);
+  EXPECT_EQ(s.precision.gemm, hardware::Dtype::FP8);
+  EXPECT_EQ(s.precision.optimizer_moments, hardware::Dtype::BF16);
+  ASSERT_EQ(s.phases.size(), 4u);
+  EXPECT_DOUBLE_EQ(s.phases[0].tokens, 14.8e12);
+  EXPECT_EQ(s.phases[0].seq_len, 4096);
+  EXPECT_EQ(s.phases[0].batch.start, 3072);
+  EXPECT_DOUBLE_EQ(s.phases[0].batch.ramp_tokens, 469e9);
+  // steps: 1000 → tokens = 1000 × 1920 × 32768.
+  EXPECT_DOUBLE_EQ(s.phases[1].tokens, 1000.0 * 1920 * 32768);
+  EXPECT_EQ(s.phases[1].group, "context-extension");
+  EXPECT_DOUBLE_EQ(s.price_per_gpu_hour, 2.0);
+  ASSERT_TRUE(s.published.gpu_hours.has_value());
+  EXPECT_DOUBLE_EQ(*s.published.gpu_hours, 2.788e6);
+  EXPECT_EQ(s.published.group_gpu_hours.size(), 3u);
+  EXPECT_FALSE(s.assumptions.empty());
+}
+
+TEST(ScenarioLoader, BundledLlamaLoads) {
+  const Scenario s = load_scenario(kLlama);
+  EXPECT_EQ(s.cluster.gpus, 16384);
+  EXPECT_EQ(s.plan.tp, 8);
+  ASSERT_TRUE(s.phases[1].gpus.has_value());
+  EXPECT_EQ(*s.phases[1].gpus, 8192);
+}
+
+TEST(ScenarioLoader, OverridesApplyWithTheSameValidation) {
+  const Scenario s = load_scenario(kV3, {{"price=2.5", "cluster.gpu=h100"}});
+  EXPECT_DOUBLE_EQ(s.price_per_gpu_hour, 2.5);
+  EXPECT_EQ(s.cluster.gpu.name, "h100");
+  expect_contains(error_of(kBase, {"parallelism.pp=8"}),
+                  "dp × tp × pp × cp = 128 × 1 × 8 × 1 = 1024 does not equal cluster.gpus = 2048");
+}
+
+TEST(ScenarioLoader, UnknownTopLevelKey) {
+  expect_contains(error_of(kBase + "prise: 3\n"), "t.yaml:9:1: prise: unknown key 'prise' (did you mean 'price'?)");
+}
+
+TEST(ScenarioLoader, UnknownModelListsCatalog) {
+  const std::string msg = error_of(replace(kBase, "model: deepseek-v3", "model: deepseek-v4"));
+  expect_contains(msg, "t.yaml:2:8: model:");
+  expect_contains(msg, "deepseek-v3");
+  expect_contains(msg, "llama-3.1-405b");
+}
+
+TEST(ScenarioLoader, UnknownGpuListsCatalog) {
+  const std::string msg = error_of(replace(kBase, "gpu: h800", "gpu: h900"));
+  expect_contains(msg, "cluster.gpu");
+  expect_contains(msg, "h800");
+}
+
+TEST(ScenarioLoader, DegreesMustMultiplyToGpuCount) {
+  expect_contains(error_of(replace(kBase, "dp: 128", "dp: 100")),
+                  "dp × tp × pp × cp = 100 × 1 × 16 × 1 = 1600 does not equal cluster.gpus = 2048");
+}
+
+TEST(ScenarioLoader, EpMustDivideExperts) {
+  const std::string text = replace(replace(kBase, "dp: 128", "dp: 96"), "gpus: 2048", "gpus: 1536");
+  expect_contains(error_of(replace(text, "ep: 64", "ep: 96")), "ep = 96 does not divide the model's 256 routed experts");
+}
+
+TEST(ScenarioLoader, EpMustDivideStageRanks) {
+  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 256")),
+                  "ep = 256 does not divide the 128 GPUs of a pipeline stage");
+}
+
+TEST(ScenarioLoader, TpMustDivideHeadsAndFitANode) {
+  const std::string text = R"(name: t
+model: llama-3.1-405b
+cluster: {gpu: h100, gpus: 16384, fabric: rail-roce-400g}
+parallelism: {tp: 16, pp: 16, dp: 64}
+phases: [{tokens: 1T, seq_len: 8K, batch: 2048}]
+price: 2
+)";
+  expect_contains(error_of(text), "tp = 16 is larger than a node (8 GPUs)");
+}
+
+TEST(ScenarioLoader, DenseModelRejectsEp) {
+  const std::string text = R"(name: t
+model: llama-3.1-405b
+cluster: {gpu: h100, gpus: 1024, fabric: rail-roce-400g}
+parallelism: {tp: 8, pp: 16, dp: 8, ep: 8}
+phases: [{tokens: 1T, seq_len: 8K, batch: 2048}]
+price: 2
+)";
+  expect_contains(error_of(text), "ep = 8 but llama-3.1-405b is a dense model");
+}
+
+TEST(ScenarioLoader, BatchMustDivideOverDataParallelRanks) {
+  expect_contains(error_of(replace(kBase, "batch: 15360", "batch: 1000")),
+                  "global batch 1000 sequences is not a multiple of dp × micro_batch = 128 × 1 = 128");
+}
+
+TEST(ScenarioLoader, BadUnitIsLocated) {
+  expect_contains(error_of(replace(kBase, "seq_len: 4K", "seq_len: 4KB")),
+                  "t.yaml:7:47: phases[0].seq_len: '4KB' is not a valid sequence length: unknown unit 'KB'");
+}
+
+TEST(ScenarioLoader, NegativeAndNanAreRejected) {
+  expect_contains(error_of(replace(kBase, "tokens: 1T", "tokens: -1T")), "must not be negative");
+  expect_contains(error_of(replace(kBase, "price: 2", "price: nan")), "price");
+}
+
+TEST(ScenarioLoader, TokensAndStepsAreExclusive) {
+  expect_contains(error_of(replace(kBase, "tokens: 1T", "tokens: 1T, steps: 10")),
+                  "give exactly one of 'tokens' (e.g. 14.8T) or 'steps' (e.g. 1000)");
+}
+
+TEST(ScenarioLoader, RampLongerThanPhase) {
+  expect_contains(error_of(replace(kBase, "batch: 15360", "batch: {start: 3072, end: 15360, ramp_tokens: 2T}")),
+                  "the ramp (2 T tokens) is longer than the phase (1 T tokens)");
+}
+
+TEST(ScenarioLoader, UnknownPrecisionPreset) {
+  expect_contains(error_of(replace(kBase, "precision: fp8", "precision: fp4")),
+                  "unknown value 'fp4'");
+}
+
+TEST(ScenarioLoader, GpuWithoutFp8CannotTrainInFp8) {
+  const std::string text = replace(replace(kBase, "gpu: h800", "gpu: a100"), "fabric: mpft-ib-400g", "fabric: fat-tree-ib-400g");
+  expect_contains(error_of(text), "a100 has no fp8 tensor-core rate");
+}
+
+TEST(ScenarioLoader, MissingPrice) {
+  expect_contains(error_of(replace(kBase, "price: 2\n", "")), "missing required key 'price'");
+}
+
+TEST(ScenarioLoader, CommSmsLeaveNoneForCompute) {
+  expect_contains(error_of(replace(kBase, "micro_batch: 1}", "micro_batch: 1, comm_sms: 132}")),
+                  "comm_sms = 132 leaves no SMs for compute");
+}
+
+TEST(ScenarioLoader, ContextParallelNeedsDivisibleSequence) {
+  const std::string text = replace(replace(kBase, "dp: 128", "dp: 64, cp: 2"), "seq_len: 4K", "seq_len: 4095");
+  expect_contains(error_of(text), "seq_len 4095 is not divisible by 2 × cp = 4");
+}
+
+TEST(ScenarioLoader, PublishedGroupMustNameAPhaseGroup) {
+  expect_contains(error_of(kBase + "published: {phases: {pretraining: 1M}}\n"),
+                  "no phase has group 'pretraining'; phase groups are: pre-training");
+}
+
+TEST(ScenarioLoader, PhaseGpusNeedTheirOwnPlan) {
+  expect_contains(error_of(replace(kBase, "batch: 15360}", "batch: 15360, gpus: 1024}")),
+                  "a phase with its own 'gpus' needs its own 'parallelism'");
+}
+
+TEST(ScenarioLoader, NotAMapping) {
+  expect_contains(error_of("- just\n- a list\n"), "a scenario must be a YAML mapping");
+}
+
+TEST(ScenarioLoader, MissingFileIsIoError) {
+  EXPECT_THROW(load_scenario("/nonexistent/scenario.yaml"), IoError);
+}
+
+TEST(ScenarioLoader, InlineGpuDefinitionIsFirstClass) {
+  const std::string text =
+      replace(kBase, "gpu: h800", "gpu: {base: h100, nvlink_bw_per_direction: 200GB/s, nvlink_achievable_per_direction: 160GB/s, description: my H100 with H800 NVLink}");
+  const Scenario s = load_scenario_text(text, "t.yaml");
+  EXPECT_DOUBLE_EQ(s.cluster.gpu.nvlink_bw_Bps, 200e9);
+  EXPECT_DOUBLE_EQ(s.cluster.gpu.peak(hardware::Dtype::BF16), 989e12);
+}
+
+}  // namespace
+}  // namespace trainsim::scenarios
