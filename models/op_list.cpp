@@ -1,0 +1,582 @@
+// Per-layer op lists for one rank and one micro-batch.
+//
+// Notation: T = sequences·seq_len/cp tokens on the rank; T_n = T/tp under sequence parallelism
+// (norms, residuals) else T; d = hidden; H_r = heads/tp; kv_r = max(1, kv_heads/tp); T_e = T/tp
+// tokens entering the MoE dispatch; E_r = routed_experts/ep local experts; m_e = mean tokens per
+// local expert (balanced: T_e·ep·k/E).
+//
+// GEMM [m,k]×[k,n] (Narayanan et al. SC'21 §3): forward 2mnk FLOP; backward-for-input (dgrad,
+// dX = dY·Wᵀ) and backward-for-weight (wgrad, dW = Xᵀ·dY) 2mnk each, so a GEMM's backward is
+// exactly 2× its forward. Ideal HBM bytes = inputs read once + output written once: (mk + kn)·b_in
+// + mn·b_out, b_out = 2 (BF16) for FP8/BF16 math, 4 for FP32; wgrad writes FP32-accumulated (the
+// policy's grads dtype) weight gradients.
+// Attention core (Dao, FlashAttention-2, 2023 §3.1): forward 2·B·H_r·(d_qk + d_v)·S_q·S_kv, halved
+// when causal (the accounting's S/2 per token); backward 2.5× forward (five matmuls — QKᵀ
+// recomputed, dV, dP, dQ, dK — against the forward's two); bytes: Q, K, V, O (+ dO, dQ, dK, dV).
+// Under CP each rank attends its S/cp queries to the full gathered K/V (Llama 3 §3.3.2, load-
+// balanced causal chunks), so its FLOPs are 1/cp of the sequence's.
+// Memory-bound ops (FLOP counts are nominal; the cost model times them by bytes): RMSNorm/
+// LayerNorm 4 FLOP per element forward, 8 backward; SwiGLU 4 per output element; GELU 8; RoPE
+// 3 per rotated element; residual add 1; FP8 quantize 2 (abs-max, scale); softmax cross-entropy
+// 5 per logit forward, 2 backward.
+// MoE (DeepSeek-V3 §3.2.2, §3.3): router GEMM T_e·d·E in BF16 with top-k; FP8 quantize of the
+// dispatch payload when the policy dispatches in FP8; Dispatch sends each token once per
+// destination (node when EP spans nodes, else rank): T_e·ν·d·payload bytes; permute into
+// expert-contiguous order; GroupedGemm gate+up (E_r groups × m_e × 2f_e × d), SwiGLU, down
+// (E_r × m_e × d × f_e); unpermute; Combine back in BF16 (the policy's combine dtype); weighted
+// sum of the k expert outputs. Shared experts run as a dense SwiGLU FFN on the source rank. In the
+// backward pass the roles swap: the combine's gradient goes out as a Dispatch (V3 quantizes the
+// gradient before the down projection to FP8, i.e. the dispatch dtype) and the dispatch's
+// gradient comes back as a Combine (BF16).
+// TP (Shoeybi et al. 2019; Korthikanti et al. 2022 for SP): an all-reduce of T·d after the
+// attention output projection and after the FFN down projection (forward), and after the first
+// GEMMs' dgrads (backward); under SP each becomes a reduce-scatter and an all-gather precedes
+// the QKV and FFN input GEMMs. TpCollective bytes = the full T·d BF16 tensor of the rank; the
+// algorithm (all-reduce vs RS/AG) is in the op name. CP: K/V all-gather before the attention
+// core (bytes = the gathered K/V, BF16) and a reduce-scatter of dK/dV in backward.
+// Recompute (see training_plan.hpp): Selective re-runs norms, activation functions, and MLA's
+// up-projections (q_b, kv_b) before the layer's backward (V3 §3.2.3); Full re-runs every forward
+// op of the layer, communication included. Recomputed ops head the backward_input list.
+// Dtypes: linear layers (attention projections, dense and expert FFNs, MTP projection) use the
+// policy's gemm dtype; attention core the policy's attention dtype; norms, router, embedding, head
+// and loss stay in BF16 (V3 §3.3.1 keeps them in higher precision), or FP32 under an FP32 policy.
+#include "models/op_list.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace trainsim::models {
+
+using hardware::Dtype;
+
+namespace detail {
+
+double bytes_of(Dtype d) { return hardware::dtype_bytes(d); }
+double out_bytes(Dtype d) { return std::max(2.0, bytes_of(d)); }
+double as_d(std::int64_t v) { return static_cast<double>(v); }
+
+/// BF16 unless the policy computes linear layers in FP32/TF32/FP16 (then that dtype).
+Dtype high_precision(const PrecisionPolicy& p) { return p.gemm == Dtype::FP8 ? Dtype::BF16 : p.gemm; }
+
+/// One forward op with the backward ops it causes, and whether Selective recompute re-runs it.
+struct Entry {
+  Op fwd;
+  std::vector<Op> bwd_in;
+  std::vector<Op> bwd_w;
+  bool selective = false;
+};
+
+class Builder {
+ public:
+  Builder(const ModelSpec& m, const OpListContext& c, std::int64_t layer, std::string prefix)
+      : m_(m), c_(c), layer_(layer), prefix_(std::move(prefix)) {
+    T_ = tokens_per_rank(c);
+    Tn_ = c.sequence_parallel ? T_ / c.tp : T_;
+    hp_ = high_precision(c.precision);
+    grad_bytes_ = bytes_of(c.precision.grads);
+  }
+
+  std::int64_t T() const { return T_; }
+  std::int64_t Tn() const { return Tn_; }
+  Dtype hp() const { return hp_; }
+
+  Op make(const std::string& name, OpKind kind, Pass pass, Dtype dtype, double flops,
+          double bytes) const {
+    Op op;
+    op.name = prefix_ + name;
+    op.kind = kind;
+    op.pass = pass;
+    op.dtype = dtype;
+    op.flops = flops;
+    op.bytes = bytes;
+    return op;
+  }
+
+  /// A (grouped) GEMM [m,k]×[k,n] per group with its dgrad and wgrad.
+  /// `rows` may be fractional (a mean over experts); the shape rounds it, the FLOPs do not.
+  void gemm(const std::string& name, std::int64_t groups, double rows, std::int64_t n,
+            std::int64_t k, Dtype dtype, bool selective = false, bool needs_dgrad = true) {
+    const OpKind kind = groups > 1 || grouped_ ? OpKind::GroupedGemm : OpKind::Gemm;
+    const auto m = static_cast<std::int64_t>(std::llround(rows));
+    const double g = as_d(groups), M = rows, N = as_d(n), K = as_d(k);
+    const double b = bytes_of(dtype), o = out_bytes(dtype);
+    Entry e;
+    e.selective = selective;
+    e.fwd = make(name, kind, Pass::Forward, dtype, 2 * g * M * N * K,
+                 g * ((M * K + K * N) * b + M * N * o));
+    e.fwd.gemm = {m, n, k, groups};
+    if (needs_dgrad) {
+      Op dg = make(name + ".dgrad", kind, Pass::BackwardInput, dtype, 2 * g * M * N * K,
+                   g * ((M * N + N * K) * b + M * K * o));
+      dg.gemm = {m, k, n, groups};
+      e.bwd_in.push_back(std::move(dg));
+    }
+    Op wg = make(name + ".wgrad", kind, Pass::BackwardWeight, dtype, 2 * g * M * N * K,
+                 g * ((K * M + M * N) * b + K * N * grad_bytes_));
+    wg.gemm = {k, n, m, groups};
+    e.bwd_w.push_back(std::move(wg));
+    entries_.push_back(std::move(e));
+  }
+
+  /// A memory-bound op over `elements` outputs: forward f_fwd FLOP and `rw` tensors of
+  /// `elements` moved per element; backward f_bwd FLOP and rw_bwd tensors.
+  void pointwise(const std::string& name, OpKind kind, double elements, double f_fwd, double rw,
+                 double f_bwd, double rw_bwd, Dtype dtype, bool selective) {
+    const double b = bytes_of(dtype);
+    Entry e;
+    e.selective = selective;
+    e.fwd = make(name, kind, Pass::Forward, dtype, f_fwd * elements, rw * elements * b);
+    if (f_bwd > 0 || rw_bwd > 0) {
+      e.bwd_in.push_back(make(name + ".bwd", kind, Pass::BackwardInput, dtype, f_bwd * elements,
+                              rw_bwd * elements * b));
+    }
+    entries_.push_back(std::move(e));
+  }
+
+  void norm(const std::string& name, std::int64_t tokens, std::int64_t dim) {
+    // Forward reads x, writes y; backward reads x, dy, writes dx (weight grad reduced in-kernel).
+    pointwise(name, OpKind::Norm, as_d(tokens) * as_d(dim), 4, 2, 8, 3, hp_, true);
+  }
+
+  /// A communication op; `bwd_kind`/`bwd_bytes` describe its transpose in backward_input.
+  void comm(const std::string& name, OpKind kind, Dtype dtype, double bytes,
+            const std::string& bwd_name, OpKind bwd_kind, Dtype bwd_dtype, double bwd_bytes) {
+    Entry e;
+    e.fwd = make(name, kind, Pass::Forward, dtype, 0, bytes);
+    if (bwd_bytes > 0) {
+      e.bwd_in.push_back(make(bwd_name, bwd_kind, Pass::BackwardInput, bwd_dtype, 0, bwd_bytes));
+    }
+    entries_.push_back(std::move(e));
+  }
+
+  /// Changes the kind of the last forward op (e.g. the router GEMM is an OpKind::Router).
+  void set_last_forward_kind(OpKind k) { entries_.back().fwd.kind = k; }
+
+  /// Makes the following gemm() calls GroupedGemm even with one group (one local expert).
+  void set_grouped(bool g) { grouped_ = g; }
+
+  void push(Entry e) { entries_.push_back(std::move(e)); }
+
+  /// An op that exists only in backward_input at this point of the reverse order.
+  void backward_only(Op op) {
+    Entry e;
+    e.fwd.name.clear();  // marks "no forward op"
+    e.bwd_in.push_back(std::move(op));
+    entries_.push_back(std::move(e));
+  }
+
+  void attention_core(std::int64_t heads_r, std::int64_t d_qk, std::int64_t d_v) {
+    const std::int64_t B = c_.sequences;
+    const std::int64_t sq = c_.seq_len / c_.cp, skv = c_.seq_len;
+    const Dtype dt = c_.precision.attention;
+    const double b = bytes_of(dt);
+    const double fwd = 2.0 * as_d(B) * as_d(heads_r) * as_d(d_qk + d_v) * as_d(sq) * as_d(skv) / 2.0;
+    const double q = as_d(B * sq * heads_r * d_qk), k = as_d(B * skv * heads_r * d_qk);
+    const double v = as_d(B * skv * heads_r * d_v), o = as_d(B * sq * heads_r * d_v);
+    const double lse = as_d(B * sq * heads_r) * 4.0;
+    Entry e;
+    e.fwd = make("attn.core", OpKind::Attention, Pass::Forward, dt, fwd, (q + k + v + o) * b + lse);
+    e.fwd.attention = {B, heads_r, sq, skv, d_qk, d_v, true};
+    Op bwd = make("attn.core.bwd", OpKind::Attention, Pass::BackwardInput, dt, 2.5 * fwd,
+                  (q + k + v + 2 * o + q + k + v) * b + lse);
+    bwd.attention = e.fwd.attention;
+    e.bwd_in.push_back(std::move(bwd));
+    entries_.push_back(std::move(e));
+  }
+
+  void tp_reduce(const std::string& where) {
+    if (c_.tp <= 1) return;
+    const double bytes = as_d(T_ * m_.hidden) * bytes_of(hp_);
+    if (c_.sequence_parallel) {
+      // Forward reduce-scatter; its transpose in backward is an all-gather.
+      comm(where + ".tp_reduce_scatter", OpKind::TpCollective, hp_, bytes,
+           where + ".tp_all_gather.bwd", OpKind::TpCollective, hp_, bytes);
+    } else {
+      // Forward all-reduce (row-parallel output); the backward identity needs no collective.
+      comm(where + ".tp_all_reduce", OpKind::TpCollective, hp_, bytes, "", OpKind::TpCollective,
+           hp_, 0);
+    }
+  }
+
+  void tp_gather(const std::string& where) {
+    if (c_.tp <= 1) return;
+    const double bytes = as_d(T_ * m_.hidden) * bytes_of(hp_);
+    if (c_.sequence_parallel) {
+      // Forward all-gather before a column-parallel GEMM; backward reduce-scatter of dX.
+      comm(where + ".tp_all_gather", OpKind::TpCollective, hp_, bytes,
+           where + ".tp_reduce_scatter.bwd", OpKind::TpCollective, hp_, bytes);
+    } else {
+      // Forward identity; backward all-reduce of the column-parallel input gradient.
+      Op op = make(where + ".tp_all_reduce.bwd", OpKind::TpCollective, Pass::BackwardInput, hp_, 0,
+                   bytes);
+      backward_only(std::move(op));
+    }
+  }
+
+  /// Assembles the three lists: forward in order; backward_input = recomputed forward ops (in
+  /// forward order) then each entry's backward ops in reverse order; backward_weight likewise.
+  LayerOps finish() {
+    LayerOps out;
+    out.layer = layer_;
+    out.forward.reserve(entries_.size());
+    for (const auto& e : entries_) {
+      if (!e.fwd.name.empty()) out.forward.push_back(e.fwd);
+    }
+    if (c_.recompute != Recompute::None) {
+      for (const auto& e : entries_) {
+        if (e.fwd.name.empty()) continue;
+        if (c_.recompute == Recompute::Selective && !e.selective) continue;
+        Op r = e.fwd;
+        r.name += ".recompute";
+        r.pass = Pass::BackwardInput;
+        r.recomputed = true;
+        out.backward_input.push_back(std::move(r));
+      }
+    }
+    for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+      for (const auto& op : it->bwd_in) out.backward_input.push_back(op);
+      for (const auto& op : it->bwd_w) out.backward_weight.push_back(op);
+    }
+    return out;
+  }
+
+  const ModelSpec& m_;
+  const OpListContext& c_;
+
+ private:
+  std::int64_t layer_;
+  std::string prefix_;
+  std::int64_t T_ = 0, Tn_ = 0;
+  Dtype hp_ = Dtype::BF16;
+  double grad_bytes_ = 4;
+  bool grouped_ = false;
+  std::vector<Entry> entries_;
+};
+
+std::int64_t heads_r(const ModelSpec& m, const OpListContext& c) { return m.heads / c.tp; }
+std::int64_t kv_r(const ModelSpec& m, const OpListContext& c) {
+  return std::max<std::int64_t>(1, m.kv_heads / c.tp);
+}
+
+void add_attention(Builder& b) {
+  const auto& m = b.m_;
+  const auto& c = b.c_;
+  const std::int64_t T = b.T(), d = m.hidden, Hr = heads_r(m, c);
+  const Dtype g = c.precision.gemm;
+  b.norm("attn.norm", b.Tn(), d);
+  b.tp_gather("attn");
+  std::int64_t d_qk = 0, d_v = 0;
+  if (m.attention == AttentionKind::Mla) {
+    const auto& a = m.mla;
+    d_qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
+    d_v = a.v_head_dim;
+    // The down-projections are replicated across TP ranks (Megatron-Core MLA); the
+    // up-projections are column-parallel over heads.
+    if (a.q_lora_rank > 0) {
+      b.gemm("attn.q_a_proj", 1, as_d(T), a.q_lora_rank, d, g);
+      b.norm("attn.q_a_norm", T, a.q_lora_rank);
+      b.gemm("attn.q_b_proj", 1, as_d(T), Hr * d_qk, a.q_lora_rank, g, true);
+    } else {
+      b.gemm("attn.q_proj", 1, as_d(T), Hr * d_qk, d, g);
+    }
+    b.gemm("attn.kv_a_proj", 1, as_d(T), a.kv_lora_rank + a.qk_rope_head_dim, d, g);
+    b.norm("attn.kv_a_norm", T, a.kv_lora_rank);
+    b.gemm("attn.kv_b_proj", 1, as_d(T), Hr * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank, g,
+           true);
+    // RoPE on the query's rope dims and the single shared rope key.
+    const double rot = static_cast<double>(T) * static_cast<double>(Hr * a.qk_rope_head_dim + a.qk_rope_head_dim);
+    b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), true);
+  } else {
+    d_qk = d_v = m.head_dim;
+    b.gemm("attn.qkv_proj", 1, as_d(T), (Hr + 2 * kv_r(m, c)) * m.head_dim, d, g);
+    const double rot = static_cast<double>(T) * static_cast<double>((Hr + kv_r(m, c)) * m.head_dim);
+    if (m.learned_positions == 0) {
+      b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), true);
+    }
+  }
+  if (c.cp > 1) {
+    const std::int64_t kv_dims = m.attention == AttentionKind::Mla
+                                     ? Hr * (d_qk + d_v)
+                                     : 2 * kv_r(m, c) * m.head_dim;
+    const double gathered = static_cast<double>(c.sequences * c.seq_len * kv_dims) *
+                            hardware::dtype_bytes(c.precision.attention);
+    b.comm("attn.cp_kv_all_gather", OpKind::CpCollective, c.precision.attention, gathered,
+           "attn.cp_dkv_reduce_scatter.bwd", OpKind::CpCollective, c.precision.attention, gathered);
+  }
+  b.attention_core(Hr, d_qk, d_v);
+  b.gemm("attn.o_proj", 1, as_d(T), d, Hr * d_v, g);
+  b.tp_reduce("attn");
+  b.pointwise("attn.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * d), 1, 3, 0, 0,
+              b.hp(), false);
+}
+
+/// A dense FFN of intermediate size `f` (split over TP) named `name`.
+void add_dense_ffn(Builder& b, const std::string& name, std::int64_t f_total) {
+  const auto& m = b.m_;
+  const auto& c = b.c_;
+  const std::int64_t T = b.T(), d = m.hidden, f = f_total / c.tp;
+  const Dtype g = c.precision.gemm;
+  const double act = static_cast<double>(T * f);
+  if (m.activation == FfnActivation::SwiGlu) {
+    b.gemm(name + ".gate_up_proj", 1, as_d(T), 2 * f, d, g);
+    b.pointwise(name + ".swiglu", OpKind::Elementwise, act, 4, 3, 8, 4, b.hp(), true);
+    b.gemm(name + ".down_proj", 1, as_d(T), d, f, g);
+  } else {
+    b.gemm(name + ".up_proj", 1, as_d(T), f, d, g);
+    b.pointwise(name + ".gelu", OpKind::Elementwise, act, 8, 2, 16, 3, b.hp(), true);
+    b.gemm(name + ".down_proj", 1, as_d(T), d, f, g);
+  }
+}
+
+void add_ffn(Builder& b, std::int64_t layer) {
+  const auto& m = b.m_;
+  const auto& c = b.c_;
+  const std::int64_t d = m.hidden;
+  b.norm("ffn.norm", b.Tn(), d);
+  if (!m.is_moe_layer(layer)) {
+    b.tp_gather("ffn");
+    add_dense_ffn(b, "ffn", m.ffn_dim);
+    b.tp_reduce("ffn");
+  } else {
+    const auto& e = m.moe;
+    const std::int64_t Te = moe_tokens_per_rank(c), k = e.experts_per_token;
+    const Dtype hp = b.hp();
+    // Router: gate scores (GEMM in BF16) and top-k selection.
+    // The router's top-k selection is folded into the GEMM op (k·E comparisons per token).
+    b.gemm("moe.router", 1, static_cast<double>(Te), e.routed_experts, d, hp);
+    b.set_last_forward_kind(OpKind::Router);
+    const double nu = dispatch_destinations_per_token(m, c);
+    const double disp = static_cast<double>(Te) * nu * static_cast<double>(d) *
+                        payload_bytes_per_element(c.precision.dispatch);
+    const double comb = static_cast<double>(Te) * nu * static_cast<double>(d) *
+                        payload_bytes_per_element(c.precision.combine);
+    if (c.precision.dispatch == Dtype::FP8) {
+      b.pointwise("moe.dispatch_quantize", OpKind::Quantize, static_cast<double>(Te * d), 2, 1.5, 0,
+                  0, hp, false);
+    }
+    b.comm("moe.dispatch", OpKind::Dispatch, c.precision.dispatch, disp, "moe.dispatch.bwd",
+           OpKind::Combine, c.precision.combine, comb);
+    const double routed = static_cast<double>(Te * k);  // token copies received (balanced)
+    const Dtype g = c.precision.gemm;
+    b.pointwise("moe.permute", OpKind::Permute, routed * static_cast<double>(d), 0, 2, 0, 2,
+                c.precision.dispatch, false);
+    const std::int64_t groups = e.routed_experts / c.ep;
+    const double m_e = tokens_per_expert(m, c);
+    b.set_grouped(true);
+    if (m.activation == FfnActivation::SwiGlu) {
+      b.gemm("moe.experts.gate_up", groups, m_e, 2 * e.expert_ffn_dim, d, g);
+      b.pointwise("moe.experts.swiglu", OpKind::Elementwise,
+                  static_cast<double>(groups) * m_e * static_cast<double>(e.expert_ffn_dim), 4, 3,
+                  8, 4, hp, true);
+    } else {
+      b.gemm("moe.experts.up", groups, m_e, e.expert_ffn_dim, d, g);
+      b.pointwise("moe.experts.gelu", OpKind::Elementwise,
+                  static_cast<double>(groups) * m_e * static_cast<double>(e.expert_ffn_dim), 8, 2,
+                  16, 3, hp, true);
+    }
+    b.gemm("moe.experts.down", groups, m_e, d, e.expert_ffn_dim, g);
+    b.set_grouped(false);
+    if (e.shared_experts > 0) {
+      b.tp_gather("moe.shared");
+      add_dense_ffn(b, "moe.shared", e.shared_experts * e.expert_ffn_dim);
+      b.tp_reduce("moe.shared");
+    }
+    b.pointwise("moe.unpermute", OpKind::Permute, routed * static_cast<double>(d), 0, 2, 0, 2, hp,
+                false);
+    b.comm("moe.combine", OpKind::Combine, c.precision.combine, comb, "moe.combine.bwd",
+           OpKind::Dispatch, c.precision.dispatch, disp);
+    // Weighted sum of the k expert outputs per token (multiply-add per element).
+    b.pointwise("moe.combine_sum", OpKind::Elementwise, routed * static_cast<double>(d), 2,
+                1.0 + 1.0 / static_cast<double>(k), 2, 2, hp, false);
+  }
+  b.pointwise("ffn.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * d), 1, 3, 0, 0,
+              b.hp(), false);
+}
+
+/// Output head and loss (shared by the main model and each MTP module).
+void add_head(Builder& b) {
+  const auto& m = b.m_;
+  const auto& c = b.c_;
+  const std::int64_t T = b.T(), d = m.hidden, V = m.vocab / c.tp;
+  b.norm("head.norm", b.Tn(), d);
+  b.tp_gather("head");
+  b.gemm("head.output", 1, as_d(T), V, d, b.hp());
+  const double logits = static_cast<double>(T * V);
+  b.pointwise("head.loss", OpKind::Loss, logits, 5, 1, 2, 2, Dtype::FP32, false);
+  if (c.tp > 1) {
+    // Vocab-parallel cross-entropy: all-reduce of the per-token max and sum (2 FP32 per token).
+    b.comm("head.loss.tp_all_reduce", OpKind::TpCollective, Dtype::FP32, static_cast<double>(T) * 8,
+           "", OpKind::TpCollective, Dtype::FP32, 0);
+  }
+}
+
+void add_embedding(Builder& b) {
+  const auto& m = b.m_;
+  const auto& c = b.c_;
+  const std::int64_t T = b.T(), d = m.hidden;
+  const Dtype hp = b.hp();
+  // Lookup: read T rows, write T rows. Backward: scatter-add of dY into the gradient table
+  // (read dY, read-modify-write the touched gradient rows).
+  const double rows = static_cast<double>(T * d);
+  Entry e;
+  e.fwd = b.make("embed.lookup", OpKind::Embedding, Pass::Forward, hp, 0,
+                 2.0 * rows * hardware::dtype_bytes(hp));
+  e.bwd_w.push_back(b.make("embed.lookup.wgrad", OpKind::Embedding, Pass::BackwardWeight, hp, rows,
+                           rows * (hardware::dtype_bytes(hp) +
+                                   2.0 * hardware::dtype_bytes(c.precision.grads))));
+  b.push(std::move(e));
+  if (m.learned_positions > 0) {
+    b.pointwise("embed.positions", OpKind::Elementwise, static_cast<double>(T * d), 1, 3, 0, 0, hp,
+                false);
+  }
+  if (c.tp > 1) {
+    const double bytes = static_cast<double>(T * d) * hardware::dtype_bytes(hp);
+    if (c.sequence_parallel) {
+      b.comm("embed.tp_reduce_scatter", OpKind::TpCollective, hp, bytes,
+             "embed.tp_all_gather.bwd", OpKind::TpCollective, hp, bytes);
+    } else {
+      b.comm("embed.tp_all_reduce", OpKind::TpCollective, hp, bytes, "", OpKind::TpCollective, hp,
+             0);
+    }
+  }
+}
+
+}  // namespace detail
+
+std::int64_t tokens_per_rank(const OpListContext& c) { return c.sequences * c.seq_len / c.cp; }
+
+std::int64_t moe_tokens_per_rank(const OpListContext& c) { return tokens_per_rank(c) / c.tp; }
+
+double tokens_per_expert(const ModelSpec& m, const OpListContext& c) {
+  if (c.tokens_per_expert > 0) return c.tokens_per_expert;
+  if (!m.is_moe()) return 0;
+  return static_cast<double>(moe_tokens_per_rank(c)) * c.ep *
+         static_cast<double>(m.moe.experts_per_token) / static_cast<double>(m.moe.routed_experts);
+}
+
+double dispatch_destinations_per_token(const ModelSpec& m, const OpListContext& c) {
+  if (!m.is_moe()) return 0;
+  const auto& e = m.moe;
+  const bool multi_node = c.ep > c.gpus_per_node;
+  // Destination units: nodes when EP spans nodes, else EP ranks.
+  const std::int64_t units = multi_node ? c.ep / c.gpus_per_node : c.ep;
+  const std::int64_t per_unit = e.routed_experts / units;  // experts per unit
+  // Node/device-limited routing applies when the routing groups are these units.
+  const std::int64_t candidates =
+      (e.limited_groups > 0 && e.expert_groups == units) ? e.limited_groups : units;
+  // P(a candidate unit gets none of the k experts) = C(per_unit·(U−1), k) / C(per_unit·U, k).
+  const std::int64_t pool = per_unit * candidates, k = e.experts_per_token;
+  double none = 1.0;
+  for (std::int64_t i = 0; i < k; ++i) {
+    none *= static_cast<double>(pool - per_unit - i) / static_cast<double>(pool - i);
+    if (none <= 0) {
+      none = 0;
+      break;
+    }
+  }
+  return static_cast<double>(candidates) * (1.0 - none);
+}
+
+double payload_bytes_per_element(Dtype d) {
+  return d == Dtype::FP8 ? 1.0 + 4.0 / 128.0 : hardware::dtype_bytes(d);
+}
+
+std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
+  if (c.sequences < 1 || c.seq_len < 1) return "sequences and seq_len must be at least 1";
+  if (c.tp < 1 || c.ep < 1 || c.cp < 1 || c.gpus_per_node < 1) {
+    return "tp, ep, cp and gpus_per_node must be at least 1";
+  }
+  if (m.heads % c.tp != 0) return fmt::format("tp = {} does not divide {} heads", c.tp, m.heads);
+  if (m.attention == AttentionKind::Gqa && m.kv_heads % c.tp != 0 && c.tp % m.kv_heads != 0) {
+    return fmt::format("tp = {} and {} KV heads: neither divides the other", c.tp, m.kv_heads);
+  }
+  if (c.seq_len % c.cp != 0) return fmt::format("cp = {} does not divide seq_len {}", c.cp, c.seq_len);
+  const std::int64_t T = tokens_per_rank(c);
+  if ((c.sequence_parallel || m.is_moe()) && T % c.tp != 0) {
+    return fmt::format("tp = {} does not divide the {} tokens per rank", c.tp, T);
+  }
+  const std::int64_t ffn_split = m.is_moe() && m.moe.dense_layers == 0 ? 0 : m.ffn_dim;
+  if (ffn_split > 0 && ffn_split % c.tp != 0) {
+    return fmt::format("tp = {} does not divide ffn_dim {}", c.tp, m.ffn_dim);
+  }
+  if (m.is_moe()) {
+    if (m.moe.routed_experts % c.ep != 0) {
+      return fmt::format("ep = {} does not divide {} routed experts", c.ep, m.moe.routed_experts);
+    }
+    if (c.ep > c.gpus_per_node && c.ep % c.gpus_per_node != 0) {
+      return fmt::format("ep = {} spans nodes of {} GPUs but is not a multiple of it", c.ep,
+                         c.gpus_per_node);
+    }
+    const std::int64_t units = c.ep > c.gpus_per_node ? c.ep / c.gpus_per_node : c.ep;
+    if (m.moe.routed_experts % units != 0) {
+      return fmt::format("{} routed experts do not spread evenly over {} EP units", m.moe.routed_experts,
+                         units);
+    }
+    const std::int64_t shared = m.moe.shared_experts * m.moe.expert_ffn_dim;
+    if (shared % c.tp != 0) return fmt::format("tp = {} does not divide the shared experts' {} columns", c.tp, shared);
+  } else if (c.ep != 1) {
+    return fmt::format("ep = {} but {} has no experts", c.ep, m.name);
+  }
+  return "";
+}
+
+namespace {
+
+void check(const ModelSpec& m, const OpListContext& c) {
+  if (auto p = op_list_problem(m, c); !p.empty()) {
+    throw ModelError(fmt::format("cannot build the op list of '{}': {}", m.name, p));
+  }
+}
+
+}  // namespace
+
+LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListContext& c) {
+  check(m, c);
+  if (layer < 0 || layer >= m.layers + m.mtp_depth) {
+    throw ModelError(fmt::format("layer {} is out of range for '{}': 0..{} are transformer layers{}",
+                                 layer, m.name, m.layers - 1,
+                                 m.mtp_depth > 0 ? fmt::format(", {}..{} MTP modules", m.layers,
+                                                               m.layers + m.mtp_depth - 1)
+                                                 : std::string()));
+  }
+  const bool mtp = layer >= m.layers;
+  const std::string prefix =
+      mtp ? fmt::format("MTP{}.", layer - m.layers) : fmt::format("L{}.", layer);
+  detail::Builder b(m, c, layer, prefix);
+  if (mtp) {
+    // V3 §2.2: h'_k = M_k [RMSNorm(h_{k-1}); RMSNorm(Emb(t_{i+k}))], then TRM_k, then the
+    // shared head on RMSNorm(h_k).
+    detail::add_embedding(b);
+    b.norm("mtp.hidden_norm", b.Tn(), m.hidden);
+    b.norm("mtp.embed_norm", b.Tn(), m.hidden);
+    b.tp_gather("mtp");
+    b.gemm("mtp.proj", 1, detail::as_d(b.T()), m.hidden, 2 * m.hidden, c.precision.gemm);
+  }
+  detail::add_attention(b);
+  detail::add_ffn(b, layer);
+  if (mtp) detail::add_head(b);
+  return b.finish();
+}
+
+LayerOps embedding_ops(const ModelSpec& m, const OpListContext& c) {
+  check(m, c);
+  detail::Builder b(m, c, kEmbeddingLayer, "");
+  detail::add_embedding(b);
+  return b.finish();
+}
+
+LayerOps head_ops(const ModelSpec& m, const OpListContext& c) {
+  check(m, c);
+  detail::Builder b(m, c, kHeadLayer, "");
+  detail::add_head(b);
+  return b.finish();
+}
+
+}  // namespace trainsim::models

@@ -1,0 +1,67 @@
+#pragma once
+// Per-layer op lists: what one rank executes for one micro-batch of one layer, in dependency
+// order, for the forward pass, the backward-for-input pass (with recomputed forward ops first,
+// flagged `recomputed`) and the backward-for-weight pass. Shapes are per rank after TP/EP/CP
+// sharding; every op carries FLOPs, ideal HBM bytes (or bytes sent, for communication) and the
+// dtype the precision policy gives it. Formulas and conventions are in op_list.cpp.
+// Cheap to build (tens of ops per layer): the simulator builds it per stage and phase.
+#include <cstdint>
+#include <string>
+
+#include "models/model_spec.hpp"
+#include "models/op.hpp"
+#include "models/training_plan.hpp"
+
+namespace trainsim::models {
+
+/// Pseudo-layer index of embedding_ops() (the input embedding of the first stage).
+inline constexpr std::int64_t kEmbeddingLayer = -1;
+/// Pseudo-layer index of head_ops() (final norm, output head and loss of the last stage).
+inline constexpr std::int64_t kHeadLayer = -2;
+
+/// What the op list of one rank and one micro-batch depends on.
+struct OpListContext {
+  std::int64_t sequences = 1;      ///< sequences per micro-batch
+  std::int64_t seq_len = 4096;     ///< tokens per sequence (before CP splitting)
+  int tp = 1;                      ///< tensor parallel: heads and FFN columns split tp ways
+  int ep = 1;                      ///< expert parallel: routed experts split ep ways
+  int cp = 1;                      ///< context parallel: each rank holds seq_len / cp tokens
+  bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather; norms on T/tp tokens
+  PrecisionPolicy precision;
+  Recompute recompute = Recompute::None;
+  /// Mean routed tokens landing on each local expert per micro-batch; 0 = balanced routing,
+  /// tokens_per_rank_moe · ep · top_k / routed_experts.
+  double tokens_per_expert = 0;
+  int gpus_per_node = 8;           ///< node size, for node-limited dispatch fan-out
+};
+
+/// Tokens of one micro-batch on one rank: sequences · seq_len / cp.
+std::int64_t tokens_per_rank(const OpListContext& c);
+/// Tokens entering the MoE dispatch on one rank: tokens_per_rank / tp (TP ranks split the
+/// tokens before dispatch, as Megatron-Core requires sequence parallelism with MoE + TP).
+std::int64_t moe_tokens_per_rank(const OpListContext& c);
+/// Mean routed tokens per local expert: the context's value if set, else balanced routing.
+double tokens_per_expert(const ModelSpec& m, const OpListContext& c);
+/// Expected destinations a token is sent to in the dispatch (bytes multiplier): distinct EP
+/// nodes when EP spans nodes (a token crosses the network once per destination node, DeepSeek-V3
+/// §3.2.2), else distinct EP ranks; node- or device-limited routing caps the candidates at
+/// limited_groups. Uniform routing over the candidates: U·(1 − C(n_e·(U−1), k)/C(n_e·U, k)).
+double dispatch_destinations_per_token(const ModelSpec& m, const OpListContext& c);
+/// Bytes per element of an all-to-all payload: FP8 carries one FP32 scale per 1×128 tile
+/// (1 + 4/128 B, V3 §3.3); other dtypes their size.
+double payload_bytes_per_element(hardware::Dtype d);
+
+/// Ops of transformer layer `layer` (0 <= layer < m.layers), or of MTP module
+/// `layer - m.layers` (its embedding lookup, input norms, projection, transformer layer, and its
+/// pass through the shared head and loss). Throws ModelError for an index out of range or a
+/// context that does not divide the model (tp vs heads, ep vs experts, cp vs seq_len).
+LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListContext& c);
+/// Embedding lookup (vocab-parallel under TP), layer index kEmbeddingLayer.
+LayerOps embedding_ops(const ModelSpec& m, const OpListContext& c);
+/// Final norm, output head GEMM and cross-entropy loss, layer index kHeadLayer.
+LayerOps head_ops(const ModelSpec& m, const OpListContext& c);
+
+/// Empty if `c` fits `m`, else the problem in words (e.g. "tp = 3 does not divide 128 heads").
+std::string op_list_problem(const ModelSpec& m, const OpListContext& c);
+
+}  // namespace trainsim::models
