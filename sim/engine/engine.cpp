@@ -1,0 +1,293 @@
+#include "sim/engine/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "sim/engine/max_min.hpp"
+
+namespace trainsim::sim::engine {
+namespace {
+constexpr double kNsPerS = 1e9;
+}
+
+ResourceId Engine::add_resource(double capacity, std::string name) {
+  if (!(capacity > 0) || !std::isfinite(capacity)) {
+    throw ModelError(fmt::format("resource '{}' needs a positive finite capacity, got {}", name, capacity));
+  }
+  Resource r;
+  r.capacity = capacity;
+  r.name = std::move(name);
+  r.last = now_;
+  resources_.push_back(std::move(r));
+  return static_cast<ResourceId>(resources_.size() - 1);
+}
+
+void Engine::push(TimeNs t, EventKind kind, std::uint32_t id, std::uint32_t version) {
+  queue_.push(Event{t, seq_++, id, version, kind});
+}
+
+ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
+  if (!(spec.work >= 0) || !std::isfinite(spec.work)) {
+    throw ModelError(fmt::format("activity work must be finite and non-negative, got {}", spec.work));
+  }
+  if (std::isnan(spec.rate_cap) || spec.rate_cap <= 0) throw ModelError("activity rate cap must be positive");
+  if (spec.latency_ns < 0) throw ModelError("activity latency must not be negative");
+  if (spec.uses.empty() && std::isinf(spec.rate_cap) && spec.work > 0) {
+    throw ModelError("an activity with work needs a resource or a finite rate cap");
+  }
+  for (const auto& u : spec.uses) {
+    if (u.resource >= resources_.size()) throw ModelError("activity uses an unknown resource");
+    if (!(u.weight > 0) || !std::isfinite(u.weight)) throw ModelError("activity weight must be positive and finite");
+  }
+  ActivityId id = 0;
+  if (!free_activities_.empty()) {
+    id = free_activities_.back();
+    free_activities_.pop_back();
+  } else {
+    id = static_cast<ActivityId>(activities_.size());
+    activities_.emplace_back();
+  }
+  Activity& a = activities_[id];
+  a.remaining = spec.work;
+  a.rate = 0;
+  a.cap = spec.rate_cap;
+  a.last = now_;
+  a.uses = spec.uses;
+  a.slot.assign(a.uses.size(), 0);
+  a.done = std::move(on_done);
+  ++a.version;
+  a.live = true;
+  ++active_count_;
+  max_concurrent_ = std::max(max_concurrent_, active_count_);
+  if (spec.latency_ns > 0) {
+    push(now_ + spec.latency_ns, EventKind::Activate, id, a.version);
+  } else {
+    activate(id);
+  }
+  return id;
+}
+
+void Engine::at(TimeNs t, Handler handler) {
+  if (t < now_) throw ModelError("cannot schedule an event in the past");
+  std::uint32_t slot = 0;
+  if (!free_timers_.empty()) {
+    slot = free_timers_.back();
+    free_timers_.pop_back();
+    timers_[slot] = std::move(handler);
+  } else {
+    slot = static_cast<std::uint32_t>(timers_.size());
+    timers_.push_back(std::move(handler));
+  }
+  push(t, EventKind::Timer, slot, 0);
+}
+
+std::optional<TimeNs> Engine::next_event_time() const {
+  if (queue_.empty()) return std::nullopt;
+  return queue_.top().time;
+}
+
+void Engine::account(Resource& r) {
+  if (now_ > r.last) {
+    r.busy += r.used / r.capacity * static_cast<double>(now_ - r.last) / kNsPerS;
+    r.last = now_;
+  }
+}
+
+double Engine::busy_seconds(ResourceId id) const {
+  const Resource& r = resources_[id];
+  return r.busy + r.used / r.capacity * static_cast<double>(now_ - r.last) / kNsPerS;
+}
+
+void Engine::schedule_completion(ActivityId id) {
+  Activity& a = activities_[id];
+  ++a.version;
+  if (a.remaining <= 0) {
+    push(now_, EventKind::Complete, id, a.version);
+    return;
+  }
+  if (!(a.rate > 0)) return;  // stalled until a re-solve gives it bandwidth
+  const double dt = std::ceil(a.remaining / a.rate * kNsPerS);
+  const TimeNs when = dt >= 9.0e18 ? std::numeric_limits<TimeNs>::max() / 2 : now_ + static_cast<TimeNs>(dt);
+  push(when, EventKind::Complete, id, a.version);
+}
+
+void Engine::activate(ActivityId id) {
+  Activity& a = activities_[id];
+  if (a.uses.empty()) {
+    a.rate = a.cap;
+    a.last = now_;
+    schedule_completion(id);
+    return;
+  }
+  std::vector<ResourceId> seeds;
+  seeds.reserve(a.uses.size());
+  for (std::size_t i = 0; i < a.uses.size(); ++i) {
+    Resource& r = resources_[a.uses[i].resource];
+    a.slot[i] = static_cast<std::uint32_t>(r.acts.size());
+    r.acts.push_back(id);
+    seeds.push_back(a.uses[i].resource);
+  }
+  resolve(seeds, id);
+}
+
+void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
+  ++resolves_;
+  ++epoch_;
+  comp_res_.clear();
+  comp_act_.clear();
+  for (ResourceId r : seeds) {
+    if (resources_[r].mark != epoch_) {
+      resources_[r].mark = epoch_;
+      comp_res_.push_back(r);
+    }
+  }
+  (void)extra;
+  // Breadth-first over resources and the activities using them (deterministic order).
+  for (std::size_t i = 0; i < comp_res_.size(); ++i) {
+    for (ActivityId a : resources_[comp_res_[i]].acts) {
+      Activity& act = activities_[a];
+      if (act.mark == epoch_) continue;
+      act.mark = epoch_;
+      comp_act_.push_back(a);
+      for (const auto& u : act.uses) {
+        if (resources_[u.resource].mark != epoch_) {
+          resources_[u.resource].mark = epoch_;
+          comp_res_.push_back(u.resource);
+        }
+      }
+    }
+  }
+  // Bring every activity's remaining work up to now at its old rate.
+  for (ActivityId a : comp_act_) {
+    Activity& act = activities_[a];
+    if (now_ > act.last) {
+      act.remaining -= act.rate * static_cast<double>(now_ - act.last) / kNsPerS;
+      if (act.remaining < 0) act.remaining = 0;
+      act.last = now_;
+    }
+  }
+  for (ResourceId r : comp_res_) account(resources_[r]);
+
+  std::vector<double> rates;
+  if (comp_act_.size() == 1) {
+    const Activity& act = activities_[comp_act_[0]];
+    double rate = act.cap;
+    for (const auto& u : act.uses) rate = std::min(rate, resources_[u.resource].capacity / u.weight);
+    rates.push_back(rate);
+  } else if (!comp_act_.empty()) {
+    std::unordered_map<ResourceId, std::uint32_t> local;
+    std::vector<double> caps;
+    for (ResourceId r : comp_res_) {
+      local.emplace(r, static_cast<std::uint32_t>(caps.size()));
+      caps.push_back(resources_[r].capacity);
+    }
+    std::vector<FairShareFlow> flows(comp_act_.size());
+    for (std::size_t i = 0; i < comp_act_.size(); ++i) {
+      const Activity& act = activities_[comp_act_[i]];
+      flows[i].cap = act.cap;
+      for (const auto& u : act.uses) flows[i].uses.push_back({local.at(u.resource), u.weight});
+    }
+    rates = max_min_rates(caps, flows);
+  }
+  for (std::size_t i = 0; i < comp_act_.size(); ++i) {
+    Activity& act = activities_[comp_act_[i]];
+    const bool changed = act.rate != rates[i] || act.version == 0;
+    act.rate = rates[i];
+    if (changed) schedule_completion(comp_act_[i]);
+  }
+  for (ResourceId r : comp_res_) {
+    Resource& res = resources_[r];
+    double used = 0;
+    for (ActivityId a : res.acts) {
+      const Activity& act = activities_[a];
+      for (const auto& u : act.uses) {
+        if (u.resource == r) used += u.weight * act.rate;
+      }
+    }
+    res.used = used;
+  }
+}
+
+void Engine::complete(ActivityId id) {
+  Activity& a = activities_[id];
+  a.remaining = 0;
+  a.live = false;
+  --active_count_;
+  std::vector<ResourceId> seeds;
+  for (std::size_t i = 0; i < a.uses.size(); ++i) {
+    Resource& r = resources_[a.uses[i].resource];
+    account(r);
+    const std::uint32_t pos = a.slot[i];
+    const ActivityId moved = r.acts.back();
+    r.acts[pos] = moved;
+    r.acts.pop_back();
+    if (moved != id) {
+      Activity& m = activities_[moved];
+      for (std::size_t j = 0; j < m.uses.size(); ++j) {
+        if (m.uses[j].resource == a.uses[i].resource && m.slot[j] == r.acts.size()) {
+          m.slot[j] = pos;
+          break;
+        }
+      }
+    }
+    r.used -= a.uses[i].weight * a.rate;
+    if (r.used < 0) r.used = 0;
+    if (!r.acts.empty()) seeds.push_back(a.uses[i].resource);
+  }
+  a.rate = 0;
+  Handler done = std::move(a.done);
+  a.done = nullptr;
+  free_activities_.push_back(id);
+  if (!seeds.empty()) resolve(seeds, id);
+  if (done) done();
+}
+
+bool Engine::step() {
+  while (!queue_.empty()) {
+    const Event ev = queue_.top();
+    queue_.pop();
+    switch (ev.kind) {
+      case EventKind::Timer: {
+        now_ = ev.time;
+        ++events_;
+        Handler h = std::move(timers_[ev.id]);
+        timers_[ev.id] = nullptr;
+        free_timers_.push_back(ev.id);
+        if (h) h();
+        return true;
+      }
+      case EventKind::Activate: {
+        const Activity& a = activities_[ev.id];
+        if (!a.live || a.version != ev.version) continue;
+        now_ = ev.time;
+        ++events_;
+        activate(ev.id);
+        return true;
+      }
+      case EventKind::Complete: {
+        const Activity& a = activities_[ev.id];
+        if (!a.live || a.version != ev.version) continue;  // superseded by a re-solve
+        now_ = ev.time;
+        ++events_;
+        complete(ev.id);
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+void Engine::run() {
+  while (step()) {
+  }
+}
+
+void Engine::run_until(TimeNs t) {
+  while (!queue_.empty() && queue_.top().time <= t) step();
+  if (t > now_) now_ = t;
+}
+
+}  // namespace trainsim::sim::engine

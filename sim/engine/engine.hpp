@@ -1,0 +1,122 @@
+#pragma once
+// A fluid, flow-level discrete-event engine in the style of SimGrid. It knows nothing of GPUs:
+// resources have a capacity (work units per second); activities have remaining work, an optional
+// start latency, an optional rate cap and the resources they use (each with a weight: capacity
+// consumed per unit of the activity's rate). Rates are max-min fair (max_min.hpp) and re-solved,
+// only over the connected component that changed, whenever an activity starts or ends. The clock
+// (integer nanoseconds) jumps to the next event; events are ordered on (time, sequence number),
+// so the same inputs always give the same trace. Completion times are rounded up to whole ns and
+// remaining work is updated lazily from each activity's last rate change.
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+namespace trainsim::sim::engine {
+
+using TimeNs = std::int64_t;
+using ResourceId = std::uint32_t;
+using ActivityId = std::uint32_t;
+/// Called when an activity completes or a timer fires; may start activities and timers.
+using Handler = std::function<void()>;
+
+struct ActivityUse {
+  ResourceId resource = 0;
+  double weight = 1.0;  ///< capacity of `resource` consumed per unit of the activity's rate
+};
+
+struct ActivitySpec {
+  double work = 0;  ///< units of work; ≥ 0 and finite
+  double rate_cap = std::numeric_limits<double>::infinity();  ///< units per second
+  TimeNs latency_ns = 0;  ///< delay before the work starts (e.g. link latency α)
+  std::vector<ActivityUse> uses;
+};
+
+class Engine {
+ public:
+  /// A resource of `capacity` work units per second (> 0, finite).
+  ResourceId add_resource(double capacity, std::string name = {});
+  /// Starts an activity now; `on_done` runs when its work is done. Throws ModelError on bad input
+  /// (negative/NaN work, unknown resource, an activity that could never finish).
+  ActivityId start(const ActivitySpec& spec, Handler on_done);
+  /// Runs `handler` at absolute time `t` (≥ now).
+  void at(TimeNs t, Handler handler);
+
+  TimeNs now() const { return now_; }
+  std::optional<TimeNs> next_event_time() const;
+  /// Processes the next event; false when none is left.
+  bool step();
+  /// Runs until no event is left.
+  void run();
+  /// Runs every event with time ≤ t, then sets the clock to t.
+  void run_until(TimeNs t);
+
+  std::uint64_t events_processed() const { return events_; }
+  std::uint64_t resolves() const { return resolves_; }
+  std::size_t max_concurrent() const { return max_concurrent_; }
+  std::size_t active_activities() const { return active_count_; }
+  /// Integral over time of used capacity / capacity, seconds, up to now.
+  double busy_seconds(ResourceId r) const;
+  const std::string& resource_name(ResourceId r) const { return resources_[r].name; }
+
+ private:
+  struct Activity {
+    double remaining = 0;
+    double rate = 0;
+    double cap = std::numeric_limits<double>::infinity();
+    TimeNs last = 0;
+    std::vector<ActivityUse> uses;
+    std::vector<std::uint32_t> slot;  ///< position in each used resource's list
+    Handler done;
+    std::uint32_t version = 0;
+    std::uint32_t mark = 0;
+    bool live = false;
+  };
+  struct Resource {
+    double capacity = 0;
+    std::vector<ActivityId> acts;
+    std::string name;
+    double used = 0;  ///< Σ weight·rate of its activities
+    TimeNs last = 0;
+    double busy = 0;  ///< ∫ used/capacity dt, seconds
+    std::uint32_t mark = 0;
+  };
+  enum class EventKind : std::uint8_t { Timer, Activate, Complete };
+  struct Event {
+    TimeNs time;
+    std::uint64_t seq;
+    std::uint32_t id;
+    std::uint32_t version;
+    EventKind kind;
+    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+
+  void push(TimeNs t, EventKind kind, std::uint32_t id, std::uint32_t version);
+  void activate(ActivityId a);
+  void complete(ActivityId a);
+  void resolve(const std::vector<ResourceId>& seeds, ActivityId extra);
+  void schedule_completion(ActivityId a);
+  void account(Resource& r);
+
+  TimeNs now_ = 0;
+  std::uint64_t seq_ = 0;
+  std::uint64_t events_ = 0;
+  std::uint64_t resolves_ = 0;
+  std::size_t active_count_ = 0;
+  std::size_t max_concurrent_ = 0;
+  std::uint32_t epoch_ = 0;
+  std::vector<Resource> resources_;
+  std::vector<Activity> activities_;
+  std::vector<ActivityId> free_activities_;
+  std::vector<Handler> timers_;
+  std::vector<std::uint32_t> free_timers_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  // Scratch for component solves (kept to avoid reallocation).
+  std::vector<ResourceId> comp_res_;
+  std::vector<ActivityId> comp_act_;
+};
+
+}  // namespace trainsim::sim::engine
