@@ -191,6 +191,13 @@ TEST(Flops, Qwen72BAt4KAgainstIscaTable2) {
   EXPECT_LT(rel(f.total, 394e9), kIscaQwenGap);
 }
 
+TEST(Flops, DeepSeekV2At4KMatchesIscaTable2) {
+  // 6 · N_matmul (21.4B activated − 0.52B embedding) + causal MLA attention
+  // 3 · 60 · 2 · 128 · 320 · 2048 = 155.3 GFLOP; ISCA Table 2: 155.
+  constexpr double kIscaTolerance = 0.01;
+  EXPECT_LT(rel(flops_per_token(model("deepseek-v2"), 4096).total, 155e9), kIscaTolerance);
+}
+
 TEST(Flops, DenseModelHasNoMtp) {
   const auto f = flops_per_token(model("llama-3.1-8b"), 8192);
   EXPECT_EQ(f.mtp, 0.0);
