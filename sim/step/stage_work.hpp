@@ -26,6 +26,7 @@ struct Segment {
   double compute_s = 0;         ///< Compute: seconds at full speed on the available SMs
   double expert_fraction = 0;   ///< Compute: share of compute_s that scales with expert load
   double bytes = 0;             ///< collectives: payload bytes per rank (before routing)
+  bool all_reduce = false;      ///< TpCollective: an all-reduce (2(p−1)/p of the bytes moves)
   double flops = 0;             ///< Compute: FLOP executed (for HFU)
   /// Compute seconds per op kind inside this segment (for the breakdown).
   std::map<std::string, double> by_kind_s;

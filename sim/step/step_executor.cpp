@@ -342,11 +342,11 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
     // buffer), CP all-gather of K/V over the NIC ((p−1)/p of the gathered bytes).
     const double p = group_size;
     const bool tp = seg.kind == SegmentKind::TpCollective;
-    const double volume = tp ? 2.0 * (p - 1.0) / p * seg.bytes : (p - 1.0) / p * seg.bytes;
+    const double volume = (seg.all_reduce ? 2.0 : 1.0) * (p - 1.0) / p * seg.bytes;
     const int in_group = tp ? c.tp : c.cp;
     const int next = group_first + ((in_group + 1) % group_size) * stride;
     for (hardware::LinkId l : topo.route(rank, next)) spec.uses.push_back({link_resource(l), volume});
-    const int steps = tp ? 2 * (group_size - 1) : group_size - 1;
+    const int steps = (seg.all_reduce ? 2 : 1) * (group_size - 1);
     spec.latency_ns = to_ns(steps * s_.collective_latency_s);
   }
   eng_.start(spec, [this, key] {
