@@ -1,11 +1,13 @@
 // Parameter, FLOP and KV-cache accounting.
 //
 // Parameters (d = hidden, H = heads, V = vocab, f = ffn_dim, f_e = expert_ffn_dim, E = routed
-// experts, k = experts per token, s = shared experts; a norm has d weights, LayerNorm also d biases):
-//   GQA attention  = d·H·h_d + 2·d·kv·h_d + H·h_d·d (+ (H + 2·kv)·h_d QKV bias, + d out bias) + norm
-//   MLA attention  = d·q_c + norm(q_c) + q_c·H·(d_nope + d_rope)          (q_c = q_lora_rank; if 0, d·H·(d_nope+d_rope))
-//                  + d·(c + d_rope) + norm(c) + c·H·(d_nope + d_v) + H·d_v·d + norm   (c = kv_lora_rank)
-//                  — DeepSeek-V2 §2.1.2-2.1.3 eqs. 9-17; V3 §2.1.1 (facts/deepseek-v3.md §2.4: 187.1M for V3)
+// experts, k = experts per token, s = shared experts; a norm has d weights, a LayerNorm also d
+// biases; q_c = q_lora_rank, c = kv_lora_rank):
+//   GQA attention  = d·H·h_d + 2·d·kv·h_d + H·h_d·d + norm
+//                    (+ (H + 2·kv)·h_d QKV bias, + d output bias)
+//   MLA attention  = d·q_c + norm(q_c) + q_c·H·(d_nope + d_rope)   (q_c = 0: d·H·(d_nope + d_rope))
+//                    + d·(c + d_rope) + norm(c) + c·H·(d_nope + d_v) + H·d_v·d + norm
+//                    — DeepSeek-V2 §2.1.2-2.1.3 eqs. 9-17; V3 §2.1.1 (facts §2.4: 187.1M for V3)
 //   SwiGLU FFN     = 3·d·f (gate, up, down; Shazeer 2020), GELU FFN = 2·d·f (+ f + d biases)
 //   MoE FFN        = (E + s)·3·d·f_e + d·E (router) + norm; activated: (k + s)·3·d·f_e + d·E + norm
 //   embedding      = V·d (+ n_pos·d learned positions); head = d·V unless tied; final norm
@@ -46,9 +48,8 @@ std::int64_t attention_matmul(const ModelSpec& m) {
   const std::int64_t d = m.hidden, H = m.heads;
   if (m.attention == AttentionKind::Mla) {
     const auto& a = m.mla;
-    const std::int64_t q = a.q_lora_rank > 0
-                               ? d * a.q_lora_rank + a.q_lora_rank * H * qk_dim(m)
-                               : d * H * qk_dim(m);
+    const std::int64_t q =
+        a.q_lora_rank > 0 ? d * a.q_lora_rank + a.q_lora_rank * H * qk_dim(m) : d * H * qk_dim(m);
     const std::int64_t kv = d * (a.kv_lora_rank + a.qk_rope_head_dim) +
                             a.kv_lora_rank * H * (a.qk_nope_head_dim + a.v_head_dim);
     return q + kv + H * a.v_head_dim * d;
@@ -68,7 +69,9 @@ std::int64_t attention_params(const ModelSpec& m) {
   return p;
 }
 
-std::int64_t ffn_matrices(const ModelSpec& m) { return m.activation == FfnActivation::SwiGlu ? 3 : 2; }
+std::int64_t ffn_matrices(const ModelSpec& m) {
+  return m.activation == FfnActivation::SwiGlu ? 3 : 2;
+}
 
 /// One FFN of intermediate size f (dense FFN or one expert), no norm.
 std::int64_t ffn_params(const ModelSpec& m, std::int64_t f) {
@@ -77,13 +80,17 @@ std::int64_t ffn_params(const ModelSpec& m, std::int64_t f) {
   return p;
 }
 
-std::int64_t router_params(const ModelSpec& m) { return m.hidden * m.moe.routed_experts; }
+std::int64_t router_params(const ModelSpec& m) {
+  return m.hidden * m.moe.routed_experts;
+}
 
 std::int64_t mtp_extra_params(const ModelSpec& m) {
   return 2 * m.hidden * m.hidden + 3 * norm_params(m, m.hidden);
 }
 
-bool is_mtp(const ModelSpec& m, std::int64_t layer) { return layer >= m.layers; }
+bool is_mtp(const ModelSpec& m, std::int64_t layer) {
+  return layer >= m.layers;
+}
 
 }  // namespace
 
@@ -101,7 +108,8 @@ ParameterCounts count_parameters(const ModelSpec& m) {
   if (m.is_moe()) {
     c.expert = ffn_params(m, m.moe.expert_ffn_dim);
     c.router = router_params(m);
-    c.moe_ffn = (m.moe.routed_experts + m.moe.shared_experts) * c.expert + c.router + norm_params(m, d);
+    c.moe_ffn =
+        (m.moe.routed_experts + m.moe.shared_experts) * c.expert + c.router + norm_params(m, d);
     c.moe_ffn_activated =
         (m.moe.experts_per_token + m.moe.shared_experts) * c.expert + c.router + norm_params(m, d);
     c.moe_layer = c.attention + c.moe_ffn;
@@ -109,7 +117,8 @@ ParameterCounts count_parameters(const ModelSpec& m) {
     c.routed_experts_total = moe_layers * m.moe.routed_experts * c.expert;
   }
   const std::int64_t layers = dense_layers * c.dense_layer + moe_layers * c.moe_layer;
-  const std::int64_t layers_activated = dense_layers * c.dense_layer + moe_layers * c.moe_layer_activated;
+  const std::int64_t layers_activated =
+      dense_layers * c.dense_layer + moe_layers * c.moe_layer_activated;
   c.total = layers + c.embedding + c.head + c.final_norm;
   c.activated = layers_activated + c.embedding + c.head + c.final_norm;
   if (m.mtp_depth > 0) {
@@ -169,8 +178,9 @@ FlopsPerToken flops_per_token(const ModelSpec& m, std::int64_t seq_len, bool cau
   f.total = f.matmul + f.attention;
   f.forward = f.total / 3.0;
   for (std::int64_t l = m.layers; l < m.layers + m.mtp_depth; ++l) {
-    f.mtp += 6.0 * static_cast<double>(layer_matmul_parameters_per_token(m, l) + m.hidden * m.vocab) +
-             3.0 * attn_fwd;
+    f.mtp +=
+        6.0 * static_cast<double>(layer_matmul_parameters_per_token(m, l) + m.hidden * m.vocab) +
+        3.0 * attn_fwd;
   }
   f.mtp_forward = f.mtp / 3.0;
   return f;

@@ -13,22 +13,22 @@ namespace trainsim::models {
 /// Exact parameter counts (elements, not bytes). Norm weights and biases are included; "matmul"
 /// counts are the weight matrices a token multiplies through (2 FLOP per element forward).
 struct ParameterCounts {
-  std::int64_t embedding = 0;      ///< token table V·d (+ learned position table)
-  std::int64_t head = 0;           ///< output projection d·V; 0 when tied to the embedding
-  std::int64_t final_norm = 0;     ///< the norm before the head
-  std::int64_t attention = 0;      ///< one layer's attention block incl. its input norm
-  std::int64_t dense_ffn = 0;      ///< one dense FFN block incl. its input norm (0 if none)
-  std::int64_t expert = 0;         ///< one routed expert (a shared expert has the same size)
-  std::int64_t router = 0;         ///< one MoE layer's gate d·E (+ DeepSeek's E selection biases)
-  std::int64_t moe_ffn = 0;        ///< one MoE FFN block: all experts + shared + router + norm
+  std::int64_t embedding = 0;   ///< token table V·d (+ learned position table)
+  std::int64_t head = 0;        ///< output projection d·V; 0 when tied to the embedding
+  std::int64_t final_norm = 0;  ///< the norm before the head
+  std::int64_t attention = 0;   ///< one layer's attention block incl. its input norm
+  std::int64_t dense_ffn = 0;   ///< one dense FFN block incl. its input norm (0 if none)
+  std::int64_t expert = 0;      ///< one routed expert (a shared expert has the same size)
+  std::int64_t router = 0;      ///< one MoE layer's gate d·E (+ DeepSeek's E selection biases)
+  std::int64_t moe_ffn = 0;     ///< one MoE FFN block: all experts + shared + router + norm
   std::int64_t moe_ffn_activated = 0;  ///< shared + top-k experts + router + norm
-  std::int64_t dense_layer = 0;    ///< attention + dense_ffn
-  std::int64_t moe_layer = 0;      ///< attention + moe_ffn (0 for a dense model)
+  std::int64_t dense_layer = 0;        ///< attention + dense_ffn
+  std::int64_t moe_layer = 0;          ///< attention + moe_ffn (0 for a dense model)
   std::int64_t moe_layer_activated = 0;
   std::int64_t routed_experts_total = 0;  ///< all routed experts of the main model (EP-sharded)
-  std::int64_t total = 0;          ///< main model: layers + embedding + head + final norm
-  std::int64_t activated = 0;      ///< per token, main model, incl. embedding and head
-  std::int64_t mtp_module = 0;     ///< one MTP module, unique (projection, norms, its layer)
+  std::int64_t total = 0;                 ///< main model: layers + embedding + head + final norm
+  std::int64_t activated = 0;             ///< per token, main model, incl. embedding and head
+  std::int64_t mtp_module = 0;            ///< one MTP module, unique (projection, norms, its layer)
   std::int64_t mtp_unique = 0;     ///< all MTP modules, excluding the shared embedding and head
   std::int64_t mtp_activated = 0;  ///< per token over all modules, incl. shared embedding and head
 };
@@ -46,7 +46,8 @@ std::int64_t layer_routed_expert_parameters(const ModelSpec& m, std::int64_t lay
 std::int64_t layer_matmul_parameters_per_token(const ModelSpec& m, std::int64_t layer);
 /// Forward attention-core FLOP per token of one layer at sequence length `seq_len`:
 /// 2·heads·(d_qk + d_v)·S, halved when causal.
-double layer_attention_flops_per_token(const ModelSpec& m, std::int64_t seq_len, bool causal = true);
+double layer_attention_flops_per_token(const ModelSpec& m, std::int64_t seq_len,
+                                       bool causal = true);
 
 /// Training and forward FLOP per token (FLOP, multiply and add counted separately).
 struct FlopsPerToken {

@@ -23,23 +23,38 @@ enum class Mode {
   InlineBase,  ///< fields override a base entry; all optional, sources optional
 };
 
-bool requires_all(Mode m) { return m != Mode::InlineBase; }
+bool requires_all(Mode m) {
+  return m != Mode::InlineBase;
+}
 
 constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;  // far above any published dimension
 
-const std::vector<std::string_view> kTopKeys{
-    "description",     "layers",         "hidden",        "ffn_dim",
-    "heads",           "kv_heads",       "head_dim",      "vocab",
-    "tied_embeddings", "attention",      "activation",    "norm",
-    "attention_bias",  "linear_bias",    "learned_positions", "context_length",
-    "mla",             "moe",            "mtp_depth",     "published_total_params",
-    "published_activated_params"};
+const std::vector<std::string_view> kTopKeys{"description",
+                                             "layers",
+                                             "hidden",
+                                             "ffn_dim",
+                                             "heads",
+                                             "kv_heads",
+                                             "head_dim",
+                                             "vocab",
+                                             "tied_embeddings",
+                                             "attention",
+                                             "activation",
+                                             "norm",
+                                             "attention_bias",
+                                             "linear_bias",
+                                             "learned_positions",
+                                             "context_length",
+                                             "mla",
+                                             "moe",
+                                             "mtp_depth",
+                                             "published_total_params",
+                                             "published_activated_params"};
 const std::vector<std::string_view> kMlaKeys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
                                              "qk_rope_head_dim", "v_head_dim"};
-const std::vector<std::string_view> kMoeKeys{"routed_experts", "shared_experts",
-                                             "experts_per_token", "expert_ffn_dim",
-                                             "dense_layers",   "expert_groups",
-                                             "limited_groups"};
+const std::vector<std::string_view> kMoeKeys{
+    "routed_experts", "shared_experts", "experts_per_token", "expert_ffn_dim",
+    "dense_layers",   "expert_groups",  "limited_groups"};
 
 /// Reads fields of one map (the entry, or its `mla:` / `moe:` block) and records sources under
 /// `prefix` + key.
@@ -131,7 +146,7 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
   }
   if (auto n = r.value("norm", true)) {
     m.norm = n->as_choice({"rmsnorm", "layernorm"}) == "layernorm" ? NormKind::LayerNorm
-                                                                    : NormKind::RmsNorm;
+                                                                   : NormKind::RmsNorm;
   }
   r.boolean("attention_bias", false, m.attention_bias);
   r.boolean("linear_bias", false, m.linear_bias);
@@ -150,7 +165,8 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
 
   if (auto block = entry.find("mla")) {
     if (!mla) throw block->error("an 'mla:' block needs attention: mla");
-    if (!block->is_map()) throw block->error("mla must be a mapping (q_lora_rank, kv_lora_rank, ...)");
+    if (!block->is_map())
+      throw block->error("mla must be a mapping (q_lora_rank, kv_lora_rank, ...)");
     block->check_keys(kMlaKeys);
     FieldReader b(*block, mode, "mla.", m.sources);
     b.integer("q_lora_rank", true, 0, m.mla.q_lora_rank);
@@ -159,8 +175,9 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
     b.integer("qk_rope_head_dim", true, 0, m.mla.qk_rope_head_dim);
     b.integer("v_head_dim", true, 1, m.mla.v_head_dim);
   } else if (mla && requires_all(mode)) {
-    throw entry.error("attention: mla needs an 'mla:' block (q_lora_rank, kv_lora_rank, "
-                      "qk_nope_head_dim, qk_rope_head_dim, v_head_dim)");
+    throw entry.error(
+        "attention: mla needs an 'mla:' block (q_lora_rank, kv_lora_rank, "
+        "qk_nope_head_dim, qk_rope_head_dim, v_head_dim)");
   }
   if (mla) {
     // Derived so that code written for GQA sees MLA's effective shape: every head has its own K
@@ -237,7 +254,8 @@ std::optional<Problem> first_problem(const ModelSpec& m) {
                                  "moe.routed_experts ({})",
                                  e.experts_per_token, e.routed_experts)};
     }
-    if (e.expert_ffn_dim < 1) return Problem{"moe.expert_ffn_dim", "moe.expert_ffn_dim must be at least 1"};
+    if (e.expert_ffn_dim < 1)
+      return Problem{"moe.expert_ffn_dim", "moe.expert_ffn_dim must be at least 1"};
     if (e.dense_layers >= m.layers) {
       return Problem{"moe.dense_layers",
                      fmt::format("moe.dense_layers ({}) must be below layers ({}); a model with "
@@ -256,15 +274,16 @@ std::optional<Problem> first_problem(const ModelSpec& m) {
     }
     if (e.limited_groups > 0 &&
         e.limited_groups * (e.routed_experts / e.expert_groups) < e.experts_per_token) {
-      return Problem{"moe.limited_groups",
-                     fmt::format("moe.limited_groups ({}) x {} experts per group cannot hold "
-                                 "moe.experts_per_token ({})",
-                                 e.limited_groups, e.routed_experts / e.expert_groups,
-                                 e.experts_per_token)};
+      return Problem{
+          "moe.limited_groups",
+          fmt::format("moe.limited_groups ({}) x {} experts per group cannot hold "
+                      "moe.experts_per_token ({})",
+                      e.limited_groups, e.routed_experts / e.expert_groups, e.experts_per_token)};
     }
   }
   if (m.mtp_depth > 0 && m.mtp_depth > m.layers) {
-    return Problem{"mtp_depth", fmt::format("mtp_depth ({}) exceeds layers ({})", m.mtp_depth, m.layers)};
+    return Problem{"mtp_depth",
+                   fmt::format("mtp_depth ({}) exceeds layers ({})", m.mtp_depth, m.layers)};
   }
   return std::nullopt;
 }
@@ -332,7 +351,8 @@ ModelCatalog ModelCatalog::load_files(const std::vector<std::string>& paths) {
   std::map<std::string, std::string> defined_in;
   for (const auto& path : paths) {
     const ConfigNode root = ConfigNode::load_file(path);
-    if (!root.is_map()) throw root.error("a model catalog file must be a mapping of name to definition");
+    if (!root.is_map())
+      throw root.error("a model catalog file must be a mapping of name to definition");
     for (const std::string& name : root.keys()) {
       const ConfigNode entry = root.at(name);
       if (!detail::valid_catalog_name(name)) {
@@ -376,8 +396,8 @@ ModelSpec resolve_model(const ConfigNode& node, const ModelCatalog& catalog) {
     if (const auto near = closest_name(name, catalog.names()); !near.empty()) {
       hint = fmt::format(" (did you mean '{}'?)", near);
     }
-    return at.error(fmt::format("unknown model '{}'{}; valid: {}", name, hint,
-                                join_names(catalog.names())));
+    return at.error(
+        fmt::format("unknown model '{}'{}; valid: {}", name, hint, join_names(catalog.names())));
   };
   if (node.is_scalar()) {
     const std::string name = node.as_string();
@@ -385,9 +405,9 @@ ModelSpec resolve_model(const ConfigNode& node, const ModelCatalog& catalog) {
     return catalog.get(name);
   }
   if (!node.is_map()) {
-    throw node.error(fmt::format(
-        "model must be a catalog name ({}) or a mapping defining one inline",
-        join_names(catalog.names())));
+    throw node.error(
+        fmt::format("model must be a catalog name ({}) or a mapping defining one inline",
+                    join_names(catalog.names())));
   }
   ModelSpec m;
   detail::Mode mode = detail::Mode::InlineFull;
@@ -408,8 +428,8 @@ ModelSpec resolve_model(const ConfigNode& node, const ModelCatalog& catalog) {
   if (auto n = node.find("name")) {
     m.name = n->as_string();
     if (!detail::valid_catalog_name(m.name)) {
-      throw n->error(fmt::format("name '{}' must be lower-case letters, digits, '-', '_' or '.'",
-                                 m.name));
+      throw n->error(
+          fmt::format("name '{}' must be lower-case letters, digits, '-', '_' or '.'", m.name));
     }
   }
   detail::read_fields(node, mode, m);

@@ -42,7 +42,7 @@ class ModelCatalog {
   /// Throws ModelError "unknown model 'x'; valid: deepseek-v2, ..." if absent.
   const ModelSpec& get(const std::string& name) const;
   bool has(const std::string& name) const;
-  std::vector<std::string> names() const;            ///< sorted
+  std::vector<std::string> names() const;                             ///< sorted
   const std::vector<ModelSpec>& entries() const { return entries_; }  ///< sorted by name
 
  private:

@@ -28,25 +28,30 @@ double layer_cost(const ModelSpec& m, std::int64_t l, SplitPolicy p, std::int64_
       if (l >= m.layers) f += 6.0 * static_cast<double>(m.hidden * m.vocab);  // MTP head pass
       return f;
     }
-    case SplitPolicy::BalancedParameters: return static_cast<double>(layer_parameters(m, l));
-    case SplitPolicy::Uniform: return l < m.layers ? 1.0 : 0.0;
+    case SplitPolicy::BalancedParameters:
+      return static_cast<double>(layer_parameters(m, l));
+    case SplitPolicy::Uniform:
+      return l < m.layers ? 1.0 : 0.0;
   }
   return 0;
 }
 
 double embedding_cost(const ModelSpec& m, SplitPolicy p) {
-  if (p == SplitPolicy::BalancedParameters) return static_cast<double>(count_parameters(m).embedding);
+  if (p == SplitPolicy::BalancedParameters)
+    return static_cast<double>(count_parameters(m).embedding);
   return 0;  // a lookup: no FLOP
 }
 
 double head_cost(const ModelSpec& m, SplitPolicy p) {
   switch (p) {
-    case SplitPolicy::BalancedFlops: return 6.0 * static_cast<double>(m.hidden * m.vocab);
+    case SplitPolicy::BalancedFlops:
+      return 6.0 * static_cast<double>(m.hidden * m.vocab);
     case SplitPolicy::BalancedParameters: {
       const auto c = count_parameters(m);
       return static_cast<double>(c.head + c.final_norm);
     }
-    case SplitPolicy::Uniform: return 0;
+    case SplitPolicy::Uniform:
+      return 0;
   }
   return 0;
 }
@@ -55,15 +60,19 @@ double head_cost(const ModelSpec& m, SplitPolicy p) {
 
 std::string_view split_policy_name(SplitPolicy p) {
   switch (p) {
-    case SplitPolicy::BalancedFlops: return "balanced-flops";
-    case SplitPolicy::BalancedParameters: return "balanced-parameters";
-    case SplitPolicy::Uniform: return "uniform";
+    case SplitPolicy::BalancedFlops:
+      return "balanced-flops";
+    case SplitPolicy::BalancedParameters:
+      return "balanced-parameters";
+    case SplitPolicy::Uniform:
+      return "uniform";
   }
   return "?";
 }
 
 bool parse_split_policy(std::string_view name, SplitPolicy& out) {
-  for (SplitPolicy p : {SplitPolicy::BalancedFlops, SplitPolicy::BalancedParameters, SplitPolicy::Uniform}) {
+  for (SplitPolicy p :
+       {SplitPolicy::BalancedFlops, SplitPolicy::BalancedParameters, SplitPolicy::Uniform}) {
     if (split_policy_name(p) == name) {
       out = p;
       return true;
@@ -84,9 +93,10 @@ double stage_cost(const ModelSpec& m, LayerRange r, bool first, bool last, Split
 std::vector<LayerRange> split_layers(const ModelSpec& m, int stages, SplitPolicy policy,
                                      std::int64_t seq_len) {
   if (stages < 1 || stages > m.layers) {
-    throw ModelError(fmt::format("cannot split the {} layers of '{}' over {} pipeline stages: "
-                                 "need 1 to {} stages",
-                                 m.layers, m.name, stages, m.layers));
+    throw ModelError(
+        fmt::format("cannot split the {} layers of '{}' over {} pipeline stages: "
+                    "need 1 to {} stages",
+                    m.layers, m.name, stages, m.layers));
   }
   const std::int64_t n = m.layers;
   const auto S = static_cast<std::size_t>(stages);

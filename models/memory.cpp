@@ -73,7 +73,9 @@ using hardware::dtype_bytes;
 
 namespace {
 
-double d(std::int64_t v) { return static_cast<double>(v); }
+double d(std::int64_t v) {
+  return static_cast<double>(v);
+}
 
 std::int64_t norm_size(const ModelSpec& m, std::int64_t dim) {
   return m.norm == NormKind::LayerNorm ? 2 * dim : dim;
@@ -98,7 +100,8 @@ struct Bytes {
 
 Bytes bytes_of(const OpListContext& c) {
   const Dtype hp = c.precision.gemm == Dtype::FP8 ? Dtype::BF16 : c.precision.gemm;
-  return {dtype_bytes(c.precision.activations), dtype_bytes(hp), dtype_bytes(c.precision.attention)};
+  return {dtype_bytes(c.precision.activations), dtype_bytes(hp),
+          dtype_bytes(c.precision.attention)};
 }
 
 void add(std::vector<ActivationTerm>& out, const char* name, double bytes) {
@@ -218,19 +221,19 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
   }
   if (in.layers.first < 0 || in.layers.last > m.layers + m.mtp_depth ||
       in.layers.first > in.layers.last) {
-    throw ModelError(fmt::format("layer range [{}, {}) is outside '{}' (layers 0..{}{})",
-                                 in.layers.first, in.layers.last, m.name, m.layers - 1,
-                                 m.mtp_depth > 0 ? fmt::format(", MTP {}..{}", m.layers,
-                                                               m.layers + m.mtp_depth - 1)
-                                                 : std::string()));
+    throw ModelError(fmt::format(
+        "layer range [{}, {}) is outside '{}' (layers 0..{}{})", in.layers.first, in.layers.last,
+        m.name, m.layers - 1,
+        m.mtp_depth > 0 ? fmt::format(", MTP {}..{}", m.layers, m.layers + m.mtp_depth - 1)
+                        : std::string()));
   }
   if (in.in_flight_micro_batches < 1 || in.parameter_copies < 1 ||
       in.head_in_flight_micro_batches < 0 || plan.zero < 0 || plan.zero > 3 || plan.dp < 1) {
     throw ModelError(fmt::format(
         "invalid memory input: in_flight_micro_batches {} and parameter_copies {} must be >= 1, "
         "head_in_flight_micro_batches {} >= 0, zero {} in 0..3, dp {} >= 1",
-        in.in_flight_micro_batches, in.parameter_copies, in.head_in_flight_micro_batches,
-        plan.zero, plan.dp));
+        in.in_flight_micro_batches, in.parameter_copies, in.head_in_flight_micro_batches, plan.zero,
+        plan.dp));
   }
   MemoryBreakdown r;
   r.dense_dp_group = plan.dp * plan.cp;
@@ -249,7 +252,8 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
   if (in.embedding) dense += d(counts.embedding) / plan.tp;
   if (in.head) {
     // A tied head reads the embedding table; a separate stage needs its own copy.
-    const std::int64_t head = m.tied_embeddings ? (in.embedding ? 0 : counts.embedding) : counts.head;
+    const std::int64_t head =
+        m.tied_embeddings ? (in.embedding ? 0 : counts.embedding) : counts.head;
     dense += d(head) / plan.tp + d(counts.final_norm);
   }
   r.dense_parameters = dense;

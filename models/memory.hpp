@@ -17,30 +17,33 @@ namespace trainsim::models {
 
 /// What one rank holds: its layer range and what the pipeline schedule decides.
 struct StageMemoryInput {
-  LayerRange layers;                ///< layers of this stage (indices >= model.layers are MTP)
-  bool embedding = false;           ///< holds the input embedding (first stage)
-  bool head = false;                ///< holds the final norm, output head and loss (last stage)
-  std::int64_t seq_len = 4096;      ///< tokens per sequence
-  int in_flight_micro_batches = 1;  ///< activations held at the peak: PP for 1F1B on stage 0, PP+1 for DualPipe
-  int head_in_flight_micro_batches = 1;  ///< micro-batches whose logits are held at once (last stage runs F then B)
-  int parameter_copies = 1;         ///< model chunks of this size per rank (DualPipe: 2)
-  int gpus_per_node = 8;            ///< for the dispatch fan-out in the op context
+  LayerRange layers;            ///< layers of this stage (indices >= model.layers are MTP)
+  bool embedding = false;       ///< holds the input embedding (first stage)
+  bool head = false;            ///< holds the final norm, output head and loss (last stage)
+  std::int64_t seq_len = 4096;  ///< tokens per sequence
+  /// Micro-batches whose activations are held at the peak: PP for 1F1B on stage 0, PP+1 for
+  /// DualPipe (V3 Table 2); the pipeline schedule decides it.
+  int in_flight_micro_batches = 1;
+  /// Micro-batches whose logits are held at once (the last stage runs F then B: 1).
+  int head_in_flight_micro_batches = 1;
+  int parameter_copies = 1;  ///< model chunks of this size per rank (DualPipe: 2)
+  int gpus_per_node = 8;     ///< for the dispatch fan-out in the op context
 };
 
 /// Bytes per GPU. Invariant: total() is the sum of the listed terms.
 struct MemoryBreakdown {
-  double weights = 0;               ///< working weights, precision.weights
-  double gradients = 0;             ///< gradient accumulation buffers, precision.grads
-  double master_weights = 0;        ///< precision.master_weights
-  double optimizer_moments = 0;     ///< Adam m and v, precision.optimizer_moments each
-  double activations = 0;           ///< cached for backward over all in-flight micro-batches
+  double weights = 0;                      ///< working weights, precision.weights
+  double gradients = 0;                    ///< gradient accumulation buffers, precision.grads
+  double master_weights = 0;               ///< precision.master_weights
+  double optimizer_moments = 0;            ///< Adam m and v, precision.optimizer_moments each
+  double activations = 0;                  ///< cached for backward over all in-flight micro-batches
   double activations_per_micro_batch = 0;  ///< layers of the stage (+ MTP), one micro-batch
-  double head_activations = 0;      ///< logits and head inputs, head_in_flight micro-batches
-  double recompute_workspace = 0;   ///< one layer's recomputed activations during its backward
-  double dense_parameters = 0;      ///< non-expert parameters held per copy (after TP)
-  double expert_parameters = 0;     ///< routed-expert parameters held per copy (after EP)
-  int dense_dp_group = 1;           ///< ranks replicating a dense shard: dp · cp
-  int expert_dp_group = 1;          ///< ranks replicating an expert shard: dp · tp · cp / ep
+  double head_activations = 0;             ///< logits and head inputs, head_in_flight micro-batches
+  double recompute_workspace = 0;  ///< one layer's recomputed activations during its backward
+  double dense_parameters = 0;     ///< non-expert parameters held per copy (after TP)
+  double expert_parameters = 0;    ///< routed-expert parameters held per copy (after EP)
+  int dense_dp_group = 1;          ///< ranks replicating a dense shard: dp · cp
+  int expert_dp_group = 1;         ///< ranks replicating an expert shard: dp · tp · cp / ep
 
   double states() const { return weights + gradients + master_weights + optimizer_moments; }
   double total() const { return states() + activations + head_activations + recompute_workspace; }
@@ -48,7 +51,7 @@ struct MemoryBreakdown {
 
 /// One named cached tensor of a layer for one micro-batch on one rank.
 struct ActivationTerm {
-  std::string name;   ///< e.g. "attn.norm_input"
+  std::string name;  ///< e.g. "attn.norm_input"
   double bytes = 0;
 };
 

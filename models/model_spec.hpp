@@ -23,15 +23,15 @@ enum class NormKind {
 };
 
 struct MlaDims {
-  std::int64_t q_lora_rank = 0;        ///< d'_c; 0 means queries are not compressed (V2-Lite)
-  std::int64_t kv_lora_rank = 0;       ///< d_c, the cached latent
-  std::int64_t qk_nope_head_dim = 0;   ///< d_h
-  std::int64_t qk_rope_head_dim = 0;   ///< d_h^R, the decoupled RoPE dims (cached once per token)
+  std::int64_t q_lora_rank = 0;       ///< d'_c; 0 means queries are not compressed (V2-Lite)
+  std::int64_t kv_lora_rank = 0;      ///< d_c, the cached latent
+  std::int64_t qk_nope_head_dim = 0;  ///< d_h
+  std::int64_t qk_rope_head_dim = 0;  ///< d_h^R, the decoupled RoPE dims (cached once per token)
   std::int64_t v_head_dim = 0;
 };
 
 struct MoeDims {
-  std::int64_t routed_experts = 0;     ///< 0 for a dense model
+  std::int64_t routed_experts = 0;  ///< 0 for a dense model
   std::int64_t shared_experts = 0;
   std::int64_t experts_per_token = 0;  ///< top-k
   std::int64_t expert_ffn_dim = 0;     ///< intermediate size of one expert
@@ -41,28 +41,32 @@ struct MoeDims {
 };
 
 struct ModelSpec {
-  std::string name;         ///< catalog key, lower case ("deepseek-v3")
+  std::string name;  ///< catalog key, lower case ("deepseek-v3")
   std::string description;
   std::int64_t layers = 0;
-  std::int64_t hidden = 0;           ///< d_model
-  std::int64_t ffn_dim = 0;          ///< dense FFN intermediate size
+  std::int64_t hidden = 0;   ///< d_model
+  std::int64_t ffn_dim = 0;  ///< dense FFN intermediate size
   std::int64_t heads = 0;
-  std::int64_t kv_heads = 0;         ///< GQA only
-  std::int64_t head_dim = 0;         ///< GQA only (hidden / heads unless stated)
+  std::int64_t kv_heads = 0;  ///< GQA only
+  std::int64_t head_dim = 0;  ///< GQA only (hidden / heads unless stated)
   std::int64_t vocab = 0;
   bool tied_embeddings = false;
   AttentionKind attention = AttentionKind::Gqa;
   FfnActivation activation = FfnActivation::SwiGlu;
-  bool attention_bias = false;       ///< biases on QKV (Qwen2.5) — counted in parameters
-  bool linear_bias = false;          ///< biases on every linear layer (GPT-3); implies attention_bias
+  bool attention_bias = false;  ///< biases on QKV (Qwen2.5) — counted in parameters
+  bool linear_bias = false;     ///< biases on every linear layer (GPT-3); implies attention_bias
   NormKind norm = NormKind::RmsNorm;
-  std::int64_t learned_positions = 0;  ///< rows of a learned absolute position table (GPT-3: 2048); 0 = RoPE
-  std::int64_t context_length = 0;     ///< pre-training sequence length of the published model (informational)
+  std::int64_t learned_positions =
+      0;  ///< rows of a learned absolute position table (GPT-3: 2048); 0 = RoPE
+  std::int64_t context_length =
+      0;  ///< pre-training sequence length of the published model (informational)
   MlaDims mla;
   MoeDims moe;
-  std::int64_t mtp_depth = 0;        ///< multi-token-prediction modules (DeepSeek-V3: 1)
-  double published_total_params = 0;      ///< as stated by the authors (0 = not stated); for checks only
-  double published_activated_params = 0;  ///< per token, as stated (0 = not stated); for checks only
+  std::int64_t mtp_depth = 0;  ///< multi-token-prediction modules (DeepSeek-V3: 1)
+  double published_total_params =
+      0;  ///< as stated by the authors (0 = not stated); for checks only
+  double published_activated_params =
+      0;  ///< per token, as stated (0 = not stated); for checks only
   /// Source of every field, keyed by its YAML path ("moe.routed_experts").
   std::map<std::string, std::string> sources;
 

@@ -11,20 +11,20 @@
 namespace trainsim::models {
 
 enum class OpKind {
-  Gemm,         ///< dense matmul [m,k]×[k,n]
-  GroupedGemm,  ///< MoE experts: `groups` GEMMs of m tokens each (m is the mean per group)
-  Attention,    ///< fused attention core (QK^T, softmax, ·V), causal or not
-  Norm,         ///< RMSNorm / LayerNorm
-  Elementwise,  ///< activations (SwiGLU), residual adds, RoPE
-  Router,       ///< MoE gate scores and top-k
-  Permute,      ///< token permute / unpermute around the experts
-  Quantize,     ///< FP8 cast with scaling
-  Embedding,    ///< embedding lookup (memory bound)
-  Loss,         ///< softmax cross-entropy over the vocabulary
-  Dispatch,     ///< MoE all-to-all dispatch (communication, bytes = payload sent per rank)
-  Combine,      ///< MoE all-to-all combine (communication)
-  TpCollective, ///< tensor-parallel all-reduce / reduce-scatter / all-gather (communication)
-  CpCollective, ///< context-parallel K/V exchange (communication)
+  Gemm,          ///< dense matmul [m,k]×[k,n]
+  GroupedGemm,   ///< MoE experts: `groups` GEMMs of m tokens each (m is the mean per group)
+  Attention,     ///< fused attention core (QK^T, softmax, ·V), causal or not
+  Norm,          ///< RMSNorm / LayerNorm
+  Elementwise,   ///< activations (SwiGLU), residual adds, RoPE
+  Router,        ///< MoE gate scores and top-k
+  Permute,       ///< token permute / unpermute around the experts
+  Quantize,      ///< FP8 cast with scaling
+  Embedding,     ///< embedding lookup (memory bound)
+  Loss,          ///< softmax cross-entropy over the vocabulary
+  Dispatch,      ///< MoE all-to-all dispatch (communication, bytes = payload sent per rank)
+  Combine,       ///< MoE all-to-all combine (communication)
+  TpCollective,  ///< tensor-parallel all-reduce / reduce-scatter / all-gather (communication)
+  CpCollective,  ///< context-parallel K/V exchange (communication)
 };
 
 enum class Pass {
@@ -44,8 +44,8 @@ struct GemmShape {
 };
 
 struct AttentionShape {
-  std::int64_t batch = 0;      ///< sequences in the micro-batch
-  std::int64_t heads = 0;      ///< query heads on this rank
+  std::int64_t batch = 0;  ///< sequences in the micro-batch
+  std::int64_t heads = 0;  ///< query heads on this rank
   std::int64_t seq_q = 0;
   std::int64_t seq_kv = 0;
   std::int64_t head_dim_qk = 0;
@@ -58,11 +58,11 @@ struct Op {
   OpKind kind = OpKind::Gemm;
   Pass pass = Pass::Forward;
   hardware::Dtype dtype = hardware::Dtype::BF16;  ///< math precision (sets the peak FLOP rate)
-  GemmShape gemm;            ///< Gemm and GroupedGemm
-  AttentionShape attention;  ///< Attention
-  double flops = 0;          ///< FLOP executed by this op on one rank
-  double bytes = 0;          ///< HBM bytes read + written (compute ops) or sent (communication)
-  bool recomputed = false;   ///< a forward op re-run during backward by the recompute policy
+  GemmShape gemm;                                 ///< Gemm and GroupedGemm
+  AttentionShape attention;                       ///< Attention
+  double flops = 0;                               ///< FLOP executed by this op on one rank
+  double bytes = 0;         ///< HBM bytes read + written (compute ops) or sent (communication)
+  bool recomputed = false;  ///< a forward op re-run during backward by the recompute policy
 };
 
 /// A layer's ops for one micro-batch on one rank, in dependency order within each pass.

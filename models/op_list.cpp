@@ -58,12 +58,20 @@ using hardware::Dtype;
 
 namespace detail {
 
-double bytes_of(Dtype d) { return hardware::dtype_bytes(d); }
-double out_bytes(Dtype d) { return std::max(2.0, bytes_of(d)); }
-double as_d(std::int64_t v) { return static_cast<double>(v); }
+double bytes_of(Dtype d) {
+  return hardware::dtype_bytes(d);
+}
+double out_bytes(Dtype d) {
+  return std::max(2.0, bytes_of(d));
+}
+double as_d(std::int64_t v) {
+  return static_cast<double>(v);
+}
 
 /// BF16 unless the policy computes linear layers in FP32/TF32/FP16 (then that dtype).
-Dtype high_precision(const PrecisionPolicy& p) { return p.gemm == Dtype::FP8 ? Dtype::BF16 : p.gemm; }
+Dtype high_precision(const PrecisionPolicy& p) {
+  return p.gemm == Dtype::FP8 ? Dtype::BF16 : p.gemm;
+}
 
 /// One forward op with the backward ops it causes, and whether Selective recompute re-runs it.
 struct Entry {
@@ -177,7 +185,8 @@ class Builder {
     const std::int64_t sq = c_.seq_len / c_.cp, skv = c_.seq_len;
     const Dtype dt = c_.precision.attention;
     const double b = bytes_of(dt);
-    const double fwd = 2.0 * as_d(B) * as_d(heads_r) * as_d(d_qk + d_v) * as_d(sq) * as_d(skv) / 2.0;
+    const double fwd =
+        2.0 * as_d(B) * as_d(heads_r) * as_d(d_qk + d_v) * as_d(sq) * as_d(skv) / 2.0;
     const double q = as_d(B * sq * heads_r * d_qk), k = as_d(B * skv * heads_r * d_qk);
     const double v = as_d(B * skv * heads_r * d_v), o = as_d(B * sq * heads_r * d_v);
     const double lse = as_d(B * sq * heads_r) * 4.0;
@@ -260,7 +269,9 @@ class Builder {
   std::vector<Entry> entries_;
 };
 
-std::int64_t heads_r(const ModelSpec& m, const OpListContext& c) { return m.heads / c.tp; }
+std::int64_t heads_r(const ModelSpec& m, const OpListContext& c) {
+  return m.heads / c.tp;
+}
 std::int64_t kv_r(const ModelSpec& m, const OpListContext& c) {
   return std::max<std::int64_t>(1, m.kv_heads / c.tp);
 }
@@ -288,23 +299,23 @@ void add_attention(Builder& b) {
     }
     b.gemm("attn.kv_a_proj", 1, as_d(T), a.kv_lora_rank + a.qk_rope_head_dim, d, g);
     b.norm("attn.kv_a_norm", T, a.kv_lora_rank);
-    b.gemm("attn.kv_b_proj", 1, as_d(T), Hr * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank, g,
-           true);
+    b.gemm("attn.kv_b_proj", 1, as_d(T), Hr * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank,
+           g, true);
     // RoPE on the query's rope dims and the single shared rope key.
-    const double rot = static_cast<double>(T) * static_cast<double>(Hr * a.qk_rope_head_dim + a.qk_rope_head_dim);
+    const double rot =
+        static_cast<double>(T) * static_cast<double>(Hr * a.qk_rope_head_dim + a.qk_rope_head_dim);
     b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), true);
   } else {
     d_qk = d_v = m.head_dim;
     b.gemm("attn.qkv_proj", 1, as_d(T), (Hr + 2 * kv_r(m, c)) * m.head_dim, d, g);
     const double rot = static_cast<double>(T) * static_cast<double>((Hr + kv_r(m, c)) * m.head_dim);
     if (m.learned_positions == 0) {
-      b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), true);
+      b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), false);
     }
   }
   if (c.cp > 1) {
-    const std::int64_t kv_dims = m.attention == AttentionKind::Mla
-                                     ? Hr * (d_qk + d_v)
-                                     : 2 * kv_r(m, c) * m.head_dim;
+    const std::int64_t kv_dims =
+        m.attention == AttentionKind::Mla ? Hr * (d_qk + d_v) : 2 * kv_r(m, c) * m.head_dim;
     const double gathered = static_cast<double>(c.sequences * c.seq_len * kv_dims) *
                             hardware::dtype_bytes(c.precision.attention);
     b.comm("attn.cp_kv_all_gather", OpKind::CpCollective, c.precision.attention, gathered,
@@ -428,9 +439,9 @@ void add_embedding(Builder& b) {
   Entry e;
   e.fwd = b.make("embed.lookup", OpKind::Embedding, Pass::Forward, hp, 0,
                  2.0 * rows * hardware::dtype_bytes(hp));
-  e.bwd_w.push_back(b.make("embed.lookup.wgrad", OpKind::Embedding, Pass::BackwardWeight, hp, rows,
-                           rows * (hardware::dtype_bytes(hp) +
-                                   2.0 * hardware::dtype_bytes(c.precision.grads))));
+  e.bwd_w.push_back(
+      b.make("embed.lookup.wgrad", OpKind::Embedding, Pass::BackwardWeight, hp, rows,
+             rows * (hardware::dtype_bytes(hp) + 2.0 * hardware::dtype_bytes(c.precision.grads))));
   b.push(std::move(e));
   if (m.learned_positions > 0) {
     b.pointwise("embed.positions", OpKind::Elementwise, static_cast<double>(T * d), 1, 3, 0, 0, hp,
@@ -439,8 +450,8 @@ void add_embedding(Builder& b) {
   if (c.tp > 1) {
     const double bytes = static_cast<double>(T * d) * hardware::dtype_bytes(hp);
     if (c.sequence_parallel) {
-      b.comm("embed.tp_reduce_scatter", OpKind::TpCollective, hp, bytes,
-             "embed.tp_all_gather.bwd", OpKind::TpCollective, hp, bytes);
+      b.comm("embed.tp_reduce_scatter", OpKind::TpCollective, hp, bytes, "embed.tp_all_gather.bwd",
+             OpKind::TpCollective, hp, bytes);
     } else {
       b.comm("embed.tp_all_reduce", OpKind::TpCollective, hp, bytes, "", OpKind::TpCollective, hp,
              0);
@@ -450,9 +461,13 @@ void add_embedding(Builder& b) {
 
 }  // namespace detail
 
-std::int64_t tokens_per_rank(const OpListContext& c) { return c.sequences * c.seq_len / c.cp; }
+std::int64_t tokens_per_rank(const OpListContext& c) {
+  return c.sequences * c.seq_len / c.cp;
+}
 
-std::int64_t moe_tokens_per_rank(const OpListContext& c) { return tokens_per_rank(c) / c.tp; }
+std::int64_t moe_tokens_per_rank(const OpListContext& c) {
+  return tokens_per_rank(c) / c.tp;
+}
 
 double tokens_per_expert(const ModelSpec& m, const OpListContext& c) {
   if (c.tokens_per_expert > 0) return c.tokens_per_expert;
@@ -497,7 +512,8 @@ std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
   if (m.attention == AttentionKind::Gqa && m.kv_heads % c.tp != 0 && c.tp % m.kv_heads != 0) {
     return fmt::format("tp = {} and {} KV heads: neither divides the other", c.tp, m.kv_heads);
   }
-  if (c.seq_len % c.cp != 0) return fmt::format("cp = {} does not divide seq_len {}", c.cp, c.seq_len);
+  if (c.seq_len % c.cp != 0)
+    return fmt::format("cp = {} does not divide seq_len {}", c.cp, c.seq_len);
   const std::int64_t T = tokens_per_rank(c);
   if ((c.sequence_parallel || m.is_moe()) && T % c.tp != 0) {
     return fmt::format("tp = {} does not divide the {} tokens per rank", c.tp, T);
@@ -516,11 +532,12 @@ std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
     }
     const std::int64_t units = c.ep > c.gpus_per_node ? c.ep / c.gpus_per_node : c.ep;
     if (m.moe.routed_experts % units != 0) {
-      return fmt::format("{} routed experts do not spread evenly over {} EP units", m.moe.routed_experts,
-                         units);
+      return fmt::format("{} routed experts do not spread evenly over {} EP units",
+                         m.moe.routed_experts, units);
     }
     const std::int64_t shared = m.moe.shared_experts * m.moe.expert_ffn_dim;
-    if (shared % c.tp != 0) return fmt::format("tp = {} does not divide the shared experts' {} columns", c.tp, shared);
+    if (shared % c.tp != 0)
+      return fmt::format("tp = {} does not divide the shared experts' {} columns", c.tp, shared);
   } else if (c.ep != 1) {
     return fmt::format("ep = {} but {} has no experts", c.ep, m.name);
   }
@@ -540,11 +557,11 @@ void check(const ModelSpec& m, const OpListContext& c) {
 LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListContext& c) {
   check(m, c);
   if (layer < 0 || layer >= m.layers + m.mtp_depth) {
-    throw ModelError(fmt::format("layer {} is out of range for '{}': 0..{} are transformer layers{}",
-                                 layer, m.name, m.layers - 1,
-                                 m.mtp_depth > 0 ? fmt::format(", {}..{} MTP modules", m.layers,
-                                                               m.layers + m.mtp_depth - 1)
-                                                 : std::string()));
+    throw ModelError(fmt::format(
+        "layer {} is out of range for '{}': 0..{} are transformer layers{}", layer, m.name,
+        m.layers - 1,
+        m.mtp_depth > 0 ? fmt::format(", {}..{} MTP modules", m.layers, m.layers + m.mtp_depth - 1)
+                        : std::string()));
   }
   const bool mtp = layer >= m.layers;
   const std::string prefix =

@@ -32,7 +32,7 @@ struct OpListContext {
   /// Mean routed tokens landing on each local expert per micro-batch; 0 = balanced routing,
   /// tokens_per_rank_moe · ep · top_k / routed_experts.
   double tokens_per_expert = 0;
-  int gpus_per_node = 8;           ///< node size, for node-limited dispatch fan-out
+  int gpus_per_node = 8;  ///< node size, for node-limited dispatch fan-out
 };
 
 /// Tokens of one micro-batch on one rank: sequences · seq_len / cp.

@@ -18,29 +18,29 @@ struct ParallelPlan {
   int dp = 1;
   int tp = 1;
   int pp = 1;
-  int ep = 1;   ///< expert parallel degree (carved out of dp × tp ranks of a stage)
-  int cp = 1;   ///< context parallel degree
+  int ep = 1;  ///< expert parallel degree (carved out of dp × tp ranks of a stage)
+  int cp = 1;  ///< context parallel degree
   std::string schedule = "1f1b";   ///< pipeline schedule registry name
   int virtual_stages = 1;          ///< chunks per rank for interleaved schedules
   int zero = 1;                    ///< ZeRO stage 0-3
   int micro_batch = 1;             ///< sequences per micro-batch
   bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather instead of all-reduce
   Recompute recompute = Recompute::None;
-  int comm_sms = 0;                ///< SMs reserved for communication kernels per GPU
+  int comm_sms = 0;  ///< SMs reserved for communication kernels per GPU
 };
 
 /// Which dtype each class of work uses.
 struct PrecisionPolicy {
-  hardware::Dtype gemm = hardware::Dtype::BF16;       ///< linear layers (incl. experts)
-  hardware::Dtype attention = hardware::Dtype::BF16;  ///< attention core
-  hardware::Dtype dispatch = hardware::Dtype::BF16;   ///< MoE dispatch payload
-  hardware::Dtype combine = hardware::Dtype::BF16;    ///< MoE combine payload
-  hardware::Dtype activations = hardware::Dtype::BF16;///< cached activations
-  hardware::Dtype grads = hardware::Dtype::FP32;      ///< gradient accumulation buffers
+  hardware::Dtype gemm = hardware::Dtype::BF16;         ///< linear layers (incl. experts)
+  hardware::Dtype attention = hardware::Dtype::BF16;    ///< attention core
+  hardware::Dtype dispatch = hardware::Dtype::BF16;     ///< MoE dispatch payload
+  hardware::Dtype combine = hardware::Dtype::BF16;      ///< MoE combine payload
+  hardware::Dtype activations = hardware::Dtype::BF16;  ///< cached activations
+  hardware::Dtype grads = hardware::Dtype::FP32;        ///< gradient accumulation buffers
   hardware::Dtype master_weights = hardware::Dtype::FP32;
   hardware::Dtype optimizer_moments = hardware::Dtype::FP32;  ///< DeepSeek-V3: BF16
-  hardware::Dtype weights = hardware::Dtype::BF16;    ///< working copy of the weights
-  std::string name = "bf16";                          ///< the preset it came from
+  hardware::Dtype weights = hardware::Dtype::BF16;            ///< working copy of the weights
+  std::string name = "bf16";                                  ///< the preset it came from
 };
 
 }  // namespace trainsim::models

@@ -14,7 +14,8 @@ namespace {
 using namespace trainsim::models;
 
 const ModelSpec& v3() {
-  static const ModelCatalog c = ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  static const ModelCatalog c =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
   static const ModelSpec m = c.get("deepseek-v3");
   return m;
 }
@@ -22,7 +23,8 @@ const ModelSpec& v3() {
 OpListContext v3_context() {
   OpListContext c;
   c.ep = 64;
-  c.precision.gemm = c.precision.dispatch = c.precision.activations = trainsim::hardware::Dtype::FP8;
+  c.precision.gemm = c.precision.dispatch = c.precision.activations =
+      trainsim::hardware::Dtype::FP8;
   c.recompute = Recompute::Selective;
   return c;
 }

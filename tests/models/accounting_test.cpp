@@ -8,12 +8,17 @@ namespace trainsim::models {
 namespace {
 
 const ModelCatalog& catalog() {
-  static const ModelCatalog c = ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  static const ModelCatalog c =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
   return c;
 }
-const ModelSpec& model(const std::string& name) { return catalog().get(name); }
+const ModelSpec& model(const std::string& name) {
+  return catalog().get(name);
+}
 
-double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
+double rel(double a, double b) {
+  return std::abs(a - b) / std::abs(b);
+}
 
 // ---------------------------------------------------------------- parameters
 
@@ -95,7 +100,8 @@ TEST(Parameters, MixtralTotalAndActive) {
   EXPECT_EQ(c.activated, 12'879'925'248);
   constexpr double kPublishedRounding = 0.005;
   EXPECT_LT(rel(static_cast<double>(c.total), m.published_total_params), kPublishedRounding);
-  EXPECT_LT(rel(static_cast<double>(c.activated), m.published_activated_params), kPublishedRounding);
+  EXPECT_LT(rel(static_cast<double>(c.activated), m.published_activated_params),
+            kPublishedRounding);
 }
 
 TEST(Parameters, Gpt3WithTiedEmbeddingAndBiases) {
@@ -203,8 +209,8 @@ TEST(Flops, DenseModelHasNoMtp) {
   EXPECT_EQ(f.mtp, 0.0);
   // 6·N with N = total − embedding (untied head counted).
   const auto c = count_parameters(model("llama-3.1-8b"));
-  EXPECT_DOUBLE_EQ(f.matmul, 6.0 * static_cast<double>(c.total - c.embedding - c.final_norm -
-                                                       32 * 2 * 4096));
+  EXPECT_DOUBLE_EQ(f.matmul,
+                   6.0 * static_cast<double>(c.total - c.embedding - c.final_norm - 32 * 2 * 4096));
 }
 
 // ---------------------------------------------------------------- KV cache

@@ -37,14 +37,15 @@ ModelSpec parse_entry(const std::string& yaml) {
 }
 
 TEST(ModelCatalog, ListsAllModelsSorted) {
-  EXPECT_EQ(catalog().names(),
-            (std::vector<std::string>{"deepseek-v2", "deepseek-v3", "gpt-3-175b", "llama-3.1-405b",
-                                      "llama-3.1-70b", "llama-3.1-8b", "mixtral-8x7b",
-                                      "qwen2.5-72b"}));
+  EXPECT_EQ(
+      catalog().names(),
+      (std::vector<std::string>{"deepseek-v2", "deepseek-v3", "gpt-3-175b", "llama-3.1-405b",
+                                "llama-3.1-70b", "llama-3.1-8b", "mixtral-8x7b", "qwen2.5-72b"}));
   for (const auto& m : catalog().entries()) {
     EXPECT_FALSE(m.description.empty()) << m.name;
     EXPECT_GT(m.published_total_params, 0.0) << m.name;
-    for (const auto& [key, source] : m.sources) EXPECT_FALSE(source.empty()) << m.name << " " << key;
+    for (const auto& [key, source] : m.sources)
+      EXPECT_FALSE(source.empty()) << m.name << " " << key;
   }
 }
 
@@ -69,8 +70,8 @@ TEST(ModelCatalog, DeepSeekV3IsTheExactConfig) {
   EXPECT_EQ(m.mla.qk_nope_head_dim, 128);
   EXPECT_EQ(m.mla.qk_rope_head_dim, 64);
   EXPECT_EQ(m.mla.v_head_dim, 128);
-  EXPECT_EQ(m.kv_heads, 128);   // derived for MLA
-  EXPECT_EQ(m.head_dim, 192);   // qk_nope + qk_rope
+  EXPECT_EQ(m.kv_heads, 128);  // derived for MLA
+  EXPECT_EQ(m.head_dim, 192);  // qk_nope + qk_rope
   EXPECT_EQ(m.moe.routed_experts, 256);
   EXPECT_EQ(m.moe.shared_experts, 1);
   EXPECT_EQ(m.moe.experts_per_token, 8);
@@ -140,9 +141,7 @@ TEST(ResolveModel, InlineNameAndSources) {
 }
 
 TEST(ResolveModel, FullInlineDefinitionNeedsEveryField) {
-  const auto msg = message_of([] {
-    (void)inline_model("model:\n  layers: 2\n  hidden: 64\n");
-  });
+  const auto msg = message_of([] { (void)inline_model("model:\n  layers: 2\n  hidden: 64\n"); });
   EXPECT_CONTAINS(msg, "s.yaml:2:3");
   EXPECT_CONTAINS(msg, "missing required key");
 }
@@ -164,7 +163,8 @@ TEST(ResolveModel, UnknownBaseIsLocated) {
 }
 
 TEST(ResolveModel, UnknownKeyListsAllowed) {
-  const auto msg = message_of([] { (void)inline_model("model:\n  base: llama-3.1-8b\n  layer: 3\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model:\n  base: llama-3.1-8b\n  layer: 3\n"); });
   EXPECT_CONTAINS(msg, "layer");
   EXPECT_CONTAINS(msg, "layers");
 }
@@ -176,20 +176,23 @@ TEST(ResolveModel, SequenceIsRejected) {
 }
 
 TEST(ResolveModel, BadNameIsRejected) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: llama-3.1-8b, name: Big}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: llama-3.1-8b, name: Big}\n"); });
   EXPECT_CONTAINS(msg, "name 'Big' must be lower-case");
 }
 
 // ---- consistency checks, each located at the key that breaks it
 
 TEST(ModelValidation, HeadsMustDivideByKvHeads) {
-  const auto msg = message_of([] { (void)inline_model("model:\n  base: llama-3.1-8b\n  kv_heads: 5\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model:\n  base: llama-3.1-8b\n  kv_heads: 5\n"); });
   EXPECT_CONTAINS(msg, "s.yaml:3:13");
   EXPECT_CONTAINS(msg, "heads (32) is not a multiple of kv_heads (5)");
 }
 
 TEST(ModelValidation, KvHeadsAtMostHeads) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: llama-3.1-8b, kv_heads: 64}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: llama-3.1-8b, kv_heads: 64}\n"); });
   EXPECT_CONTAINS(msg, "kv_heads (64) must be between 1 and heads (32)");
 }
 
@@ -202,15 +205,15 @@ TEST(ModelValidation, TopKAtMostRoutedExperts) {
 }
 
 TEST(ModelValidation, LimitedGroupsAtMostGroups) {
-  const auto msg = message_of([] {
-    (void)inline_model("model: {base: deepseek-v3, moe: {limited_groups: 9}}\n");
-  });
+  const auto msg = message_of(
+      [] { (void)inline_model("model: {base: deepseek-v3, moe: {limited_groups: 9}}\n"); });
   EXPECT_CONTAINS(msg, "moe.limited_groups (9) exceeds moe.expert_groups (8)");
 }
 
 TEST(ModelValidation, LimitedGroupsMustHoldTopK) {
   const auto msg = message_of([] {
-    (void)inline_model("model: {base: deepseek-v3, moe: {limited_groups: 1, experts_per_token: 33}}\n");
+    (void)inline_model(
+        "model: {base: deepseek-v3, moe: {limited_groups: 1, experts_per_token: 33}}\n");
   });
   EXPECT_CONTAINS(msg, "cannot hold moe.experts_per_token (33)");
 }
@@ -223,35 +226,39 @@ TEST(ModelValidation, GroupsDivideExperts) {
 }
 
 TEST(ModelValidation, DenseLayersBelowLayers) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: deepseek-v3, layers: 3}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: deepseek-v3, layers: 3}\n"); });
   EXPECT_CONTAINS(msg, "moe.dense_layers (3) must be below layers (3)");
 }
 
 TEST(ModelValidation, MlaRejectsKvHeads) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: deepseek-v3, kv_heads: 8}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: deepseek-v3, kv_heads: 8}\n"); });
   EXPECT_CONTAINS(msg, "'kv_heads' does not apply to attention: mla");
 }
 
 TEST(ModelValidation, MlaBlockNeedsMla) {
-  const auto msg = message_of([] {
-    (void)inline_model("model: {base: llama-3.1-8b, mla: {kv_lora_rank: 512}}\n");
-  });
+  const auto msg = message_of(
+      [] { (void)inline_model("model: {base: llama-3.1-8b, mla: {kv_lora_rank: 512}}\n"); });
   EXPECT_CONTAINS(msg, "an 'mla:' block needs attention: mla");
 }
 
 TEST(ModelValidation, SwitchingToMlaNeedsItsDimensions) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: llama-3.1-8b, attention: mla}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: llama-3.1-8b, attention: mla}\n"); });
   EXPECT_CONTAINS(msg, "attention: mla needs mla.kv_lora_rank >= 1");
 }
 
 TEST(ModelValidation, BadChoiceListsValid) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: llama-3.1-8b, activation: relu}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: llama-3.1-8b, activation: relu}\n"); });
   EXPECT_CONTAINS(msg, "swiglu");
   EXPECT_CONTAINS(msg, "gelu");
 }
 
 TEST(ModelValidation, NegativeDimensionIsRejected) {
-  const auto msg = message_of([] { (void)inline_model("model: {base: llama-3.1-8b, hidden: -4}\n"); });
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: llama-3.1-8b, hidden: -4}\n"); });
   EXPECT_CONTAINS(msg, "hidden");
 }
 
@@ -265,7 +272,8 @@ TEST(ModelValidation, ModelProblemIsEmptyForTheCatalog) {
 // ---- catalog strictness
 
 TEST(ModelCatalogParse, ValueWithoutSourceIsRejected) {
-  const auto msg = message_of([] { (void)parse_entry("m:\n  description: {value: x, source: y}\n  attention: gqa\n"); });
+  const auto msg = message_of(
+      [] { (void)parse_entry("m:\n  description: {value: x, source: y}\n  attention: gqa\n"); });
   EXPECT_CONTAINS(msg, "cat.yaml:3:14");
   EXPECT_CONTAINS(msg, "a catalog value needs a source");
 }
@@ -276,7 +284,8 @@ TEST(ModelCatalogParse, MapWithoutSourceIsRejected) {
 }
 
 TEST(ModelCatalogParse, EmptySourceIsRejected) {
-  const auto msg = message_of([] { (void)parse_entry("m:\n  description: {value: x, source: \"\"}\n"); });
+  const auto msg =
+      message_of([] { (void)parse_entry("m:\n  description: {value: x, source: \"\"}\n"); });
   EXPECT_CONTAINS(msg, "source must not be empty");
 }
 

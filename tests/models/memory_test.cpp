@@ -15,10 +15,13 @@ namespace {
 using hardware::Dtype;
 
 const ModelCatalog& catalog() {
-  static const ModelCatalog c = ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  static const ModelCatalog c =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
   return c;
 }
-const ModelSpec& model(const std::string& name) { return catalog().get(name); }
+const ModelSpec& model(const std::string& name) {
+  return catalog().get(name);
+}
 
 std::string message_of(const std::function<void()>& f) {
   try {
@@ -250,17 +253,20 @@ TEST(Memory, ErrorsNameTheProblem) {
   in.in_flight_micro_batches = 1;
   auto plan = v3_plan();
   plan.ep = 3;
-  EXPECT_CONTAINS(message_of([&] { (void)stage_memory(m, plan, v3_precision(), in); }),
-                  "cannot size the memory of 'deepseek-v3': ep = 3 does not divide 256 routed experts");
+  EXPECT_CONTAINS(
+      message_of([&] { (void)stage_memory(m, plan, v3_precision(), in); }),
+      "cannot size the memory of 'deepseek-v3': ep = 3 does not divide 256 routed experts");
   plan = v3_plan();
   plan.zero = 4;
-  EXPECT_CONTAINS(message_of([&] { (void)stage_memory(m, plan, v3_precision(), in); }), "zero 4 in 0..3");
+  EXPECT_CONTAINS(message_of([&] { (void)stage_memory(m, plan, v3_precision(), in); }),
+                  "zero 4 in 0..3");
 }
 
 // ---------------------------------------------------------------- layer split
 
 TEST(LayerSplit, CoversEveryLayerOnceWithMtpOnTheLastStage) {
-  for (auto policy : {SplitPolicy::BalancedFlops, SplitPolicy::BalancedParameters, SplitPolicy::Uniform}) {
+  for (auto policy :
+       {SplitPolicy::BalancedFlops, SplitPolicy::BalancedParameters, SplitPolicy::Uniform}) {
     const auto& m = model("deepseek-v3");
     const auto split = split_layers(m, 16, policy);
     ASSERT_EQ(split.size(), 16u);
@@ -287,8 +293,8 @@ TEST(LayerSplit, BalancedFlopsForDeepSeekV3) {
   // hold 5 layers (20 GFLOP > 19.8).
   double worst = 0;
   for (std::size_t s = 0; s < split.size(); ++s) {
-    worst = std::max(worst, stage_cost(m, split[s], s == 0, s + 1 == split.size(),
-                                       SplitPolicy::BalancedFlops));
+    worst = std::max(
+        worst, stage_cost(m, split[s], s == 0, s + 1 == split.size(), SplitPolicy::BalancedFlops));
   }
   EXPECT_NEAR(worst / 1e9, 19.8, 0.1);
 }
@@ -325,9 +331,11 @@ TEST(LayerSplit, PolicyNames) {
 }
 
 TEST(LayerSplit, TooManyStagesIsAnError) {
-  EXPECT_CONTAINS(message_of([] { (void)split_layers(model("llama-3.1-8b"), 33); }),
-                  "cannot split the 32 layers of 'llama-3.1-8b' over 33 pipeline stages: need 1 to 32 stages");
-  EXPECT_CONTAINS(message_of([] { (void)split_layers(model("llama-3.1-8b"), 0); }), "over 0 pipeline stages");
+  EXPECT_CONTAINS(
+      message_of([] { (void)split_layers(model("llama-3.1-8b"), 33); }),
+      "cannot split the 32 layers of 'llama-3.1-8b' over 33 pipeline stages: need 1 to 32 stages");
+  EXPECT_CONTAINS(message_of([] { (void)split_layers(model("llama-3.1-8b"), 0); }),
+                  "over 0 pipeline stages");
 }
 
 }  // namespace

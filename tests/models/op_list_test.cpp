@@ -15,10 +15,13 @@ namespace {
 using hardware::Dtype;
 
 const ModelCatalog& catalog() {
-  static const ModelCatalog c = ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  static const ModelCatalog c =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
   return c;
 }
-const ModelSpec& model(const std::string& name) { return catalog().get(name); }
+const ModelSpec& model(const std::string& name) {
+  return catalog().get(name);
+}
 
 std::string message_of(const std::function<void()>& f) {
   try {
@@ -122,14 +125,19 @@ TEST(OpList, V3ForwardOrderAndDtypes) {
   const auto ops = build_layer_ops(model("deepseek-v3"), 3, v3_context());
   std::vector<std::string> names;
   for (const auto& op : ops.forward) names.push_back(op.name);
-  const std::vector<std::string> expected{
-      "L3.attn.norm", "L3.attn.q_a_proj", "L3.attn.q_a_norm", "L3.attn.q_b_proj",
-      "L3.attn.kv_a_proj", "L3.attn.kv_a_norm", "L3.attn.kv_b_proj", "L3.attn.rope",
-      "L3.attn.core", "L3.attn.o_proj", "L3.attn.residual", "L3.ffn.norm", "L3.moe.router",
-      "L3.moe.dispatch_quantize", "L3.moe.dispatch", "L3.moe.permute", "L3.moe.experts.gate_up",
-      "L3.moe.experts.swiglu", "L3.moe.experts.down", "L3.moe.shared.gate_up_proj",
-      "L3.moe.shared.swiglu", "L3.moe.shared.down_proj", "L3.moe.unpermute", "L3.moe.combine",
-      "L3.moe.combine_sum", "L3.ffn.residual"};
+  const std::vector<std::string> expected{"L3.attn.norm",           "L3.attn.q_a_proj",
+                                          "L3.attn.q_a_norm",       "L3.attn.q_b_proj",
+                                          "L3.attn.kv_a_proj",      "L3.attn.kv_a_norm",
+                                          "L3.attn.kv_b_proj",      "L3.attn.rope",
+                                          "L3.attn.core",           "L3.attn.o_proj",
+                                          "L3.attn.residual",       "L3.ffn.norm",
+                                          "L3.moe.router",          "L3.moe.dispatch_quantize",
+                                          "L3.moe.dispatch",        "L3.moe.permute",
+                                          "L3.moe.experts.gate_up", "L3.moe.experts.swiglu",
+                                          "L3.moe.experts.down",    "L3.moe.shared.gate_up_proj",
+                                          "L3.moe.shared.swiglu",   "L3.moe.shared.down_proj",
+                                          "L3.moe.unpermute",       "L3.moe.combine",
+                                          "L3.moe.combine_sum",     "L3.ffn.residual"};
   EXPECT_EQ(names, expected);
   // FP8 for linear layers; BF16 for attention, norms, router (V3 §3.3.1).
   EXPECT_EQ(find(ops.forward, "L3.attn.q_b_proj")->dtype, Dtype::FP8);
@@ -221,9 +229,12 @@ TEST(OpList, GemmBackwardIsTwiceForward) {
   // dgrad and wgrad each 2mnk: backward = 2 × forward for every GEMM, with transposed shapes.
   const auto ops = build_layer_ops(model("llama-3.1-8b"), 5, OpListContext{});
   double fwd = 0, bwd = 0;
-  for (const auto& op : ops.forward) if (is_gemm_class(op.kind)) fwd += op.flops;
-  for (const auto& op : ops.backward_input) if (is_gemm_class(op.kind)) bwd += op.flops;
-  for (const auto& op : ops.backward_weight) if (is_gemm_class(op.kind)) bwd += op.flops;
+  for (const auto& op : ops.forward)
+    if (is_gemm_class(op.kind)) fwd += op.flops;
+  for (const auto& op : ops.backward_input)
+    if (is_gemm_class(op.kind)) bwd += op.flops;
+  for (const auto& op : ops.backward_weight)
+    if (is_gemm_class(op.kind)) bwd += op.flops;
   EXPECT_DOUBLE_EQ(bwd, 2.0 * fwd);
   const Op* f = find(ops.forward, "L5.ffn.down_proj");
   const Op* dg = find(ops.backward_input, "L5.ffn.down_proj.dgrad");
@@ -257,7 +268,8 @@ TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   EXPECT_NEAR(dispatch_destinations_per_token(m, c), nu, 1e-12);
   EXPECT_NEAR(nu, 3.629, 0.001);
   const auto ops = build_layer_ops(m, 10, c);
-  EXPECT_DOUBLE_EQ(find(ops.forward, "L10.moe.dispatch")->bytes, 4096 * nu * 7168 * (1 + 4.0 / 128));
+  EXPECT_DOUBLE_EQ(find(ops.forward, "L10.moe.dispatch")->bytes,
+                   4096 * nu * 7168 * (1 + 4.0 / 128));
   EXPECT_DOUBLE_EQ(find(ops.forward, "L10.moe.combine")->bytes, 4096 * nu * 7168 * 2.0);
   // Backward: the combine's gradient goes out FP8 (a Dispatch), the dispatch's returns BF16.
   EXPECT_EQ(find(ops.backward_input, "L10.moe.combine.bwd")->kind, OpKind::Dispatch);
@@ -282,7 +294,8 @@ TEST(OpList, TokensPerExpertOverride) {
   c.tokens_per_expert = 10000;
   const auto ops = build_layer_ops(model("deepseek-v3"), 3, c);
   EXPECT_EQ(find(ops.forward, "L3.moe.experts.gate_up")->gemm.m, 10000);
-  EXPECT_DOUBLE_EQ(find(ops.forward, "L3.moe.experts.gate_up")->flops, 2.0 * 4 * 10000 * 4096 * 7168);
+  EXPECT_DOUBLE_EQ(find(ops.forward, "L3.moe.experts.gate_up")->flops,
+                   2.0 * 4 * 10000 * 4096 * 7168);
 }
 
 TEST(OpList, TensorParallelDividesShapes) {
@@ -305,10 +318,13 @@ TEST(OpList, TensorParallelDividesShapes) {
   EXPECT_NE(find(ops.forward, "L0.ffn.tp_all_reduce"), nullptr);
   EXPECT_NE(find(ops.backward_input, "L0.attn.tp_all_reduce.bwd"), nullptr);
   // Per-rank GEMM FLOPs are 1/8 of the unsharded layer's.
-  const auto one = build_layer_ops(model("llama-3.1-405b"), 0, ctx([](OpListContext& x) { x.seq_len = 8192; }));
+  const auto one =
+      build_layer_ops(model("llama-3.1-405b"), 0, ctx([](OpListContext& x) { x.seq_len = 8192; }));
   double tp8 = 0, tp1 = 0;
-  for (const auto& op : ops.forward) if (op.kind == OpKind::Gemm) tp8 += op.flops;
-  for (const auto& op : one.forward) if (op.kind == OpKind::Gemm) tp1 += op.flops;
+  for (const auto& op : ops.forward)
+    if (op.kind == OpKind::Gemm) tp8 += op.flops;
+  for (const auto& op : one.forward)
+    if (op.kind == OpKind::Gemm) tp1 += op.flops;
   EXPECT_NEAR(tp8 * 8 / tp1, 1.0, 1e-12);
 }
 
@@ -352,10 +368,10 @@ TEST(OpList, RecomputePolicies) {
     if (op.recomputed) recomputed.insert(op.name);
   }
   // V3 §3.2.3: all RMSNorms and the MLA up-projections; the MoE SwiGLU output (§3.3.3).
-  for (const char* n : {"L5.attn.norm.recompute", "L5.attn.q_a_norm.recompute",
-                        "L5.attn.kv_a_norm.recompute", "L5.attn.q_b_proj.recompute",
-                        "L5.attn.kv_b_proj.recompute", "L5.ffn.norm.recompute",
-                        "L5.moe.experts.swiglu.recompute"}) {
+  for (const char* n :
+       {"L5.attn.norm.recompute", "L5.attn.q_a_norm.recompute", "L5.attn.kv_a_norm.recompute",
+        "L5.attn.q_b_proj.recompute", "L5.attn.kv_b_proj.recompute", "L5.ffn.norm.recompute",
+        "L5.moe.experts.swiglu.recompute"}) {
     EXPECT_TRUE(recomputed.count(n)) << n;
   }
   EXPECT_FALSE(recomputed.count("L5.moe.dispatch.recompute"));
@@ -407,24 +423,48 @@ TEST(OpList, EmbeddingHasOnlyAWeightGradient) {
 TEST(OpList, ErrorsNameTheProblem) {
   const auto& v3 = model("deepseek-v3");
   EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(v3, 62, OpListContext{}); }),
-                  "layer 62 is out of range for 'deepseek-v3': 0..60 are transformer layers, 61..61 MTP modules");
+                  "layer 62 is out of range for 'deepseek-v3': 0..60 are transformer layers, "
+                  "61..61 MTP modules");
   EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(v3, -1, OpListContext{}); }),
                   "layer -1 is out of range");
-  EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) { x.tp = 3; })); }),
-                  "tp = 3 does not divide 128 heads");
-  EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) { x.ep = 3; })); }),
-                  "ep = 3 does not divide 256 routed experts");
-  EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) { x.ep = 16; x.gpus_per_node = 6; })); }),
+  EXPECT_CONTAINS(
+      message_of([&] { (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) { x.tp = 3; })); }),
+      "tp = 3 does not divide 128 heads");
+  EXPECT_CONTAINS(
+      message_of([&] { (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) { x.ep = 3; })); }),
+      "ep = 3 does not divide 256 routed experts");
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) {
+                                            x.ep = 16;
+                                            x.gpus_per_node = 6;
+                                          }));
+                  }),
                   "ep = 16 spans nodes of 6 GPUs but is not a multiple of it");
-  EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) { x.seq_len = 4096; x.cp = 3; })); }),
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) {
+                                            x.seq_len = 4096;
+                                            x.cp = 3;
+                                          }));
+                  }),
                   "cp = 3 does not divide seq_len 4096");
-  EXPECT_CONTAINS(message_of([&] { (void)head_ops(model("llama-3.1-8b"), ctx([](OpListContext& x) { x.ep = 2; })); }),
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)head_ops(model("llama-3.1-8b"), ctx([](OpListContext& x) { x.ep = 2; }));
+                  }),
                   "ep = 2 but llama-3.1-8b has no experts");
-  EXPECT_CONTAINS(message_of([&] { (void)embedding_ops(model("llama-3.1-8b"), ctx([](OpListContext& x) { x.sequences = 0; })); }),
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)embedding_ops(model("llama-3.1-8b"),
+                                        ctx([](OpListContext& x) { x.sequences = 0; }));
+                  }),
                   "sequences and seq_len must be at least 1");
-  EXPECT_CONTAINS(message_of([&] { (void)embedding_ops(model("llama-3.1-8b"), ctx([](OpListContext& x) { x.tp = 0; })); }),
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)embedding_ops(model("llama-3.1-8b"),
+                                        ctx([](OpListContext& x) { x.tp = 0; }));
+                  }),
                   "must be at least 1");
-  EXPECT_CONTAINS(message_of([&] { (void)build_layer_ops(model("llama-3.1-405b"), 0, ctx([](OpListContext& x) { x.tp = 16 * 3; })); }),
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)build_layer_ops(model("llama-3.1-405b"), 0,
+                                          ctx([](OpListContext& x) { x.tp = 16 * 3; }));
+                  }),
                   "does not divide 128 heads");
   EXPECT_EQ(op_list_problem(v3, v3_context()), "");
 }
