@@ -119,6 +119,7 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
   FieldReader r(entry, mode, "", m.sources);
 
   if (auto d = r.value("description", mode == Mode::Catalog)) m.description = d->as_string();
+  const AttentionKind base_attention = m.attention;
   if (auto a = r.value("attention", true)) {
     m.attention = a->as_choice({"gqa", "mla"}) == "mla" ? AttentionKind::Mla : AttentionKind::Gqa;
   }
@@ -135,6 +136,11 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
       }
     }
   } else {
+    if (mode == Mode::InlineBase && base_attention == AttentionKind::Mla &&
+        !(entry.has("kv_heads") && entry.has("head_dim"))) {
+      throw entry.at("attention")
+          .error("switching an MLA base to attention: gqa needs 'kv_heads' and 'head_dim'");
+    }
     r.integer("kv_heads", true, 1, m.kv_heads);
     r.integer("head_dim", true, 1, m.head_dim);
   }

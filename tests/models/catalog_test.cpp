@@ -249,6 +249,16 @@ TEST(ModelValidation, SwitchingToMlaNeedsItsDimensions) {
   EXPECT_CONTAINS(msg, "attention: mla needs mla.kv_lora_rank >= 1");
 }
 
+TEST(ModelValidation, SwitchingMlaToGqaNeedsKvHeads) {
+  const auto msg =
+      message_of([] { (void)inline_model("model: {base: deepseek-v3, attention: gqa}\n"); });
+  EXPECT_CONTAINS(msg, "switching an MLA base to attention: gqa needs 'kv_heads' and 'head_dim'");
+  const auto m =
+      inline_model("model: {base: deepseek-v3, attention: gqa, kv_heads: 8, head_dim: 128}\n");
+  EXPECT_EQ(m.attention, AttentionKind::Gqa);
+  EXPECT_EQ(m.kv_heads, 8);
+}
+
 TEST(ModelValidation, BadChoiceListsValid) {
   const auto msg =
       message_of([] { (void)inline_model("model: {base: llama-3.1-8b, activation: relu}\n"); });
