@@ -31,5 +31,7 @@ int cmd_validate(const Args& args, std::ostream& out);
 int cmd_list(const Args& args, std::ostream& out);
 int cmd_inspect(const Args& args, std::ostream& out);
 int cmd_estimate(const Args& args, std::ostream& out);
+int cmd_step(const Args& args, std::ostream& out);
+int cmd_run(const Args& args, std::ostream& out);
 
 }  // namespace trainsim::cli

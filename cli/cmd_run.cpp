@@ -1,0 +1,29 @@
+// trainsim run SCENARIO [--set k=v]... [--json FILE] [--out DIR]: the whole training run.
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "cli/result_printer.hpp"
+#include "cli/sim_options.hpp"
+#include "scenarios/scenario_loader.hpp"
+
+namespace trainsim::cli {
+
+int cmd_run(const Args& args, std::ostream& out) {
+  po::options_description desc("run options");
+  SimCommandOptions so;
+  add_sim_options(desc, so);
+  std::string json_file, out_dir;
+  desc.add_options()("json", po::value(&json_file), "write the machine-readable result to FILE")(
+      "out", po::value(&out_dir), "write report.html, report.md, result.json and CSV tables to DIR");
+  po::variables_map vm;
+  if (!parse_command_line(args, "run", "SCENARIO [options]", desc, {"scenario"}, vm, out)) return kExitOk;
+  const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
+  const sim::RunResult run = sim::simulate_run(scenario, to_sim_options(so));
+  out << describe_run(run);
+  bool feasible = true;
+  for (const auto& p : run.phases) feasible = feasible && p.feasible;
+  return feasible ? kExitOk : kExitInfeasible;
+}
+
+}  // namespace trainsim::cli
