@@ -1,6 +1,7 @@
 // trainsim step SCENARIO [--phase N] [--batch B] [--json]: one simulated training step.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ostream>
 
 #include "cli/result_printer.hpp"
@@ -17,6 +18,11 @@ int cmd_step(const Args& args, std::ostream& out) {
   long long batch = 0;
   desc.add_options()("phase", po::value(&phase)->default_value(0), "phase index (0-based)")(
       "batch", po::value(&batch)->default_value(0), "global batch in sequences (default: the phase's final batch)");
+  int show_rank = -1;
+  int show_events = 40;
+  desc.add_options()("show-rank", po::value(&show_rank)->default_value(-1),
+                     "print the timeline of this rank (its first --show-events intervals)")(
+      "show-events", po::value(&show_events)->default_value(40), "intervals printed by --show-rank");
   po::variables_map vm;
   if (!parse_command_line(args, "step", "SCENARIO [options]", desc, {"scenario"}, vm, out)) return kExitOk;
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
@@ -26,9 +32,21 @@ int cmd_step(const Args& args, std::ostream& out) {
   }
   if (batch < 0) throw po::error("--batch must be positive");
   const auto& ph = scenario.phases[static_cast<std::size_t>(phase)];
-  const sim::StepResult r = sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, to_sim_options(so));
+  sim::SimOptions opt = to_sim_options(so);
+  if (show_rank >= 0) opt.trace_ranks.push_back(show_rank);
+  const sim::StepResult r = sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
   out << fmt::format("{} — phase '{}', one step\n\n", scenario.name, ph.name);
   out << describe_step(r);
+  if (show_rank >= 0) {
+    auto events = r.timeline;
+    std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.start_s < b.start_s; });
+    out << fmt::format("\ntimeline of rank {} (first {} of {} intervals):\n", show_rank, show_events, events.size());
+    for (std::size_t i = 0; i < events.size() && static_cast<int>(i) < show_events; ++i) {
+      const auto& e = events[i];
+      out << fmt::format("  {:>10.3f} ms {:>10.3f} ms  {:<8} {:<14} mb {:>3} chunk {:>2}\n", e.start_s * 1e3, e.end_s * 1e3,
+                         e.stream, e.name, e.micro_batch, e.chunk);
+    }
+  }
   return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
 }
 

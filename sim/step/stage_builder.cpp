@@ -128,11 +128,27 @@ SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageB
   return out;
 }
 
+/// Per layer: backward-for-input ops, then that layer's backward-for-weight ops.
+SegmentList build_full_backward(const std::vector<models::LayerOps>& layers, const StageBuildContext& ctx,
+                                StageBuildStats& stats) {
+  std::vector<models::LayerOps> merged;
+  merged.reserve(layers.size());
+  for (const auto& l : layers) {
+    models::LayerOps m;
+    m.layer = l.layer;
+    m.backward_input = l.backward_input;
+    m.backward_input.insert(m.backward_input.end(), l.backward_weight.begin(), l.backward_weight.end());
+    merged.push_back(std::move(m));
+  }
+  return build_pass(merged, ctx, stats, &models::LayerOps::backward_input);
+}
+
 }  // namespace
 
 void build_stage_segments(const std::vector<models::LayerOps>& layers, const StageBuildContext& ctx,
                           StageWork& out, StageBuildStats& stats) {
   if (ctx.cost == nullptr) throw ModelError("stage builder needs a cost model");
+  out.backward_full = build_full_backward(layers, ctx, stats);
   out.forward = build_pass(layers, ctx, stats, &models::LayerOps::forward);
   out.backward_input = build_pass(layers, ctx, stats, &models::LayerOps::backward_input);
   out.backward_weight = build_pass(layers, ctx, stats, &models::LayerOps::backward_weight);

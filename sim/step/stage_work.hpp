@@ -42,6 +42,9 @@ struct StageWork {
   bool has_embedding = false;
   bool has_head = false;
   SegmentList forward, backward_input, backward_weight;
+  /// A full backward (B then W) with each layer's weight gradients right after its input
+  /// gradients, as DualPipe runs the backward chunk of an F&B pair and 1F1B runs its backward.
+  SegmentList backward_full;
   double activation_bytes = 0;   ///< cached per micro-batch until its backward (for memory)
   double p2p_bytes = 0;          ///< activation (or gradient) sent to the next (previous) stage
 };

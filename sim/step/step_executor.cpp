@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <memory>
 #include <unordered_map>
 
@@ -56,6 +57,9 @@ struct RankState {
   TimeNs exposed_ns = 0;
   double inflight_bytes = 0;
   double peak_inflight_bytes = 0;
+  bool compute_running = false;
+  /// Compute segments waiting for the rank's single compute stream (F&B pairs interleave here).
+  std::deque<std::pair<std::shared_ptr<Thread>, const Segment*>> compute_queue;
   std::vector<double> by_kind_s;
 };
 
@@ -93,6 +97,7 @@ class Executor {
 
   // --- activities ---
   void run_compute(const std::shared_ptr<Thread>& t, const Segment& seg);
+  void start_compute(const std::shared_ptr<Thread>& t, const Segment& seg);
   void run_collective(const std::shared_ptr<Thread>& t, const Segment& seg);
   void send_p2p(int from, int to, double bytes, std::function<void()> on_arrival);
   engine::ResourceId link_resource(hardware::LinkId link);
@@ -177,7 +182,7 @@ std::shared_ptr<Thread> Executor::make_thread(int rank, int item, int slot, Pass
     case PassKind::F: t->lists = {&sw.forward}; break;
     case PassKind::B: t->lists = {&sw.backward_input}; break;
     case PassKind::W: t->lists = {&sw.backward_weight}; break;
-    case PassKind::BW: t->lists = {&sw.backward_input, &sw.backward_weight}; break;
+    case PassKind::BW: t->lists = {&sw.backward_full}; break;
   }
   t->started = eng_.now();
   return t;
@@ -239,6 +244,19 @@ void Executor::advance(const std::shared_ptr<Thread>& t) {
 }
 
 void Executor::run_compute(const std::shared_ptr<Thread>& t, const Segment& seg) {
+  // One compute stream per rank: kernels of an overlapped F&B pair are issued in turn (as
+  // DualPipe interleaves them by hand), while either chunk's communication runs on the SMs
+  // reserved for it.
+  RankState& r = rank_[static_cast<std::size_t>(t->rank)];
+  if (r.compute_running) {
+    r.compute_queue.emplace_back(t, &seg);
+    return;
+  }
+  start_compute(t, seg);
+}
+
+void Executor::start_compute(const std::shared_ptr<Thread>& t, const Segment& seg) {
+  rank_[static_cast<std::size_t>(t->rank)].compute_running = true;
   const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t->rank)];
   const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
   const double work = seg.compute_s * scale;
@@ -266,6 +284,13 @@ void Executor::run_compute(const std::shared_ptr<Thread>& t, const Segment& seg)
     mark(t->rank, -1, 0);
     static const char* names[] = {"F", "B", "W", "BW"};
     record(t->rank, "compute", names[static_cast<int>(t->pass)], t->micro_batch, t->chunk, start);
+    RankState& rs = rank_[static_cast<std::size_t>(t->rank)];
+    rs.compute_running = false;
+    if (!rs.compute_queue.empty()) {
+      auto [next, seg_ptr] = rs.compute_queue.front();
+      rs.compute_queue.pop_front();
+      start_compute(next, *seg_ptr);
+    }
     ++t->pos;
     advance(t);
   });

@@ -36,6 +36,7 @@ std::vector<StageWork> stages(int n, double f, double b, double w) {
     out[static_cast<std::size_t>(s)].forward = {compute(f)};
     out[static_cast<std::size_t>(s)].backward_input = {compute(b)};
     out[static_cast<std::size_t>(s)].backward_weight = {compute(w)};
+    out[static_cast<std::size_t>(s)].backward_full = {compute(b + w)};
   }
   return out;
 }
