@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <unordered_map>
 
 #include "core/error.hpp"
 #include "sim/engine/max_min.hpp"
@@ -178,17 +177,18 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
     for (const auto& u : act.uses) rate = std::min(rate, resources_[u.resource].capacity / u.weight);
     rates.push_back(rate);
   } else if (!comp_act_.empty()) {
-    std::unordered_map<ResourceId, std::uint32_t> local;
     std::vector<double> caps;
+    caps.reserve(comp_res_.size());
     for (ResourceId r : comp_res_) {
-      local.emplace(r, static_cast<std::uint32_t>(caps.size()));
+      resources_[r].local = static_cast<std::uint32_t>(caps.size());
       caps.push_back(resources_[r].capacity);
     }
     std::vector<FairShareFlow> flows(comp_act_.size());
     for (std::size_t i = 0; i < comp_act_.size(); ++i) {
       const Activity& act = activities_[comp_act_[i]];
       flows[i].cap = act.cap;
-      for (const auto& u : act.uses) flows[i].uses.push_back({local.at(u.resource), u.weight});
+      flows[i].uses.reserve(act.uses.size());
+      for (const auto& u : act.uses) flows[i].uses.push_back({resources_[u.resource].local, u.weight});
     }
     rates = max_min_rates(caps, flows);
   }

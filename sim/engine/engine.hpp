@@ -83,6 +83,7 @@ class Engine {
     TimeNs last = 0;
     double busy = 0;  ///< ∫ used/capacity dt, seconds
     std::uint32_t mark = 0;
+    std::uint32_t local = 0;  ///< index inside the component being solved
   };
   enum class EventKind : std::uint8_t { Timer, Activate, Complete };
   struct Event {

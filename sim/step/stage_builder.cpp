@@ -53,7 +53,7 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
     }
     current.compute_s += t.seconds;
     current.flops += op.flops;
-    current.by_kind_s[std::string(models::op_kind_name(op.kind))] += t.seconds;
+    current.by_kind_s[static_cast<std::size_t>(op.kind)] += t.seconds;
     if (op.kind == models::OpKind::GroupedGemm) expert_s += t.seconds;
   }
   flush();
@@ -69,7 +69,7 @@ void add_into(Segment& into, const Segment& from) {
   into.flops += from.flops;
   into.bytes += from.bytes;
   into.all_reduce = into.all_reduce || from.all_reduce;
-  for (const auto& [k, v] : from.by_kind_s) into.by_kind_s[k] += v;
+  for (std::size_t k = 0; k < kOpKinds; ++k) into.by_kind_s[k] += from.by_kind_s[k];
 }
 
 /// Folds per-layer segment lists into one pattern: slot = (kind, ordinal of that kind in its

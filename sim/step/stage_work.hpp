@@ -5,6 +5,7 @@
 // communication op ends it. With Granularity::Chunk the layers of a stage are folded into one
 // pattern (attention side, dispatch, expert side, combine) so that a 2,048-rank step stays
 // within its time budget; Granularity::Layer keeps every layer's segments.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -19,6 +20,9 @@ namespace trainsim::sim {
 
 enum class Granularity { Chunk, Layer };
 
+/// Number of models::OpKind values (the breakdown array size).
+inline constexpr std::size_t kOpKinds = 14;
+
 enum class SegmentKind { Compute, EpDispatch, EpCombine, TpCollective, CpCollective };
 
 struct Segment {
@@ -28,8 +32,9 @@ struct Segment {
   double bytes = 0;             ///< collectives: payload bytes per rank (before routing)
   bool all_reduce = false;      ///< TpCollective: an all-reduce (2(p−1)/p of the bytes moves)
   double flops = 0;             ///< Compute: FLOP executed (for HFU)
-  /// Compute seconds per op kind inside this segment (for the breakdown).
-  std::map<std::string, double> by_kind_s;
+  /// Compute seconds per op kind inside this segment (for the breakdown), indexed by
+  /// static_cast<int>(models::OpKind).
+  std::array<double, kOpKinds> by_kind_s{};
 };
 
 /// Segments of one pass (forward, backward-input, backward-weight) of one stage, one micro-batch.

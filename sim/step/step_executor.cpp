@@ -60,7 +60,7 @@ struct RankState {
   bool compute_running = false;
   /// Compute segments waiting for the rank's single compute stream (F&B pairs interleave here).
   std::deque<std::pair<std::shared_ptr<Thread>, const Segment*>> compute_queue;
-  std::vector<double> by_kind_s;
+  std::array<double, kOpKinds> by_kind_s{};
 };
 
 struct Barrier {
@@ -101,6 +101,9 @@ class Executor {
   void run_collective(const std::shared_ptr<Thread>& t, const Segment& seg);
   void send_p2p(int from, int to, double bytes, std::function<void()> on_arrival);
   engine::ResourceId link_resource(hardware::LinkId link);
+  bool is_bottleneck_candidate(hardware::LinkId link) const;
+  /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each carrying `bytes`.
+  void add_route(int from, int to, double bytes, engine::ActivitySpec& spec);
   void mark(int rank, int d_compute, int d_comm);
   void record(int rank, std::string stream, std::string name, int mb, int chunk, TimeNs start);
 
@@ -112,11 +115,26 @@ class Executor {
   std::vector<RankState> rank_;
   std::vector<std::vector<WorkItem>> lists_;  ///< per pipeline position
   std::vector<char> ready_f_, ready_b_;
-  std::unordered_map<std::string, Barrier> barriers_;
+  std::unordered_map<std::uint64_t, Barrier> barriers_;
+  std::vector<hardware::LinkId> route_scratch_;
   std::vector<char> traced_;
-  std::vector<std::string> kind_names_;
-  std::unordered_map<std::string, std::size_t> kind_index_;
 };
+
+bool Executor::is_bottleneck_candidate(hardware::LinkId link) const {
+  // Links that cannot be the bottleneck of any flow are left out of the fluid model, which keeps
+  // rate re-solves local: GPU↔NIC PCIe runs at the NIC's rate (the access link already limits
+  // it), and leaf↔spine links of a fat-tree are non-blocking (a leaf has as many uplinks as
+  // NIC ports). Spine↔aggregation trunks are kept: they carry the fabric's oversubscription.
+  const auto kind = s_.topology->link(link).kind;
+  return kind != hardware::LinkKind::Pcie && kind != hardware::LinkKind::LeafSpine;
+}
+
+void Executor::add_route(int from, int to, double bytes, engine::ActivitySpec& spec) {
+  s_.topology->route_into(from, to, route_scratch_);
+  for (hardware::LinkId l : route_scratch_) {
+    if (is_bottleneck_candidate(l)) spec.uses.push_back({link_resource(l), bytes});
+  }
+}
 
 engine::ResourceId Executor::link_resource(hardware::LinkId link) {
   const auto key = static_cast<std::uint32_t>(link);
@@ -261,19 +279,7 @@ void Executor::start_compute(const std::shared_ptr<Thread>& t, const Segment& se
   const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
   const double work = seg.compute_s * scale;
   RankState& r = rank_[static_cast<std::size_t>(t->rank)];
-  for (const auto& [kind, secs] : seg.by_kind_s) {
-    auto it = kind_index_.find(kind);
-    std::size_t idx = 0;
-    if (it == kind_index_.end()) {
-      idx = kind_names_.size();
-      kind_names_.push_back(kind);
-      kind_index_.emplace(kind, idx);
-    } else {
-      idx = it->second;
-    }
-    if (r.by_kind_s.size() <= idx) r.by_kind_s.resize(idx + 1, 0.0);
-    r.by_kind_s[idx] += secs * scale;
-  }
+  for (std::size_t k = 0; k < kOpKinds; ++k) r.by_kind_s[k] += seg.by_kind_s[k] * scale;
   out_.hardware_flops += seg.flops * scale;
   mark(t->rank, +1, 0);
   const TimeNs start = eng_.now();
@@ -335,8 +341,11 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
     eng_.at(eng_.now(), finish);
     return;
   }
-  const std::string key = fmt::format("{}:{}:{}:{}:{}", kind, group_first, t->item, t->slot,
-                                      t->list * 100000 + t->pos);
+  // Unique per (collective kind, group, work item, thread slot, segment): members of a group share
+  // the pipeline position, hence the work list, so they compute the same key.
+  const std::uint64_t key = (((static_cast<std::uint64_t>(seg.kind) * 4194304u + static_cast<std::uint64_t>(group_first)) *
+                                  65536u + static_cast<std::uint64_t>(t->item)) * 2u + static_cast<std::uint64_t>(t->slot)) *
+                                65536u + static_cast<std::uint64_t>(t->list * 32768u + t->pos);
   Barrier& b = barriers_[key];
   b.expected = group_size;
   b.on_release.push_back(finish);
@@ -370,7 +379,7 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
     const double volume = (seg.all_reduce ? 2.0 : 1.0) * (p - 1.0) / p * seg.bytes;
     const int in_group = tp ? c.tp : c.cp;
     const int next = group_first + ((in_group + 1) % group_size) * stride;
-    for (hardware::LinkId l : topo.route(rank, next)) spec.uses.push_back({link_resource(l), volume});
+    add_route(rank, next, volume, spec);
     const int steps = (seg.all_reduce ? 2 : 1) * (group_size - 1);
     spec.latency_ns = to_ns(steps * s_.collective_latency_s);
   }
@@ -393,7 +402,7 @@ void Executor::send_p2p(int from, int to, double bytes, std::function<void()> on
   }
   engine::ActivitySpec spec;
   spec.work = 1.0;
-  for (hardware::LinkId l : s_.topology->route(from, to)) spec.uses.push_back({link_resource(l), bytes});
+  add_route(from, to, bytes, spec);
   spec.latency_ns = to_ns(s_.p2p_latency_s);
   eng_.start(spec, std::move(on_arrival));
 }
@@ -478,8 +487,9 @@ void Executor::start_dp_sync(int rank) {
     }
     pending->left = static_cast<int>(parts.size());
     for (const auto& [group, bytes] : parts) {
-      const std::string key = fmt::format("dp:{}:{}:{}:{}", name, group == &dense ? 'd' : 'e',
-                                          group->front(), group->size());
+      const std::uint64_t key = (static_cast<std::uint64_t>(1) << 63) |
+                                ((static_cast<std::uint64_t>(name.size()) * 2u + (group == &dense ? 0u : 1u)) << 40) |
+                                (static_cast<std::uint64_t>(group->front()) << 20) | static_cast<std::uint64_t>(group->size());
       Barrier& b = barriers_[key];
       b.expected = static_cast<int>(group->size());
       b.on_release.push_back(one_done);
@@ -487,7 +497,7 @@ void Executor::start_dp_sync(int rank) {
       const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) % static_cast<long>(group->size()))];
       engine::ActivitySpec spec;
       spec.work = 1.0;
-      for (hardware::LinkId l : s_.topology->route(rank, next)) spec.uses.push_back({link_resource(l), bytes});
+      add_route(rank, next, bytes, spec);
       spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
       eng_.start(spec, [this, key] {
         Barrier& bar = barriers_[key];
@@ -602,7 +612,9 @@ void Executor::run() {
   out_.bubble_s = spread([](const RankTime& x) { return x.bubble_s; });
   out_.comm_s = spread([](const RankTime& x) { return x.comm_s; });
   const auto& bk = rank_[static_cast<std::size_t>(busiest)].by_kind_s;
-  for (std::size_t i = 0; i < bk.size(); ++i) out_.compute_by_kind_s[kind_names_[i]] = bk[i];
+  for (std::size_t i = 0; i < kOpKinds; ++i) {
+    if (bk[i] > 0) out_.compute_by_kind_s[std::string(models::op_kind_name(static_cast<models::OpKind>(i)))] = bk[i];
+  }
   out_.memory.activations = peak_act;
   out_.ranks_simulated = n;
   out_.events = eng_.events_processed();

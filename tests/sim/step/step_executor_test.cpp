@@ -24,7 +24,7 @@ hardware::ClusterSpec cluster(int gpus) {
 Segment compute(double seconds) {
   Segment s;
   s.compute_s = seconds;
-  s.by_kind_s["gemm"] = seconds;
+  s.by_kind_s[static_cast<std::size_t>(models::OpKind::Gemm)] = seconds;
   return s;
 }
 
