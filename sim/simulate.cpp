@@ -274,19 +274,35 @@ RunResult simulate_run(const scenarios::Scenario& sc, const SimOptions& opt) {
   SimOptions step_opt = opt;
   step_opt.trace_ranks.clear();
   auto step = [&](const StepRequest& r) { return simulate_step(r, step_opt); };
-  auto min_mb = [](const models::ParallelPlan& p) -> std::int64_t {
+  auto min_mb = [](const models::ParallelPlan& p) -> MicroBatchRule {
+    // Probe the schedule's validation (it rejects with ModelError) for the smallest accepted
+    // micro-batch count and the step to the next one. Bounded: every schedule accepts some count
+    // up to 2·pp·v, and the next valid one within pp·v more.
     const auto s = schedules::make_schedule(p.schedule);
-    // The smallest micro-batch count the schedule accepts (probe upward; schedules reject with
-    // ModelError). Bounded: every schedule accepts 2·pp·v micro-batches or fewer.
-    const int limit = 2 * p.pp * std::max(1, p.virtual_stages) + 2;
-    for (int m = 1; m <= limit; ++m) {
+    const int v = std::max(1, p.virtual_stages);
+    const int limit = 4 * p.pp * v + 4;
+    auto ok = [&](int m) {
       try {
         s->validate({p.pp, m, p.virtual_stages});
-        return m;
+        return true;
       } catch (const ModelError&) {
+        return false;
+      }
+    };
+    MicroBatchRule rule{limit, 1};
+    for (int m = 1; m <= limit; ++m) {
+      if (ok(m)) {
+        rule.min = m;
+        break;
       }
     }
-    return limit;
+    for (int k = 1; k <= limit; ++k) {
+      if (ok(static_cast<int>(rule.min) + k)) {
+        rule.multiple = k;
+        break;
+      }
+    }
+    return rule;
   };
   RunResult run = replay(sc, step, min_mb, ro);
   apply_goodput(run, opt.goodput);

@@ -17,6 +17,7 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
   std::vector<double> rate(nf, 0.0);
   std::vector<char> fixed(nf, 0);
   std::vector<double> weight_sum(nr, 0.0);
+  std::vector<std::size_t> unfixed_on(nr, 0);
   std::size_t unfixed = nf;
   for (std::size_t f = 0; f < nf; ++f) {
     const auto& fl = flows[f];
@@ -26,13 +27,14 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
       if (u.resource >= nr) throw ModelError("flow uses an unknown resource");
       if (!(u.weight > 0) || std::isinf(u.weight)) throw ModelError("flow weight must be positive and finite");
       weight_sum[u.resource] += u.weight;
+      ++unfixed_on[u.resource];
     }
   }
   while (unfixed > 0) {
     // The level at which the next constraint binds: a resource's fair share or a flow's cap.
     double level = std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < nr; ++r) {
-      if (weight_sum[r] > 0) level = std::min(level, remaining[r] / weight_sum[r]);
+      if (unfixed_on[r] > 0) level = std::min(level, remaining[r] / weight_sum[r]);
     }
     for (std::size_t f = 0; f < nf; ++f) {
       if (!fixed[f]) level = std::min(level, flows[f].cap);
@@ -41,7 +43,7 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
     // Fix every flow that crosses a saturated resource or reaches its cap at this level.
     std::vector<char> saturated(nr, 0);
     for (std::size_t r = 0; r < nr; ++r) {
-      if (weight_sum[r] > 0 && remaining[r] / weight_sum[r] <= level * (1 + 1e-12)) saturated[r] = 1;
+      if (unfixed_on[r] > 0 && remaining[r] / weight_sum[r] <= level * (1 + 1e-12)) saturated[r] = 1;
     }
     bool progress = false;
     for (std::size_t f = 0; f < nf; ++f) {
@@ -56,7 +58,7 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
       for (const auto& u : flows[f].uses) {
         remaining[u.resource] = std::max(0.0, remaining[u.resource] - u.weight * rate[f]);
         weight_sum[u.resource] -= u.weight;
-        if (weight_sum[u.resource] < 1e-15) weight_sum[u.resource] = 0;
+        if (--unfixed_on[u.resource] == 0) weight_sum[u.resource] = 0;
       }
     }
     if (!progress) throw ModelError("max-min fair sharing made no progress (inconsistent inputs)");

@@ -79,12 +79,14 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
     pp.plan = ph.plan ? *ph.plan : s.plan;
     pp.precision = ph.precision ? *ph.precision : s.precision;
     pp.gpus = ph.gpus ? *ph.gpus : s.cluster.gpus;
-    const std::int64_t granule = static_cast<std::int64_t>(pp.plan.dp) * pp.plan.micro_batch;
-    pp.segments = scenarios::batch_segments(ph, granule);
+    const MicroBatchRule rule = min_micro_batches(pp.plan);
+    const std::int64_t per_mb = static_cast<std::int64_t>(pp.plan.dp) * pp.plan.micro_batch;
+    const std::int64_t granule = per_mb * std::max<std::int64_t>(1, rule.multiple);
+    pp.segments = scenarios::batch_segments(ph, ph.batch.ramped() ? granule : per_mb);
     for (const auto& seg : pp.segments) pp.distinct.push_back(seg.batch);
     std::sort(pp.distinct.begin(), pp.distinct.end());
     pp.distinct.erase(std::unique(pp.distinct.begin(), pp.distinct.end()), pp.distinct.end());
-    pp.min_batch = std::max<std::int64_t>(granule, min_micro_batches(pp.plan) * granule);
+    pp.min_batch = std::max<std::int64_t>(per_mb, rule.min * per_mb);
     std::vector<std::int64_t> valid;
     for (std::int64_t b : pp.distinct) {
       if (b >= pp.min_batch) valid.push_back(b);

@@ -4,8 +4,10 @@
 // `max_points_per_phase` distinct batches each is simulated; otherwise that many, evenly spaced in
 // micro-batch count and always including both ends, are simulated and the rest interpolated
 // linearly in the micro-batch count (a pipeline step is affine in it: T(m) ≈ bubble + m·t_mb).
-// Batches whose micro-batch count is below the schedule's minimum are extrapolated from the
-// smallest valid one at its per-micro-batch time, and the phase says so.
+// A ramp's batches are rounded to multiples of dp × micro_batch × the schedule's micro-batch
+// multiple (e.g. even counts for DualPipe). Batches whose micro-batch count is below the
+// schedule's minimum are extrapolated from the smallest valid one at its per-micro-batch time,
+// and the phase says so.
 #include <functional>
 
 #include "scenarios/scenario.hpp"
@@ -26,8 +28,13 @@ struct StepRequest {
 /// Simulates one step; returns a result whose infeasible_reason is set when the plan cannot run.
 using StepFunction = std::function<StepResult(const StepRequest&)>;
 
-/// Smallest micro-batch count per DP rank the schedule accepts for this plan (e.g. DualPipe 2·PP).
-using MinMicroBatches = std::function<std::int64_t(const models::ParallelPlan&)>;
+/// The micro-batch counts per DP rank a schedule accepts: at least `min`, in steps of `multiple`
+/// (DualPipe: min 2·PP, even; interleaved 1F1B: multiples of PP).
+struct MicroBatchRule {
+  std::int64_t min = 1;
+  std::int64_t multiple = 1;
+};
+using MinMicroBatches = std::function<MicroBatchRule(const models::ParallelPlan&)>;
 
 struct ReplayOptions {
   int max_points_per_phase = 9;

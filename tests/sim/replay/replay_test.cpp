@@ -41,8 +41,8 @@ StepFunction fake_step() {
   };
 }
 
-MinMicroBatches min_mb(std::int64_t m) {
-  return [m](const models::ParallelPlan&) { return m; };
+MinMicroBatches min_mb(std::int64_t m, std::int64_t multiple = 1) {
+  return [m, multiple](const models::ParallelPlan&) { return MicroBatchRule{m, multiple}; };
 }
 
 TEST(Replay, ConstantBatchPhaseIsStepsTimesStepTime) {
@@ -93,6 +93,12 @@ TEST(Replay, BatchesBelowTheScheduleMinimumAreExtrapolatedAndSaidSo) {
   }
   EXPECT_GT(extrapolated, 0);
   EXPECT_NE(r.phases[0].note.find("below the"), std::string::npos) << r.phases[0].note;
+}
+
+TEST(Replay, RampBatchesFollowTheScheduleMultiple) {
+  // DualPipe needs an even micro-batch count: a ramp over DP128 then moves in steps of 256.
+  const RunResult r = replay(ramp_scenario(), fake_step(), min_mb(32, 2));
+  for (const auto& bp : r.phases[0].batches) EXPECT_EQ(bp.batch % 256, 0) << bp.batch;
 }
 
 TEST(Replay, GroupsSumTheirPhasesAndCarryThePublishedFigure) {
