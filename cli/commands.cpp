@@ -6,7 +6,9 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"run", "simulate a whole training run: GPU-hours, cost, days, MFU per phase", cmd_run},
       {"step", "simulate one training step on every rank and show where the time goes", cmd_step},
+      {"estimate", "closed-form FLOP estimate: ideal GPU-hours at dense peak and at a given MFU", cmd_estimate},
       {"validate", "check a scenario and print the resolved plan", cmd_validate},
+      {"inspect", "parameter, FLOP and KV-cache accounting of a model", cmd_inspect},
       {"list", "list catalog entries: models, gpus, fabrics, schedules, profiles, scenarios", cmd_list},
   };
   return all;
