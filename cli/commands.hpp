@@ -33,5 +33,7 @@ int cmd_inspect(const Args& args, std::ostream& out);
 int cmd_estimate(const Args& args, std::ostream& out);
 int cmd_step(const Args& args, std::ostream& out);
 int cmd_run(const Args& args, std::ostream& out);
+int cmd_compare(const Args& args, std::ostream& out);
+int cmd_sweep(const Args& args, std::ostream& out);
 
 }  // namespace trainsim::cli
