@@ -121,15 +121,14 @@ void Engine::activate(ActivityId id) {
     schedule_completion(id);
     return;
   }
-  std::vector<ResourceId> seeds;
-  seeds.reserve(a.uses.size());
+  seeds_.clear();
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
     a.slot[i] = static_cast<std::uint32_t>(r.acts.size());
     r.acts.push_back(id);
-    seeds.push_back(a.uses[i].resource);
+    seeds_.push_back(a.uses[i].resource);
   }
-  resolve(seeds, id);
+  resolve(seeds_, id);
 }
 
 void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
@@ -170,7 +169,8 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
   }
   for (ResourceId r : comp_res_) account(resources_[r]);
 
-  std::vector<double> rates;
+  std::vector<double>& rates = rates_;
+  rates.clear();
   if (comp_act_.size() == 1) {
     const Activity& act = activities_[comp_act_[0]];
     double rate = act.cap;
@@ -190,7 +190,7 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
       flows[i].uses.reserve(act.uses.size());
       for (const auto& u : act.uses) flows[i].uses.push_back({resources_[u.resource].local, u.weight});
     }
-    rates = max_min_rates(caps, flows);
+    rates = max_min_rates(caps, flows);  // multi-activity components: allocation is fine here
   }
   for (std::size_t i = 0; i < comp_act_.size(); ++i) {
     Activity& act = activities_[comp_act_[i]];
@@ -216,7 +216,7 @@ void Engine::complete(ActivityId id) {
   a.remaining = 0;
   a.live = false;
   --active_count_;
-  std::vector<ResourceId> seeds;
+  seeds_.clear();
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
     account(r);
@@ -235,13 +235,13 @@ void Engine::complete(ActivityId id) {
     }
     r.used -= a.uses[i].weight * a.rate;
     if (r.used < 0) r.used = 0;
-    if (!r.acts.empty()) seeds.push_back(a.uses[i].resource);
+    if (!r.acts.empty()) seeds_.push_back(a.uses[i].resource);
   }
   a.rate = 0;
   Handler done = std::move(a.done);
   a.done = nullptr;
   free_activities_.push_back(id);
-  if (!seeds.empty()) resolve(seeds, id);
+  if (!seeds_.empty()) resolve(seeds_, id);
   if (done) done();
 }
 

@@ -118,6 +118,8 @@ class Engine {
   // Scratch for component solves (kept to avoid reallocation).
   std::vector<ResourceId> comp_res_;
   std::vector<ActivityId> comp_act_;
+  std::vector<ResourceId> seeds_;
+  std::vector<double> rates_;
 };
 
 }  // namespace trainsim::sim::engine
