@@ -15,7 +15,7 @@ build: deps
 	@cmake --build --preset release -j $(JOBS)
 
 run: build
-	./build/release/cli/trainsim run $(SCENARIO) --out $(OUT)
+	./build/release/cli/trainsim run $(SCENARIO)
 
 test: deps
 	@cmake --preset release >/dev/null
