@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "calibration/cost_models.hpp"
 #include "cli/options.hpp"
 #include "core/data_paths.hpp"
 #include "core/yaml_reader.hpp"
@@ -77,6 +78,10 @@ int cmd_list(const Args& args, std::ostream& out) {
   } else if (what == "models") {
     reports::TextTable t({"model", "description"}, {Align::Left, Align::Left});
     for (const auto& e : models::ModelCatalog::bundled().entries()) t.add_row({e.name, e.description});
+    out << t.render();
+  } else if (what == "profiles") {
+    reports::TextTable t({"profile", "description"}, {Align::Left, Align::Left});
+    for (const auto& e : calibration::profile_entries()) t.add_row({e.name, e.description});
     out << t.render();
   } else if (what == "scenarios") {
     list_scenarios(out);

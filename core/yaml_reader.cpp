@@ -19,6 +19,8 @@ struct ConfigNode::Impl {
   std::string override_origin;
   /// Nodes that replaced scenario values, with the override text, shared by the whole document.
   std::shared_ptr<const std::vector<std::pair<YAML::Node, std::string>>> overrides;
+  /// The document's source text, to re-parse (keeping line/column marks) when overriding.
+  std::shared_ptr<const std::string> text;
 };
 
 namespace {
@@ -137,6 +139,7 @@ ConfigNode ConfigNode::load_string(std::string_view text, const std::string& ori
   auto impl = std::make_shared<Impl>();
   impl->node = parse_text(text, origin, limits);
   impl->file = origin;
+  impl->text = std::make_shared<const std::string>(text);
   impl->overrides = std::make_shared<std::vector<std::pair<YAML::Node, std::string>>>();
   return ConfigNode(std::move(impl));
 }
@@ -464,7 +467,9 @@ void apply_one(YAML::Node& doc, std::string_view assignment,
 
 ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string>& assignments) {
   const ConfigNode::Impl& old = *root.impl_;
-  YAML::Node doc = YAML::Clone(old.node);
+  // Re-parse the source rather than YAML::Clone, which drops the line/column marks that every
+  // error about a field the overrides did not touch still needs.
+  YAML::Node doc = old.text && old.path.empty() ? parse_text(*old.text, old.file, YamlLimits{}) : YAML::Clone(old.node);
   auto overrides = std::make_shared<std::vector<std::pair<YAML::Node, std::string>>>();
   for (const auto& a : assignments) apply_one(doc, a, *overrides);
   auto impl = std::make_shared<ConfigNode::Impl>();
@@ -472,6 +477,7 @@ ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string
   impl->file = old.file;
   impl->path = old.path;
   impl->overrides = std::move(overrides);
+  impl->text = old.text;
   return ConfigNode(std::move(impl));
 }
 

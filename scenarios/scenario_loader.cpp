@@ -356,17 +356,30 @@ Scenario parse_scenario(const ConfigNode& root) {
   return s;
 }
 
+namespace {
+/// Validates with overrides applied; an error located in the file (a cross-field rule such as
+/// the plan's product) also names the overrides in force, since they may be its cause.
+Scenario parse_with_overrides(ConfigNode root, const LoadOptions& options) {
+  if (options.overrides.empty()) return parse_scenario(root);
+  root = apply_overrides(root, options.overrides);
+  try {
+    return parse_scenario(root);
+  } catch (const ConfigError& e) {
+    if (e.file().rfind("--set ", 0) == 0) throw;
+    std::string sets;
+    for (const auto& o : options.overrides) sets += (sets.empty() ? "--set " : ", --set ") + o;
+    throw ConfigError(e.file(), e.line(), e.column(), e.key_path(), e.detail() + " (with " + sets + ")");
+  }
+}
+}  // namespace
+
 Scenario load_scenario_text(const std::string& text, const std::string& origin,
                             const LoadOptions& options) {
-  ConfigNode root = ConfigNode::load_string(text, origin);
-  if (!options.overrides.empty()) root = apply_overrides(root, options.overrides);
-  return parse_scenario(root);
+  return parse_with_overrides(ConfigNode::load_string(text, origin), options);
 }
 
 Scenario load_scenario(const std::string& path, const LoadOptions& options) {
-  ConfigNode root = ConfigNode::load_file(path);
-  if (!options.overrides.empty()) root = apply_overrides(root, options.overrides);
-  return parse_scenario(root);
+  return parse_with_overrides(ConfigNode::load_file(path), options);
 }
 
 }  // namespace trainsim::scenarios

@@ -97,6 +97,14 @@ TEST(YamlReader, OverrideSetsValueAndNamesItselfInErrors) {
       << msg;
 }
 
+TEST(YamlReader, OverrideKeepsTheFilePositionsOfUntouchedFields) {
+  const auto doc = ConfigNode::load_string("a: 1\nb:\n  c: x\n", "s.yaml");
+  const auto over = apply_overrides(doc, {"a=2"});
+  EXPECT_EQ(over.at("b").at("c").line(), 3);
+  EXPECT_EQ(over.at("b").at("c").column(), 6);
+  EXPECT_EQ(over.at("a").line(), 0);  // from the override, not the file
+}
+
 TEST(YamlReader, OverrideOfMissingIntermediateKeyListsPresentKeys) {
   const auto doc = ConfigNode::load_string("parallelism: {pp: 16}\n", "s.yaml");
   const std::string msg = message_of([&] { apply_overrides(doc, {"paralelism.pp=8"}); });

@@ -1,0 +1,143 @@
+// End-to-end tests of the trainsim program: exit statuses, messages and machine-readable output.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+struct Output {
+  int status = -1;
+  std::string text;  // stdout and stderr together
+};
+
+Output run(const std::string& args) {
+  const std::string cmd = std::string(TRAINSIM_CLI) + " " + args + " 2>&1";
+  Output out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), pipe) != nullptr) out.text += buf.data();
+  const int rc = pclose(pipe);
+  out.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return out;
+}
+
+const std::string kSmall = std::string(TRAINSIM_TEST_DATA_DIR) + "/scenarios/small-moe.yaml";
+const std::string kV3 = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/deepseek-v3.yaml";
+
+void expect_contains(const Output& o, const std::string& part) {
+  EXPECT_NE(o.text.find(part), std::string::npos) << "output:\n" << o.text << "\nexpected: " << part;
+}
+
+TEST(Cli, HelpListsCommands) {
+  const Output o = run("--help");
+  EXPECT_EQ(o.status, 0);
+  for (const char* c : {"run", "step", "compare", "sweep", "estimate", "validate", "inspect", "list"}) expect_contains(o, c);
+}
+
+TEST(Cli, UnknownCommandListsValidOnes) {
+  const Output o = run("simulate x.yaml");
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o, "unknown command 'simulate'; valid commands:");
+}
+
+TEST(Cli, ValidateBundledScenario) {
+  const Output o = run("validate " + kV3);
+  EXPECT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "scenario is valid");
+  expect_contains(o, "242,78");  // pre-training steps walked through the batch ramp
+}
+
+TEST(Cli, BadOverrideIsExitTwoWithLocation) {
+  const Output o = run("validate " + kV3 + " --set parallelism.pp=7");
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o, "--set parallelism.pp=7");
+  expect_contains(o, "does not equal cluster.gpus = 2048");
+}
+
+TEST(Cli, MissingFileIsExitFour) {
+  const Output o = run("validate /nonexistent/s.yaml");
+  EXPECT_EQ(o.status, 4);
+  expect_contains(o, "cannot open file");
+}
+
+TEST(Cli, MissingArgumentIsExitTwo) {
+  const Output o = run("run");
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o, "missing scenario");
+}
+
+TEST(Cli, InspectJsonHasTheStableKeys) {
+  const Output o = run("inspect model deepseek-v3 --json");
+  ASSERT_EQ(o.status, 0) << o.text;
+  const auto j = nlohmann::json::parse(o.text);
+  // 671B total, ~37B activated, ~250 GFLOP per token at 4K (ISCA'25 Table 2), 70,272 B KV.
+  EXPECT_NEAR(j.at("params_total").get<double>() / 1e9, 671.0, 0.5);
+  EXPECT_NEAR(j.at("params_active").get<double>() / 1e9, 37.5, 0.6);
+  EXPECT_NEAR(j.at("train_flops_per_token").get<double>() / 1e9, 250.0, 2.5);
+  EXPECT_DOUBLE_EQ(j.at("kv_cache_bytes_per_token").get<double>(), 70272.0);
+}
+
+TEST(Cli, EstimateJsonTotals) {
+  const Output o = run("estimate " + kV3 + " --json --mfu 0.5");
+  ASSERT_EQ(o.status, 0) << o.text;
+  const auto j = nlohmann::json::parse(o.text);
+  const double ideal = j.at("total").at("ideal_gpu_hours").get<double>();
+  // At 50% utilisation the GPU-hours double.
+  EXPECT_NEAR(j.at("total").at("gpu_hours_at_mfu").get<double>(), 2 * ideal, 1e-6 * ideal);
+  EXPECT_GT(ideal, 5e5);
+  EXPECT_LT(ideal, 7e5);
+}
+
+TEST(Cli, EstimateRejectsBadMfu) {
+  const Output o = run("estimate " + kV3 + " --mfu 1.5");
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o, "--mfu must be in (0, 1]");
+}
+
+TEST(Cli, ListCatalogs) {
+  expect_contains(run("list gpus"), "h800");
+  expect_contains(run("list models"), "deepseek-v3");
+  expect_contains(run("list schedules"), "dualpipe");
+  expect_contains(run("list profiles"), "h800-published");
+  const Output bad = run("list nothing");
+  EXPECT_EQ(bad.status, 2);
+  expect_contains(bad, "unknown list 'nothing'");
+}
+
+TEST(Cli, StepOnASmallScenario) {
+  const Output o = run("step " + kSmall);
+  EXPECT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "where the time goes");
+  expect_contains(o, "simulated 16 ranks");
+}
+
+TEST(Cli, RunOnASmallScenarioSetsResultBesidePublished) {
+  const Output o = run("run " + kSmall + " --jobs 1");
+  EXPECT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "beside the published figures");
+  expect_contains(o, "total");
+}
+
+TEST(Cli, RunIsDeterministic) {
+  EXPECT_EQ(run("run " + kSmall + " --jobs 1").text, run("run " + kSmall + " --jobs 2").text);
+}
+
+TEST(Cli, SweepReportsInvalidPointsAsRows) {
+  const Output o = run("sweep " + kSmall + " --vary parallelism.pp=2,3 --jobs 2");
+  EXPECT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "does not equal cluster.gpus = 16");
+  expect_contains(o, " ok");
+}
+
+TEST(Cli, SweepNeedsVary) {
+  const Output o = run("sweep " + kSmall);
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o, "needs at least one --vary");
+}
+
+}  // namespace
