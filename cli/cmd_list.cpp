@@ -22,7 +22,7 @@ void list_scenarios(std::ostream& out) {
   namespace fs = std::filesystem;
   reports::TextTable t({"scenario", "description"}, {reports::Align::Left, reports::Align::Left});
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(data_path("scenarios"))) {
+  for (const auto& e : fs::recursive_directory_iterator(data_path("scenarios"))) {
     if (e.path().extension() == ".yaml") files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());

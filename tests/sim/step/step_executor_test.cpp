@@ -81,6 +81,30 @@ TEST(StepExecutor, DualPipeRunsWithoutDeadlockAndBeats1F1B) {
   EXPECT_LT(dual.step_time_s, ofob.step_time_s);
 }
 
+TEST(StepExecutor, RingAllReduceAloneMatchesItsAnalyticCost) {
+  // One TP8 all-reduce of S bytes inside an H800 node, nothing else running:
+  // t = 2(p−1)/p · S / B + 2(p−1)·α, with B the achievable NVLink bandwidth per direction
+  // (160 GB/s) and α the per-step latency given to the executor.
+  const double bytes = 256e6, alpha = 3.33e-6;
+  const auto topo = hardware::Topology::build(cluster(8));
+  models::ParallelPlan plan;
+  plan.tp = 8;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  std::vector<StageWork> st(1);
+  Segment ar;
+  ar.kind = SegmentKind::TpCollective;
+  ar.bytes = bytes;
+  ar.all_reduce = true;
+  st[0].forward = {ar};
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, alpha, {}};
+  StepResult r;
+  execute_step(setup, r);
+  const double p = 8, bw = 160e9;
+  EXPECT_NEAR(r.step_time_s, 2 * (p - 1) / p * bytes / bw + 2 * (p - 1) * alpha, 1e-8);
+  EXPECT_NEAR(r.exposed_comm_s.max, r.step_time_s, 1e-8);
+}
+
 TEST(StepExecutor, DataParallelRanksRunIdentically) {
   const StepResult r = run("1f1b", 2, 4, 4, 1e-3, 2e-3, 1e-3);
   for (const auto& rt : r.ranks) {
