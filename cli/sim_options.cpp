@@ -15,6 +15,9 @@ void add_sim_options(po::options_description& desc, SimCommandOptions& o) {
        "segments per stage: 'chunk' (layers folded, fast) or 'layer' (every layer)")
       ("jobs,j", po::value(&o.jobs)->default_value(0), "worker threads (0 = all cores)")
       ("goodput", po::bool_switch(&o.goodput), "also estimate time lost to failures and checkpoints")
+      ("symmetric", po::bool_switch(&o.symmetric),
+       "simulate one data-parallel replica instead of every rank (exact for balanced experts on a "
+       "non-blocking fabric; much faster)")
       ("points", po::value(&o.max_points)->default_value(9),
        "batch sizes simulated per phase before interpolating (>= 2)");
 }
@@ -36,6 +39,7 @@ sim::SimOptions to_sim_options(const SimCommandOptions& o) {
   s.max_points_per_phase = o.max_points;
   s.calibration = o.calibration;
   s.goodput.enabled = o.goodput;
+  s.symmetric = o.symmetric;
   return s;
 }
 

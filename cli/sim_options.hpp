@@ -15,6 +15,7 @@ struct SimCommandOptions {
   int jobs = 1;
   bool goodput = false;
   int max_points = 9;
+  bool symmetric = false;
 };
 
 /// Adds --set, --calibration, --granularity, --jobs, --goodput, --points to `desc`.

@@ -142,7 +142,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   // Topology and layout.
   const hardware::Topology topo = hardware::Topology::build(cluster);
   StepSetup setup{&topo, RankLayout(plan, cluster.node.gpus_per_node), schedule.get(), shape, std::move(stages),
-                  {}, {}, {}, 0, 0, opt.trace_ranks};
+                  {}, {}, {}, 0, 0, opt.trace_ranks, opt.symmetric};
 
   // MoE routing: the op list's dispatch bytes are per destination node (or rank inside a node);
   // a remote node's share crosses IB once, then every payload is forwarded over NVLink to the
@@ -241,6 +241,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   }
   const double gpu_s = out.step_time_s * req.gpus;
   out.mfu = gpu_s > 0 ? out.model_flops / (gpu_s * out.peak_flops) : 0;
+  // hardware_flops summed over the simulated ranks; scale to the whole cluster.
   out.hfu = gpu_s > 0 ? out.hardware_flops * static_cast<double>(req.gpus) /
                             static_cast<double>(out.ranks_simulated > 0 ? out.ranks_simulated : 1) /
                             (gpu_s * out.peak_flops)

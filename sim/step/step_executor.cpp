@@ -81,6 +81,15 @@ class Executor {
   int stages() const { return static_cast<int>(s_.stages.size()); }
   int ranks() const { return s_.layout.ranks(); }
   int rank_at(int position, int instance) const { return position * s_.layout.stage_size() + instance; }
+  /// Whether `rank` is simulated: every rank, or with the symmetry shortcut only DP replica 0.
+  bool simulated(int rank) const { return !s_.symmetric || s_.layout.coords(rank).dp == 0; }
+  /// Members of [first, first + size·stride) (stride apart) that are simulated.
+  int simulated_members(int first, int size, int stride) const {
+    if (!s_.symmetric) return size;
+    int n = 0;
+    for (int i = 0; i < size; ++i) n += simulated(first + i * stride) ? 1 : 0;
+    return n;
+  }
   std::size_t ready_index(int instance, int mb, int stage) const {
     return (static_cast<std::size_t>(instance) * static_cast<std::size_t>(s_.shape.micro_batches) +
             static_cast<std::size_t>(mb)) * static_cast<std::size_t>(stages()) + static_cast<std::size_t>(stage);
@@ -347,7 +356,7 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
                                   65536u + static_cast<std::uint64_t>(t->item)) * 2u + static_cast<std::uint64_t>(t->slot)) *
                                 65536u + static_cast<std::uint64_t>(t->list * 32768u + t->pos);
   Barrier& b = barriers_[key];
-  b.expected = group_size;
+  b.expected = simulated_members(group_first, group_size, stride);
   b.on_release.push_back(finish);
 
   engine::ActivitySpec spec;
@@ -491,22 +500,36 @@ void Executor::start_dp_sync(int rank) {
                                 ((static_cast<std::uint64_t>(name.size()) * 2u + (group == &dense ? 0u : 1u)) << 40) |
                                 (static_cast<std::uint64_t>(group->front()) << 20) | static_cast<std::uint64_t>(group->size());
       Barrier& b = barriers_[key];
+      // Every member's ring hop is a flow: a ring runs at its slowest hop (e.g. the one that
+      // leaves the node). With the symmetry shortcut, a simulated rank also sends the hops of the
+      // unsimulated members it stands for (same CP and TP index), so the ring keeps its shape.
+      std::vector<int> senders{rank};
+      if (s_.symmetric) {
+        const RankCoords me = s_.layout.coords(rank);
+        for (int member : *group) {
+          if (simulated(member)) continue;
+          const RankCoords mc = s_.layout.coords(member);
+          if (mc.cp == me.cp && mc.tp == me.tp) senders.push_back(member);
+        }
+      }
       b.expected = static_cast<int>(group->size());
       b.on_release.push_back(one_done);
-      const auto it = std::find(group->begin(), group->end(), rank);
-      const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) % static_cast<long>(group->size()))];
-      engine::ActivitySpec spec;
-      spec.work = 1.0;
-      add_route(rank, next, bytes, spec);
-      spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
-      eng_.start(spec, [this, key] {
-        Barrier& bar = barriers_[key];
-        if (++bar.arrived == bar.expected) {
-          auto callbacks = std::move(bar.on_release);
-          barriers_.erase(key);
-          for (auto& cb : callbacks) cb();
-        }
-      });
+      for (int sender : senders) {
+        const auto it = std::find(group->begin(), group->end(), sender);
+        const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) % static_cast<long>(group->size()))];
+        engine::ActivitySpec spec;
+        spec.work = 1.0;
+        add_route(sender, next, bytes, spec);
+        spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
+        eng_.start(spec, [this, key] {
+          Barrier& bar = barriers_[key];
+          if (++bar.arrived == bar.expected) {
+            auto callbacks = std::move(bar.on_release);
+            barriers_.erase(key);
+            for (auto& cb : callbacks) cb();
+          }
+        });
+      }
     }
   };
 
@@ -558,12 +581,15 @@ void Executor::run() {
     st.instance = r % s_.layout.stage_size();
     compute_res_.push_back(eng_.add_resource(1.0, ""));
   }
-  for (int r = 0; r < n; ++r) try_start(r);
+  for (int r = 0; r < n; ++r) {
+    if (simulated(r)) try_start(r);
+  }
   eng_.run();
 
   TimeNs step_end = 0;
   for (int r = 0; r < n; ++r) {
     const auto& st = rank_[static_cast<std::size_t>(r)];
+    if (!simulated(r)) continue;
     if (!st.finished) {
       throw ModelError(fmt::format(
           "the {} schedule deadlocked: rank {} (stage position {}) stopped at work item {} of {}",
@@ -577,11 +603,11 @@ void Executor::run() {
   double max_compute = -1;
   int busiest = 0;
   double peak_act = 0;
+  int simulated_count = 0;
   for (int r = 0; r < n; ++r) {
+    if (!simulated(r)) continue;
+    ++simulated_count;
     auto& st = rank_[static_cast<std::size_t>(r)];
-    // Close the accounting window at the step end.
-    const TimeNs dt = step_end - st.last_change;
-    (void)dt;
     RankTime rt;
     rt.rank = r;
     rt.stage = st.position;
@@ -616,7 +642,7 @@ void Executor::run() {
     if (bk[i] > 0) out_.compute_by_kind_s[std::string(models::op_kind_name(static_cast<models::OpKind>(i)))] = bk[i];
   }
   out_.memory.activations = peak_act;
-  out_.ranks_simulated = n;
+  out_.ranks_simulated = simulated_count;
   out_.events = eng_.events_processed();
 }
 

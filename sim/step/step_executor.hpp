@@ -48,6 +48,10 @@ struct StepSetup {
   double p2p_latency_s = 0;
   double collective_latency_s = 0;     ///< α per ring step
   std::vector<int> trace_ranks;        ///< ranks whose timeline is recorded
+  /// Symmetry shortcut: simulate only data-parallel replica 0 (all its pipeline, tensor and
+  /// context ranks). Exact when replicas are identical (balanced experts) and share no modelled
+  /// link; oversubscribed fabric trunks and load imbalance are where it differs. Off by default.
+  bool symmetric = false;
 };
 
 /// Simulates the step; fills times, breakdowns, timeline and event counts of `out`.
