@@ -1,6 +1,7 @@
 # The two commands of the README's quick start, over the CMake presets.
 #   make run   installs missing Debian packages, builds (release) and runs the DeepSeek-V3 job
-#   make test  installs, builds and runs the whole test suite (what .ci/run calls)
+#   make test  installs, builds and runs the whole test suite twice: release, then the dev
+#              preset under AddressSanitizer + UndefinedBehaviorSanitizer (what .ci/run calls)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO ?= scenarios/deepseek-v3.yaml
 OUT ?= out/deepseek-v3
@@ -21,6 +22,9 @@ test: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+	ctest --preset dev -j $(JOBS)
 
 bench: build
 	bash scripts/run-benchmarks
