@@ -10,6 +10,7 @@
 #include "core/yaml_reader.hpp"
 #include "hardware/catalog.hpp"
 #include "models/catalog.hpp"
+#include "sim/schedules/schedule.hpp"
 
 namespace trainsim::scenarios {
 namespace {
@@ -63,7 +64,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   p.cp = read_degree(node, "cp", base.cp);
   p.virtual_stages = read_degree(node, "virtual_stages", base.virtual_stages);
   p.micro_batch = read_degree(node, "micro_batch", base.micro_batch);
-  if (auto s = node.find("schedule")) p.schedule = s->as_string();
+  if (auto s = node.find("schedule")) p.schedule = s->as_choice(sim::schedules::schedule_registry().names());
   if (auto z = node.find("zero")) p.zero = static_cast<int>(z->as_integer(0, 3));
   if (auto sp = node.find("sequence_parallel")) p.sequence_parallel = sp->as_bool();
   if (auto r = node.find("recompute")) p.recompute = read_recompute(*r);

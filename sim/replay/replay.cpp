@@ -167,6 +167,10 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
       }
       simulated[job.batch] = job.result.step_time_s;
     }
+    if (by_batch.empty() && pp.segments.empty()) {
+      run.phases.push_back(std::move(pr));  // a phase of zero tokens: zero steps, zero cost
+      continue;
+    }
     if (by_batch.empty()) {
       pr.feasible = false;
       pr.infeasible_reason = "no batch could be simulated";

@@ -196,6 +196,23 @@ TEST(ScenarioLoader, PhaseGpusNeedTheirOwnPlan) {
                   "a phase with its own 'gpus' needs its own 'parallelism'");
 }
 
+TEST(ScenarioLoader, UnknownScheduleListsValidOnes) {
+  expect_contains(error_of(replace(kBase, "schedule: dualpipe", "schedule: dualpip")),
+                  "t.yaml:4:50: parallelism.schedule: unknown value 'dualpip' (did you mean 'dualpipe'?); valid values: gpipe, 1f1b");
+}
+
+TEST(ScenarioLoader, AbsurdTokenCountIsOutOfRange) {
+  expect_contains(error_of(replace(kBase, "tokens: 1T", "tokens: 1e30")), "is out of range");
+}
+
+TEST(ScenarioLoader, HugeDocumentIsRejectedWithoutCrashing) {
+  // 50 MB of YAML: over the 16 MB document limit, refused before parsing.
+  std::string big = kBase + "assumptions:\n";
+  const std::string line = "  - \"" + std::string(100, 'x') + "\"\n";
+  while (big.size() < 50u << 20) big += line;
+  expect_contains(error_of(big), "the limit is 16777216 bytes");
+}
+
 TEST(ScenarioLoader, NotAMapping) {
   expect_contains(error_of("- just\n- a list\n"), "a scenario must be a YAML mapping");
 }

@@ -134,6 +134,17 @@ TEST(Replay, ParallelJobsGiveTheSameResult) {
   EXPECT_EQ(a.total_wall_s, b.total_wall_s);
 }
 
+TEST(Replay, ZeroTokenPhaseCostsNothing) {
+  scenarios::Scenario s = ramp_scenario();
+  s.phases[0].tokens = 0;
+  s.phases[0].batch = {15360, 15360, 0};
+  const RunResult r = replay(s, fake_step(), min_mb(1));
+  ASSERT_EQ(r.phases.size(), 1u);
+  EXPECT_TRUE(r.phases[0].feasible);
+  EXPECT_EQ(r.total_gpu_hours, 0.0);
+  EXPECT_EQ(r.phases[0].steps, 0.0);
+}
+
 TEST(Replay, InfeasibleStepMakesTheTotalSaySo) {
   const scenarios::Scenario s = ramp_scenario();
   const StepFunction oom = [](const StepRequest&) {
