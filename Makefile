@@ -16,7 +16,7 @@ build: deps
 	@cmake --build --preset release -j $(JOBS)
 
 run: build
-	./build/release/cli/trainsim run $(SCENARIO)
+	./build/release/cli/trainsim run $(SCENARIO) --out $(OUT)
 
 test: deps
 	@cmake --preset release >/dev/null

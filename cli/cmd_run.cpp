@@ -4,6 +4,9 @@
 #include <ostream>
 
 #include "cli/result_printer.hpp"
+#include "core/atomic_file.hpp"
+#include "reports/result_json.hpp"
+#include "reports/run_report.hpp"
 #include "cli/sim_options.hpp"
 #include "scenarios/scenario_loader.hpp"
 
@@ -19,8 +22,18 @@ int cmd_run(const Args& args, std::ostream& out) {
   po::variables_map vm;
   if (!parse_command_line(args, "run", "SCENARIO [options]", desc, {"scenario"}, vm, out)) return kExitOk;
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
+  if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating, not after
   const sim::RunResult run = sim::simulate_run(scenario, to_sim_options(so));
   out << describe_run(run);
+  if (!json_file.empty()) {
+    write_file_atomically(json_file, reports::run_to_json(run));
+    out << fmt::format("\nwrote {}\n", json_file);
+  }
+  if (!out_dir.empty()) {
+    const auto written = reports::write_run_outputs(run, out_dir);
+    out << fmt::format("\nwrote {} files to {}: report.md, result.json, phases.csv, groups.csv, batches.csv\n",
+                       written.size(), out_dir);
+  }
   bool feasible = true;
   for (const auto& p : run.phases) feasible = feasible && p.feasible;
   return feasible ? kExitOk : kExitInfeasible;

@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "cli/result_printer.hpp"
+#include "reports/result_json.hpp"
 #include "cli/sim_options.hpp"
 #include "scenarios/scenario_loader.hpp"
 
@@ -18,6 +19,8 @@ int cmd_step(const Args& args, std::ostream& out) {
   long long batch = 0;
   desc.add_options()("phase", po::value(&phase)->default_value(0), "phase index (0-based)")(
       "batch", po::value(&batch)->default_value(0), "global batch in sequences (default: the phase's final batch)");
+  bool json = false;
+  desc.add_options()("json", po::bool_switch(&json), "print the result as JSON (docs/result-schema.md)");
   int show_rank = -1;
   int show_events = 40;
   desc.add_options()("show-rank", po::value(&show_rank)->default_value(-1),
@@ -35,6 +38,10 @@ int cmd_step(const Args& args, std::ostream& out) {
   sim::SimOptions opt = to_sim_options(so);
   if (show_rank >= 0) opt.trace_ranks.push_back(show_rank);
   const sim::StepResult r = sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
+  if (json) {
+    out << reports::step_to_json(r);
+    return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
+  }
   out << fmt::format("{} — phase '{}', one step\n\n", scenario.name, ph.name);
   out << describe_step(r);
   if (show_rank >= 0) {

@@ -127,6 +127,43 @@ TEST(Cli, RunIsDeterministic) {
   EXPECT_EQ(run("run " + kSmall + " --jobs 1").text, run("run " + kSmall + " --jobs 2").text);
 }
 
+TEST(Cli, RunWritesJsonWithTheStableKeysAndTheOutputDirectory) {
+  const std::string dir = ::testing::TempDir() + "trainsim_cli_out";
+  const std::string json = ::testing::TempDir() + "trainsim_cli_result.json";
+  const Output o = run("run " + kSmall + " --jobs 1 --json " + json + " --out " + dir);
+  ASSERT_EQ(o.status, 0) << o.text;
+  std::FILE* f = std::fopen(json.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) text.append(buf.data(), n);
+  std::fclose(f);
+  const auto j = nlohmann::json::parse(text);
+  for (const char* k : {"gpu_hours", "cost_usd", "wall_days"}) EXPECT_TRUE(j.at("total").contains(k)) << k;
+  ASSERT_FALSE(j.at("phases").empty());
+  for (const char* k : {"name", "steps", "step_time_s", "gpu_hours", "mfu"}) EXPECT_TRUE(j.at("phases")[0].contains(k)) << k;
+  for (const char* file : {"/report.md", "/result.json", "/phases.csv", "/groups.csv", "/batches.csv"}) {
+    std::FILE* g = std::fopen((dir + file).c_str(), "r");
+    EXPECT_NE(g, nullptr) << file;
+    if (g) std::fclose(g);
+  }
+}
+
+TEST(Cli, UnwritableOutputDirectoryFailsBeforeSimulating) {
+  const Output o = run("run " + kSmall + " --out /proc/trainsim-cannot-write-here");
+  EXPECT_EQ(o.status, 4) << o.text;
+  expect_contains(o, "cannot create directory");
+}
+
+TEST(Cli, StepJsonIsParseable) {
+  const Output o = run("step " + kSmall + " --json");
+  ASSERT_EQ(o.status, 0) << o.text;
+  const auto j = nlohmann::json::parse(o.text);
+  EXPECT_GT(j.at("step_time_s").get<double>(), 0.0);
+  EXPECT_EQ(j.at("ranks_simulated").get<int>(), 16);
+}
+
 TEST(Cli, SweepReportsInvalidPointsAsRows) {
   const Output o = run("sweep " + kSmall + " --vary parallelism.pp=2,3 --jobs 2");
   EXPECT_EQ(o.status, 0) << o.text;
