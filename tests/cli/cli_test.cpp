@@ -171,6 +171,28 @@ TEST(Cli, SweepReportsInvalidPointsAsRows) {
   expect_contains(o, " ok");
 }
 
+TEST(Cli, ClaimsJsonHasAVerdictForEveryClaim) {
+  const Output o = run("claims --json");
+  ASSERT_EQ(o.status, 0) << o.text;
+  const auto j = nlohmann::json::parse(o.text);
+  ASSERT_GE(j.size(), 20u);
+  for (const auto& c : j) {
+    const std::string v = c.at("verdict");
+    EXPECT_TRUE(v == "consistent" || v == "overstated" || v == "understated" || v == "not checkable here") << v;
+    EXPECT_FALSE(c.at("reason").get<std::string>().empty());
+  }
+  // The first article's "ideal" figure divides by the sparse FP8 peak: trainsim's dense figure
+  // is larger, so the claim is understated.
+  bool found = false;
+  for (const auto& c : j) {
+    if (c.at("claim").get<std::string>().find("ideal") != std::string::npos) {
+      found = true;
+      EXPECT_EQ(c.at("verdict"), "understated");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(Cli, SweepNeedsVary) {
   const Output o = run("sweep " + kSmall);
   EXPECT_EQ(o.status, 2);
