@@ -50,6 +50,16 @@ struct PublishedClaim {
   std::string source;
 };
 
+/// Failure model inputs (sim/replay/goodput.hpp): off unless enabled here or by --goodput.
+struct GoodputSpec {
+  bool enabled = false;
+  /// Llama 3 §3.3.4: 419 unexpected interruptions in 54 days on 16,384 GPUs.
+  double failures_per_gpu_day = 419.0 / (54.0 * 16384.0);
+  double checkpoint_interval_s = 3600;  ///< assumption: hourly
+  double checkpoint_write_s = 60;       ///< assumption: one minute, blocking
+  double restart_s = 600;               ///< assumption: ten minutes
+};
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -64,6 +74,7 @@ struct Scenario {
   std::uint64_t seed = 1;         ///< MoE routing imbalance draws
   double moe_imbalance = 0.0;     ///< 0 = balanced; coefficient of variation of expert load
   PublishedClaim published;
+  GoodputSpec goodput;
   /// Assumptions the scenario states (missing published inputs), shown in every result.
   std::vector<std::string> assumptions;
 };

@@ -236,7 +236,7 @@ std::string batch_problem(std::int64_t batch, const ParallelPlan& plan) {
 Scenario parse_scenario(const ConfigNode& root) {
   if (!root.is_map()) throw root.error("a scenario must be a YAML mapping of keys (name, model, cluster, ...)");
   root.check_keys({"name", "description", "model", "cluster", "parallelism", "precision", "phases",
-                   "price", "calibration", "seed", "moe", "published", "assumptions"});
+                   "price", "calibration", "seed", "moe", "published", "assumptions", "goodput"});
   Scenario s;
   s.file = root.file();
   s.name = root.at("name").as_string();
@@ -350,6 +350,16 @@ Scenario parse_scenario(const ConfigNode& root) {
       throw root.at("published").at("phases").at(group).error(fmt::format(
           "no phase has group '{}'; phase groups are: {}", group, join_names(groups)));
     }
+  }
+  if (auto g = root.find("goodput")) {
+    g->check_keys({"enabled", "failures_per_gpu_day", "checkpoint_interval", "checkpoint_write", "restart"});
+    if (auto v = g->find("enabled")) s.goodput.enabled = v->as_bool();
+    if (auto v = g->find("failures_per_gpu_day")) s.goodput.failures_per_gpu_day = v->as_number(0.0, 100.0);
+    if (auto v = g->find("checkpoint_interval")) {
+      s.goodput.checkpoint_interval_s = v->as_quantity(Quantity::Duration, 1.0, 1e7);
+    }
+    if (auto v = g->find("checkpoint_write")) s.goodput.checkpoint_write_s = v->as_quantity(Quantity::Duration, 0.0, 1e6);
+    if (auto v = g->find("restart")) s.goodput.restart_s = v->as_quantity(Quantity::Duration, 0.0, 1e6);
   }
   if (auto a = root.find("assumptions")) {
     for (std::size_t i = 0; i < a->size(); ++i) s.assumptions.push_back((*a)[i].as_string());

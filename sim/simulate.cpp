@@ -306,7 +306,15 @@ RunResult simulate_run(const scenarios::Scenario& sc, const SimOptions& opt) {
     return rule;
   };
   RunResult run = replay(sc, step, min_mb, ro);
-  apply_goodput(run, opt.goodput);
+  GoodputInputs g = opt.goodput;
+  if (sc.goodput.enabled) {
+    g.enabled = true;
+    g.failures_per_gpu_day = sc.goodput.failures_per_gpu_day;
+    g.checkpoint_interval_s = sc.goodput.checkpoint_interval_s;
+    g.checkpoint_write_s = sc.goodput.checkpoint_write_s;
+    g.restart_s = sc.goodput.restart_s;
+  }
+  apply_goodput(run, g);
   return run;
 }
 

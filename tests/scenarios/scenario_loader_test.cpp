@@ -213,6 +213,14 @@ TEST(ScenarioLoader, HugeDocumentIsRejectedWithoutCrashing) {
   expect_contains(error_of(big), "the limit is 16777216 bytes");
 }
 
+TEST(ScenarioLoader, GoodputKeys) {
+  const Scenario s = load_scenario_text(kBase + "goodput: {enabled: true, checkpoint_interval: 30min, restart: 5min}\n", "t.yaml");
+  EXPECT_TRUE(s.goodput.enabled);
+  EXPECT_DOUBLE_EQ(s.goodput.checkpoint_interval_s, 1800.0);
+  EXPECT_DOUBLE_EQ(s.goodput.restart_s, 300.0);
+  expect_contains(error_of(kBase + "goodput: {checkpoint_interval: 0s}\n"), "goodput.checkpoint_interval: '0s' is out of range");
+}
+
 TEST(ScenarioLoader, NotAMapping) {
   expect_contains(error_of("- just\n- a list\n"), "a scenario must be a YAML mapping");
 }
