@@ -5,6 +5,7 @@ namespace trainsim::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"run", "simulate a whole training run: GPU-hours, cost, days, MFU per phase", cmd_run},
+      {"calibrate", "measure the bundled CUDA kernels on this GPU and write a profile", cmd_calibrate},
       {"claims", "every published claim beside trainsim's figure, with a verdict and its reason", cmd_claims},
       {"compare", "simulate several scenarios and set them side by side", cmd_compare},
       {"sweep", "simulate the cross product of --vary overrides, as a table and CSV", cmd_sweep},

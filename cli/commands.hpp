@@ -36,5 +36,6 @@ int cmd_run(const Args& args, std::ostream& out);
 int cmd_compare(const Args& args, std::ostream& out);
 int cmd_sweep(const Args& args, std::ostream& out);
 int cmd_claims(const Args& args, std::ostream& out);
+int cmd_calibrate(const Args& args, std::ostream& out);
 
 }  // namespace trainsim::cli

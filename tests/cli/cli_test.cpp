@@ -193,6 +193,15 @@ TEST(Cli, ClaimsJsonHasAVerdictForEveryClaim) {
   EXPECT_TRUE(found);
 }
 
+TEST(Cli, CalibrateWithoutAGpuSaysSoAndExitsThree) {
+  // Without CUDA in the build the harness is absent; with it, the harness finds no device.
+  const Output o = run("calibrate --reps 1");
+  EXPECT_EQ(o.status, 3) << o.text;
+  EXPECT_TRUE(o.text.find("without the CUDA kernels") != std::string::npos ||
+              o.text.find("no CUDA GPU found") != std::string::npos)
+      << o.text;
+}
+
 TEST(Cli, SweepNeedsVary) {
   const Output o = run("sweep " + kSmall);
   EXPECT_EQ(o.status, 2);
