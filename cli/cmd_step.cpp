@@ -5,11 +5,40 @@
 #include <ostream>
 
 #include "cli/result_printer.hpp"
+#include "core/atomic_file.hpp"
 #include "reports/result_json.hpp"
+#include "reports/trace.hpp"
 #include "cli/sim_options.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
+namespace {
+
+/// "0,1,128-135" → {0, 1, 128, …, 135}; at most 4,096 ranks (the file must stay readable).
+std::vector<int> parse_rank_list(const std::string& text) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string item = text.substr(start, comma - start);
+    const auto dash = item.find('-');
+    try {
+      std::size_t used = 0;
+      const int a = std::stoi(item.substr(0, dash), &used);
+      const int b = dash == std::string::npos ? a : std::stoi(item.substr(dash + 1));
+      if (a < 0 || b < a) throw std::invalid_argument("range");
+      for (int r = a; r <= b; ++r) out.push_back(r);
+    } catch (const std::exception&) {
+      throw po::error(fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
+    }
+    if (out.size() > 4096) throw po::error("--trace-ranks: at most 4,096 ranks");
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
 
 int cmd_step(const Args& args, std::ostream& out) {
   po::options_description desc("step options");
@@ -20,7 +49,11 @@ int cmd_step(const Args& args, std::ostream& out) {
   desc.add_options()("phase", po::value(&phase)->default_value(0), "phase index (0-based)")(
       "batch", po::value(&batch)->default_value(0), "global batch in sequences (default: the phase's final batch)");
   bool json = false;
-  desc.add_options()("json", po::bool_switch(&json), "print the result as JSON (docs/result-schema.md)");
+  std::string trace_file, trace_ranks_text = "0";
+  desc.add_options()("json", po::bool_switch(&json), "print the result as JSON (docs/result-schema.md)")(
+      "trace", po::value(&trace_file), "write the step as Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")(
+      "trace-ranks", po::value(&trace_ranks_text)->default_value("0"),
+      "ranks in the trace: a list and ranges, e.g. 0,1,128-135 (default 0)");
   int show_rank = -1;
   int show_events = 40;
   desc.add_options()("show-rank", po::value(&show_rank)->default_value(-1),
@@ -37,7 +70,14 @@ int cmd_step(const Args& args, std::ostream& out) {
   const auto& ph = scenario.phases[static_cast<std::size_t>(phase)];
   sim::SimOptions opt = to_sim_options(so);
   if (show_rank >= 0) opt.trace_ranks.push_back(show_rank);
+  if (!trace_file.empty()) {
+    for (int r : parse_rank_list(trace_ranks_text)) opt.trace_ranks.push_back(r);
+  }
   const sim::StepResult r = sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
+  if (!trace_file.empty()) {
+    write_file_atomically(trace_file, reports::step_trace_json(r));
+    if (!json) out << fmt::format("wrote {} ({} intervals)\n", trace_file, r.timeline.size());
+  }
   if (json) {
     out << reports::step_to_json(r);
     return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
