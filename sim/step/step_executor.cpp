@@ -114,6 +114,8 @@ class Executor {
   /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each carrying `bytes`.
   void add_route(int from, int to, double bytes, engine::ActivitySpec& spec);
   void mark(int rank, int d_compute, int d_comm);
+  /// One member's part of a group collective arrived; the last one releases every member.
+  void arrive(std::uint64_t key);
   void record(int rank, std::string stream, std::string name, int mb, int chunk, TimeNs start);
 
   const StepSetup& s_;
@@ -154,6 +156,14 @@ engine::ResourceId Executor::link_resource(hardware::LinkId link) {
   const auto id = eng_.add_resource(cap, "");
   link_res_.emplace(key, id);
   return id;
+}
+
+void Executor::arrive(std::uint64_t key) {
+  Barrier& bar = barriers_[key];
+  if (++bar.arrived < bar.expected) return;
+  auto callbacks = std::move(bar.on_release);
+  barriers_.erase(key);
+  for (auto& cb : callbacks) cb();
 }
 
 void Executor::mark(int rank, int d_compute, int d_comm) {
@@ -392,16 +402,7 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
     const int steps = (seg.all_reduce ? 2 : 1) * (group_size - 1);
     spec.latency_ns = to_ns(steps * s_.collective_latency_s);
   }
-  eng_.start(spec, [this, key] {
-    Barrier& bar = barriers_[key];
-    ++bar.arrived;
-    if (bar.arrived == bar.expected) {
-      auto callbacks = std::move(bar.on_release);
-      barriers_.erase(key);
-      for (auto& cb : callbacks) cb();
-    }
-  });
-  (void)b;
+  eng_.start(spec, [this, key] { arrive(key); });
 }
 
 void Executor::send_p2p(int from, int to, double bytes, std::function<void()> on_arrival) {
@@ -521,14 +522,7 @@ void Executor::start_dp_sync(int rank) {
         spec.work = 1.0;
         add_route(sender, next, bytes, spec);
         spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
-        eng_.start(spec, [this, key] {
-          Barrier& bar = barriers_[key];
-          if (++bar.arrived == bar.expected) {
-            auto callbacks = std::move(bar.on_release);
-            barriers_.erase(key);
-            for (auto& cb : callbacks) cb();
-          }
-        });
+        eng_.start(spec, [this, key] { arrive(key); });
       }
     }
   };
