@@ -1,7 +1,8 @@
 # The two commands of the README's quick start, over the CMake presets.
 #   make run   installs missing Debian packages, builds (release) and runs the DeepSeek-V3 job
 #   make test  installs, builds and runs the whole test suite twice: release, then the dev
-#              preset under AddressSanitizer + UndefinedBehaviorSanitizer (what .ci/run calls)
+#              preset under AddressSanitizer + UndefinedBehaviorSanitizer; under CI=true it also
+#              runs each libFuzzer target for 30 s (scripts/fuzz). .ci/run calls exactly this.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO ?= scenarios/deepseek-v3.yaml
 OUT ?= out/deepseek-v3
@@ -25,6 +26,7 @@ test: deps
 	@cmake --preset dev >/dev/null
 	@cmake --build --preset dev -j $(JOBS)
 	ctest --preset dev -j $(JOBS)
+	@if [ "$${CI:-}" = "true" ]; then FUZZ_SECONDS=$${FUZZ_SECONDS:-30} bash scripts/fuzz; fi
 
 bench: build
 	bash scripts/run-benchmarks

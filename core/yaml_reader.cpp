@@ -229,6 +229,11 @@ std::vector<std::string> ConfigNode::keys() const {
 }
 
 void ConfigNode::check_keys(const std::vector<std::string_view>& allowed) const {
+  if (impl_->node.IsNull() || !impl_->node.IsDefined()) return;  // an empty mapping has no bad keys
+  if (!impl_->node.IsMap()) {
+    throw error(fmt::format("expected a mapping of keys ({}), found {}", join_names(allowed),
+                            describe_scalar(impl_->node)));
+  }
   for (const auto& kv : impl_->node) {
     if (!kv.first.IsScalar()) throw error("mapping keys must be plain strings");
     const std::string& k = kv.first.Scalar();

@@ -339,9 +339,10 @@ Scenario parse_scenario(const ConfigNode& root) {
     if (auto v = pub->find("wall_days")) s.published.wall_days = v->as_number(0, 1e6);
     if (auto v = pub->find("source")) s.published.source = v->as_string();
   }
-  for (const auto& [group, hours] : s.published.group_gpu_hours) {
+  for (const auto& published_group : s.published.group_gpu_hours) {
+    const std::string& group = published_group.first;
     const bool known = std::any_of(s.phases.begin(), s.phases.end(),
-                                   [&](const Phase& p) { return p.group == group; });
+                                   [&group](const Phase& p) { return p.group == group; });
     if (!known) {
       std::vector<std::string> groups;
       for (const auto& p : s.phases) {
@@ -370,11 +371,23 @@ Scenario parse_scenario(const ConfigNode& root) {
 namespace {
 /// Validates with overrides applied; an error located in the file (a cross-field rule such as
 /// the plan's product) also names the overrides in force, since they may be its cause.
-Scenario parse_with_overrides(ConfigNode root, const LoadOptions& options) {
-  if (options.overrides.empty()) return parse_scenario(root);
-  root = apply_overrides(root, options.overrides);
+Scenario parse_guarded(const ConfigNode& root) {
   try {
     return parse_scenario(root);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Anything else (a YAML library exception on a malformed tree) is still bad input, not a
+    // crash: report it against the document.
+    throw ConfigError(root.file(), 0, 0, "", std::string("malformed scenario: ") + e.what());
+  }
+}
+
+Scenario parse_with_overrides(ConfigNode root, const LoadOptions& options) {
+  if (options.overrides.empty()) return parse_guarded(root);
+  root = apply_overrides(root, options.overrides);
+  try {
+    return parse_guarded(root);
   } catch (const ConfigError& e) {
     if (e.file().rfind("--set ", 0) == 0) throw;
     std::string sets;

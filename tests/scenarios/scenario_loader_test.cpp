@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -219,6 +220,31 @@ TEST(ScenarioLoader, GoodputKeys) {
   EXPECT_DOUBLE_EQ(s.goodput.checkpoint_interval_s, 1800.0);
   EXPECT_DOUBLE_EQ(s.goodput.restart_s, 300.0);
   expect_contains(error_of(kBase + "goodput: {checkpoint_interval: 0s}\n"), "goodput.checkpoint_interval: '0s' is out of range");
+}
+
+TEST(ScenarioLoader, SectionThatIsAListIsAClearError) {
+  // Found by the scenario fuzzer: a list where a mapping belongs used to escape as a YAML
+  // library exception.
+  expect_contains(error_of(replace(kBase, "parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, micro_batch: 1}",
+                                   "parallelism: [16, 128]")),
+                  "parallelism: expected a mapping of keys");
+}
+
+TEST(ScenarioLoader, FuzzRegressionsLoadOrFailCleanly) {
+  // Every input a fuzzer once crashed on (tests/data/fuzz-regressions/) must now load or throw
+  // trainsim::Error — nothing else.
+  namespace fs = std::filesystem;
+  int inputs = 0;
+  for (const auto& e : fs::directory_iterator(std::string(TRAINSIM_TEST_DATA_DIR) + "/fuzz-regressions")) {
+    ++inputs;
+    try {
+      load_scenario(e.path().string());
+    } catch (const Error&) {
+    } catch (const std::exception& other) {
+      ADD_FAILURE() << e.path() << ": " << other.what();
+    }
+  }
+  EXPECT_GT(inputs, 0);
 }
 
 TEST(ScenarioLoader, NotAMapping) {
