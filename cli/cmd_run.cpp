@@ -5,6 +5,7 @@
 
 #include "cli/result_printer.hpp"
 #include "core/atomic_file.hpp"
+#include "reports/html_report.hpp"
 #include "reports/result_json.hpp"
 #include "reports/run_report.hpp"
 #include "cli/sim_options.hpp"
@@ -31,8 +32,23 @@ int cmd_run(const Args& args, std::ostream& out) {
   }
   if (!out_dir.empty()) {
     const auto written = reports::write_run_outputs(run, out_dir);
-    out << fmt::format("\nwrote {} files to {}: report.md, result.json, phases.csv, groups.csv, batches.csv\n",
-                       written.size(), out_dir);
+    // The pipeline chart: one step of the costliest phase, recording the first rank of every
+    // pipeline stage.
+    std::size_t main = 0;
+    for (std::size_t i = 0; i < run.phases.size(); ++i) {
+      if (run.phases[i].gpu_hours > run.phases[main].gpu_hours) main = i;
+    }
+    sim::SimOptions topt = to_sim_options(so);
+    topt.symmetric = true;  // the recorded ranks are replica 0's; the step is identical
+    const auto& ph = scenario.phases[main];
+    const auto& plan = ph.plan ? *ph.plan : scenario.plan;
+    for (int q = 0; q < plan.pp; ++q) topt.trace_ranks.push_back(q * plan.dp * plan.cp * plan.tp);
+    const sim::StepResult traced = sim::simulate_step(scenario, main, 0, topt);
+    reports::HtmlOptions hopt;
+    hopt.timeline_step = &traced;
+    write_file_atomically(out_dir + "/report.html", reports::run_html({run}, hopt));
+    out << fmt::format("\nwrote {} files to {}: report.html, report.md, result.json, phases.csv, groups.csv, batches.csv\n",
+                       written.size() + 1, out_dir);
   }
   bool feasible = true;
   for (const auto& p : run.phases) feasible = feasible && p.feasible;

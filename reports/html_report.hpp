@@ -1,0 +1,32 @@
+#pragma once
+// One self-contained report.html that opens offline: tables, and Vega-Lite charts whose
+// libraries (vega, vega-lite, vega-embed, pinned in reports/vendor/package.json) are inlined from
+// reports/vendor/node_modules when installed (scripts/install-report-assets). Without them the
+// page keeps every table and says the charts need the assets. All scenario-provided text is
+// HTML-escaped; chart data sits in <script type="application/json"> with "</" escaped.
+#include <string>
+#include <vector>
+
+#include "sim/replay/run_result.hpp"
+#include "sim/step/step_result.hpp"
+
+namespace trainsim::reports {
+
+struct HtmlOptions {
+  /// Directory holding node_modules/{vega,vega-lite,vega-embed}; "" = the bundled reports/vendor.
+  std::string assets_dir;
+  /// A step with a recorded timeline (StepResult::timeline) for the pipeline chart; may be null.
+  const sim::StepResult* timeline_step = nullptr;
+};
+
+/// The report of one run, or of several side by side (the first is the main one).
+std::string run_html(const std::vector<sim::RunResult>& runs, const HtmlOptions& options = {});
+
+/// The Vega-Lite specs the page embeds, by chart id (exposed for tests).
+std::vector<std::pair<std::string, std::string>> chart_specs(const std::vector<sim::RunResult>& runs,
+                                                             const sim::StepResult* timeline_step);
+
+/// HTML-escapes &, <, >, " and '.
+std::string html_escape(const std::string& text);
+
+}  // namespace trainsim::reports
