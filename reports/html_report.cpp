@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,29 @@ std::string read_if_exists(const std::filesystem::path& p) {
   return s.str();
 }
 
-/// Makes text safe inside a <script> element: no "</" can close it early.
+/// JavaScript inlined in a <script> element: only "</script" (any case) could close it early;
+/// it is written "<\/script", which means the same inside the string or regex it must be in.
+/// (Escaping every "</" would corrupt regex literals such as /</g.)
+std::string js_safe(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '/') {
+      std::string tag = text.substr(i + 2, 6);
+      std::transform(tag.begin(), tag.end(), tag.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (tag == "script") {
+        out += "<\\/";
+        ++i;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+/// JSON inside a <script type="application/json"> element: every "</" becomes "<\/" (a valid
+/// JSON escape), so no scenario-provided string can close the element.
 std::string script_safe(std::string text) {
   std::string out;
   out.reserve(text.size());
@@ -165,7 +188,7 @@ std::vector<std::pair<std::string, std::string>> chart_specs(const std::vector<s
   if (timeline_step != nullptr && !timeline_step->timeline.empty()) {
     Json ev = Json::array();
     for (const auto& e : timeline_step->timeline) {
-      ev.push_back({{"rank", fmt::format("rank {}", e.rank)}, {"stream", e.stream}, {"kind", e.name},
+      ev.push_back({{"rank", fmt::format("rank {}", e.rank)}, {"rank_number", e.rank}, {"stream", e.stream}, {"kind", e.name},
                     {"micro_batch", e.micro_batch}, {"start_ms", e.start_s * 1e3}, {"end_ms", e.end_s * 1e3}});
     }
     Json tspec{{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
@@ -175,7 +198,7 @@ std::vector<std::pair<std::string, std::string>> chart_specs(const std::vector<s
                {"data", {{"values", ev}}},
                {"mark", {{"type", "bar"}, {"tooltip", true}}},
                {"encoding",
-                {{"y", {{"field", "rank"}, {"type", "nominal"}, {"sort", nullptr}}},
+                {{"y", {{"field", "rank"}, {"type", "nominal"}, {"sort", {{"field", "rank_number"}}}}},
                  {"yOffset", {{"field", "stream"}}},
                  {"x", {{"field", "start_ms"}, {"type", "quantitative"}, {"title", "ms"}}},
                  {"x2", {{"field", "end_ms"}}},
@@ -199,8 +222,8 @@ std::string run_html(const std::vector<sim::RunResult>& runs, const HtmlOptions&
        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
        "td:first-child,th:first-child{text-align:left}.chart{width:100%;margin:1.5em 0}.note{color:#555}</style>\n";
   if (have_assets) {
-    h += "<script>" + script_safe(vega) + "</script>\n<script>" + script_safe(vega_lite) + "</script>\n<script>" +
-         script_safe(vega_embed) + "</script>\n";
+    h += "<script>" + js_safe(vega) + "</script>\n<script>" + js_safe(vega_lite) + "</script>\n<script>" +
+         js_safe(vega_embed) + "</script>\n";
   }
   h += "</head><body>\n<h1>" + html_escape(title) + "</h1>\n";
   for (const auto& run : runs) {
