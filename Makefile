@@ -2,7 +2,8 @@
 #   make run   installs missing Debian packages, builds (release) and runs the DeepSeek-V3 job
 #   make test  installs, builds and runs the whole test suite twice: release, then the dev
 #              preset under AddressSanitizer + UndefinedBehaviorSanitizer; under CI=true it also
-#              runs each libFuzzer target for 30 s (scripts/fuzz). .ci/run calls exactly this.
+#              runs each libFuzzer target for 30 s (scripts/fuzz); sources must be clang-formatted
+#              (scripts/check-format). .ci/run calls exactly this.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SCENARIO ?= scenarios/deepseek-v3.yaml
 OUT ?= out/deepseek-v3
@@ -20,6 +21,7 @@ run: build
 	./build/release/cli/trainsim run $(SCENARIO) --out $(OUT)
 
 test: deps
+	bash scripts/check-format
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	ctest --preset release -j $(JOBS)

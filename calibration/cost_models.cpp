@@ -14,10 +14,13 @@ namespace trainsim::calibration {
 namespace {
 
 bool compute_bound_kind(models::OpKind k) {
-  return k == models::OpKind::Gemm || k == models::OpKind::GroupedGemm || k == models::OpKind::Attention;
+  return k == models::OpKind::Gemm || k == models::OpKind::GroupedGemm ||
+         k == models::OpKind::Attention;
 }
 
-double log_ratio(double a, double b) { return std::fabs(std::log(a / b)); }
+double log_ratio(double a, double b) {
+  return std::fabs(std::log(a / b));
+}
 
 }  // namespace
 
@@ -39,7 +42,8 @@ OpTiming RooflineCostModel::time(const models::Op& op, const ComputeContext& ctx
   const double t_compute = op.flops / (peak * params_.compute_efficiency * f_sm);
   const double t_memory = op.bytes / (g.hbm_bw_Bps * params_.memory_efficiency);
   OpTiming t;
-  t.seconds = std::max(t_compute, t_memory) + (op.flops > 0 || op.bytes > 0 ? params_.launch_overhead_s : 0.0);
+  t.seconds = std::max(t_compute, t_memory) +
+              (op.flops > 0 || op.bytes > 0 ? params_.launch_overhead_s : 0.0);
   t.source = TimingSource::Roofline;
   return t;
 }
@@ -56,9 +60,12 @@ OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx)
   double best_d = std::numeric_limits<double>::infinity();
   for (const auto& p : profile_.gemm) {
     if (p.dtype != op.dtype || (p.groups > 1) != grouped) continue;
-    const double d = log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.m, 1)), static_cast<double>(p.m)) +
-                     log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.n, 1)), static_cast<double>(p.n)) +
-                     log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.k, 1)), static_cast<double>(p.k));
+    const double d = log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.m, 1)),
+                               static_cast<double>(p.m)) +
+                     log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.n, 1)),
+                               static_cast<double>(p.n)) +
+                     log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.k, 1)),
+                               static_cast<double>(p.k));
     if (d < best_d) {
       best_d = d;
       best = &p;
@@ -71,9 +78,11 @@ OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx)
   return t;
 }
 
-std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file, const hardware::GpuSpec& gpu) {
+std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file,
+                                           const hardware::GpuSpec& gpu) {
   (void)gpu;
-  if (name_or_file == "roofline") return std::make_unique<RooflineCostModel>("roofline", RooflineParams{});
+  if (name_or_file == "roofline")
+    return std::make_unique<RooflineCostModel>("roofline", RooflineParams{});
   namespace fs = std::filesystem;
   std::string path = name_or_file;
   const std::string bundled = data_path("calibration/profiles/" + name_or_file + ".yaml");
@@ -81,14 +90,16 @@ std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file, cons
   if (!fs::exists(path)) {
     std::string valid;
     for (const auto& e : profile_entries()) valid += (valid.empty() ? "" : ", ") + e.name;
-    throw ModelError(fmt::format("unknown calibration profile '{}'; valid: {} (or a path to a profile file)",
-                                 name_or_file, valid));
+    throw ModelError(
+        fmt::format("unknown calibration profile '{}'; valid: {} (or a path to a profile file)",
+                    name_or_file, valid));
   }
   return std::make_unique<ProfileCostModel>(load_profile(path));
 }
 
 std::vector<ProfileEntry> profile_entries() {
-  std::vector<ProfileEntry> out{{"roofline", "ideal bound: 100% of dense peak FLOP/s and HBM bandwidth"}};
+  std::vector<ProfileEntry> out{
+      {"roofline", "ideal bound: 100% of dense peak FLOP/s and HBM bandwidth"}};
   namespace fs = std::filesystem;
   std::vector<fs::path> files;
   const fs::path dir = data_path("calibration/profiles");

@@ -49,7 +49,8 @@ double sm_fraction(const ComputeContext& ctx);
 
 /// A bundled profile name (calibration/profiles/<name>.yaml), a path to a profile file, or
 /// "roofline" (the ideal bound). Unknown names are a ModelError listing the valid ones.
-std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file, const hardware::GpuSpec& gpu);
+std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file,
+                                           const hardware::GpuSpec& gpu);
 
 struct ProfileEntry {
   std::string name;

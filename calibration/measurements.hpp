@@ -12,8 +12,9 @@
 namespace trainsim::calibration {
 
 /// Parses the harness JSON; throws ConfigError (origin = `origin`) on malformed input.
-Profile profile_from_measurements(const std::string& json_text, const std::string& origin, const std::string& name,
-                                  const hardware::GpuSpec& gpu, const std::string& date);
+Profile profile_from_measurements(const std::string& json_text, const std::string& origin,
+                                  const std::string& name, const hardware::GpuSpec& gpu,
+                                  const std::string& date);
 
 /// The profile as YAML in the bundled format (calibration/profiles/*.yaml).
 std::string profile_to_yaml(const Profile& profile);

@@ -33,9 +33,9 @@ struct RooflineParams {
 struct Profile {
   std::string name;
   std::string description;
-  std::string device;               ///< what the points were measured on
+  std::string device;                   ///< what the points were measured on
   std::vector<std::string> applies_to;  ///< GPU catalog names whose SMs/tensor cores match
-  std::string file;                 ///< where it was loaded from
+  std::string file;                     ///< where it was loaded from
   RooflineParams roofline;
   std::vector<GemmPoint> gemm;
 };

@@ -20,11 +20,15 @@ int cmd_estimate(const Args& args, std::ostream& out) {
   std::vector<std::string> sets;
   double mfu = 0.4;
   bool json = false;
-  desc.add_options()("set", po::value(&sets)->composing(), "override a scenario field: key.path=value")(
-      "mfu", po::value(&mfu)->default_value(0.4), "utilisation of the ideal rate to price at (0 < u <= 1)")(
-      "json", po::bool_switch(&json), "print JSON");
+  desc.add_options()("set", po::value(&sets)->composing(),
+                     "override a scenario field: key.path=value")(
+      "mfu", po::value(&mfu)->default_value(0.4),
+      "utilisation of the ideal rate to price at (0 < u <= 1)")("json", po::bool_switch(&json),
+                                                                "print JSON");
   po::variables_map vm;
-  if (!parse_command_line(args, "estimate", "SCENARIO [--mfu U] [--json]", desc, {"scenario"}, vm, out)) return kExitOk;
+  if (!parse_command_line(args, "estimate", "SCENARIO [--mfu U] [--json]", desc, {"scenario"}, vm,
+                          out))
+    return kExitOk;
   if (!(mfu > 0 && mfu <= 1)) throw po::error(fmt::format("--mfu must be in (0, 1], not {}", mfu));
   const auto s = scenarios::load_scenario(vm["scenario"].as<std::string>(), {sets});
   const auto& g = s.cluster.gpu;
@@ -32,22 +36,31 @@ int cmd_estimate(const Args& args, std::ostream& out) {
   j["scenario"] = s.name;
   j["mfu"] = mfu;
   double total_flops = 0, total_ideal_gpu_s = 0;
-  reports::TextTable t({"phase", "tokens", "seq", "FLOP/token", "FLOP", "ideal GPU-h", fmt::format("GPU-h at {:.0f}%", mfu * 100)});
+  reports::TextTable t({"phase", "tokens", "seq", "FLOP/token", "FLOP", "ideal GPU-h",
+                        fmt::format("GPU-h at {:.0f}%", mfu * 100)});
   for (const auto& ph : s.phases) {
     const auto& prec = ph.precision ? *ph.precision : s.precision;
     const auto f = models::flops_per_token(s.model, ph.seq_len);
     const double flops = ph.tokens * f.total;
-    const double gpu_s = ph.tokens * (f.matmul / g.peak(prec.gemm) + f.attention / g.peak(prec.attention));
+    const double gpu_s =
+        ph.tokens * (f.matmul / g.peak(prec.gemm) + f.attention / g.peak(prec.attention));
     total_flops += flops;
     total_ideal_gpu_s += gpu_s;
-    t.add_row({ph.name, units::format(ph.tokens, units::Quantity::Count), fmt::format("{}", ph.seq_len),
-               units::format(f.total, units::Quantity::Flops), fmt::format("{:.3g}", flops),
-               reports::with_commas(gpu_s / 3600.0), reports::with_commas(gpu_s / 3600.0 / mfu)});
-    j["phases"].push_back({{"name", ph.name}, {"tokens", ph.tokens}, {"flops_per_token", f.total}, {"flops", flops},
-                           {"ideal_gpu_hours", gpu_s / 3600.0}, {"gpu_hours_at_mfu", gpu_s / 3600.0 / mfu}});
+    t.add_row({ph.name, units::format(ph.tokens, units::Quantity::Count),
+               fmt::format("{}", ph.seq_len), units::format(f.total, units::Quantity::Flops),
+               fmt::format("{:.3g}", flops), reports::with_commas(gpu_s / 3600.0),
+               reports::with_commas(gpu_s / 3600.0 / mfu)});
+    j["phases"].push_back({{"name", ph.name},
+                           {"tokens", ph.tokens},
+                           {"flops_per_token", f.total},
+                           {"flops", flops},
+                           {"ideal_gpu_hours", gpu_s / 3600.0},
+                           {"gpu_hours_at_mfu", gpu_s / 3600.0 / mfu}});
   }
   const double ideal_h = total_ideal_gpu_s / 3600.0;
-  j["total"] = {{"flops", total_flops}, {"ideal_gpu_hours", ideal_h}, {"gpu_hours_at_mfu", ideal_h / mfu},
+  j["total"] = {{"flops", total_flops},
+                {"ideal_gpu_hours", ideal_h},
+                {"gpu_hours_at_mfu", ideal_h / mfu},
                 {"cost_usd_at_mfu", ideal_h / mfu * s.price_per_gpu_hour},
                 {"wall_days_at_mfu", ideal_h / mfu / s.cluster.gpus / 24.0}};
   if (json) {
@@ -57,15 +70,18 @@ int cmd_estimate(const Args& args, std::ostream& out) {
   t.add_rule();
   t.add_row({"total", "", "", "", fmt::format("{:.3g}", total_flops), reports::with_commas(ideal_h),
              reports::with_commas(ideal_h / mfu)});
-  out << fmt::format("{}: closed-form estimate on {} × {} (dense peaks: {} {} for GEMMs, {} for attention)\n\n", s.name,
-                     s.cluster.gpus, g.name, hardware::dtype_name(s.precision.gemm),
-                     units::format(g.peak(s.precision.gemm), units::Quantity::FlopRate),
-                     units::format(g.peak(s.precision.attention), units::Quantity::FlopRate));
+  out << fmt::format(
+      "{}: closed-form estimate on {} × {} (dense peaks: {} {} for GEMMs, {} for attention)\n\n",
+      s.name, s.cluster.gpus, g.name, hardware::dtype_name(s.precision.gemm),
+      units::format(g.peak(s.precision.gemm), units::Quantity::FlopRate),
+      units::format(g.peak(s.precision.attention), units::Quantity::FlopRate));
   out << t.render();
-  out << fmt::format("\nat {:.0f}% utilisation: {} GPU-hours, ${}, {:.1f} days on {} GPUs\n", mfu * 100,
-                     reports::with_commas(ideal_h / mfu), reports::with_commas(ideal_h / mfu * s.price_per_gpu_hour),
+  out << fmt::format("\nat {:.0f}% utilisation: {} GPU-hours, ${}, {:.1f} days on {} GPUs\n",
+                     mfu * 100, reports::with_commas(ideal_h / mfu),
+                     reports::with_commas(ideal_h / mfu * s.price_per_gpu_hour),
                      ideal_h / mfu / s.cluster.gpus / 24.0, s.cluster.gpus);
-  out << "this is arithmetic, not a simulation: `trainsim run` replays every step with pipeline bubbles, "
+  out << "this is arithmetic, not a simulation: `trainsim run` replays every step with pipeline "
+         "bubbles, "
          "communication and kernel efficiency.\n";
   return kExitOk;
 }

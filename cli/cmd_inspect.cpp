@@ -16,14 +16,17 @@ int cmd_inspect(const Args& args, std::ostream& out) {
   po::options_description desc("inspect options");
   std::string seq_text = "4096";
   bool json = false;
-  desc.add_options()("seq-len", po::value(&seq_text)->default_value("4096"), "sequence length (e.g. 4096, 4K, 128K)")(
-      "json", po::bool_switch(&json), "print a JSON object (SI units)");
+  desc.add_options()("seq-len", po::value(&seq_text)->default_value("4096"),
+                     "sequence length (e.g. 4096, 4K, 128K)")("json", po::bool_switch(&json),
+                                                              "print a JSON object (SI units)");
   po::variables_map vm;
-  if (!parse_command_line(args, "inspect", "model NAME [--seq-len N] [--json]", desc, {"what", "name"}, vm, out)) {
+  if (!parse_command_line(args, "inspect", "model NAME [--seq-len N] [--json]", desc,
+                          {"what", "name"}, vm, out)) {
     return kExitOk;
   }
   if (vm["what"].as<std::string>() != "model") {
-    throw po::error(fmt::format("can only inspect 'model', not '{}'", vm["what"].as<std::string>()));
+    throw po::error(
+        fmt::format("can only inspect 'model', not '{}'", vm["what"].as<std::string>()));
   }
   double seq = 0;
   try {
@@ -57,19 +60,30 @@ int cmd_inspect(const Args& args, std::ostream& out) {
   }
   using units::Quantity;
   out << fmt::format("{} — {}\n\n", model.name, model.description);
-  reports::TextTable t({"quantity", "value", "how"}, {reports::Align::Left, reports::Align::Right, reports::Align::Left});
-  t.add_row({"parameters, total", units::format(static_cast<double>(pc.total), Quantity::Count), "main model incl. embedding and head"});
-  t.add_row({"parameters, activated per token", units::format(static_cast<double>(pc.activated), Quantity::Count),
+  reports::TextTable t({"quantity", "value", "how"},
+                       {reports::Align::Left, reports::Align::Right, reports::Align::Left});
+  t.add_row({"parameters, total", units::format(static_cast<double>(pc.total), Quantity::Count),
+             "main model incl. embedding and head"});
+  t.add_row({"parameters, activated per token",
+             units::format(static_cast<double>(pc.activated), Quantity::Count),
              "shared + top-k experts, attention, embedding, head"});
   if (pc.mtp_unique > 0) {
-    t.add_row({"MTP modules (unique)", units::format(static_cast<double>(pc.mtp_unique), Quantity::Count), "excl. shared embedding and head"});
+    t.add_row({"MTP modules (unique)",
+               units::format(static_cast<double>(pc.mtp_unique), Quantity::Count),
+               "excl. shared embedding and head"});
   }
-  t.add_row({fmt::format("training FLOP per token at {}", seq_len), units::format(f.total, Quantity::Flops),
+  t.add_row({fmt::format("training FLOP per token at {}", seq_len),
+             units::format(f.total, Quantity::Flops),
              "6·N_matmul + causal attention 3·L·2·H·(d_qk+d_v)·S/2"});
-  t.add_row({"  of which matmul", units::format(f.matmul, Quantity::Flops), "6·N (excl. the embedding lookup)"});
-  t.add_row({"  of which attention", units::format(f.attention, Quantity::Flops), "grows linearly with S"});
-  if (f.mtp > 0) t.add_row({"MTP extra per token", units::format(f.mtp, Quantity::Flops), "not in the total above"});
-  t.add_row({"KV cache per token (BF16)", units::format(kv, Quantity::Bytes), "what inference keeps per token"});
+  t.add_row({"  of which matmul", units::format(f.matmul, Quantity::Flops),
+             "6·N (excl. the embedding lookup)"});
+  t.add_row({"  of which attention", units::format(f.attention, Quantity::Flops),
+             "grows linearly with S"});
+  if (f.mtp > 0)
+    t.add_row(
+        {"MTP extra per token", units::format(f.mtp, Quantity::Flops), "not in the total above"});
+  t.add_row({"KV cache per token (BF16)", units::format(kv, Quantity::Bytes),
+             "what inference keeps per token"});
   out << t.render();
   return kExitOk;
 }

@@ -16,7 +16,8 @@
 namespace trainsim::cli {
 namespace {
 
-const std::vector<std::string> kWhat = {"models", "gpus", "fabrics", "schedules", "profiles", "scenarios"};
+const std::vector<std::string> kWhat = {"models",    "gpus",     "fabrics",
+                                        "schedules", "profiles", "scenarios"};
 
 void list_scenarios(std::ostream& out) {
   namespace fs = std::filesystem;
@@ -52,32 +53,37 @@ int cmd_list(const Args& args, std::ostream& out) {
   using reports::Align;
   if (what == "gpus") {
     const auto& hw = hardware::HardwareCatalog::bundled();
-    reports::TextTable t({"gpu", "BF16 dense", "FP8 dense", "SMs", "HBM", "HBM BW", "NVLink/dir", "description"},
-                         {Align::Left, Align::Right, Align::Right, Align::Right, Align::Right, Align::Right,
-                          Align::Right, Align::Left});
+    reports::TextTable t(
+        {"gpu", "BF16 dense", "FP8 dense", "SMs", "HBM", "HBM BW", "NVLink/dir", "description"},
+        {Align::Left, Align::Right, Align::Right, Align::Right, Align::Right, Align::Right,
+         Align::Right, Align::Left});
     for (const auto& name : hw.gpu_names()) {
       const auto& g = hw.gpu(name);
       using units::Quantity;
       const double fp8 = g.peak(hardware::Dtype::FP8);
       t.add_row({name, units::format(g.peak(hardware::Dtype::BF16), Quantity::FlopRate),
-                 fp8 > 0 ? units::format(fp8, Quantity::FlopRate) : "—", fmt::format("{}", g.sm_count),
-                 units::format(g.hbm_bytes, Quantity::Bytes), units::format(g.hbm_bw_Bps, Quantity::Bandwidth),
+                 fp8 > 0 ? units::format(fp8, Quantity::FlopRate) : "—",
+                 fmt::format("{}", g.sm_count), units::format(g.hbm_bytes, Quantity::Bytes),
+                 units::format(g.hbm_bw_Bps, Quantity::Bandwidth),
                  units::format(g.nvlink_bw_Bps, Quantity::Bandwidth), g.description});
     }
     out << t.render();
   } else if (what == "fabrics") {
     reports::TextTable t({"fabric", "description"}, {Align::Left, Align::Left});
-    for (const auto& e : hardware::HardwareCatalog::bundled().fabric_entries()) t.add_row({e.name, e.description});
+    for (const auto& e : hardware::HardwareCatalog::bundled().fabric_entries())
+      t.add_row({e.name, e.description});
     out << t.render();
   } else if (what == "schedules") {
-    reports::TextTable t({"schedule", "description", "citation"}, {Align::Left, Align::Left, Align::Left});
+    reports::TextTable t({"schedule", "description", "citation"},
+                         {Align::Left, Align::Left, Align::Left});
     for (const auto& e : sim::schedules::schedule_registry().entries()) {
       t.add_row({e.name, e.description, e.citation});
     }
     out << t.render();
   } else if (what == "models") {
     reports::TextTable t({"model", "description"}, {Align::Left, Align::Left});
-    for (const auto& e : models::ModelCatalog::bundled().entries()) t.add_row({e.name, e.description});
+    for (const auto& e : models::ModelCatalog::bundled().entries())
+      t.add_row({e.name, e.description});
     out << t.render();
   } else if (what == "profiles") {
     reports::TextTable t({"profile", "description"}, {Align::Left, Align::Left});

@@ -4,11 +4,11 @@
 #include <ostream>
 
 #include "cli/result_printer.hpp"
+#include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
 #include "reports/html_report.hpp"
 #include "reports/result_json.hpp"
 #include "reports/run_report.hpp"
-#include "cli/sim_options.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
@@ -19,9 +19,11 @@ int cmd_run(const Args& args, std::ostream& out) {
   add_sim_options(desc, so);
   std::string json_file, out_dir;
   desc.add_options()("json", po::value(&json_file), "write the machine-readable result to FILE")(
-      "out", po::value(&out_dir), "write report.html, report.md, result.json and CSV tables to DIR");
+      "out", po::value(&out_dir),
+      "write report.html, report.md, result.json and CSV tables to DIR");
   po::variables_map vm;
-  if (!parse_command_line(args, "run", "SCENARIO [options]", desc, {"scenario"}, vm, out)) return kExitOk;
+  if (!parse_command_line(args, "run", "SCENARIO [options]", desc, {"scenario"}, vm, out))
+    return kExitOk;
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
   if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating, not after
   const sim::RunResult run = sim::simulate_run(scenario, to_sim_options(so));
@@ -47,8 +49,10 @@ int cmd_run(const Args& args, std::ostream& out) {
     reports::HtmlOptions hopt;
     hopt.timeline_step = &traced;
     write_file_atomically(out_dir + "/report.html", reports::run_html({run}, hopt));
-    out << fmt::format("\nwrote {} files to {}: report.html, report.md, result.json, phases.csv, groups.csv, batches.csv\n",
-                       written.size() + 1, out_dir);
+    out << fmt::format(
+        "\nwrote {} files to {}: report.html, report.md, result.json, phases.csv, groups.csv, "
+        "batches.csv\n",
+        written.size() + 1, out_dir);
   }
   bool feasible = true;
   for (const auto& p : run.phases) feasible = feasible && p.feasible;

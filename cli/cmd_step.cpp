@@ -5,10 +5,10 @@
 #include <ostream>
 
 #include "cli/result_printer.hpp"
+#include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
 #include "reports/result_json.hpp"
 #include "reports/trace.hpp"
-#include "cli/sim_options.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
@@ -30,7 +30,8 @@ std::vector<int> parse_rank_list(const std::string& text) {
       if (a < 0 || b < a) throw std::invalid_argument("range");
       for (int r = a; r <= b; ++r) out.push_back(r);
     } catch (const std::exception&) {
-      throw po::error(fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
+      throw po::error(
+          fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
     }
     if (out.size() > 4096) throw po::error("--trace-ranks: at most 4,096 ranks");
     start = comma + 1;
@@ -47,20 +48,25 @@ int cmd_step(const Args& args, std::ostream& out) {
   int phase = 0;
   long long batch = 0;
   desc.add_options()("phase", po::value(&phase)->default_value(0), "phase index (0-based)")(
-      "batch", po::value(&batch)->default_value(0), "global batch in sequences (default: the phase's final batch)");
+      "batch", po::value(&batch)->default_value(0),
+      "global batch in sequences (default: the phase's final batch)");
   bool json = false;
   std::string trace_file, trace_ranks_text = "0";
-  desc.add_options()("json", po::bool_switch(&json), "print the result as JSON (docs/result-schema.md)")(
-      "trace", po::value(&trace_file), "write the step as Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")(
+  desc.add_options()("json", po::bool_switch(&json),
+                     "print the result as JSON (docs/result-schema.md)")(
+      "trace", po::value(&trace_file),
+      "write the step as Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")(
       "trace-ranks", po::value(&trace_ranks_text)->default_value("0"),
       "ranks in the trace: a list and ranges, e.g. 0,1,128-135 (default 0)");
   int show_rank = -1;
   int show_events = 40;
   desc.add_options()("show-rank", po::value(&show_rank)->default_value(-1),
                      "print the timeline of this rank (its first --show-events intervals)")(
-      "show-events", po::value(&show_events)->default_value(40), "intervals printed by --show-rank");
+      "show-events", po::value(&show_events)->default_value(40),
+      "intervals printed by --show-rank");
   po::variables_map vm;
-  if (!parse_command_line(args, "step", "SCENARIO [options]", desc, {"scenario"}, vm, out)) return kExitOk;
+  if (!parse_command_line(args, "step", "SCENARIO [options]", desc, {"scenario"}, vm, out))
+    return kExitOk;
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
   if (phase < 0 || static_cast<std::size_t>(phase) >= scenario.phases.size()) {
     throw po::error(fmt::format("--phase {} does not exist: the scenario has phases 0..{}", phase,
@@ -73,7 +79,8 @@ int cmd_step(const Args& args, std::ostream& out) {
   if (!trace_file.empty()) {
     for (int r : parse_rank_list(trace_ranks_text)) opt.trace_ranks.push_back(r);
   }
-  const sim::StepResult r = sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
+  const sim::StepResult r =
+      sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
   if (!trace_file.empty()) {
     write_file_atomically(trace_file, reports::step_trace_json(r));
     if (!json) out << fmt::format("wrote {} ({} intervals)\n", trace_file, r.timeline.size());
@@ -86,12 +93,14 @@ int cmd_step(const Args& args, std::ostream& out) {
   out << describe_step(r);
   if (show_rank >= 0) {
     auto events = r.timeline;
-    std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.start_s < b.start_s; });
-    out << fmt::format("\ntimeline of rank {} (first {} of {} intervals):\n", show_rank, show_events, events.size());
+    std::stable_sort(events.begin(), events.end(),
+                     [](const auto& a, const auto& b) { return a.start_s < b.start_s; });
+    out << fmt::format("\ntimeline of rank {} (first {} of {} intervals):\n", show_rank,
+                       show_events, events.size());
     for (std::size_t i = 0; i < events.size() && static_cast<int>(i) < show_events; ++i) {
       const auto& e = events[i];
-      out << fmt::format("  {:>10.3f} ms {:>10.3f} ms  {:<8} {:<14} mb {:>3} chunk {:>2}\n", e.start_s * 1e3, e.end_s * 1e3,
-                         e.stream, e.name, e.micro_batch, e.chunk);
+      out << fmt::format("  {:>10.3f} ms {:>10.3f} ms  {:<8} {:<14} mb {:>3} chunk {:>2}\n",
+                         e.start_s * 1e3, e.end_s * 1e3, e.stream, e.name, e.micro_batch, e.chunk);
     }
   }
   return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;

@@ -21,7 +21,9 @@ namespace trainsim::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+}
 
 struct Axis {
   std::string key;
@@ -38,7 +40,8 @@ Axis parse_vary(const std::string& text) {
   std::size_t start = 0;
   while (start <= rest.size()) {
     const auto comma = rest.find(',', start);
-    const std::string v = rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string v =
+        rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (v.empty()) throw po::error(fmt::format("--vary '{}': empty value", text));
     a.values.push_back(v);
     if (comma == std::string::npos) break;
@@ -70,10 +73,12 @@ int cmd_sweep(const Args& args, std::ostream& out) {
   add_sim_options(desc, so);
   std::vector<std::string> vary;
   std::string csv;
-  desc.add_options()("vary", po::value(&vary)->composing(), "key.path=v1,v2,... (repeatable; the cross product is run)")(
+  desc.add_options()("vary", po::value(&vary)->composing(),
+                     "key.path=v1,v2,... (repeatable; the cross product is run)")(
       "csv", po::value(&csv), "write the table as CSV to FILE");
   po::variables_map vm;
-  if (!parse_command_line(args, "sweep", "SCENARIO --vary key=v1,v2 [--vary ...] [options]", desc, {"scenario"}, vm, out)) {
+  if (!parse_command_line(args, "sweep", "SCENARIO --vary key=v1,v2 [--vary ...] [options]", desc,
+                          {"scenario"}, vm, out)) {
     return kExitOk;
   }
   if (vary.empty()) throw po::error("sweep needs at least one --vary key=v1,v2,...");
@@ -131,7 +136,9 @@ int cmd_sweep(const Args& args, std::ostream& out) {
       const std::size_t n = ++finished;
       if (tty) {
         std::lock_guard<std::mutex> lock(progress_mutex);
-        std::cerr << fmt::format("\r[{:<30}] {}/{} points", std::string(30 * n / total, '#'), n, total) << std::flush;
+        std::cerr << fmt::format("\r[{:<30}] {}/{} points", std::string(30 * n / total, '#'), n,
+                                 total)
+                  << std::flush;
       }
     }
   };
@@ -146,7 +153,8 @@ int cmd_sweep(const Args& args, std::ostream& out) {
   for (const char* h : {"GPU-hours", "cost", "days", "MFU", "status"}) headers.emplace_back(h);
   reports::TextTable t(headers);
   std::string csv_text;
-  for (std::size_t i = 0; i < headers.size(); ++i) csv_text += (i ? "," : "") + csv_escape(headers[i]);
+  for (std::size_t i = 0; i < headers.size(); ++i)
+    csv_text += (i ? "," : "") + csv_escape(headers[i]);
   csv_text += "\n";
   std::size_t done = 0;
   for (const auto& p : points) {
@@ -171,7 +179,9 @@ int cmd_sweep(const Args& args, std::ostream& out) {
   }
   out << t.render();
   if (g_interrupted.load()) {
-    out << fmt::format("\ninterrupted: {} of {} points finished (shown above); no files were written\n", done, total);
+    out << fmt::format(
+        "\ninterrupted: {} of {} points finished (shown above); no files were written\n", done,
+        total);
     return 130;
   }
   if (!csv.empty()) {

@@ -5,15 +5,19 @@ namespace trainsim::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"run", "simulate a whole training run: GPU-hours, cost, days, MFU per phase", cmd_run},
-      {"calibrate", "measure the bundled CUDA kernels on this GPU and write a profile", cmd_calibrate},
-      {"claims", "every published claim beside trainsim's figure, with a verdict and its reason", cmd_claims},
+      {"calibrate", "measure the bundled CUDA kernels on this GPU and write a profile",
+       cmd_calibrate},
+      {"claims", "every published claim beside trainsim's figure, with a verdict and its reason",
+       cmd_claims},
       {"compare", "simulate several scenarios and set them side by side", cmd_compare},
       {"sweep", "simulate the cross product of --vary overrides, as a table and CSV", cmd_sweep},
       {"step", "simulate one training step on every rank and show where the time goes", cmd_step},
-      {"estimate", "closed-form FLOP estimate: ideal GPU-hours at dense peak and at a given MFU", cmd_estimate},
+      {"estimate", "closed-form FLOP estimate: ideal GPU-hours at dense peak and at a given MFU",
+       cmd_estimate},
       {"validate", "check a scenario and print the resolved plan", cmd_validate},
       {"inspect", "parameter, FLOP and KV-cache accounting of a model", cmd_inspect},
-      {"list", "list catalog entries: models, gpus, fabrics, schedules, profiles, scenarios", cmd_list},
+      {"list", "list catalog entries: models, gpus, fabrics, schedules, profiles, scenarios",
+       cmd_list},
   };
   return all;
 }

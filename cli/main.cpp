@@ -2,8 +2,8 @@
 // main() is the only place exceptions become exit statuses.
 #include <fmt/format.h>
 
-#include <boost/program_options/errors.hpp>
 #include <algorithm>
+#include <boost/program_options/errors.hpp>
 #include <exception>
 #include <iostream>
 
@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     return cli::kExitOk;
   }
   const auto& cmds = cli::commands();
-  const auto it = std::find_if(cmds.begin(), cmds.end(), [&](const auto& c) { return c.name == all[0]; });
+  const auto it =
+      std::find_if(cmds.begin(), cmds.end(), [&](const auto& c) { return c.name == all[0]; });
   if (it == cmds.end()) {
     std::string valid;
     for (const auto& c : cmds) valid += (valid.empty() ? "" : ", ") + c.name;
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   try {
     return it->run(rest, std::cout);
   } catch (const boost::program_options::error& e) {
-    std::cerr << fmt::format("trainsim {}: {} (see trainsim {} --help)\n", it->name, e.what(), it->name);
+    std::cerr << fmt::format("trainsim {}: {} (see trainsim {} --help)\n", it->name, e.what(),
+                             it->name);
     return cli::kExitBadInput;
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << "\n";

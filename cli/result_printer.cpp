@@ -14,9 +14,15 @@ using units::Quantity;
 
 namespace {
 
-std::string hours(double h) { return with_commas(h, 0); }
-std::string days(double s) { return fmt::format("{:.1f}", s / 86400.0); }
-std::string pct(double f) { return fmt::format("{:.1f}%", 100.0 * f); }
+std::string hours(double h) {
+  return with_commas(h, 0);
+}
+std::string days(double s) {
+  return fmt::format("{:.1f}", s / 86400.0);
+}
+std::string pct(double f) {
+  return fmt::format("{:.1f}%", 100.0 * f);
+}
 std::string money(double usd) {
   if (usd >= 1e6) return fmt::format("${:.3f}M", usd / 1e6);
   return "$" + with_commas(usd, 0);
@@ -28,38 +34,47 @@ std::string ratio(double sim, double published) {
 }  // namespace
 
 std::string describe_run(const sim::RunResult& run) {
-  std::string out = fmt::format("{} — {} × {}, ${:.2f}/GPU-hour, compute times from '{}'\n\n", run.scenario,
-                                run.gpus, run.gpu, run.price_per_gpu_hour, run.cost_model);
-  reports::TextTable t({"phase", "GPUs", "seq", "steps", "step time", "days", "GPU-hours", "cost", "MFU", "tok/GPU/s"});
+  std::string out =
+      fmt::format("{} — {} × {}, ${:.2f}/GPU-hour, compute times from '{}'\n\n", run.scenario,
+                  run.gpus, run.gpu, run.price_per_gpu_hour, run.cost_model);
+  reports::TextTable t({"phase", "GPUs", "seq", "steps", "step time", "days", "GPU-hours", "cost",
+                        "MFU", "tok/GPU/s"});
   for (const auto& p : run.phases) {
     if (!p.feasible) {
-      t.add_row({p.name, fmt::format("{}", p.gpus), fmt::format("{}", p.seq_len), "", "", "", "infeasible", "", "", ""});
+      t.add_row({p.name, fmt::format("{}", p.gpus), fmt::format("{}", p.seq_len), "", "", "",
+                 "infeasible", "", "", ""});
       continue;
     }
-    t.add_row({p.name, fmt::format("{}", p.gpus), units::format(static_cast<double>(p.seq_len), Quantity::SequenceLength, 3),
-               with_commas(p.steps, 0), fmt::format("{:.2f} s", p.step_time_s), days(p.wall_s), hours(p.gpu_hours),
-               money(p.cost_usd), pct(p.mfu), with_commas(p.tokens_per_gpu_s, 0)});
+    t.add_row({p.name, fmt::format("{}", p.gpus),
+               units::format(static_cast<double>(p.seq_len), Quantity::SequenceLength, 3),
+               with_commas(p.steps, 0), fmt::format("{:.2f} s", p.step_time_s), days(p.wall_s),
+               hours(p.gpu_hours), money(p.cost_usd), pct(p.mfu),
+               with_commas(p.tokens_per_gpu_s, 0)});
   }
   t.add_rule();
-  t.add_row({"total", "", "", "", "", days(run.total_wall_s), hours(run.total_gpu_hours), money(run.total_cost_usd),
-             pct(run.mfu), ""});
+  t.add_row({"total", "", "", "", "", days(run.total_wall_s), hours(run.total_gpu_hours),
+             money(run.total_cost_usd), pct(run.mfu), ""});
   out += t.render();
 
   const bool any_published = run.published_gpu_hours.has_value() ||
-                             std::any_of(run.groups.begin(), run.groups.end(),
-                                         [](const auto& g) { return g.published_gpu_hours.has_value(); });
+                             std::any_of(run.groups.begin(), run.groups.end(), [](const auto& g) {
+                               return g.published_gpu_hours.has_value();
+                             });
   if (any_published) {
     out += "\nbeside the published figures";
     if (!run.published_source.empty()) out += fmt::format(" ({})", run.published_source);
     out += ":\n";
     reports::TextTable c({"", "simulated GPU-hours", "published", "simulated / published"});
     for (const auto& g : run.groups) {
-      c.add_row({g.group, hours(g.gpu_hours), g.published_gpu_hours ? hours(*g.published_gpu_hours) : "—",
+      c.add_row({g.group, hours(g.gpu_hours),
+                 g.published_gpu_hours ? hours(*g.published_gpu_hours) : "—",
                  g.published_gpu_hours ? ratio(g.gpu_hours, *g.published_gpu_hours) : ""});
     }
     c.add_rule();
-    c.add_row({"total", hours(run.total_gpu_hours), run.published_gpu_hours ? hours(*run.published_gpu_hours) : "—",
-               run.published_gpu_hours ? ratio(run.total_gpu_hours, *run.published_gpu_hours) : ""});
+    c.add_row(
+        {"total", hours(run.total_gpu_hours),
+         run.published_gpu_hours ? hours(*run.published_gpu_hours) : "—",
+         run.published_gpu_hours ? ratio(run.total_gpu_hours, *run.published_gpu_hours) : ""});
     if (run.published_cost_usd) {
       c.add_row({"cost", money(run.total_cost_usd), money(*run.published_cost_usd),
                  ratio(run.total_cost_usd, *run.published_cost_usd)});
@@ -72,8 +87,10 @@ std::string describe_run(const sim::RunResult& run) {
   }
   if (run.goodput.enabled) {
     out += fmt::format(
-        "\n\ngoodput (not in the totals above): {:.1f} expected interruptions, {:.1f} days lost to restarts "
-        "and redone work, {:.1f} days writing checkpoints → goodput {:.1f}%, {} GPU-hours with failures ({})",
+        "\n\ngoodput (not in the totals above): {:.1f} expected interruptions, {:.1f} days lost to "
+        "restarts "
+        "and redone work, {:.1f} days writing checkpoints → goodput {:.1f}%, {} GPU-hours with "
+        "failures ({})",
         run.goodput.interruptions, run.goodput.lost_s / 86400.0, run.goodput.checkpoint_s / 86400.0,
         100.0 * run.goodput.goodput, hours(run.goodput.gpu_hours_with_failures), run.goodput.basis);
   }
@@ -86,10 +103,11 @@ std::string describe_step(const sim::StepResult& s) {
   if (!s.infeasible_reason.empty()) {
     out += fmt::format("infeasible: {}\n", s.infeasible_reason);
   }
-  out += fmt::format("step time        {:.3f} s for {} sequences × {} tokens ({} micro-batches per DP rank)\n",
-                     s.step_time_s, with_commas(static_cast<double>(s.global_batch)), s.seq_len, s.micro_batches);
-  out += fmt::format("MFU              {} of the {} (HFU {}); {} of the GEMM dtype's dense peak\n", pct(s.mfu),
-                     s.peak_basis, pct(s.hfu), pct(s.mfu_vs_gemm_dtype));
+  out += fmt::format(
+      "step time        {:.3f} s for {} sequences × {} tokens ({} micro-batches per DP rank)\n",
+      s.step_time_s, with_commas(static_cast<double>(s.global_batch)), s.seq_len, s.micro_batches);
+  out += fmt::format("MFU              {} of the {} (HFU {}); {} of the GEMM dtype's dense peak\n",
+                     pct(s.mfu), s.peak_basis, pct(s.hfu), pct(s.mfu_vs_gemm_dtype));
   out += fmt::format("compute times    {}\n", s.cost_model);
   if (!s.roofline_ops.empty()) {
     std::string ops;
@@ -99,7 +117,8 @@ std::string describe_step(const sim::StepResult& s) {
   out += "\nwhere the time goes (seconds per rank over the step):\n";
   reports::TextTable t({"", "min", "mean", "max"});
   auto row = [&](const char* name, const sim::Spread& sp) {
-    t.add_row({name, fmt::format("{:.3f}", sp.min), fmt::format("{:.3f}", sp.mean), fmt::format("{:.3f}", sp.max)});
+    t.add_row({name, fmt::format("{:.3f}", sp.min), fmt::format("{:.3f}", sp.mean),
+               fmt::format("{:.3f}", sp.max)});
   };
   row("compute", s.compute_s);
   row("exposed communication", s.exposed_comm_s);
@@ -111,7 +130,8 @@ std::string describe_step(const sim::StepResult& s) {
     reports::TextTable k({"kind", "seconds", "share"});
     double total = 0;
     for (const auto& [kind, secs] : s.compute_by_kind_s) total += secs;
-    std::vector<std::pair<std::string, double>> rows(s.compute_by_kind_s.begin(), s.compute_by_kind_s.end());
+    std::vector<std::pair<std::string, double>> rows(s.compute_by_kind_s.begin(),
+                                                     s.compute_by_kind_s.end());
     std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second > b.second; });
     for (const auto& [kind, secs] : rows) {
       k.add_row({kind, fmt::format("{:.3f}", secs), pct(total > 0 ? secs / total : 0)});
@@ -130,8 +150,8 @@ std::string describe_step(const sim::StepResult& s) {
   m.add_row({"total", gb(s.memory.total())});
   m.add_row({"capacity", gb(s.memory_capacity)});
   out += m.render();
-  out += fmt::format("\nsimulated {} ranks, {} events in {:.2f} s\n", s.ranks_simulated, with_commas(static_cast<double>(s.events)),
-                     s.wall_s);
+  out += fmt::format("\nsimulated {} ranks, {} events in {:.2f} s\n", s.ranks_simulated,
+                     with_commas(static_cast<double>(s.events)), s.wall_s);
   return out;
 }
 
@@ -149,15 +169,26 @@ std::string describe_comparison(const std::vector<sim::RunResult>& runs) {
     }
     t.add_row(row);
   };
-  add("GPUs", [](const sim::RunResult& r) { return static_cast<double>(r.gpus); }, [](double v) { return with_commas(v); });
-  add("tokens", [](const sim::RunResult& r) { return r.total_tokens; },
+  add(
+      "GPUs", [](const sim::RunResult& r) { return static_cast<double>(r.gpus); },
+      [](double v) { return with_commas(v); });
+  add(
+      "tokens", [](const sim::RunResult& r) { return r.total_tokens; },
       [](double v) { return units::format(v, Quantity::Count); });
-  add("GPU-hours", [](const sim::RunResult& r) { return r.total_gpu_hours; }, hours);
-  add("cost", [](const sim::RunResult& r) { return r.total_cost_usd; }, money);
-  add("wall days", [](const sim::RunResult& r) { return r.total_wall_s / 86400.0; },
+  add(
+      "GPU-hours", [](const sim::RunResult& r) { return r.total_gpu_hours; }, hours);
+  add(
+      "cost", [](const sim::RunResult& r) { return r.total_cost_usd; }, money);
+  add(
+      "wall days", [](const sim::RunResult& r) { return r.total_wall_s / 86400.0; },
       [](double v) { return fmt::format("{:.1f}", v); });
-  add("MFU", [](const sim::RunResult& r) { return r.mfu; }, pct);
-  add("GPU-hours per T tokens", [](const sim::RunResult& r) { return r.total_tokens > 0 ? r.total_gpu_hours / (r.total_tokens / 1e12) : 0; },
+  add(
+      "MFU", [](const sim::RunResult& r) { return r.mfu; }, pct);
+  add(
+      "GPU-hours per T tokens",
+      [](const sim::RunResult& r) {
+        return r.total_tokens > 0 ? r.total_gpu_hours / (r.total_tokens / 1e12) : 0;
+      },
       hours);
   std::string out = t.render();
   out += "\nratios in parentheses are to the first scenario\n";

@@ -12,9 +12,12 @@ using units::Quantity;
 
 std::string recompute_name(models::Recompute r) {
   switch (r) {
-    case models::Recompute::None: return "none";
-    case models::Recompute::Selective: return "selective";
-    case models::Recompute::Full: return "full";
+    case models::Recompute::None:
+      return "none";
+    case models::Recompute::Selective:
+      return "selective";
+    case models::Recompute::Full:
+      return "full";
   }
   return "?";
 }
@@ -22,7 +25,8 @@ std::string recompute_name(models::Recompute r) {
 namespace {
 
 std::string describe_plan(const models::ParallelPlan& p) {
-  std::string s = fmt::format("DP{} TP{} PP{} EP{} CP{}, {}", p.dp, p.tp, p.pp, p.ep, p.cp, p.schedule);
+  std::string s =
+      fmt::format("DP{} TP{} PP{} EP{} CP{}, {}", p.dp, p.tp, p.pp, p.ep, p.cp, p.schedule);
   if (p.virtual_stages > 1) s += fmt::format(" (v={})", p.virtual_stages);
   s += fmt::format(", ZeRO-{}, micro-batch {}, recompute {}", p.zero, p.micro_batch,
                    recompute_name(p.recompute));
@@ -33,28 +37,31 @@ std::string describe_plan(const models::ParallelPlan& p) {
 
 std::string describe_precision(const models::PrecisionPolicy& p) {
   using hardware::dtype_name;
-  return fmt::format("{} (GEMM {}, attention {}, dispatch {}, combine {}, activations {}, "
-                     "Adam moments {}, master weights {})",
-                     p.name, dtype_name(p.gemm), dtype_name(p.attention), dtype_name(p.dispatch),
-                     dtype_name(p.combine), dtype_name(p.activations),
-                     dtype_name(p.optimizer_moments), dtype_name(p.master_weights));
+  return fmt::format(
+      "{} (GEMM {}, attention {}, dispatch {}, combine {}, activations {}, "
+      "Adam moments {}, master weights {})",
+      p.name, dtype_name(p.gemm), dtype_name(p.attention), dtype_name(p.dispatch),
+      dtype_name(p.combine), dtype_name(p.activations), dtype_name(p.optimizer_moments),
+      dtype_name(p.master_weights));
 }
 
 }  // namespace
 
 std::string describe_scenario(const scenarios::Scenario& s) {
   std::string out;
-  out += fmt::format("scenario   {}{}\n", s.name, s.file.empty() ? "" : fmt::format("  ({})", s.file));
+  out +=
+      fmt::format("scenario   {}{}\n", s.name, s.file.empty() ? "" : fmt::format("  ({})", s.file));
   if (!s.description.empty()) out += fmt::format("           {}\n", s.description);
   out += fmt::format("model      {}: {}\n", s.model.name, s.model.description);
   const auto& g = s.cluster.gpu;
   out += fmt::format("cluster    {} × {} ({} nodes of {}), fabric {}\n", s.cluster.gpus, g.name,
                      s.cluster.nodes(), s.cluster.node.gpus_per_node, s.cluster.fabric.name);
-  out += fmt::format("           {}: BF16 {} / FP8 {} dense, HBM {}, NVLink {} per direction\n",
-                     g.description, units::format(g.peak(hardware::Dtype::BF16), Quantity::FlopRate),
-                     units::format(g.peak(hardware::Dtype::FP8), Quantity::FlopRate),
-                     units::format(g.hbm_bytes, Quantity::Bytes),
-                     units::format(g.nvlink_bw_Bps, Quantity::Bandwidth));
+  out +=
+      fmt::format("           {}: BF16 {} / FP8 {} dense, HBM {}, NVLink {} per direction\n",
+                  g.description, units::format(g.peak(hardware::Dtype::BF16), Quantity::FlopRate),
+                  units::format(g.peak(hardware::Dtype::FP8), Quantity::FlopRate),
+                  units::format(g.hbm_bytes, Quantity::Bytes),
+                  units::format(g.nvlink_bw_Bps, Quantity::Bandwidth));
   out += fmt::format("plan       {}\n", describe_plan(s.plan));
   out += fmt::format("precision  {}\n", describe_precision(s.precision));
   out += fmt::format("price      ${:.2f} per GPU-hour\n", s.price_per_gpu_hour);
@@ -63,7 +70,8 @@ std::string describe_scenario(const scenarios::Scenario& s) {
   reports::TextTable t({"phase", "group", "tokens", "seq len", "batch (seqs)", "steps", "plan"});
   for (const auto& ph : s.phases) {
     const auto& plan = ph.plan ? *ph.plan : s.plan;
-    const auto segments = scenarios::batch_segments(ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
+    const auto segments =
+        scenarios::batch_segments(ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
     const std::string batch = ph.batch.ramped()
                                   ? fmt::format("{} → {}", ph.batch.start, ph.batch.end)
                                   : fmt::format("{}", ph.batch.end);

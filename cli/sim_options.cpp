@@ -7,19 +7,21 @@
 namespace trainsim::cli {
 
 void add_sim_options(po::options_description& desc, SimCommandOptions& o) {
-  desc.add_options()
-      ("set", po::value(&o.sets)->composing(), "override a scenario field: key.path=value (repeatable)")
-      ("calibration", po::value(&o.calibration), "compute-time profile: bundled name, file, or 'roofline' "
-                                                 "(default: the scenario's)")
-      ("granularity", po::value(&o.granularity)->default_value("chunk"),
-       "segments per stage: 'chunk' (layers folded, fast) or 'layer' (every layer)")
-      ("jobs,j", po::value(&o.jobs)->default_value(0), "worker threads (0 = all cores)")
-      ("goodput", po::bool_switch(&o.goodput), "also estimate time lost to failures and checkpoints")
-      ("symmetric", po::bool_switch(&o.symmetric),
-       "simulate one data-parallel replica instead of every rank (exact for balanced experts on a "
-       "non-blocking fabric; much faster)")
-      ("points", po::value(&o.max_points)->default_value(9),
-       "batch sizes simulated per phase before interpolating (>= 2)");
+  desc.add_options()("set", po::value(&o.sets)->composing(),
+                     "override a scenario field: key.path=value (repeatable)")(
+      "calibration", po::value(&o.calibration),
+      "compute-time profile: bundled name, file, or 'roofline' "
+      "(default: the scenario's)")(
+      "granularity", po::value(&o.granularity)->default_value("chunk"),
+      "segments per stage: 'chunk' (layers folded, fast) or 'layer' (every layer)")(
+      "jobs,j", po::value(&o.jobs)->default_value(0), "worker threads (0 = all cores)")(
+      "goodput", po::bool_switch(&o.goodput),
+      "also estimate time lost to failures and checkpoints")(
+      "symmetric", po::bool_switch(&o.symmetric),
+      "simulate one data-parallel replica instead of every rank (exact for balanced experts on a "
+      "non-blocking fabric; much faster)")(
+      "points", po::value(&o.max_points)->default_value(9),
+      "batch sizes simulated per phase before interpolating (>= 2)");
 }
 
 sim::SimOptions to_sim_options(const SimCommandOptions& o) {
@@ -29,10 +31,13 @@ sim::SimOptions to_sim_options(const SimCommandOptions& o) {
   } else if (o.granularity == "layer") {
     s.granularity = sim::Granularity::Layer;
   } else {
-    throw po::error(fmt::format("--granularity must be 'chunk' or 'layer', not '{}'", o.granularity));
+    throw po::error(
+        fmt::format("--granularity must be 'chunk' or 'layer', not '{}'", o.granularity));
   }
-  if (o.jobs < 0 || o.jobs > 1024) throw po::error(fmt::format("--jobs must be between 0 and 1024, not {}", o.jobs));
-  s.jobs = o.jobs == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.jobs;
+  if (o.jobs < 0 || o.jobs > 1024)
+    throw po::error(fmt::format("--jobs must be between 0 and 1024, not {}", o.jobs));
+  s.jobs =
+      o.jobs == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : o.jobs;
   if (o.max_points < 2 || o.max_points > 100000) {
     throw po::error(fmt::format("--points must be between 2 and 100000, not {}", o.max_points));
   }

@@ -21,7 +21,8 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw IoError(fmt::format("{}: cannot write: directory '{}' does not exist", path, dir.string()));
+    throw IoError(
+        fmt::format("{}: cannot write: directory '{}' does not exist", path, dir.string()));
   }
   const std::string tmp =
       (dir / fmt::format(".{}.tmp-{}", target.filename().string(), ::getpid())).string();

@@ -15,6 +15,8 @@ std::string data_root() {
   return TRAINSIM_DATA_DIR;
 }
 
-std::string data_path(const std::string& relative) { return data_root() + "/" + relative; }
+std::string data_path(const std::string& relative) {
+  return data_root() + "/" + relative;
+}
 
 }  // namespace trainsim

@@ -14,17 +14,17 @@ namespace trainsim::units {
 
 /// What a quantity measures; decides which suffixes are valid and the SI result.
 enum class Quantity {
-  Bytes,         ///< B, KB, MB, GB, TB, KiB, MiB, GiB, TiB → bytes
-  Bandwidth,     ///< B/s, GB/s, GBps, GiB/s, Gbps, Gb/s, Tbps … → bytes per second
-  FlopRate,      ///< FLOPS, GFLOPS, TFLOPS, PFLOPS (also FLOP/s forms) → FLOP per second
-  Flops,         ///< FLOP, GFLOP, TFLOP, PFLOP, EFLOP → FLOP
-  Duration,      ///< ns, us, ms, s, min, h, d → seconds
-  Power,         ///< W, kW, MW → watts
-  Frequency,     ///< Hz, kHz, MHz, GHz → hertz
-  Count,         ///< bare number or K, M, B (=G), T decimal suffix → count
-  SequenceLength,///< bare number or K (=1024), M (=1024²) → tokens
-  Money,         ///< bare number, "$2", "2USD" → US dollars
-  Fraction,      ///< bare number in [0,1] or "85%" → fraction
+  Bytes,           ///< B, KB, MB, GB, TB, KiB, MiB, GiB, TiB → bytes
+  Bandwidth,       ///< B/s, GB/s, GBps, GiB/s, Gbps, Gb/s, Tbps … → bytes per second
+  FlopRate,        ///< FLOPS, GFLOPS, TFLOPS, PFLOPS (also FLOP/s forms) → FLOP per second
+  Flops,           ///< FLOP, GFLOP, TFLOP, PFLOP, EFLOP → FLOP
+  Duration,        ///< ns, us, ms, s, min, h, d → seconds
+  Power,           ///< W, kW, MW → watts
+  Frequency,       ///< Hz, kHz, MHz, GHz → hertz
+  Count,           ///< bare number or K, M, B (=G), T decimal suffix → count
+  SequenceLength,  ///< bare number or K (=1024), M (=1024²) → tokens
+  Money,           ///< bare number, "$2", "2USD" → US dollars
+  Fraction,        ///< bare number in [0,1] or "85%" → fraction
 };
 
 /// Human-readable name of a quantity kind, e.g. "bandwidth".

@@ -66,9 +66,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 YAML::Node parse_text(std::string_view text, const std::string& origin, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes) {
-    throw ConfigError(origin, 0, 0, "",
-                      fmt::format("document is {} bytes; the limit is {} bytes", text.size(),
-                                  limits.max_bytes));
+    throw ConfigError(
+        origin, 0, 0, "",
+        fmt::format("document is {} bytes; the limit is {} bytes", text.size(), limits.max_bytes));
   }
   try {
     return YAML::Load(std::string(text));
@@ -125,8 +125,8 @@ ConfigNode ConfigNode::load_file(const std::string& path, const YamlLimits& limi
   if (size < 0) throw IoError(fmt::format("{}: cannot read file", path));
   if (static_cast<std::size_t>(size) > limits.max_bytes) {
     throw ConfigError(path, 0, 0, "",
-                      fmt::format("file is {} bytes; the limit is {} bytes", static_cast<long long>(size),
-                                  limits.max_bytes));
+                      fmt::format("file is {} bytes; the limit is {} bytes",
+                                  static_cast<long long>(size), limits.max_bytes));
   }
   in.seekg(0, std::ios::beg);
   std::ostringstream buffer;
@@ -152,7 +152,9 @@ ConfigNode::Kind ConfigNode::kind() const {
   return Kind::Map;
 }
 
-const std::string& ConfigNode::path() const { return impl_->path; }
+const std::string& ConfigNode::path() const {
+  return impl_->path;
+}
 const std::string& ConfigNode::file() const {
   return impl_->override_origin.empty() ? impl_->file : impl_->override_origin;
 }
@@ -260,8 +262,8 @@ ConfigNode ConfigNode::operator[](std::size_t index) const {
     throw error(fmt::format("no element [{}]", index));
   }
   const YAML::Node& self = impl_->node;
-  return ConfigNode(std::make_shared<Impl>(
-      make_child(*impl_, self[index], element_path(impl_->path, index))));
+  return ConfigNode(
+      std::make_shared<Impl>(make_child(*impl_, self[index], element_path(impl_->path, index))));
 }
 
 std::string ConfigNode::as_string() const {
@@ -297,8 +299,8 @@ double ConfigNode::as_number(double min, double max) const {
     v = std::stod(text, &used);
     if (used != text.size()) throw std::invalid_argument("trailing");
   } catch (const std::exception&) {
-    throw error(fmt::format("'{}' is not a number; expected a plain number between {} and {}",
-                            text, min, max));
+    throw error(fmt::format("'{}' is not a number; expected a plain number between {} and {}", text,
+                            min, max));
   }
   if (!std::isfinite(v)) throw error(fmt::format("'{}' is not a finite number", text));
   if (v < min || v > max) {
@@ -351,7 +353,7 @@ std::string ConfigNode::dump() const {
 namespace {
 
 struct PathStep {
-  std::string key;           // map key, empty for an index step
+  std::string key;  // map key, empty for an index step
   std::optional<std::size_t> index;
 };
 
@@ -431,8 +433,8 @@ void apply_one(YAML::Node& doc, std::string_view assignment,
       }
       if (*step.index >= cur.size()) {
         throw ConfigError(origin, 0, 0, element_path(walked, *step.index),
-                          fmt::format("index {} is out of range: '{}' has {} elements",
-                                      *step.index, walked, cur.size()));
+                          fmt::format("index {} is out of range: '{}' has {} elements", *step.index,
+                                      walked, cur.size()));
       }
       walked = element_path(walked, *step.index);
       if (last) {
@@ -474,7 +476,8 @@ ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string
   const ConfigNode::Impl& old = *root.impl_;
   // Re-parse the source rather than YAML::Clone, which drops the line/column marks that every
   // error about a field the overrides did not touch still needs.
-  YAML::Node doc = old.text && old.path.empty() ? parse_text(*old.text, old.file, YamlLimits{}) : YAML::Clone(old.node);
+  YAML::Node doc = old.text && old.path.empty() ? parse_text(*old.text, old.file, YamlLimits{})
+                                                : YAML::Clone(old.node);
   auto overrides = std::make_shared<std::vector<std::pair<YAML::Node, std::string>>>();
   for (const auto& a : assignments) apply_one(doc, a, *overrides);
   auto impl = std::make_shared<ConfigNode::Impl>();

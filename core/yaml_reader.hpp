@@ -105,8 +105,8 @@ std::string closest_name(std::string_view wrong, const std::vector<std::string>&
 
 namespace trainsim {
 
-/// Applies `key.path=value` overrides in order (value parsed as YAML, e.g. `8`, `fp8`, `[1,2]`) to a
-/// copy of `root`. Paths use dots and `[i]` for sequence elements (`phases[0].tokens`); a missing
+/// Applies `key.path=value` overrides in order (value parsed as YAML, e.g. `8`, `fp8`, `[1,2]`) to
+/// a copy of `root`. Paths use dots and `[i]` for sequence elements (`phases[0].tokens`); a missing
 /// final map key is created, a missing intermediate key is an error listing the keys present.
 /// Errors name the override itself ("--set parallelism.pp=x"), never the scenario file.
 ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string>& assignments);

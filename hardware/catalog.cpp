@@ -23,7 +23,9 @@ enum class Mode {
   InlineBase,  ///< fields override a base entry; all optional, sources optional
 };
 
-bool requires_all(Mode m) { return m != Mode::InlineBase; }
+bool requires_all(Mode m) {
+  return m != Mode::InlineBase;
+}
 
 /// The `value` node of a field and its source, whichever way it was written.
 struct FieldNode {
@@ -57,8 +59,8 @@ FieldNode field_node(const ConfigNode& field, Mode mode) {
 double positive_quantity(const ConfigNode& value, units::Quantity q) {
   const double v = value.as_quantity(q);
   if (!(v > 0.0) || !std::isfinite(v)) {
-    throw value.error(fmt::format("{} must be positive, got '{}'", units::quantity_name(q),
-                                  value.as_string()));
+    throw value.error(
+        fmt::format("{} must be positive, got '{}'", units::quantity_name(q), value.as_string()));
   }
   return v;
 }
@@ -115,9 +117,15 @@ constexpr int kMaxCount = 1 << 20;
 
 // ------------------------------------------------------------------ GPUs
 
-const std::vector<std::string_view> kGpuKeys{
-    "description", "peak_flops", "sm_count", "hbm", "hbm_bw", "nvlink_bw_per_direction",
-    "nvlink_achievable_per_direction", "nvlink_latency", "tdp"};
+const std::vector<std::string_view> kGpuKeys{"description",
+                                             "peak_flops",
+                                             "sm_count",
+                                             "hbm",
+                                             "hbm_bw",
+                                             "nvlink_bw_per_direction",
+                                             "nvlink_achievable_per_direction",
+                                             "nvlink_latency",
+                                             "tdp"};
 
 std::vector<std::string_view> with_inline_keys(std::vector<std::string_view> keys) {
   keys.insert(keys.begin(), {"base", "name"});
@@ -167,18 +175,23 @@ void read_gpu_fields(const ConfigNode& entry, Mode mode, GpuSpec& gpu) {
 
   if (gpu.nvlink_achievable_Bps > gpu.nvlink_bw_Bps) {
     const auto at = entry.find("nvlink_achievable_per_direction").value_or(entry);
-    throw at.error(fmt::format(
-        "nvlink_achievable_per_direction ({}) exceeds nvlink_bw_per_direction ({})",
-        units::format(gpu.nvlink_achievable_Bps, units::Quantity::Bandwidth),
-        units::format(gpu.nvlink_bw_Bps, units::Quantity::Bandwidth)));
+    throw at.error(
+        fmt::format("nvlink_achievable_per_direction ({}) exceeds nvlink_bw_per_direction ({})",
+                    units::format(gpu.nvlink_achievable_Bps, units::Quantity::Bandwidth),
+                    units::format(gpu.nvlink_bw_Bps, units::Quantity::Bandwidth)));
   }
 }
 
 // ------------------------------------------------------------------ fabrics
 
-const std::vector<std::string_view> kFabricCommonKeys{
-    "description", "kind",          "nic_bw",           "nic_achievable",    "nics_per_node",
-    "switch_radix", "latency_same_leaf", "latency_cross_leaf"};
+const std::vector<std::string_view> kFabricCommonKeys{"description",
+                                                      "kind",
+                                                      "nic_bw",
+                                                      "nic_achievable",
+                                                      "nics_per_node",
+                                                      "switch_radix",
+                                                      "latency_same_leaf",
+                                                      "latency_cross_leaf"};
 const std::vector<std::string_view> kMpftKeys{"planes"};
 const std::vector<std::string_view> kThreeTierKeys{"gpus_per_leaf", "leaf_grouping", "pod_gpus",
                                                    "oversubscription"};
@@ -199,8 +212,8 @@ void read_fabric_fields(const ConfigNode& entry, Mode mode, FabricSpec& f) {
   if (auto k = entry.find("kind")) {
     f.kind = kind_from_name(k->as_choice(kFabricKindNames));
   } else if (requires_all(mode)) {
-    throw entry.error(fmt::format("missing required key 'kind' (one of: {})",
-                                  join_names(kFabricKindNames)));
+    throw entry.error(
+        fmt::format("missing required key 'kind' (one of: {})", join_names(kFabricKindNames)));
   }
   const bool mpft = f.kind == FabricKind::MultiPlaneFatTree;
   std::vector<std::string_view> allowed = kFabricCommonKeys;
@@ -223,7 +236,8 @@ void read_fabric_fields(const ConfigNode& entry, Mode mode, FabricSpec& f) {
   if (mpft) {
     read_int(entry, "planes", 1, 1024, mode, f.planes, f.sources);
     f.gpus_per_leaf = f.switch_radix / 2;
-    f.sources["gpus_per_leaf"] = "derived: switch_radix / 2 (a non-blocking leaf uses half its ports down)";
+    f.sources["gpus_per_leaf"] =
+        "derived: switch_radix / 2 (a non-blocking leaf uses half its ports down)";
     f.pod_gpus = 0;
     f.sources["pod_gpus"] = "not used: a multi-plane fat-tree has two tiers per plane";
     f.oversubscription = 1.0;
@@ -247,37 +261,41 @@ void read_fabric_fields(const ConfigNode& entry, Mode mode, FabricSpec& f) {
   // Cross-field checks, located at the key that breaks them when it was given here.
   const auto at = [&](std::string_view key) { return entry.find(key).value_or(entry); };
   if (f.nic_achievable_Bps > f.nic_bw_Bps) {
-    throw at("nic_achievable").error(
-        fmt::format("nic_achievable ({}) exceeds nic_bw ({})",
-                    units::format(f.nic_achievable_Bps, units::Quantity::Bandwidth),
-                    units::format(f.nic_bw_Bps, units::Quantity::Bandwidth)));
+    throw at("nic_achievable")
+        .error(fmt::format("nic_achievable ({}) exceeds nic_bw ({})",
+                           units::format(f.nic_achievable_Bps, units::Quantity::Bandwidth),
+                           units::format(f.nic_bw_Bps, units::Quantity::Bandwidth)));
   }
   if (f.cross_leaf_latency_s < f.nic_latency_s) {
-    throw at("latency_cross_leaf").error(
-        fmt::format("latency_cross_leaf ({}) is below latency_same_leaf ({})",
-                    units::format(f.cross_leaf_latency_s, units::Quantity::Duration),
-                    units::format(f.nic_latency_s, units::Quantity::Duration)));
+    throw at("latency_cross_leaf")
+        .error(fmt::format("latency_cross_leaf ({}) is below latency_same_leaf ({})",
+                           units::format(f.cross_leaf_latency_s, units::Quantity::Duration),
+                           units::format(f.nic_latency_s, units::Quantity::Duration)));
   }
   if (mpft) {
     if (f.switch_radix % 2 != 0) {
-      throw at("switch_radix").error(fmt::format(
-          "switch_radix {} must be even: a leaf splits its ports half down, half up",
-          f.switch_radix));
+      throw at("switch_radix")
+          .error(fmt::format(
+              "switch_radix {} must be even: a leaf splits its ports half down, half up",
+              f.switch_radix));
     }
   } else {
     if (f.pod_gpus <= 0) {
-      throw entry.error(fmt::format("a {} fabric needs 'pod_gpus', 'gpus_per_leaf', "
-                                    "'leaf_grouping' and 'oversubscription'",
-                                    fabric_kind_name(f.kind)));
+      throw entry.error(
+          fmt::format("a {} fabric needs 'pod_gpus', 'gpus_per_leaf', "
+                      "'leaf_grouping' and 'oversubscription'",
+                      fabric_kind_name(f.kind)));
     }
     if (2 * static_cast<std::int64_t>(f.gpus_per_leaf) > f.switch_radix) {
-      throw at("gpus_per_leaf").error(fmt::format(
-          "gpus_per_leaf {} needs {} leaf ports (as many up as down) but switch_radix is {}",
-          f.gpus_per_leaf, 2 * static_cast<std::int64_t>(f.gpus_per_leaf), f.switch_radix));
+      throw at("gpus_per_leaf")
+          .error(fmt::format(
+              "gpus_per_leaf {} needs {} leaf ports (as many up as down) but switch_radix is {}",
+              f.gpus_per_leaf, 2 * static_cast<std::int64_t>(f.gpus_per_leaf), f.switch_radix));
     }
     if (f.pod_gpus % f.gpus_per_leaf != 0) {
-      throw at("pod_gpus").error(fmt::format("pod_gpus {} is not a multiple of gpus_per_leaf {}",
-                                             f.pod_gpus, f.gpus_per_leaf));
+      throw at("pod_gpus")
+          .error(fmt::format("pod_gpus {} is not a multiple of gpus_per_leaf {}", f.pod_gpus,
+                             f.gpus_per_leaf));
     }
   }
 }
@@ -337,8 +355,8 @@ Spec resolve(const ConfigNode& node, std::string_view what, Lookup lookup, Has h
   if (auto n = node.find("name")) {
     spec.name = n->as_string();
     if (!valid_catalog_name(spec.name)) {
-      throw n->error(fmt::format("name '{}' must be lower-case letters, digits, '-', '_' or '.'",
-                                 spec.name));
+      throw n->error(
+          fmt::format("name '{}' must be lower-case letters, digits, '-', '_' or '.'", spec.name));
     }
   }
   read(node, mode, spec);
@@ -349,9 +367,12 @@ Spec resolve(const ConfigNode& node, std::string_view what, Lookup lookup, Has h
 
 std::string_view fabric_kind_name(FabricKind k) {
   switch (k) {
-    case FabricKind::MultiPlaneFatTree: return "multi-plane-fat-tree";
-    case FabricKind::RailOptimizedFatTree: return "rail-optimized-fat-tree";
-    case FabricKind::FatTree: return "fat-tree";
+    case FabricKind::MultiPlaneFatTree:
+      return "multi-plane-fat-tree";
+    case FabricKind::RailOptimizedFatTree:
+      return "rail-optimized-fat-tree";
+    case FabricKind::FatTree:
+      return "fat-tree";
   }
   return "?";
 }
@@ -375,8 +396,8 @@ FabricSpec parse_fabric(const ConfigNode& node, const std::string& name) {
 }
 
 const HardwareCatalog& HardwareCatalog::bundled() {
-  static const HardwareCatalog catalog = load(data_path("hardware/catalog/gpus.yaml"),
-                                              data_path("hardware/catalog/fabrics.yaml"));
+  static const HardwareCatalog catalog =
+      load(data_path("hardware/catalog/gpus.yaml"), data_path("hardware/catalog/fabrics.yaml"));
   return catalog;
 }
 
@@ -421,7 +442,9 @@ const FabricSpec& HardwareCatalog::fabric(const std::string& name) const {
   return it->second;
 }
 
-std::vector<std::string> HardwareCatalog::gpu_names() const { return detail::names_of(gpus_); }
+std::vector<std::string> HardwareCatalog::gpu_names() const {
+  return detail::names_of(gpus_);
+}
 std::vector<std::string> HardwareCatalog::fabric_names() const {
   return detail::names_of(fabrics_);
 }
@@ -435,8 +458,7 @@ std::vector<CatalogEntry> HardwareCatalog::fabric_entries() const {
 GpuSpec resolve_gpu(const ConfigNode& node, const HardwareCatalog& catalog) {
   return detail::resolve<GpuSpec>(
       node, "GPU", [&](const std::string& n) { return catalog.gpu(n); },
-      [&](const std::string& n) { return catalog.has_gpu(n); },
-      [&] { return catalog.gpu_names(); },
+      [&](const std::string& n) { return catalog.has_gpu(n); }, [&] { return catalog.gpu_names(); },
       [](const ConfigNode& n, detail::Mode m, GpuSpec& s) { detail::read_gpu_fields(n, m, s); });
 }
 

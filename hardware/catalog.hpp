@@ -46,8 +46,8 @@ class HardwareCatalog {
   const FabricSpec& fabric(const std::string& name) const;
   bool has_gpu(const std::string& name) const { return gpus_.count(name) != 0; }
   bool has_fabric(const std::string& name) const { return fabrics_.count(name) != 0; }
-  std::vector<std::string> gpu_names() const;     ///< sorted
-  std::vector<std::string> fabric_names() const;  ///< sorted
+  std::vector<std::string> gpu_names() const;        ///< sorted
+  std::vector<std::string> fabric_names() const;     ///< sorted
   std::vector<CatalogEntry> gpu_entries() const;     ///< sorted by name, with descriptions
   std::vector<CatalogEntry> fabric_entries() const;  ///< sorted by name, with descriptions
 

@@ -21,21 +21,21 @@ enum class LeafGrouping {
 };
 
 struct FabricSpec {
-  std::string name;         ///< catalog key ("mpft-ib-400g")
+  std::string name;  ///< catalog key ("mpft-ib-400g")
   std::string description;
   FabricKind kind = FabricKind::MultiPlaneFatTree;
-  double nic_bw_Bps = 0;             ///< NIC line rate per direction, bytes/s (400 Gb/s = 50e9)
-  double nic_achievable_Bps = 0;     ///< measured achievable per NIC per direction, bytes/s
-  int nics_per_node = 8;             ///< scale-out NICs per node (one per GPU in both fabrics)
-  int switch_radix = 64;             ///< ports per switch
-  double oversubscription = 1.0;     ///< above pods, downlink:uplink (7 means 1:7); 1 = non-blocking
-  double link_latency_s = 0;         ///< per switch-to-switch link: (cross_leaf - same leaf) / 2, s
-  double nic_latency_s = 0;          ///< end-to-end small-message latency same leaf, seconds
-  double cross_leaf_latency_s = 0;   ///< end-to-end small-message latency leaf-spine-leaf, seconds
-  int planes = 8;                    ///< independent planes (MPFT only)
-  int gpus_per_leaf = 32;            ///< NIC ports per leaf (MPFT: switch_radix / 2)
+  double nic_bw_Bps = 0;            ///< NIC line rate per direction, bytes/s (400 Gb/s = 50e9)
+  double nic_achievable_Bps = 0;    ///< measured achievable per NIC per direction, bytes/s
+  int nics_per_node = 8;            ///< scale-out NICs per node (one per GPU in both fabrics)
+  int switch_radix = 64;            ///< ports per switch
+  double oversubscription = 1.0;    ///< above pods, downlink:uplink (7 means 1:7); 1 = non-blocking
+  double link_latency_s = 0;        ///< per switch-to-switch link: (cross_leaf - same leaf) / 2, s
+  double nic_latency_s = 0;         ///< end-to-end small-message latency same leaf, seconds
+  double cross_leaf_latency_s = 0;  ///< end-to-end small-message latency leaf-spine-leaf, seconds
+  int planes = 8;                   ///< independent planes (MPFT only)
+  int gpus_per_leaf = 32;           ///< NIC ports per leaf (MPFT: switch_radix / 2)
   LeafGrouping leaf_grouping = LeafGrouping::Rack;  ///< three-tier fabrics only
-  int pod_gpus = 0;                  ///< GPUs per full-bisection pod (three-tier); 0 = MPFT
+  int pod_gpus = 0;  ///< GPUs per full-bisection pod (three-tier); 0 = MPFT
   std::map<std::string, std::string> sources;
 };
 

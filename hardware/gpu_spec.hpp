@@ -14,13 +14,13 @@ struct GpuSpec {
   std::string description;  ///< e.g. "NVIDIA H800 SXM5 80GB"
   /// Dense tensor-core peak per dtype, FLOP/s, indexed by static_cast<int>(Dtype). 0 = unsupported.
   std::array<double, 5> peak_flops{};
-  int sm_count = 0;                   ///< streaming multiprocessors
-  double hbm_bytes = 0;               ///< device memory capacity, bytes
-  double hbm_bw_Bps = 0;              ///< peak device-memory bandwidth, bytes/s
-  double nvlink_bw_Bps = 0;           ///< NVLink bandwidth per GPU per direction, bytes/s
-  double nvlink_achievable_Bps = 0;   ///< measured achievable NVLink bandwidth per direction
-  double nvlink_latency_s = 0;        ///< one-way small-message latency over NVLink, seconds
-  double tdp_w = 0;                   ///< board power, watts
+  int sm_count = 0;                  ///< streaming multiprocessors
+  double hbm_bytes = 0;              ///< device memory capacity, bytes
+  double hbm_bw_Bps = 0;             ///< peak device-memory bandwidth, bytes/s
+  double nvlink_bw_Bps = 0;          ///< NVLink bandwidth per GPU per direction, bytes/s
+  double nvlink_achievable_Bps = 0;  ///< measured achievable NVLink bandwidth per direction
+  double nvlink_latency_s = 0;       ///< one-way small-message latency over NVLink, seconds
+  double tdp_w = 0;                  ///< board power, watts
   /// field name → source (datasheet, paper table, repository file, measurement).
   std::map<std::string, std::string> sources;
 

@@ -14,8 +14,8 @@ namespace trainsim::hardware {
 
 namespace detail {
 
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS,
-                                    boost::no_property, boost::property<boost::edge_index_t, LinkId>>;
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+                                    boost::property<boost::edge_index_t, LinkId>>;
 
 /// splitmix64 finalizer: a fixed, well-mixed hash so that ECMP choices are deterministic.
 std::uint64_t mix(std::uint64_t x) {
@@ -25,21 +25,25 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::uint32_t u32(std::int64_t v) { return static_cast<std::uint32_t>(v); }
+std::uint32_t u32(std::int64_t v) {
+  return static_cast<std::uint32_t>(v);
+}
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
 
 }  // namespace detail
 
 struct Topology::Impl {
   ClusterSpec cluster;
   int gpus = 0;
-  int gpn = 0;      ///< GPUs per node as configured
+  int gpn = 0;  ///< GPUs per node as configured
   int nodes = 0;
   int gpn_eff = 0;  ///< GPUs in a node as built (smaller for a lone partial node)
   FabricKind kind = FabricKind::MultiPlaneFatTree;
   LeafGrouping grouping = LeafGrouping::Rack;
-  int planes = 1;            ///< MPFT planes in use
+  int planes = 1;               ///< MPFT planes in use
   int nics_per_plane_node = 1;  ///< MPFT: NICs a node puts on each plane
 
   std::uint32_t leaves = 0;
@@ -55,7 +59,7 @@ struct Topology::Impl {
 
   std::vector<Link> links;
   std::vector<std::uint32_t> leaf_of_gpu;  ///< leaf index (0-based within the leaf block)
-  std::unique_ptr<detail::Graph> graph;  ///< heap-held: adjacency_list copies trip GCC warnings
+  std::unique_ptr<detail::Graph> graph;    ///< heap-held: adjacency_list copies trip GCC warnings
 
   void check_gpu(int g) const {
     if (g < 0 || g >= gpus) {
@@ -151,8 +155,10 @@ Topology::Impl build_impl(const ClusterSpec& c) {
   const FabricSpec& f = c.fabric;
   t.gpus = c.gpus;
   t.gpn = c.node.gpus_per_node;
-  require(t.gpus >= 1, fmt::format("a topology needs at least one GPU (cluster.gpus = {})", t.gpus));
-  require(t.gpus <= (1 << 22), fmt::format("cluster.gpus = {} exceeds the supported 4,194,304", t.gpus));
+  require(t.gpus >= 1,
+          fmt::format("a topology needs at least one GPU (cluster.gpus = {})", t.gpus));
+  require(t.gpus <= (1 << 22),
+          fmt::format("cluster.gpus = {} exceeds the supported 4,194,304", t.gpus));
   require(t.gpn >= 1, fmt::format("gpus_per_node = {} must be at least 1", t.gpn));
   require(t.gpus <= t.gpn || t.gpus % t.gpn == 0,
           fmt::format("{} GPUs do not fill whole nodes of {} GPUs", t.gpus, t.gpn));
@@ -303,23 +309,34 @@ Topology::Impl build_impl(const ClusterSpec& c) {
 
 const char* vertex_kind_name(VertexKind k) {
   switch (k) {
-    case VertexKind::Gpu: return "gpu";
-    case VertexKind::NvSwitch: return "nvswitch";
-    case VertexKind::Nic: return "nic";
-    case VertexKind::Leaf: return "leaf";
-    case VertexKind::Spine: return "spine";
-    case VertexKind::Aggregation: return "aggregation";
+    case VertexKind::Gpu:
+      return "gpu";
+    case VertexKind::NvSwitch:
+      return "nvswitch";
+    case VertexKind::Nic:
+      return "nic";
+    case VertexKind::Leaf:
+      return "leaf";
+    case VertexKind::Spine:
+      return "spine";
+    case VertexKind::Aggregation:
+      return "aggregation";
   }
   return "?";
 }
 
 const char* link_kind_name(LinkKind k) {
   switch (k) {
-    case LinkKind::NvLink: return "nvlink";
-    case LinkKind::Pcie: return "pcie";
-    case LinkKind::Access: return "access";
-    case LinkKind::LeafSpine: return "leaf-spine";
-    case LinkKind::SpineAggregation: return "spine-aggregation";
+    case LinkKind::NvLink:
+      return "nvlink";
+    case LinkKind::Pcie:
+      return "pcie";
+    case LinkKind::Access:
+      return "access";
+    case LinkKind::LeafSpine:
+      return "leaf-spine";
+    case LinkKind::SpineAggregation:
+      return "spine-aggregation";
   }
   return "?";
 }
@@ -335,10 +352,18 @@ Topology::Topology(Topology&&) noexcept = default;
 Topology& Topology::operator=(Topology&&) noexcept = default;
 Topology::~Topology() = default;
 
-const ClusterSpec& Topology::cluster() const { return impl_->cluster; }
-int Topology::gpus() const { return impl_->gpus; }
-int Topology::nodes() const { return impl_->nodes; }
-int Topology::gpus_per_node() const { return impl_->gpn; }
+const ClusterSpec& Topology::cluster() const {
+  return impl_->cluster;
+}
+int Topology::gpus() const {
+  return impl_->gpus;
+}
+int Topology::nodes() const {
+  return impl_->nodes;
+}
+int Topology::gpus_per_node() const {
+  return impl_->gpn;
+}
 int Topology::node_of(int gpu) const {
   impl_->check_gpu(gpu);
   return impl_->node_of(gpu);
@@ -348,7 +373,9 @@ int Topology::local_index(int gpu) const {
   return impl_->local_of(gpu);
 }
 
-std::size_t Topology::vertex_count() const { return impl_->v_end; }
+std::size_t Topology::vertex_count() const {
+  return impl_->v_end;
+}
 
 VertexKind Topology::vertex_kind(VertexId v) const {
   const Impl& t = *impl_;
@@ -364,15 +391,20 @@ VertexKind Topology::vertex_kind(VertexId v) const {
 std::string Topology::vertex_name(VertexId v) const {
   const Impl& t = *impl_;
   switch (vertex_kind(v)) {
-    case VertexKind::Gpu: return fmt::format("gpu{}", v);
-    case VertexKind::NvSwitch: return fmt::format("nvswitch{}", v - t.v_nvswitch);
-    case VertexKind::Nic: return fmt::format("nic{}", v - t.v_nic);
-    case VertexKind::Leaf: return fmt::format("leaf.{}", v - t.v_leaf);
+    case VertexKind::Gpu:
+      return fmt::format("gpu{}", v);
+    case VertexKind::NvSwitch:
+      return fmt::format("nvswitch{}", v - t.v_nvswitch);
+    case VertexKind::Nic:
+      return fmt::format("nic{}", v - t.v_nic);
+    case VertexKind::Leaf:
+      return fmt::format("leaf.{}", v - t.v_leaf);
     case VertexKind::Spine: {
       const std::uint32_t i = v - t.v_spine;
       return fmt::format("spine.{}.{}", i / t.spines_per_group, i % t.spines_per_group);
     }
-    case VertexKind::Aggregation: return fmt::format("aggregation.{}", v - t.v_agg);
+    case VertexKind::Aggregation:
+      return fmt::format("aggregation.{}", v - t.v_agg);
   }
   return "?";
 }
@@ -380,12 +412,18 @@ std::string Topology::vertex_name(VertexId v) const {
 std::size_t Topology::count(VertexKind k) const {
   const Impl& t = *impl_;
   switch (k) {
-    case VertexKind::Gpu: return t.v_nvswitch;
-    case VertexKind::NvSwitch: return t.v_nic - t.v_nvswitch;
-    case VertexKind::Nic: return t.v_leaf - t.v_nic;
-    case VertexKind::Leaf: return t.v_spine - t.v_leaf;
-    case VertexKind::Spine: return t.v_agg - t.v_spine;
-    case VertexKind::Aggregation: return t.v_end - t.v_agg;
+    case VertexKind::Gpu:
+      return t.v_nvswitch;
+    case VertexKind::NvSwitch:
+      return t.v_nic - t.v_nvswitch;
+    case VertexKind::Nic:
+      return t.v_leaf - t.v_nic;
+    case VertexKind::Leaf:
+      return t.v_spine - t.v_leaf;
+    case VertexKind::Spine:
+      return t.v_agg - t.v_spine;
+    case VertexKind::Aggregation:
+      return t.v_end - t.v_agg;
   }
   return 0;
 }
@@ -407,23 +445,32 @@ VertexId Topology::leaf_of(int gpu) const {
   return impl_->v_leaf + impl_->leaf_of_gpu[static_cast<std::size_t>(gpu)];
 }
 
-std::size_t Topology::link_count() const { return impl_->links.size(); }
+std::size_t Topology::link_count() const {
+  return impl_->links.size();
+}
 const Link& Topology::link(LinkId id) const {
   if (id >= impl_->links.size()) {
     throw ModelError(fmt::format("link {} is out of range [0, {})", id, impl_->links.size()));
   }
   return impl_->links[id];
 }
-const std::vector<Link>& Topology::links() const { return impl_->links; }
+const std::vector<Link>& Topology::links() const {
+  return impl_->links;
+}
 
 std::size_t Topology::count(LinkKind k) const {
   const Impl& t = *impl_;
   switch (k) {
-    case LinkKind::NvLink: return t.l_pcie;
-    case LinkKind::Pcie: return t.l_access - t.l_pcie;
-    case LinkKind::Access: return t.l_leaf_spine - t.l_access;
-    case LinkKind::LeafSpine: return t.l_spine_agg - t.l_leaf_spine;
-    case LinkKind::SpineAggregation: return t.l_end - t.l_spine_agg;
+    case LinkKind::NvLink:
+      return t.l_pcie;
+    case LinkKind::Pcie:
+      return t.l_access - t.l_pcie;
+    case LinkKind::Access:
+      return t.l_leaf_spine - t.l_access;
+    case LinkKind::LeafSpine:
+      return t.l_spine_agg - t.l_leaf_spine;
+    case LinkKind::SpineAggregation:
+      return t.l_end - t.l_spine_agg;
   }
   return 0;
 }

@@ -89,7 +89,7 @@ class Topology {
   std::size_t switch_count() const;           ///< leaves + spines + aggregation (not NVSwitches)
   VertexId gpu_vertex(int gpu) const;
   VertexId nic_vertex(int gpu) const;
-  VertexId leaf_of(int gpu) const;            ///< the leaf switch of the GPU's NIC
+  VertexId leaf_of(int gpu) const;  ///< the leaf switch of the GPU's NIC
 
   std::size_t link_count() const;
   const Link& link(LinkId id) const;

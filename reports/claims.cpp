@@ -11,10 +11,14 @@ namespace trainsim::reports {
 
 std::string verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::Consistent: return "consistent";
-    case Verdict::Overstated: return "overstated";
-    case Verdict::Understated: return "understated";
-    case Verdict::NotCheckable: return "not checkable here";
+    case Verdict::Consistent:
+      return "consistent";
+    case Verdict::Overstated:
+      return "overstated";
+    case Verdict::Understated:
+      return "understated";
+    case Verdict::NotCheckable:
+      return "not checkable here";
   }
   return "?";
 }
@@ -22,7 +26,8 @@ std::string verdict_name(Verdict v) {
 void judge(std::vector<Claim>& claims) {
   for (auto& c : claims) {
     c.ratio.reset();
-    if (!c.trainsim || !(*c.trainsim > 0) || !std::isfinite(*c.trainsim) || !std::isfinite(c.stated)) {
+    if (!c.trainsim || !(*c.trainsim > 0) || !std::isfinite(*c.trainsim) ||
+        !std::isfinite(c.stated)) {
       c.verdict = Verdict::NotCheckable;
       continue;
     }
@@ -48,9 +53,11 @@ std::string value(double v, const std::string& unit) {
 
 TextTable table(const std::vector<Claim>& claims) {
   TextTable t({"claim", "source", "stated", "trainsim", "stated/trainsim", "verdict", "why"},
-              {Align::Left, Align::Left, Align::Right, Align::Right, Align::Right, Align::Left, Align::Left});
+              {Align::Left, Align::Left, Align::Right, Align::Right, Align::Right, Align::Left,
+               Align::Left});
   for (const auto& c : claims) {
-    t.add_row({c.claim, c.source, value(c.stated, c.unit), c.trainsim ? value(*c.trainsim, c.unit) : "—",
+    t.add_row({c.claim, c.source, value(c.stated, c.unit),
+               c.trainsim ? value(*c.trainsim, c.unit) : "—",
                c.ratio ? fmt::format("{:.2f}", *c.ratio) : "", verdict_name(c.verdict), c.reason});
   }
   return t;
@@ -58,15 +65,21 @@ TextTable table(const std::vector<Claim>& claims) {
 
 }  // namespace
 
-std::string claims_text(const std::vector<Claim>& claims) { return table(claims).render(); }
+std::string claims_text(const std::vector<Claim>& claims) {
+  return table(claims).render();
+}
 
-std::string claims_markdown(const std::vector<Claim>& claims) { return table(claims).render_markdown(); }
+std::string claims_markdown(const std::vector<Claim>& claims) {
+  return table(claims).render_markdown();
+}
 
 std::string claims_json(const std::vector<Claim>& claims) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (const auto& c : claims) {
-    nlohmann::ordered_json o{{"claim", c.claim}, {"source", c.source}, {"stated", c.stated}, {"unit", c.unit}};
-    o["trainsim"] = c.trainsim ? nlohmann::ordered_json(*c.trainsim) : nlohmann::ordered_json(nullptr);
+    nlohmann::ordered_json o{
+        {"claim", c.claim}, {"source", c.source}, {"stated", c.stated}, {"unit", c.unit}};
+    o["trainsim"] =
+        c.trainsim ? nlohmann::ordered_json(*c.trainsim) : nlohmann::ordered_json(nullptr);
     o["basis"] = c.basis;
     o["tolerance"] = c.tolerance;
     o["ratio"] = c.ratio ? nlohmann::ordered_json(*c.ratio) : nlohmann::ordered_json(nullptr);

@@ -16,11 +16,11 @@ enum class Verdict { Consistent, Overstated, Understated, NotCheckable };
 std::string verdict_name(Verdict v);
 
 struct Claim {
-  std::string claim;       ///< the claim in a few words
-  std::string source;      ///< who said it, where
-  double stated = 0;       ///< the claimed value (units in `unit`)
+  std::string claim;               ///< the claim in a few words
+  std::string source;              ///< who said it, where
+  double stated = 0;               ///< the claimed value (units in `unit`)
   std::optional<double> trainsim;  ///< trainsim's value, same unit
-  std::string unit;        ///< e.g. "GPU-hours", "×", "days"
+  std::string unit;                ///< e.g. "GPU-hours", "×", "days"
   std::string basis;       ///< how trainsim got it: "simulated: deepseek-v3.yaml" or "computed"
   double tolerance = 0.1;  ///< relative tolerance for "consistent"
   std::string reason;      ///< one line: why the verdict

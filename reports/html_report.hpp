@@ -23,8 +23,8 @@ struct HtmlOptions {
 std::string run_html(const std::vector<sim::RunResult>& runs, const HtmlOptions& options = {});
 
 /// The Vega-Lite specs the page embeds, by chart id (exposed for tests).
-std::vector<std::pair<std::string, std::string>> chart_specs(const std::vector<sim::RunResult>& runs,
-                                                             const sim::StepResult* timeline_step);
+std::vector<std::pair<std::string, std::string>> chart_specs(
+    const std::vector<sim::RunResult>& runs, const sim::StepResult* timeline_step);
 
 /// HTML-escapes &, <, >, " and '.
 std::string html_escape(const std::string& text);

@@ -7,7 +7,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json spread(const sim::Spread& s) { return Json{{"min", s.min}, {"mean", s.mean}, {"max", s.max}}; }
+Json spread(const sim::Spread& s) {
+  return Json{{"min", s.min}, {"mean", s.mean}, {"max", s.max}};
+}
 
 Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   Json j;
@@ -28,10 +30,10 @@ Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   j["comm_s"] = spread(s.comm_s);
   j["compute_by_kind_s"] = Json::object();
   for (const auto& [k, v] : s.compute_by_kind_s) j["compute_by_kind_s"][k] = v;
-  j["memory"] = {{"weights", s.memory.weights},         {"gradients", s.memory.gradients},
-                 {"optimizer", s.memory.optimizer},     {"activations", s.memory.activations},
-                 {"other", s.memory.other},             {"total", s.memory.total()},
-                 {"capacity", s.memory_capacity},       {"fits", s.fits_in_memory}};
+  j["memory"] = {{"weights", s.memory.weights},     {"gradients", s.memory.gradients},
+                 {"optimizer", s.memory.optimizer}, {"activations", s.memory.activations},
+                 {"other", s.memory.other},         {"total", s.memory.total()},
+                 {"capacity", s.memory_capacity},   {"fits", s.fits_in_memory}};
   j["infeasible_reason"] = s.infeasible_reason;
   j["cost_model"] = s.cost_model;
   j["roofline_ops"] = s.roofline_ops;
@@ -40,8 +42,12 @@ Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   if (o.include_ranks) {
     j["ranks"] = Json::array();
     for (const auto& r : s.ranks) {
-      j["ranks"].push_back({{"rank", r.rank}, {"stage", r.stage}, {"compute_s", r.compute_s},
-                            {"comm_s", r.comm_s}, {"exposed_comm_s", r.exposed_comm_s}, {"bubble_s", r.bubble_s}});
+      j["ranks"].push_back({{"rank", r.rank},
+                            {"stage", r.stage},
+                            {"compute_s", r.compute_s},
+                            {"comm_s", r.comm_s},
+                            {"exposed_comm_s", r.exposed_comm_s},
+                            {"bubble_s", r.bubble_s}});
     }
   }
   if (o.include_timing) j["wall_s"] = s.wall_s;
@@ -59,8 +65,11 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
   j["gpus"] = run.gpus;
   j["price_per_gpu_hour"] = run.price_per_gpu_hour;
   j["cost_model"] = run.cost_model;
-  j["total"] = {{"gpu_hours", run.total_gpu_hours}, {"cost_usd", run.total_cost_usd},
-                {"wall_days", run.total_wall_s / 86400.0}, {"tokens", run.total_tokens}, {"mfu", run.mfu}};
+  j["total"] = {{"gpu_hours", run.total_gpu_hours},
+                {"cost_usd", run.total_cost_usd},
+                {"wall_days", run.total_wall_s / 86400.0},
+                {"tokens", run.total_tokens},
+                {"mfu", run.mfu}};
   Json pub = Json::object();
   if (run.published_gpu_hours) pub["gpu_hours"] = *run.published_gpu_hours;
   if (run.published_cost_usd) pub["cost_usd"] = *run.published_cost_usd;
@@ -89,15 +98,21 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
     ph["note"] = p.note;
     ph["batches"] = Json::array();
     for (const auto& b : p.batches) {
-      ph["batches"].push_back({{"batch", b.batch}, {"steps", b.steps}, {"step_time_s", b.step_time_s},
-                               {"simulated", b.simulated}, {"extrapolated", b.extrapolated}});
+      ph["batches"].push_back({{"batch", b.batch},
+                               {"steps", b.steps},
+                               {"step_time_s", b.step_time_s},
+                               {"simulated", b.simulated},
+                               {"extrapolated", b.extrapolated}});
     }
     ph["step"] = step_json(p.representative, o);
     j["phases"].push_back(ph);
   }
   j["groups"] = Json::array();
   for (const auto& g : run.groups) {
-    Json gj{{"group", g.group}, {"gpu_hours", g.gpu_hours}, {"cost_usd", g.cost_usd}, {"wall_days", g.wall_s / 86400.0}};
+    Json gj{{"group", g.group},
+            {"gpu_hours", g.gpu_hours},
+            {"cost_usd", g.cost_usd},
+            {"wall_days", g.wall_s / 86400.0}};
     if (g.published_gpu_hours) {
       gj["published_gpu_hours"] = *g.published_gpu_hours;
       if (*g.published_gpu_hours > 0) gj["ratio"] = g.gpu_hours / *g.published_gpu_hours;
@@ -106,9 +121,12 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
   }
   j["assumptions"] = run.assumptions;
   if (run.goodput.enabled) {
-    j["goodput"] = {{"interruptions", run.goodput.interruptions}, {"lost_days", run.goodput.lost_s / 86400.0},
-                    {"checkpoint_days", run.goodput.checkpoint_s / 86400.0}, {"goodput", run.goodput.goodput},
-                    {"gpu_hours_with_failures", run.goodput.gpu_hours_with_failures}, {"basis", run.goodput.basis}};
+    j["goodput"] = {{"interruptions", run.goodput.interruptions},
+                    {"lost_days", run.goodput.lost_s / 86400.0},
+                    {"checkpoint_days", run.goodput.checkpoint_s / 86400.0},
+                    {"goodput", run.goodput.goodput},
+                    {"gpu_hours_with_failures", run.goodput.gpu_hours_with_failures},
+                    {"basis", run.goodput.basis}};
   }
   if (o.include_timing) j["wall_s"] = run.wall_s;
   return j.dump(2) + "\n";

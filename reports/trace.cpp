@@ -18,8 +18,13 @@ std::string step_trace_json(const sim::StepResult& step, const TraceOptions& opt
     if (written >= options.max_events) break;
     ranks.insert(e.rank);
     auto [it, inserted] = threads.try_emplace(e.stream, static_cast<int>(threads.size()) + 1);
-    Json ev{{"name", e.name}, {"cat", e.stream}, {"ph", "X"}, {"pid", e.rank}, {"tid", it->second},
-            {"ts", e.start_s * 1e6}, {"dur", (e.end_s - e.start_s) * 1e6}};
+    Json ev{{"name", e.name},
+            {"cat", e.stream},
+            {"ph", "X"},
+            {"pid", e.rank},
+            {"tid", it->second},
+            {"ts", e.start_s * 1e6},
+            {"dur", (e.end_s - e.start_s) * 1e6}};
     Json args = Json::object();
     if (e.micro_batch >= 0) args["micro_batch"] = e.micro_batch;
     if (e.chunk >= 0) args["chunk"] = e.chunk;
@@ -28,9 +33,16 @@ std::string step_trace_json(const sim::StepResult& step, const TraceOptions& opt
     ++written;
   }
   for (int r : ranks) {
-    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", r}, {"args", {{"name", fmt::format("rank {}", r)}}}});
+    events.push_back({{"name", "process_name"},
+                      {"ph", "M"},
+                      {"pid", r},
+                      {"args", {{"name", fmt::format("rank {}", r)}}}});
     for (const auto& [name, tid] : threads) {
-      events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", r}, {"tid", tid}, {"args", {{"name", name}}}});
+      events.push_back({{"name", "thread_name"},
+                        {"ph", "M"},
+                        {"pid", r},
+                        {"tid", tid},
+                        {"args", {{"name", name}}}});
     }
   }
   Json j{{"traceEvents", events}, {"displayTimeUnit", "ms"}};

@@ -16,19 +16,19 @@ namespace trainsim::scenarios {
 
 /// Global batch in sequences, constant or ramped linearly over the first `ramp_tokens`.
 struct BatchSchedule {
-  std::int64_t start = 0;       ///< sequences per step at the start
-  std::int64_t end = 0;         ///< sequences per step after the ramp (== start if constant)
-  double ramp_tokens = 0;       ///< tokens over which start → end (0: constant)
+  std::int64_t start = 0;  ///< sequences per step at the start
+  std::int64_t end = 0;    ///< sequences per step after the ramp (== start if constant)
+  double ramp_tokens = 0;  ///< tokens over which start → end (0: constant)
   bool ramped() const { return ramp_tokens > 0 && start != end; }
 };
 
 struct Phase {
   std::string name;
-  double tokens = 0;                    ///< tokens processed in this phase
-  std::optional<std::int64_t> steps;    ///< if given, tokens = steps × batch × seq_len
+  double tokens = 0;                  ///< tokens processed in this phase
+  std::optional<std::int64_t> steps;  ///< if given, tokens = steps × batch × seq_len
   std::int64_t seq_len = 0;
   BatchSchedule batch;
-  std::optional<models::ParallelPlan> plan;     ///< phase-specific plan, else the scenario's
+  std::optional<models::ParallelPlan> plan;  ///< phase-specific plan, else the scenario's
   std::optional<models::PrecisionPolicy> precision;
   /// Phases with the same group are summed and set beside the group's published figure
   /// (e.g. DeepSeek-V3's 32K and 128K phases form "context-extension"). Defaults to `name`.
@@ -69,10 +69,10 @@ struct Scenario {
   models::ParallelPlan plan;
   models::PrecisionPolicy precision;
   std::vector<Phase> phases;
-  double price_per_gpu_hour = 0;  ///< USD
+  double price_per_gpu_hour = 0;               ///< USD
   std::string calibration = "h800-published";  ///< profile name or file; "roofline" for none
-  std::uint64_t seed = 1;         ///< MoE routing imbalance draws
-  double moe_imbalance = 0.0;     ///< 0 = balanced; coefficient of variation of expert load
+  std::uint64_t seed = 1;                      ///< MoE routing imbalance draws
+  double moe_imbalance = 0.0;  ///< 0 = balanced; coefficient of variation of expert load
   PublishedClaim published;
   GoodputSpec goodput;
   /// Assumptions the scenario states (missing published inputs), shown in every result.

@@ -64,7 +64,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   p.cp = read_degree(node, "cp", base.cp);
   p.virtual_stages = read_degree(node, "virtual_stages", base.virtual_stages);
   p.micro_batch = read_degree(node, "micro_batch", base.micro_batch);
-  if (auto s = node.find("schedule")) p.schedule = s->as_choice(sim::schedules::schedule_registry().names());
+  if (auto s = node.find("schedule"))
+    p.schedule = s->as_choice(sim::schedules::schedule_registry().names());
   if (auto z = node.find("zero")) p.zero = static_cast<int>(z->as_integer(0, 3));
   if (auto sp = node.find("sequence_parallel")) p.sequence_parallel = sp->as_bool();
   if (auto r = node.find("recompute")) p.recompute = read_recompute(*r);
@@ -80,7 +81,8 @@ PrecisionPolicy read_precision(const ConfigNode& node) {
   node.check_keys({"preset", "gemm", "attention", "dispatch", "combine", "activations", "grads",
                    "master_weights", "optimizer_moments", "weights"});
   PrecisionPolicy p = precision_preset("bf16");
-  if (auto preset = node.find("preset")) p = precision_preset(preset->as_choice(precision_preset_names()));
+  if (auto preset = node.find("preset"))
+    p = precision_preset(preset->as_choice(precision_preset_names()));
   bool custom = false;
   auto set = [&](std::string_view key, Dtype& field) {
     if (auto v = node.find(key)) {
@@ -130,7 +132,8 @@ Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& 
   if (has_steps) {
     const auto steps_node = node.at("steps");
     ph.steps = steps_node.as_integer(0, 1'000'000'000'000);
-    if (ph.batch.ramped()) throw steps_node.error("'steps' cannot be combined with a batch ramp; give 'tokens'");
+    if (ph.batch.ramped())
+      throw steps_node.error("'steps' cannot be combined with a batch ramp; give 'tokens'");
     ph.tokens = static_cast<double>(*ph.steps) * static_cast<double>(ph.batch.start) *
                 static_cast<double>(ph.seq_len);
   } else {
@@ -139,9 +142,11 @@ Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& 
   if (ph.batch.ramped()) {
     const double ramp = ph.batch.ramp_tokens;
     if (ramp > ph.tokens) {
-      throw node.at("batch").at("ramp_tokens").error(fmt::format(
-          "the ramp ({} tokens) is longer than the phase ({} tokens)", units::format(ramp, Quantity::Count),
-          units::format(ph.tokens, Quantity::Count)));
+      throw node.at("batch")
+          .at("ramp_tokens")
+          .error(fmt::format("the ramp ({} tokens) is longer than the phase ({} tokens)",
+                             units::format(ramp, Quantity::Count),
+                             units::format(ph.tokens, Quantity::Count)));
     }
   }
   if (auto p = node.find("parallelism")) ph.plan = read_plan(*p, base_plan);
@@ -152,10 +157,11 @@ Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& 
   return ph;
 }
 
-
 }  // namespace
 
-std::vector<std::string> precision_preset_names() { return {"bf16", "fp8", "fp8-deepseek-v3", "fp32"}; }
+std::vector<std::string> precision_preset_names() {
+  return {"bf16", "fp8", "fp8-deepseek-v3", "fp32"};
+}
 
 models::PrecisionPolicy precision_preset(const std::string& name) {
   PrecisionPolicy p;
@@ -189,12 +195,14 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
                          const hardware::ClusterSpec& cluster) {
   const std::int64_t product = static_cast<std::int64_t>(p.dp) * p.tp * p.pp * p.cp;
   if (product != cluster.gpus) {
-    return fmt::format("dp × tp × pp × cp = {} × {} × {} × {} = {} does not equal cluster.gpus = {}",
-                       p.dp, p.tp, p.pp, p.cp, product, cluster.gpus);
+    return fmt::format(
+        "dp × tp × pp × cp = {} × {} × {} × {} = {} does not equal cluster.gpus = {}", p.dp, p.tp,
+        p.pp, p.cp, product, cluster.gpus);
   }
   if (p.tp > cluster.node.gpus_per_node) {
-    return fmt::format("tp = {} is larger than a node ({} GPUs): tensor parallelism must stay on NVLink",
-                       p.tp, cluster.node.gpus_per_node);
+    return fmt::format(
+        "tp = {} is larger than a node ({} GPUs): tensor parallelism must stay on NVLink", p.tp,
+        cluster.node.gpus_per_node);
   }
   if (model.heads % p.tp != 0) {
     return fmt::format("tp = {} does not divide the model's {} attention heads", p.tp, model.heads);
@@ -227,14 +235,16 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
 std::string batch_problem(std::int64_t batch, const ParallelPlan& plan) {
   const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
   if (batch % per_step != 0) {
-    return fmt::format("global batch {} sequences is not a multiple of dp × micro_batch = {} × {} = {}",
-                       batch, plan.dp, plan.micro_batch, per_step);
+    return fmt::format(
+        "global batch {} sequences is not a multiple of dp × micro_batch = {} × {} = {}", batch,
+        plan.dp, plan.micro_batch, per_step);
   }
   return "";
 }
 
 Scenario parse_scenario(const ConfigNode& root) {
-  if (!root.is_map()) throw root.error("a scenario must be a YAML mapping of keys (name, model, cluster, ...)");
+  if (!root.is_map())
+    throw root.error("a scenario must be a YAML mapping of keys (name, model, cluster, ...)");
   root.check_keys({"name", "description", "model", "cluster", "parallelism", "precision", "phases",
                    "price", "calibration", "seed", "moe", "published", "assumptions", "goodput"});
   Scenario s;
@@ -251,8 +261,11 @@ Scenario parse_scenario(const ConfigNode& root) {
   s.cluster.gpu = hardware::resolve_gpu(cluster.at("gpu"), hw);
   s.cluster.gpus = static_cast<int>(cluster.at("gpus").as_integer(1, kMaxGpus));
   s.cluster.node.gpus_per_node =
-      cluster.has("gpus_per_node") ? static_cast<int>(cluster.at("gpus_per_node").as_integer(1, 1024)) : 8;
-  if (s.cluster.gpus % s.cluster.node.gpus_per_node != 0 && s.cluster.gpus > s.cluster.node.gpus_per_node) {
+      cluster.has("gpus_per_node")
+          ? static_cast<int>(cluster.at("gpus_per_node").as_integer(1, 1024))
+          : 8;
+  if (s.cluster.gpus % s.cluster.node.gpus_per_node != 0 &&
+      s.cluster.gpus > s.cluster.node.gpus_per_node) {
     throw cluster.at("gpus").error(fmt::format("{} GPUs do not fill whole nodes of {} GPUs",
                                                s.cluster.gpus, s.cluster.node.gpus_per_node));
   }
@@ -264,14 +277,17 @@ Scenario parse_scenario(const ConfigNode& root) {
     throw par.error(why);
   }
   if (s.plan.comm_sms >= s.cluster.gpu.sm_count && s.cluster.gpu.sm_count > 0) {
-    throw par.at("comm_sms").error(fmt::format("comm_sms = {} leaves no SMs for compute ({} has {})",
-                                               s.plan.comm_sms, s.cluster.gpu.name, s.cluster.gpu.sm_count));
+    throw par.at("comm_sms")
+        .error(fmt::format("comm_sms = {} leaves no SMs for compute ({} has {})", s.plan.comm_sms,
+                           s.cluster.gpu.name, s.cluster.gpu.sm_count));
   }
 
-  s.precision = root.has("precision") ? read_precision(root.at("precision")) : precision_preset("bf16");
+  s.precision =
+      root.has("precision") ? read_precision(root.at("precision")) : precision_preset("bf16");
   if (s.cluster.gpu.peak(s.precision.gemm) <= 0) {
-    throw root.at("precision").error(fmt::format("{} has no {} tensor-core rate in the catalog",
-                                                 s.cluster.gpu.name, hardware::dtype_name(s.precision.gemm)));
+    throw root.at("precision")
+        .error(fmt::format("{} has no {} tensor-core rate in the catalog", s.cluster.gpu.name,
+                           hardware::dtype_name(s.precision.gemm)));
   }
 
   const auto phases = root.at("phases");
@@ -283,15 +299,16 @@ Scenario parse_scenario(const ConfigNode& root) {
     hardware::ClusterSpec phase_cluster = s.cluster;
     if (ph.gpus) {
       if (*ph.gpus > s.cluster.gpus) {
-        throw pn.at("gpus").error(fmt::format("a phase cannot use more GPUs ({}) than the cluster has ({})",
-                                              *ph.gpus, s.cluster.gpus));
+        throw pn.at("gpus").error(
+            fmt::format("a phase cannot use more GPUs ({}) than the cluster has ({})", *ph.gpus,
+                        s.cluster.gpus));
       }
       phase_cluster.gpus = *ph.gpus;
       if (!ph.plan) throw pn.error("a phase with its own 'gpus' needs its own 'parallelism'");
     }
     if (ph.plan || ph.gpus) {
       if (const std::string why = plan_problem(plan, s.model, phase_cluster); !why.empty()) {
-        throw (pn.has("parallelism") ? pn.at("parallelism") : pn).error(why);
+        throw(pn.has("parallelism") ? pn.at("parallelism") : pn).error(why);
       }
     }
     if (plan.cp > 1 && ph.seq_len % (2 * plan.cp) != 0) {
@@ -320,7 +337,8 @@ Scenario parse_scenario(const ConfigNode& root) {
   }
   if (auto c = root.find("calibration")) s.calibration = c->as_string();
   if (auto seed = root.find("seed")) {
-    s.seed = static_cast<std::uint64_t>(seed->as_integer(0, std::numeric_limits<std::int64_t>::max()));
+    s.seed =
+        static_cast<std::uint64_t>(seed->as_integer(0, std::numeric_limits<std::int64_t>::max()));
   }
   if (auto moe = root.find("moe")) {
     moe->check_keys({"imbalance"});
@@ -334,8 +352,10 @@ Scenario parse_scenario(const ConfigNode& root) {
             key, groups->at(key).as_quantity(Quantity::Count, 0, 1e15));
       }
     }
-    if (auto v = pub->find("gpu_hours")) s.published.gpu_hours = v->as_quantity(Quantity::Count, 0, 1e15);
-    if (auto v = pub->find("cost_usd")) s.published.cost_usd = v->as_quantity(Quantity::Count, 0, 1e15);
+    if (auto v = pub->find("gpu_hours"))
+      s.published.gpu_hours = v->as_quantity(Quantity::Count, 0, 1e15);
+    if (auto v = pub->find("cost_usd"))
+      s.published.cost_usd = v->as_quantity(Quantity::Count, 0, 1e15);
     if (auto v = pub->find("wall_days")) s.published.wall_days = v->as_number(0, 1e6);
     if (auto v = pub->find("source")) s.published.source = v->as_string();
   }
@@ -346,21 +366,29 @@ Scenario parse_scenario(const ConfigNode& root) {
     if (!known) {
       std::vector<std::string> groups;
       for (const auto& p : s.phases) {
-        if (std::find(groups.begin(), groups.end(), p.group) == groups.end()) groups.push_back(p.group);
+        if (std::find(groups.begin(), groups.end(), p.group) == groups.end())
+          groups.push_back(p.group);
       }
-      throw root.at("published").at("phases").at(group).error(fmt::format(
-          "no phase has group '{}'; phase groups are: {}", group, join_names(groups)));
+      throw root.at("published")
+          .at("phases")
+          .at(group)
+          .error(fmt::format("no phase has group '{}'; phase groups are: {}", group,
+                             join_names(groups)));
     }
   }
   if (auto g = root.find("goodput")) {
-    g->check_keys({"enabled", "failures_per_gpu_day", "checkpoint_interval", "checkpoint_write", "restart"});
+    g->check_keys(
+        {"enabled", "failures_per_gpu_day", "checkpoint_interval", "checkpoint_write", "restart"});
     if (auto v = g->find("enabled")) s.goodput.enabled = v->as_bool();
-    if (auto v = g->find("failures_per_gpu_day")) s.goodput.failures_per_gpu_day = v->as_number(0.0, 100.0);
+    if (auto v = g->find("failures_per_gpu_day"))
+      s.goodput.failures_per_gpu_day = v->as_number(0.0, 100.0);
     if (auto v = g->find("checkpoint_interval")) {
       s.goodput.checkpoint_interval_s = v->as_quantity(Quantity::Duration, 1.0, 1e7);
     }
-    if (auto v = g->find("checkpoint_write")) s.goodput.checkpoint_write_s = v->as_quantity(Quantity::Duration, 0.0, 1e6);
-    if (auto v = g->find("restart")) s.goodput.restart_s = v->as_quantity(Quantity::Duration, 0.0, 1e6);
+    if (auto v = g->find("checkpoint_write"))
+      s.goodput.checkpoint_write_s = v->as_quantity(Quantity::Duration, 0.0, 1e6);
+    if (auto v = g->find("restart"))
+      s.goodput.restart_s = v->as_quantity(Quantity::Duration, 0.0, 1e6);
   }
   if (auto a = root.find("assumptions")) {
     for (std::size_t i = 0; i < a->size(); ++i) s.assumptions.push_back((*a)[i].as_string());
@@ -392,7 +420,8 @@ Scenario parse_with_overrides(ConfigNode root, const LoadOptions& options) {
     if (e.file().rfind("--set ", 0) == 0) throw;
     std::string sets;
     for (const auto& o : options.overrides) sets += (sets.empty() ? "--set " : ", --set ") + o;
-    throw ConfigError(e.file(), e.line(), e.column(), e.key_path(), e.detail() + " (with " + sets + ")");
+    throw ConfigError(e.file(), e.line(), e.column(), e.key_path(),
+                      e.detail() + " (with " + sets + ")");
   }
 }
 }  // namespace

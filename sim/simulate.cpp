@@ -29,7 +29,9 @@ namespace {
 
 using hardware::Dtype;
 
-std::string gb(double bytes) { return fmt::format("{:.1f} GB", bytes / 1e9); }
+std::string gb(double bytes) {
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
 
 }  // namespace
 
@@ -88,7 +90,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     return out;
   }
   // Layers over the model stages (DeepSeek's split is unpublished: balanced by training FLOPs).
-  const auto ranges = models::split_layers(model, n_stages, models::SplitPolicy::BalancedFlops, phase.seq_len);
+  const auto ranges =
+      models::split_layers(model, n_stages, models::SplitPolicy::BalancedFlops, phase.seq_len);
   const models::LayerOps embed = models::embedding_ops(model, ctx);
   const models::LayerOps head = models::head_ops(model, ctx);
 
@@ -141,8 +144,18 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
 
   // Topology and layout.
   const hardware::Topology topo = hardware::Topology::build(cluster);
-  StepSetup setup{&topo, RankLayout(plan, cluster.node.gpus_per_node), schedule.get(), shape, std::move(stages),
-                  {}, {}, {}, 0, 0, opt.trace_ranks, opt.symmetric};
+  StepSetup setup{&topo,
+                  RankLayout(plan, cluster.node.gpus_per_node),
+                  schedule.get(),
+                  shape,
+                  std::move(stages),
+                  {},
+                  {},
+                  {},
+                  0,
+                  0,
+                  opt.trace_ranks,
+                  opt.symmetric};
 
   // MoE routing: the op list's dispatch bytes are per destination node (or rank inside a node);
   // a remote node's share crosses IB once, then every payload is forwarded over NVLink to the
@@ -170,12 +183,16 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     setup.load_factor.assign(static_cast<std::size_t>(req.gpus), 1.0);
     if (sc.moe_imbalance > 0) {
       for (int first = 0; first < req.gpus; first += plan.ep) {
-        const auto f = moe::rank_load_factors(rs, sc.moe_imbalance, sc.seed + static_cast<std::uint64_t>(first));
-        for (int i = 0; i < plan.ep; ++i) setup.load_factor[static_cast<std::size_t>(first + i)] = f[static_cast<std::size_t>(i)];
+        const auto f = moe::rank_load_factors(rs, sc.moe_imbalance,
+                                              sc.seed + static_cast<std::uint64_t>(first));
+        for (int i = 0; i < plan.ep; ++i)
+          setup.load_factor[static_cast<std::size_t>(first + i)] = f[static_cast<std::size_t>(i)];
       }
     }
   }
-  setup.p2p_latency_s = req.gpus > cluster.node.gpus_per_node ? topo.path_latency(0, cluster.node.gpus_per_node) : gpu.nvlink_latency_s;
+  setup.p2p_latency_s = req.gpus > cluster.node.gpus_per_node
+                            ? topo.path_latency(0, cluster.node.gpus_per_node)
+                            : gpu.nvlink_latency_s;
   setup.collective_latency_s = setup.p2p_latency_s;
 
   // Weights, gradients and optimizer states per rank (models/memory.hpp): a rank holds the
@@ -236,8 +253,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     out.fits_in_memory = false;
     out.infeasible_reason = fmt::format(
         "needs {} per GPU (weights {}, gradients {}, optimizer {}, activations {}) but {} has {}",
-        gb(out.memory.total()), gb(out.memory.weights), gb(out.memory.gradients), gb(out.memory.optimizer),
-        gb(out.memory.activations), gpu.name, gb(gpu.hbm_bytes));
+        gb(out.memory.total()), gb(out.memory.weights), gb(out.memory.gradients),
+        gb(out.memory.optimizer), gb(out.memory.activations), gpu.name, gb(gpu.hbm_bytes));
   }
   const double gpu_s = out.step_time_s * req.gpus;
   out.mfu = gpu_s > 0 ? out.model_flops / (gpu_s * out.peak_flops) : 0;
@@ -252,10 +269,11 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   return out;
 }
 
-StepResult simulate_step(const scenarios::Scenario& sc, std::size_t phase_index, std::int64_t global_batch,
-                         const SimOptions& opt) {
+StepResult simulate_step(const scenarios::Scenario& sc, std::size_t phase_index,
+                         std::int64_t global_batch, const SimOptions& opt) {
   if (phase_index >= sc.phases.size()) {
-    throw ModelError(fmt::format("phase {} does not exist; the scenario has {} phases", phase_index, sc.phases.size()));
+    throw ModelError(fmt::format("phase {} does not exist; the scenario has {} phases", phase_index,
+                                 sc.phases.size()));
   }
   const auto& ph = sc.phases[phase_index];
   StepRequest req;

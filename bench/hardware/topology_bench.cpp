@@ -26,8 +26,12 @@ ClusterSpec cluster(const char* gpu, const char* fabric, int gpus) {
   return s;
 }
 
-ClusterSpec deepseek() { return cluster("h800", "mpft-ib-400g", 2048); }
-ClusterSpec llama() { return cluster("h100", "rail-roce-400g", 16384); }
+ClusterSpec deepseek() {
+  return cluster("h800", "mpft-ib-400g", 2048);
+}
+ClusterSpec llama() {
+  return cluster("h100", "rail-roce-400g", 16384);
+}
 
 void BM_BuildDeepSeekMpft2048(benchmark::State& state) {
   const ClusterSpec c = deepseek();

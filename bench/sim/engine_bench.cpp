@@ -63,7 +63,8 @@ void BM_SharedFlows(benchmark::State& state) {
     for (int f = 0; f < flows; ++f) {
       ActivitySpec spec;
       spec.work = 1e6 * (1 + f % 13);
-      for (int k = 0; k < 3; ++k) spec.uses.push_back({links[static_cast<std::size_t>((f * 7 + k * 11) % 64)], 1.0});
+      for (int k = 0; k < 3; ++k)
+        spec.uses.push_back({links[static_cast<std::size_t>((f * 7 + k * 11) % 64)], 1.0});
       e.start(spec, [] {});
     }
     e.run();

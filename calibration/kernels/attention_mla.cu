@@ -16,11 +16,11 @@ namespace trainsim::calibration::kernels {
 namespace detail {
 namespace {
 
-constexpr int kDqk = kMlaHeadDimQk;   // 192
-constexpr int kDv = kMlaHeadDimV;     // 128
-constexpr int kRowQk = kDqk * 2;      // bytes of a 192-wide bf16 row: 384 = 24 chunks
-constexpr int kRowV = kDv * 2;        // 256 bytes = 16 chunks
-constexpr int kThreads = 128;         // 4 warps
+constexpr int kDqk = kMlaHeadDimQk;  // 192
+constexpr int kDv = kMlaHeadDimV;    // 128
+constexpr int kRowQk = kDqk * 2;     // bytes of a 192-wide bf16 row: 384 = 24 chunks
+constexpr int kRowV = kDv * 2;       // 256 bytes = 16 chunks
+constexpr int kThreads = 128;        // 4 warps
 constexpr float kLog2e = 1.4426950408889634f;
 
 struct AttnParams {
@@ -64,9 +64,9 @@ __device__ __forceinline__ void load_rows(const AttnParams& p, const __nv_bfloat
 // tiles of 64, double-buffered.
 constexpr int kFwdBlockQ = 64;
 constexpr int kFwdBlockKv = 64;
-constexpr int kFwdSmemQ = kFwdBlockQ * kRowQk;    // 24 KB
-constexpr int kFwdSmemK = kFwdBlockKv * kRowQk;   // 24 KB
-constexpr int kFwdSmemV = kFwdBlockKv * kRowV;    // 16 KB
+constexpr int kFwdSmemQ = kFwdBlockQ * kRowQk;                     // 24 KB
+constexpr int kFwdSmemK = kFwdBlockKv * kRowQk;                    // 24 KB
+constexpr int kFwdSmemV = kFwdBlockKv * kRowV;                     // 16 KB
 constexpr int kFwdSmem = kFwdSmemQ + 2 * (kFwdSmemK + kFwdSmemV);  // 104 KB
 
 __global__ void __launch_bounds__(kThreads) attn_fwd_kernel(const AttnParams p) {
@@ -189,8 +189,8 @@ __global__ void __launch_bounds__(kThreads) attn_fwd_kernel(const AttnParams p) 
       for (int jp = 0; jp < kDv / 16; ++jp) {
         const int mi = lane >> 3;
         std::uint32_t r[4];
-        ldmatrix_x4_trans(r, s_v(buf) + swz(kk * 16 + (lane & 7) + ((mi & 1) << 3),
-                                            jp * 2 + (mi >> 1), kRowV));
+        ldmatrix_x4_trans(
+            r, s_v(buf) + swz(kk * 16 + (lane & 7) + ((mi & 1) << 3), jp * 2 + (mi >> 1), kRowV));
         mma_bf16(o_acc[2 * jp], pf[kk], r[0], r[1]);
         mma_bf16(o_acc[2 * jp + 1], pf[kk], r[2], r[3]);
       }
@@ -248,7 +248,8 @@ __global__ void attn_bwd_pre_kernel(const AttnParams p) {
     acc = warp_sum(acc);
     if (lane == 0) p.dvec[(static_cast<std::int64_t>(b) * p.heads + h) * p.seq + s] = acc;
     float* dq = p.dq_acc + r * kDqk;
-    for (int i = lane; i < kDqk / 4; i += 32) reinterpret_cast<float4*>(dq)[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int i = lane; i < kDqk / 4; i += 32)
+      reinterpret_cast<float4*>(dq)[i] = make_float4(0.f, 0.f, 0.f, 0.f);
   }
 }
 
@@ -374,8 +375,8 @@ __global__ void __launch_bounds__(kThreads, 1) attn_bwd_kernel(const AttnParams 
       for (int jp = 0; jp < kDv / 16; ++jp) {
         const int mi = lane >> 3;
         std::uint32_t r[4];
-        ldmatrix_x4_trans(r, s_do + swz(kk * 16 + (lane & 7) + ((mi & 1) << 3), jp * 2 + (mi >> 1),
-                                        kRowV));
+        ldmatrix_x4_trans(
+            r, s_do + swz(kk * 16 + (lane & 7) + ((mi & 1) << 3), jp * 2 + (mi >> 1), kRowV));
         mma_bf16(dv_acc[2 * jp], pf[kk], r[0], r[1]);
         mma_bf16(dv_acc[2 * jp + 1], pf[kk], r[2], r[3]);
       }
@@ -406,8 +407,10 @@ __global__ void __launch_bounds__(kThreads, 1) attn_bwd_kernel(const AttnParams 
       const int qc = j * 8 + t2;
       const float d0 = s_d[qc];
       const float d1 = s_d[qc + 1];
-      const std::uint32_t lo = pack_bf16x2(st[j][0] * (dpt[j][0] - d0), st[j][1] * (dpt[j][1] - d1));
-      const std::uint32_t hi = pack_bf16x2(st[j][2] * (dpt[j][2] - d0), st[j][3] * (dpt[j][3] - d1));
+      const std::uint32_t lo =
+          pack_bf16x2(st[j][0] * (dpt[j][0] - d0), st[j][1] * (dpt[j][1] - d1));
+      const std::uint32_t hi =
+          pack_bf16x2(st[j][2] * (dpt[j][2] - d0), st[j][3] * (dpt[j][3] - d1));
       dsf[j >> 1][(j & 1) * 2 + 0] = lo;
       dsf[j >> 1][(j & 1) * 2 + 1] = hi;
       // dSᵀ to shared memory, [key][query], for the dQ product below.
@@ -423,8 +426,8 @@ __global__ void __launch_bounds__(kThreads, 1) attn_bwd_kernel(const AttnParams 
       for (int jp = 0; jp < kDqk / 16; ++jp) {
         const int mi = lane >> 3;
         std::uint32_t r[4];
-        ldmatrix_x4_trans(r, s_q + swz(kk * 16 + (lane & 7) + ((mi & 1) << 3), jp * 2 + (mi >> 1),
-                                       kRowQk));
+        ldmatrix_x4_trans(
+            r, s_q + swz(kk * 16 + (lane & 7) + ((mi & 1) << 3), jp * 2 + (mi >> 1), kRowQk));
         mma_bf16(dk_acc[2 * jp], dsf[kk], r[0], r[1]);
         mma_bf16(dk_acc[2 * jp + 1], dsf[kk], r[2], r[3]);
       }
@@ -502,8 +505,10 @@ AttnParams make_params(const AttentionProblem& p, bool backward) {
               " heads=" + std::to_string(p.heads) + " seq=" + std::to_string(p.seq));
   require(p.seq % 64 == 0, "seq must be a multiple of 64, got " + std::to_string(p.seq));
   require(p.q && p.k && p.v && p.o && p.lse, "null q, k, v, o or lse");
-  if (backward) require(p.d_o && p.d_q && p.d_k && p.d_v && p.workspace, "null dO, dQ, dK, dV or workspace");
-  require(static_cast<std::int64_t>(p.batch) * p.seq * p.heads * kDqk < (1LL << 40), "tensor too large");
+  if (backward)
+    require(p.d_o && p.d_q && p.d_k && p.d_v && p.workspace, "null dO, dQ, dK, dV or workspace");
+  require(static_cast<std::int64_t>(p.batch) * p.seq * p.heads * kDqk < (1LL << 40),
+          "tensor too large");
   AttnParams k{};
   k.batch = p.batch;
   k.heads = p.heads;
@@ -531,8 +536,8 @@ AttnParams make_params(const AttentionProblem& p, bool backward) {
 
 void attention_fwd(const AttentionProblem& p, cudaStream_t stream) {
   const detail::AttnParams k = detail::make_params(p, false);
-  check_cuda(cudaFuncSetAttribute(detail::attn_fwd_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  detail::kFwdSmem),
+  check_cuda(cudaFuncSetAttribute(detail::attn_fwd_kernel,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize, detail::kFwdSmem),
              "attention_fwd");
   const dim3 grid(static_cast<unsigned>(p.seq / detail::kFwdBlockQ), static_cast<unsigned>(p.heads),
                   static_cast<unsigned>(p.batch));
@@ -549,11 +554,11 @@ void attention_bwd(const AttentionProblem& p, cudaStream_t stream) {
   const detail::AttnParams k = detail::make_params(p, true);
   detail::attn_bwd_pre_kernel<<<1024, 256, 0, stream>>>(k);
   detail::check_launch("attention_bwd (pre)");
-  check_cuda(cudaFuncSetAttribute(detail::attn_bwd_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  detail::kBwdSmem),
+  check_cuda(cudaFuncSetAttribute(detail::attn_bwd_kernel,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize, detail::kBwdSmem),
              "attention_bwd");
-  const dim3 grid(static_cast<unsigned>(p.seq / detail::kBwdBlockKv), static_cast<unsigned>(p.heads),
-                  static_cast<unsigned>(p.batch));
+  const dim3 grid(static_cast<unsigned>(p.seq / detail::kBwdBlockKv),
+                  static_cast<unsigned>(p.heads), static_cast<unsigned>(p.batch));
   detail::attn_bwd_kernel<<<grid, detail::kThreads, detail::kBwdSmem, stream>>>(k);
   detail::check_launch("attention_bwd");
   detail::attn_bwd_post_kernel<<<1024, 256, 0, stream>>>(k);

@@ -16,11 +16,14 @@ namespace {
 
 void check_lt(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS) {
-    throw Error(std::string("cuBLASLt: ") + what + " failed with status " + std::to_string(static_cast<int>(s)));
+    throw Error(std::string("cuBLASLt: ") + what + " failed with status " +
+                std::to_string(static_cast<int>(s)));
   }
 }
 
-cublasLtHandle_t as_handle(void* h) { return static_cast<cublasLtHandle_t>(h); }
+cublasLtHandle_t as_handle(void* h) {
+  return static_cast<cublasLtHandle_t>(h);
+}
 
 }  // namespace
 
@@ -52,7 +55,9 @@ CublasLtGemm::~CublasLtGemm() {
   if (handle_ != nullptr) cublasLtDestroy(as_handle(handle_));
 }
 
-std::size_t CublasLtGemm::version() { return cublasLtGetVersion(); }
+std::size_t CublasLtGemm::version() {
+  return cublasLtGetVersion();
+}
 
 CublasLtGemm::Plan& CublasLtGemm::plan(bool fp8, std::int64_t m, std::int64_t n, std::int64_t k) {
   const auto key = std::make_tuple(fp8, m, n, k);
@@ -62,10 +67,12 @@ CublasLtGemm::Plan& CublasLtGemm::plan(bool fp8, std::int64_t m, std::int64_t n,
   check_lt(cublasLtMatmulDescCreate(&p->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "MatmulDescCreate");
   const cublasOperation_t trans_a = CUBLAS_OP_T;
   const cublasOperation_t trans_b = CUBLAS_OP_N;
-  check_lt(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)),
-           "set TRANSA");
-  check_lt(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)),
-           "set TRANSB");
+  check_lt(
+      cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSA, &trans_a, sizeof(trans_a)),
+      "set TRANSA");
+  check_lt(
+      cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_TRANSB, &trans_b, sizeof(trans_b)),
+      "set TRANSB");
   const cudaDataType_t in_type = fp8 ? CUDA_R_8F_E4M3 : CUDA_R_16BF;
   const auto u64 = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
   check_lt(cublasLtMatrixLayoutCreate(&p->la, in_type, u64(k), u64(n), k), "layout A");
@@ -78,20 +85,22 @@ CublasLtGemm::Plan& CublasLtGemm::plan(bool fp8, std::int64_t m, std::int64_t n,
            "set max workspace");
   if (fp8) {  // scale pointers must be set before the heuristic query
     const float* dummy = nullptr;
-    check_lt(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &dummy, sizeof(dummy)),
+    check_lt(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &dummy,
+                                            sizeof(dummy)),
              "set A scale");
-    check_lt(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &dummy, sizeof(dummy)),
+    check_lt(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &dummy,
+                                            sizeof(dummy)),
              "set B scale");
   }
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  const cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(as_handle(handle_), p->op, p->la, p->lb, p->ld,
-                                                           p->ld, pref, 1, &result, &found);
+  const cublasStatus_t hs = cublasLtMatmulAlgoGetHeuristic(as_handle(handle_), p->op, p->la, p->lb,
+                                                           p->ld, p->ld, pref, 1, &result, &found);
   cublasLtMatmulPreferenceDestroy(pref);
   check_lt(hs, "AlgoGetHeuristic");
   if (found < 1) {
-    throw Error("cuBLASLt: no algorithm for " + std::string(fp8 ? "fp8" : "bf16") + " m=" + std::to_string(m) +
-                " n=" + std::to_string(n) + " k=" + std::to_string(k));
+    throw Error("cuBLASLt: no algorithm for " + std::string(fp8 ? "fp8" : "bf16") +
+                " m=" + std::to_string(m) + " n=" + std::to_string(n) + " k=" + std::to_string(k));
   }
   p->algo = result.algo;
   auto& ref = *p;
@@ -104,15 +113,17 @@ void CublasLtGemm::run(bool fp8, std::int64_t m, std::int64_t n, std::int64_t k,
                        cudaStream_t stream) {
   Plan& p = plan(fp8, m, n, k);
   if (fp8) {  // cuBLASLt's A is our B and vice versa
-    check_lt(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &b_scale, sizeof(b_scale)),
+    check_lt(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &b_scale,
+                                            sizeof(b_scale)),
              "set A scale");
-    check_lt(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &a_scale, sizeof(a_scale)),
+    check_lt(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &a_scale,
+                                            sizeof(a_scale)),
              "set B scale");
   }
   const float alpha = 1.0f;
   const float beta = 0.0f;
-  check_lt(cublasLtMatmul(as_handle(handle_), p.op, &alpha, b, p.la, a, p.lb, &beta, d, p.ld, d, p.ld, &p.algo,
-                          workspace_, workspace_bytes_, stream),
+  check_lt(cublasLtMatmul(as_handle(handle_), p.op, &alpha, b, p.la, a, p.lb, &beta, d, p.ld, d,
+                          p.ld, &p.algo, workspace_, workspace_bytes_, stream),
            "Matmul");
 }
 

@@ -35,7 +35,8 @@ class CublasLtGemm {
   void* handle_ = nullptr;  // cublasLtHandle_t
   void* workspace_ = nullptr;
   std::size_t workspace_bytes_ = 0;
-  std::map<std::tuple<bool, std::int64_t, std::int64_t, std::int64_t>, std::unique_ptr<Plan>> plans_;
+  std::map<std::tuple<bool, std::int64_t, std::int64_t, std::int64_t>, std::unique_ptr<Plan>>
+      plans_;
 };
 
 }  // namespace trainsim::calibration::kernels

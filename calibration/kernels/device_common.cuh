@@ -17,7 +17,9 @@
 namespace trainsim::calibration::kernels::detail {
 
 /// Throws when the last launch failed (configuration errors surface here, not at the next sync).
-inline void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel); }
+inline void check_launch(const char* kernel) {
+  check_cuda(cudaGetLastError(), kernel);
+}
 
 /// Byte offset of 16-byte chunk `chunk` of row `row` in a tile whose rows are `row_bytes` long:
 /// the chunk index is XOR-ed with row % 8 (within its group of 8 chunks) so that the 8 rows an

@@ -34,9 +34,9 @@ constexpr int kRasterBand = 8;
 struct GemmParams {
   int m, n, k;
   int m_tiles, n_tiles;
-  int k_bytes;       // k · sizeof(element)
-  int k_blocks;      // k / 128: scale blocks along K
-  int n_blocks;      // ceil(n / 128): scale blocks along N
+  int k_bytes;   // k · sizeof(element)
+  int k_blocks;  // k / 128: scale blocks along K
+  int n_blocks;  // ceil(n / 128): scale blocks along N
   const std::uint8_t* a;
   const std::uint8_t* b;
   __nv_bfloat16* d;
@@ -87,10 +87,12 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_kernel(const GemmParams 
       const int row = c >> 3;
       const int ch = c & 7;
       const bool va = m0 + row < p.m;
-      const std::uint8_t* src_a = va ? a + row * static_cast<std::int64_t>(p.k_bytes) + kofs + ch * 16 : p.a;
+      const std::uint8_t* src_a =
+          va ? a + row * static_cast<std::int64_t>(p.k_bytes) + kofs + ch * 16 : p.a;
       cp_async_16(sa + swz(row, ch, kTileBytesK), src_a, va);
       const bool vb = n0 + row < p.n;
-      const std::uint8_t* src_b = vb ? b + row * static_cast<std::int64_t>(p.k_bytes) + kofs + ch * 16 : p.b;
+      const std::uint8_t* src_b =
+          vb ? b + row * static_cast<std::int64_t>(p.k_bytes) + kofs + ch * 16 : p.b;
       cp_async_16(sb + swz(row, ch, kTileBytesK), src_b, vb);
     }
   };
@@ -127,13 +129,15 @@ __global__ void __launch_bounds__(kThreads, 1) gemm_mma_kernel(const GemmParams 
     float scale_row[4][2] = {};
     float scale_b = 0.f;
     if constexpr (kFp8) {
-      scale_b = p.b_scale[(static_cast<std::int64_t>(group) * p.n_blocks + n_tile) * p.k_blocks + kt];
+      scale_b =
+          p.b_scale[(static_cast<std::int64_t>(group) * p.n_blocks + n_tile) * p.k_blocks + kt];
 #pragma unroll
       for (int i = 0; i < 4; ++i)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           const int row = m0 + warp_m * 64 + i * 16 + g + h * 8;
-          scale_row[i][h] = row < p.m ? p.a_scale[static_cast<std::int64_t>(row) * p.k_blocks + kt] : 0.f;
+          scale_row[i][h] =
+              row < p.m ? p.a_scale[static_cast<std::int64_t>(row) * p.k_blocks + kt] : 0.f;
         }
     }
 
@@ -214,7 +218,9 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw Error("gemm: " + what);
 }
 
-bool aligned16(const void* ptr) { return (reinterpret_cast<std::uintptr_t>(ptr) & 15u) == 0; }
+bool aligned16(const void* ptr) {
+  return (reinterpret_cast<std::uintptr_t>(ptr) & 15u) == 0;
+}
 
 template <bool kFp8>
 void launch_gemm(const GemmProblem& p, cudaStream_t stream) {
@@ -222,13 +228,18 @@ void launch_gemm(const GemmProblem& p, cudaStream_t stream) {
   require(p.m >= 1 && p.n >= 1 && p.k >= 1,
           std::string(name) + ": m, n, k must be >= 1, got m=" + std::to_string(p.m) +
               " n=" + std::to_string(p.n) + " k=" + std::to_string(p.k));
-  require(p.k % 128 == 0, std::string(name) + ": k must be a multiple of 128, got " + std::to_string(p.k));
-  require(p.n % 8 == 0, std::string(name) + ": n must be a multiple of 8, got " + std::to_string(p.n));
-  require(p.groups >= 1, std::string(name) + ": groups must be >= 1, got " + std::to_string(p.groups));
+  require(p.k % 128 == 0,
+          std::string(name) + ": k must be a multiple of 128, got " + std::to_string(p.k));
+  require(p.n % 8 == 0,
+          std::string(name) + ": n must be a multiple of 8, got " + std::to_string(p.n));
+  require(p.groups >= 1,
+          std::string(name) + ": groups must be >= 1, got " + std::to_string(p.groups));
   require(p.groups == 1 || p.m_tile_group != nullptr,
           std::string(name) + ": groups > 1 needs m_tile_group (contiguous layout)");
-  require(p.a != nullptr && p.b != nullptr && p.d != nullptr, std::string(name) + ": null A, B or D");
-  require(aligned16(p.a) && aligned16(p.b), std::string(name) + ": A and B must be 16-byte aligned");
+  require(p.a != nullptr && p.b != nullptr && p.d != nullptr,
+          std::string(name) + ": null A, B or D");
+  require(aligned16(p.a) && aligned16(p.b),
+          std::string(name) + ": A and B must be 16-byte aligned");
   if (kFp8) {
     require(p.a_scale != nullptr && p.b_scale != nullptr,
             std::string(name) + ": FP8 needs a_scale and b_scale");
@@ -256,8 +267,8 @@ void launch_gemm(const GemmProblem& p, cudaStream_t stream) {
   kp.b_scale = p.b_scale;
   kp.m_tile_group = p.m_tile_group;
 
-  check_cuda(cudaFuncSetAttribute(gemm_mma_kernel<kFp8>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  kSmemBytes),
+  check_cuda(cudaFuncSetAttribute(gemm_mma_kernel<kFp8>,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes),
              name);
   const dim3 grid(static_cast<unsigned>(m_tiles * n_tiles));
   gemm_mma_kernel<kFp8><<<grid, kThreads, kSmemBytes, stream>>>(kp);
@@ -271,6 +282,8 @@ void gemm_fp8_blockscaled(const GemmProblem& p, cudaStream_t stream) {
   detail::launch_gemm<true>(p, stream);
 }
 
-void gemm_bf16(const GemmProblem& p, cudaStream_t stream) { detail::launch_gemm<false>(p, stream); }
+void gemm_bf16(const GemmProblem& p, cudaStream_t stream) {
+  detail::launch_gemm<false>(p, stream);
+}
 
 }  // namespace trainsim::calibration::kernels

@@ -29,7 +29,9 @@
 namespace trainsim::calibration::kernels {
 namespace {
 
-std::size_t sz(std::int64_t v) { return static_cast<std::size_t>(v); }
+std::size_t sz(std::int64_t v) {
+  return static_cast<std::size_t>(v);
+}
 
 template <class T>
 class DeviceBuffer {
@@ -52,13 +54,15 @@ class DeviceBuffer {
     return h;
   }
   void from_host(const std::vector<T>& h) const {
-    check_cuda(cudaMemcpy(ptr_, h.data(), std::min(bytes(), h.size() * sizeof(T)), cudaMemcpyHostToDevice),
-               "copy to device");
+    check_cuda(
+        cudaMemcpy(ptr_, h.data(), std::min(bytes(), h.size() * sizeof(T)), cudaMemcpyHostToDevice),
+        "copy to device");
   }
   /// Elements [offset, offset + n) to the host.
   std::vector<T> slice(std::int64_t offset, std::int64_t n) const {
     std::vector<T> h(sz(n));
-    check_cuda(cudaMemcpy(h.data(), get() + offset, sz(n) * sizeof(T), cudaMemcpyDeviceToHost), "copy slice");
+    check_cuda(cudaMemcpy(h.data(), get() + offset, sz(n) * sizeof(T), cudaMemcpyDeviceToHost),
+               "copy slice");
     return h;
   }
 
@@ -115,7 +119,8 @@ struct ErrAcc {
     max_ref = std::max(max_ref, std::fabs(ref));
     ++n;
   }
-  ReferenceCheck finish(double tolerance, std::string note, std::int64_t nonfinite_on_device = 0) const {
+  ReferenceCheck finish(double tolerance, std::string note,
+                        std::int64_t nonfinite_on_device = 0) const {
     ReferenceCheck c;
     c.rel_l2_err = sr > 0 ? std::sqrt(se / sr) : (se > 0 ? 1.0 : 0.0);
     c.max_rel_err = max_ref > 0 ? max_diff / max_ref : max_diff;
@@ -135,13 +140,14 @@ std::int64_t nonfinite_bf16(const std::uint16_t* p, std::int64_t n) {
 }
 
 // Tolerances on ‖out − ref‖/‖ref‖ (METHOD.md: bf16 operands land between 1e-3 and 1e-2).
-constexpr double kTolBf16Out = 1e-2;   // one bf16 rounding of the output (~2e-3 rms) plus FP32 sums
-constexpr double kTolAttnBwd = 2e-2;   // P and dS are rounded to bf16 inside the kernel
+constexpr double kTolBf16Out = 1e-2;  // one bf16 rounding of the output (~2e-3 rms) plus FP32 sums
+constexpr double kTolAttnBwd = 2e-2;  // P and dS are rounded to bf16 inside the kernel
 constexpr double kTolFp32 = 1e-5;
 
 class Timer {
  public:
-  explicit Timer(const DeviceInfo& dev) : flush_(std::max<std::int64_t>(2 * dev.l2_bytes, 64LL << 20)) {
+  explicit Timer(const DeviceInfo& dev)
+      : flush_(std::max<std::int64_t>(2 * dev.l2_bytes, 64LL << 20)) {
     check_cuda(cudaEventCreate(&start_), "cudaEventCreate");
     check_cuda(cudaEventCreate(&stop_), "cudaEventCreate");
   }
@@ -214,7 +220,8 @@ struct Ctx {
 /// Sample indices in [0, n): the ends, some fixed interior points and random ones, deduplicated.
 std::vector<std::int64_t> sample_indices(Ctx& c, std::int64_t n, int random_count) {
   std::set<std::int64_t> s{0, n - 1, n / 2};
-  for (std::int64_t v : {std::int64_t{1}, std::int64_t{63}, std::int64_t{64}, std::int64_t{127}, std::int64_t{128}})
+  for (std::int64_t v :
+       {std::int64_t{1}, std::int64_t{63}, std::int64_t{64}, std::int64_t{127}, std::int64_t{128}})
     if (v < n) s.insert(v);
   for (int i = 0; i < random_count; ++i) s.insert(c.uniform_index(n));
   return {s.begin(), s.end()};
@@ -231,7 +238,8 @@ struct GemmCase {
 
 Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
   const std::int64_t groups = static_cast<std::int64_t>(gc.group_rows.size());
-  const std::int64_t valid_m = std::accumulate(gc.group_rows.begin(), gc.group_rows.end(), std::int64_t{0});
+  const std::int64_t valid_m =
+      std::accumulate(gc.group_rows.begin(), gc.group_rows.end(), std::int64_t{0});
   const std::int64_t m = valid_m + (gc.padding_tile ? 128 : 0);
   const std::int64_t n = gc.n;
   const std::int64_t k = gc.k;
@@ -243,7 +251,8 @@ Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
   p.kernel = fp8 ? "mma.sync m16n8k32 e4m3, 128x128 tiles, 3-stage cp.async, 1x128/128x128 scales, "
                    "FP32 promotion every 128 of K"
                  : "mma.sync m16n8k16 bf16, 128x128 tiles, 3-stage cp.async";
-  p.shape.m = grouped ? valid_m / groups : m;  // per group for grouped (OpKind::GroupedGemm convention)
+  p.shape.m =
+      grouped ? valid_m / groups : m;  // per group for grouped (OpKind::GroupedGemm convention)
   p.shape.n = n;
   p.shape.k = k;
   p.shape.groups = groups;
@@ -263,7 +272,8 @@ Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
   unit.from_host({1.0f, 1.0f});
   std::vector<int> tile_group_h;
   for (std::int64_t g = 0; g < groups; ++g)
-    for (std::int64_t r = 0; r < gc.group_rows[sz(g)]; r += 128) tile_group_h.push_back(static_cast<int>(g));
+    for (std::int64_t r = 0; r < gc.group_rows[sz(g)]; r += 128)
+      tile_group_h.push_back(static_cast<int>(g));
   if (gc.padding_tile) tile_group_h.push_back(-1);
   DeviceBuffer<int> tile_group(static_cast<std::int64_t>(tile_group_h.size()));
   tile_group.from_host(tile_group_h);
@@ -274,8 +284,10 @@ Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
     fill_uniform_f32(sa.get(), sa.count(), c.next_seed(), 0.5f, 2.0f, nullptr);
     fill_uniform_f32(sb.get(), sb.count(), c.next_seed(), 0.5f, 2.0f, nullptr);
   } else {
-    fill_uniform_bf16(reinterpret_cast<std::uint16_t*>(a.get()), m * k, c.next_seed(), -1.f, 1.f, nullptr);
-    fill_uniform_bf16(reinterpret_cast<std::uint16_t*>(b.get()), groups * n * k, c.next_seed(), -1.f, 1.f, nullptr);
+    fill_uniform_bf16(reinterpret_cast<std::uint16_t*>(a.get()), m * k, c.next_seed(), -1.f, 1.f,
+                      nullptr);
+    fill_uniform_bf16(reinterpret_cast<std::uint16_t*>(b.get()), groups * n * k, c.next_seed(),
+                      -1.f, 1.f, nullptr);
   }
   GemmProblem prob;
   prob.m = m;
@@ -297,15 +309,16 @@ Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
   };
   static CublasLtGemm lt_handle;  // one handle for the process, created on first use
   CublasLtGemm* lt = &lt_handle;
-  auto launch_vendor = [&] {  // grouped: one cuBLASLt call per group (no grouped FP8 in cuBLASLt 13.0)
-    std::int64_t row = 0;
-    for (std::int64_t g = 0; g < groups; ++g) {
-      const std::int64_t mg = gc.group_rows[sz(g)];
-      lt->run(fp8, mg, n, k, a.get() + row * k * elem, b.get() + g * n * k * elem, dv.get() + row * n,
-              unit.get(), unit.get() + 1, nullptr);
-      row += mg;
-    }
-  };
+  auto launch_vendor =
+      [&] {  // grouped: one cuBLASLt call per group (no grouped FP8 in cuBLASLt 13.0)
+        std::int64_t row = 0;
+        for (std::int64_t g = 0; g < groups; ++g) {
+          const std::int64_t mg = gc.group_rows[sz(g)];
+          lt->run(fp8, mg, n, k, a.get() + row * k * elem, b.get() + g * n * k * elem,
+                  dv.get() + row * n, unit.get(), unit.get() + 1, nullptr);
+          row += mg;
+        }
+      };
 
   d.poison();
   dv.poison();
@@ -336,7 +349,8 @@ Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
     const std::int64_t g = row_group(r);
     for (std::int64_t col : cols) {
       const std::vector<std::uint8_t> brow = b.slice((g * n + col) * k * elem, k * elem);
-      const std::vector<float> sbrow = fp8 ? sb.slice((g * nb + col / 128) * kb, kb) : std::vector<float>{};
+      const std::vector<float> sbrow =
+          fp8 ? sb.slice((g * nb + col / 128) * kb, kb) : std::vector<float>{};
       double ref = 0;
       double ref_unit = 0;
       for (std::int64_t blk = 0; blk < kb; ++blk) {
@@ -353,24 +367,29 @@ Point run_gemm(Ctx& c, bool fp8, const GemmCase& gc, bool grouped) {
           }
         }
         ref_unit += part;
-        ref += fp8 ? part * static_cast<double>(srow[sz(blk)]) * static_cast<double>(sbrow[sz(blk)]) : part;
+        ref += fp8 ? part * static_cast<double>(srow[sz(blk)]) * static_cast<double>(sbrow[sz(blk)])
+                   : part;
       }
       acc.add(bf16_to_double(drow[sz(col)]), ref);
       if (vendor_ok) acc_vendor.add(bf16_to_double(dvrow[sz(col)]), ref_unit);
     }
   }
-  p.check = acc.finish(kTolBf16Out,
-                       fp8 ? "sampled elements vs float64 sum of dequantized e4m3 products (block scales)"
-                           : "sampled elements vs float64 sum of bf16 products",
-                       bad);
+  p.check =
+      acc.finish(kTolBf16Out,
+                 fp8 ? "sampled elements vs float64 sum of dequantized e4m3 products (block scales)"
+                     : "sampled elements vs float64 sum of bf16 products",
+                 bad);
   if (vendor_ok) {
-    p.vendor_check = acc_vendor.finish(kTolBf16Out, fp8 ? "same inputs, per-tensor scales 1.0" : "same inputs", bad_vendor);
+    p.vendor_check = acc_vendor.finish(
+        kTolBf16Out, fp8 ? "same inputs, per-tensor scales 1.0" : "same inputs", bad_vendor);
   }
   if (p.check.passed) set_times(p, c.time(launch));
   if (vendor_ok) {
     p.vendor_name = std::string("cuBLASLt ") + std::to_string(CublasLtGemm::version()) +
-                    (fp8 ? " fp8 e4m3 per-tensor scale" : " bf16") + (groups > 1 ? ", one call per group" : "");
-    if (p.vendor_check.passed && !c.opt.check_only) p.vendor_median_ms = percentile(c.time(launch_vendor), 0.5);
+                    (fp8 ? " fp8 e4m3 per-tensor scale" : " bf16") +
+                    (groups > 1 ? ", one call per group" : "");
+    if (p.vendor_check.passed && !c.opt.check_only)
+      p.vendor_median_ms = percentile(c.time(launch_vendor), 0.5);
   } else {
     p.vendor_name = "cuBLASLt unavailable: " + vendor_error;
   }
@@ -386,22 +405,27 @@ struct HeadCopy {  // one (batch, head) slice on the host, [seq][dim]
   double at(std::int64_t s, int i) const { return bf16_to_double(v[sz(s * dim + i)]); }
 };
 
-HeadCopy copy_head(const std::uint16_t* base, int batch_index, int head, int heads, int seq, int dim) {
+HeadCopy copy_head(const std::uint16_t* base, int batch_index, int head, int heads, int seq,
+                   int dim) {
   HeadCopy h;
   h.dim = dim;
   h.v.resize(sz(static_cast<std::int64_t>(seq) * dim));
-  const std::uint16_t* src = base + (static_cast<std::int64_t>(batch_index) * seq * heads + head) * dim;
-  check_cuda(cudaMemcpy2D(h.v.data(), sz(dim) * 2, src, sz(static_cast<std::int64_t>(heads) * dim) * 2, sz(dim) * 2,
-                          sz(seq), cudaMemcpyDeviceToHost),
-             "copy head");
+  const std::uint16_t* src =
+      base + (static_cast<std::int64_t>(batch_index) * seq * heads + head) * dim;
+  check_cuda(
+      cudaMemcpy2D(h.v.data(), sz(dim) * 2, src, sz(static_cast<std::int64_t>(heads) * dim) * 2,
+                   sz(dim) * 2, sz(seq), cudaMemcpyDeviceToHost),
+      "copy head");
   return h;
 }
 
-std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool with_bwd, bool with_fwd) {
+std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool with_bwd,
+                                 bool with_fwd) {
   constexpr int dqk = kMlaHeadDimQk;
   constexpr int dv = kMlaHeadDimV;
   const std::int64_t rows = static_cast<std::int64_t>(batch) * seq * heads;
-  DeviceBuffer<std::uint16_t> q(rows * dqk), k(rows * dqk), v(rows * dv), o(rows * dv), d_o(rows * dv);
+  DeviceBuffer<std::uint16_t> q(rows * dqk), k(rows * dqk), v(rows * dv), o(rows * dv),
+      d_o(rows * dv);
   DeviceBuffer<std::uint16_t> dq(with_bwd ? rows * dqk : 0), dk(with_bwd ? rows * dqk : 0),
       dvv(with_bwd ? rows * dv : 0);
   DeviceBuffer<float> lse(rows);
@@ -426,7 +450,8 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
   fill_uniform_bf16(v.get(), v.count(), c.next_seed(), -1.f, 1.f, nullptr);
   fill_uniform_bf16(d_o.get(), d_o.count(), c.next_seed(), -1.f, 1.f, nullptr);
   const double scale = 1.0 / std::sqrt(static_cast<double>(dqk));
-  const double pairs = static_cast<double>(batch) * heads * (static_cast<double>(seq) * (seq + 1) / 2.0);
+  const double pairs =
+      static_cast<double>(batch) * heads * (static_cast<double>(seq) * (seq + 1) / 2.0);
 
   Shape shape;
   shape.batch = batch;
@@ -547,7 +572,8 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
     p.op = "attention_bwd";
     p.kind = "attention";
     p.dtype = "bf16";
-    p.kernel = "FA2-style mma.sync bf16: 64-key CTAs, 32-query steps, dQ by FP32 atomics (baseline)";
+    p.kernel =
+        "FA2-style mma.sync bf16: 64-key CTAs, 32-query steps, dQ by FP32 atomics (baseline)";
     p.shape = shape;
     p.flops = 2.0 * pairs * (3 * dqk + 2 * dv);
     p.bytes = static_cast<double>(rows) * ((2 * dqk + 3 * dv) * 2 + 4 + (2 * dqk + dv) * 2);
@@ -564,10 +590,11 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
     }
     // The reference uses the kernel's own O and LSE, so the forward must pass too.
     p.check.passed = p.check.passed && fwd_o.passed && fwd_lse.passed;
-    p.check.note = std::string(fwd_o.passed && fwd_lse.passed ? "" : "FORWARD CHECK FAILED; ") +
-                   "sampled rows of dQ, dK, dV vs float64 from the kernel's O and LSE (worst of three: dQ " +
-                   std::to_string(cq.rel_l2_err) + ", dK " + std::to_string(ck.rel_l2_err) + ", dV " +
-                   std::to_string(cv.rel_l2_err) + ")";
+    p.check.note =
+        std::string(fwd_o.passed && fwd_lse.passed ? "" : "FORWARD CHECK FAILED; ") +
+        "sampled rows of dQ, dK, dV vs float64 from the kernel's O and LSE (worst of three: dQ " +
+        std::to_string(cq.rel_l2_err) + ", dK " + std::to_string(ck.rel_l2_err) + ", dV " +
+        std::to_string(cv.rel_l2_err) + ")";
     if (p.check.passed) set_times(p, c.time([&] { attention_bwd(prob, nullptr); }));
     out.push_back(std::move(p));
   }
@@ -577,8 +604,8 @@ std::vector<Point> run_attention(Ctx& c, int batch, int heads, int seq, bool wit
 // ------------------------------------------------------------------------------------------
 // Row-wise and memory ops
 
-Point row_point(const char* op, const char* kind, const char* dtype, const char* kernel, std::int64_t rows,
-                std::int64_t dim) {
+Point row_point(const char* op, const char* kind, const char* dtype, const char* kernel,
+                std::int64_t rows, std::int64_t dim) {
   Point p;
   p.op = op;
   p.kind = kind;
@@ -590,7 +617,8 @@ Point row_point(const char* op, const char* kind, const char* dtype, const char*
 }
 
 Point run_rmsnorm(Ctx& c, std::int64_t rows, int dim) {
-  Point p = row_point("rmsnorm", "norm", "bf16", "one CTA per row, 16-byte accesses, FP32 sum", rows, dim);
+  Point p = row_point("rmsnorm", "norm", "bf16", "one CTA per row, 16-byte accesses, FP32 sum",
+                      rows, dim);
   p.flops = 4.0 * static_cast<double>(rows * dim);
   p.bytes = static_cast<double>(2 * rows * dim * 2 + dim * 2);
   DeviceBuffer<std::uint16_t> x(rows * dim), w(dim), y(rows * dim);
@@ -611,7 +639,8 @@ Point run_rmsnorm(Ctx& c, std::int64_t rows, int dim) {
     for (int i = 0; i < dim; ++i) ss += bf16_to_double(xr[sz(i)]) * bf16_to_double(xr[sz(i)]);
     const double inv = 1.0 / std::sqrt(ss / dim + static_cast<double>(eps));
     for (int i = 0; i < dim; ++i)
-      acc.add(bf16_to_double(yr[sz(i)]), bf16_to_double(xr[sz(i)]) * inv * bf16_to_double(wh[sz(i)]));
+      acc.add(bf16_to_double(yr[sz(i)]),
+              bf16_to_double(xr[sz(i)]) * inv * bf16_to_double(wh[sz(i)]));
   }
   p.check = acc.finish(kTolBf16Out, "sampled rows vs float64", bad);
   if (p.check.passed) set_times(p, c.time(launch));
@@ -619,7 +648,8 @@ Point run_rmsnorm(Ctx& c, std::int64_t rows, int dim) {
 }
 
 Point run_swiglu(Ctx& c, std::int64_t rows, int inter) {
-  Point p = row_point("swiglu", "elementwise", "bf16", "grid-stride, 16-byte accesses", rows, inter);
+  Point p =
+      row_point("swiglu", "elementwise", "bf16", "grid-stride, 16-byte accesses", rows, inter);
   p.flops = 5.0 * static_cast<double>(rows * inter);
   p.bytes = static_cast<double>(rows * inter * 3 * 2);
   DeviceBuffer<std::uint16_t> gu(rows * 2 * inter), y(rows * inter);
@@ -645,7 +675,8 @@ Point run_swiglu(Ctx& c, std::int64_t rows, int inter) {
 }
 
 Point run_quantize(Ctx& c, std::int64_t rows, int dim) {
-  Point p = row_point("quantize_fp8", "quantize", "fp8_e4m3", "16 threads per 1x128 tile, shuffle amax", rows, dim);
+  Point p = row_point("quantize_fp8", "quantize", "fp8_e4m3",
+                      "16 threads per 1x128 tile, shuffle amax", rows, dim);
   p.flops = 2.0 * static_cast<double>(rows * dim);
   p.bytes = static_cast<double>(rows * dim * 3 + rows * (dim / 128) * 4);
   DeviceBuffer<std::uint16_t> x(rows * dim);
@@ -685,10 +716,11 @@ Point run_quantize(Ctx& c, std::int64_t rows, int dim) {
     }
   }
   const ReferenceCheck cs = acc_scale.finish(kTolFp32, "");
-  p.check = acc.finish(0.0625, "sampled rows: e4m3 codes vs host RNE encoding (" + std::to_string(wrong_codes) +
-                                   " differ); q*scale vs x (bound 2^-4); scale rel err " +
-                                   std::to_string(cs.rel_l2_err),
-                       bad);
+  p.check = acc.finish(
+      0.0625,
+      "sampled rows: e4m3 codes vs host RNE encoding (" + std::to_string(wrong_codes) +
+          " differ); q*scale vs x (bound 2^-4); scale rel err " + std::to_string(cs.rel_l2_err),
+      bad);
   p.check.passed = p.check.passed && cs.passed && wrong_codes == 0;
   if (p.check.passed) set_times(p, c.time(launch));
   return p;
@@ -712,17 +744,18 @@ Point run_copy(Ctx& c, std::int64_t bytes) {
   for (std::int64_t at : sample_indices(c, src.count() / 1024, 30)) {
     const std::vector<float> a = src.slice(at * 1024, 1024);
     const std::vector<float> b = dst.slice(at * 1024, 1024);
-    for (std::size_t i = 0; i < a.size(); ++i) acc.add(static_cast<double>(b[i]), static_cast<double>(a[i]));
+    for (std::size_t i = 0; i < a.size(); ++i)
+      acc.add(static_cast<double>(b[i]), static_cast<double>(a[i]));
   }
   p.check = acc.finish(0.0, "sampled 4 KiB windows must be identical");
   if (p.check.passed) set_times(p, c.time(launch));
   p.vendor_name = "cudaMemcpyAsync device-to-device";
   if (!c.opt.check_only) {
     p.vendor_median_ms = percentile(c.time([&] {
-                                      check_cuda(cudaMemcpyAsync(dst.get(), src.get(), sz(bytes),
-                                                                 cudaMemcpyDeviceToDevice, nullptr),
-                                                 "cudaMemcpyAsync");
-                                    }),
+      check_cuda(
+          cudaMemcpyAsync(dst.get(), src.get(), sz(bytes), cudaMemcpyDeviceToDevice, nullptr),
+          "cudaMemcpyAsync");
+    }),
                                     0.5);
   }
   return p;
@@ -764,15 +797,19 @@ void router_reference(const float* logits, const float* bias, float scaling, int
 }
 
 Point run_router(Ctx& c, std::int64_t tokens) {
-  Point p = row_point("router", "router", "fp32", "one warp per token, shuffle top-k", tokens, kRouterExperts);
+  Point p = row_point("router", "router", "fp32", "one warp per token, shuffle top-k", tokens,
+                      kRouterExperts);
   p.flops = 0;
   p.bytes = static_cast<double>(tokens * kRouterExperts * 4 + tokens * kRouterTopK * 8);
-  DeviceBuffer<float> logits(tokens * kRouterExperts), bias(kRouterExperts), w(tokens * kRouterTopK);
+  DeviceBuffer<float> logits(tokens * kRouterExperts), bias(kRouterExperts),
+      w(tokens * kRouterTopK);
   DeviceBuffer<int> idx(tokens * kRouterTopK);
   fill_uniform_f32(logits.get(), logits.count(), c.next_seed(), -4.f, 4.f, nullptr);
   fill_uniform_f32(bias.get(), bias.count(), c.next_seed(), -0.1f, 0.1f, nullptr);
   constexpr float scaling = 2.5f;  // DeepSeek-V3 routed_scaling_factor (config.json)
-  auto launch = [&] { router_topk(logits.get(), bias.get(), idx.get(), w.get(), tokens, scaling, nullptr); };
+  auto launch = [&] {
+    router_topk(logits.get(), bias.get(), idx.get(), w.get(), tokens, scaling, nullptr);
+  };
   idx.poison();
   w.poison();
   launch();
@@ -791,10 +828,12 @@ Point run_router(Ctx& c, std::int64_t tokens) {
       ++mismatched;
       continue;
     }
-    for (int k = 0; k < kRouterTopK; ++k) acc.add(static_cast<double>(wh[sz(t * kRouterTopK + k)]), rw[k]);
+    for (int k = 0; k < kRouterTopK; ++k)
+      acc.add(static_cast<double>(wh[sz(t * kRouterTopK + k)]), rw[k]);
   }
-  p.check = acc.finish(kTolFp32, "all tokens: expert ids must match the float64 reference exactly; " +
-                                     std::to_string(mismatched) + " tokens differ");
+  p.check =
+      acc.finish(kTolFp32, "all tokens: expert ids must match the float64 reference exactly; " +
+                               std::to_string(mismatched) + " tokens differ");
   p.check.passed = p.check.passed && mismatched == 0;
   if (p.check.passed) set_times(p, c.time(launch));
   return p;
@@ -817,19 +856,20 @@ std::vector<int> random_topk(Ctx& c, std::int64_t tokens, int topk, int experts)
 Point run_permute(Ctx& c, std::int64_t tokens, std::int64_t row_bytes) {
   constexpr int topk = kRouterTopK;
   constexpr int experts = kRouterExperts;
-  Point p = row_point("permute", "permute", "fp8_e4m3", "histogram + scan + one CTA per token scatter", tokens,
-                      row_bytes);
+  Point p = row_point("permute", "permute", "fp8_e4m3",
+                      "histogram + scan + one CTA per token scatter", tokens, row_bytes);
   p.bytes = static_cast<double>(tokens * row_bytes * (1 + topk) + tokens * topk * 12);
   DeviceBuffer<float> x(tokens * row_bytes / 4);
   DeviceBuffer<std::uint8_t> out(tokens * topk * row_bytes);
-  DeviceBuffer<int> idx(tokens * topk), offset(experts + 1), src(tokens * topk), dest(tokens * topk);
+  DeviceBuffer<int> idx(tokens * topk), offset(experts + 1), src(tokens * topk),
+      dest(tokens * topk);
   DeviceBuffer<std::uint8_t> ws(permute_workspace_bytes(experts));
   fill_uniform_f32(x.get(), x.count(), c.next_seed(), -1.f, 1.f, nullptr);
   const std::vector<int> ih = random_topk(c, tokens, topk, experts);
   idx.from_host(ih);
   auto launch = [&] {
-    permute_tokens(x.get(), idx.get(), tokens, topk, experts, row_bytes, out.get(), offset.get(), src.get(),
-                   dest.get(), ws.get(), nullptr);
+    permute_tokens(x.get(), idx.get(), tokens, topk, experts, row_bytes, out.get(), offset.get(),
+                   src.get(), dest.get(), ws.get(), nullptr);
   };
   out.poison();
   src.poison();
@@ -851,7 +891,8 @@ Point run_permute(Ctx& c, std::int64_t tokens, std::int64_t row_bytes) {
     for (int j = 0; j < topk; ++j) {
       const int pos = dh[sz(t * topk + j)];
       const int e = ih[sz(t * topk + j)];
-      if (pos < 0 || pos >= tokens * topk || pos < off[sz(e)] || pos >= off[sz(e + 1)] || sh[sz(pos)] != t) {
+      if (pos < 0 || pos >= tokens * topk || pos < off[sz(e)] || pos >= off[sz(e + 1)] ||
+          sh[sz(pos)] != t) {
         ++errors;
         continue;
       }
@@ -864,8 +905,11 @@ Point run_permute(Ctx& c, std::int64_t tokens, std::int64_t row_bytes) {
     for (std::int64_t r : sample_indices(c, tokens * topk, 40)) {
       const std::vector<float> a = x.slice(sh[sz(r)] * row_bytes / 4, row_bytes / 4);
       std::vector<float> b(a.size());
-      check_cuda(cudaMemcpy(b.data(), out.get() + r * row_bytes, sz(row_bytes), cudaMemcpyDeviceToHost), "copy");
-      for (std::size_t i = 0; i < a.size(); ++i) acc.add(static_cast<double>(b[i]), static_cast<double>(a[i]));
+      check_cuda(
+          cudaMemcpy(b.data(), out.get() + r * row_bytes, sz(row_bytes), cudaMemcpyDeviceToHost),
+          "copy");
+      for (std::size_t i = 0; i < a.size(); ++i)
+        acc.add(static_cast<double>(b[i]), static_cast<double>(a[i]));
     }
   }
   p.check = acc.finish(0.0, "offsets, row maps exhaustively; sampled rows byte-identical; " +
@@ -877,8 +921,8 @@ Point run_permute(Ctx& c, std::int64_t tokens, std::int64_t row_bytes) {
 
 Point run_unpermute(Ctx& c, std::int64_t tokens, int dim) {
   constexpr int topk = kRouterTopK;
-  Point p = row_point("unpermute", "permute", "bf16", "one CTA per token, FP32 weighted sum of top-k rows", tokens,
-                      dim);
+  Point p = row_point("unpermute", "permute", "bf16",
+                      "one CTA per token, FP32 weighted sum of top-k rows", tokens, dim);
   p.flops = 2.0 * static_cast<double>(tokens * topk * dim);
   p.bytes = static_cast<double>(tokens * dim * 2 * (topk + 1) + tokens * topk * 8);
   DeviceBuffer<std::uint16_t> y(tokens * topk * dim), out(tokens * dim);
@@ -890,7 +934,9 @@ Point run_unpermute(Ctx& c, std::int64_t tokens, int dim) {
   std::iota(perm.begin(), perm.end(), 0);
   std::shuffle(perm.begin(), perm.end(), c.rng);
   dest.from_host(perm);
-  auto launch = [&] { unpermute_tokens(y.get(), dest.get(), w.get(), tokens, topk, dim, out.get(), nullptr); };
+  auto launch = [&] {
+    unpermute_tokens(y.get(), dest.get(), w.get(), tokens, topk, dim, out.get(), nullptr);
+  };
   out.poison();
   launch();
   check_cuda(cudaDeviceSynchronize(), "unpermute");
@@ -900,8 +946,10 @@ Point run_unpermute(Ctx& c, std::int64_t tokens, int dim) {
   for (std::int64_t t : sample_indices(c, tokens, 16)) {
     std::vector<double> ref(sz(dim), 0.0);
     for (int j = 0; j < topk; ++j) {
-      const std::vector<std::uint16_t> row = y.slice(static_cast<std::int64_t>(perm[sz(t * topk + j)]) * dim, dim);
-      for (int i = 0; i < dim; ++i) ref[sz(i)] += static_cast<double>(wh[sz(t * topk + j)]) * bf16_to_double(row[sz(i)]);
+      const std::vector<std::uint16_t> row =
+          y.slice(static_cast<std::int64_t>(perm[sz(t * topk + j)]) * dim, dim);
+      for (int i = 0; i < dim; ++i)
+        ref[sz(i)] += static_cast<double>(wh[sz(t * topk + j)]) * bf16_to_double(row[sz(i)]);
     }
     const std::vector<std::uint16_t> o = out.slice(t * dim, dim);
     for (int i = 0; i < dim; ++i) acc.add(bf16_to_double(o[sz(i)]), ref[sz(i)]);
@@ -927,11 +975,13 @@ std::vector<Point> run_op(Ctx& c, const std::string& op) {
     const bool fp8 = op == "gemm_fp8";
     if (small) {
       for (auto [m, n, k] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{64, 2112, 512},
-                             {200, 384, 1024}, {256, 264, 128}})
+                             {200, 384, 1024},
+                             {256, 264, 128}})
         out.push_back(run_gemm(c, fp8, GemmCase{{m}, n, k, false}, false));
     } else {
       for (std::int64_t m : {64, 128, 4096})
-        for (auto [n, k] : v3_dense_nk()) out.push_back(run_gemm(c, fp8, GemmCase{{m}, n, k, false}, false));
+        for (auto [n, k] : v3_dense_nk())
+          out.push_back(run_gemm(c, fp8, GemmCase{{m}, n, k, false}, false));
     }
   } else if (op == "grouped_gemm_fp8" || op == "grouped_gemm_bf16") {
     const bool fp8 = op == "grouped_gemm_fp8";
@@ -944,7 +994,8 @@ std::vector<Point> run_op(Ctx& c, const std::string& op) {
     }
   } else if (op == "attention_fwd" || op == "attention_bwd") {
     const bool bwd = op == "attention_bwd";
-    for (Point& p : small ? run_attention(c, 2, 3, 256, bwd, !bwd) : run_attention(c, 1, 128, 4096, bwd, !bwd))
+    for (Point& p :
+         small ? run_attention(c, 2, 3, 256, bwd, !bwd) : run_attention(c, 1, 128, 4096, bwd, !bwd))
       out.push_back(std::move(p));
   } else if (op == "rmsnorm") {
     out.push_back(run_rmsnorm(c, small ? 300 : 4096, 7168));
@@ -955,7 +1006,8 @@ std::vector<Point> run_op(Ctx& c, const std::string& op) {
   } else if (op == "router") {
     out.push_back(run_router(c, small ? 1000 : 4096));
   } else if (op == "permute") {
-    out.push_back(run_permute(c, small ? 500 : 4096, 7168 + 7168 / 128 * 4));  // fp8 row + its 56 scales
+    out.push_back(
+        run_permute(c, small ? 500 : 4096, 7168 + 7168 / 128 * 4));  // fp8 row + its 56 scales
   } else if (op == "unpermute") {
     out.push_back(run_unpermute(c, small ? 500 : 4096, 7168));
   } else if (op == "copy") {
@@ -1034,8 +1086,9 @@ DeviceInfo query_device() {
   int count = 0;
   const cudaError_t st = cudaGetDeviceCount(&count);
   if (st != cudaSuccess || count == 0) {
-    const std::string why = st != cudaSuccess ? std::string(cudaGetErrorName(st)) + ", " + cudaGetErrorString(st)
-                                              : std::string("0 devices");
+    const std::string why = st != cudaSuccess
+                                ? std::string(cudaGetErrorName(st)) + ", " + cudaGetErrorString(st)
+                                : std::string("0 devices");
     throw UnavailableError("no CUDA device found (cudaGetDeviceCount: " + why + ")");
   }
   int dev = 0;
@@ -1065,7 +1118,8 @@ DeviceInfo query_device() {
 
 void validate_options(const HarnessOptions& options) {
   if (options.reps < 1) throw Error("--reps must be >= 1, got " + std::to_string(options.reps));
-  if (options.warmup < 0) throw Error("--warmup must be >= 0, got " + std::to_string(options.warmup));
+  if (options.warmup < 0)
+    throw Error("--warmup must be >= 0, got " + std::to_string(options.warmup));
   const std::vector<std::string>& known = harness_op_names();
   for (const std::string& op : options.ops) {
     if (std::find(known.begin(), known.end(), op) == known.end()) {
@@ -1076,7 +1130,8 @@ void validate_options(const HarnessOptions& options) {
   }
 }
 
-std::vector<Point> run_harness(const HarnessOptions& options, const DeviceInfo& device, std::ostream& log) {
+std::vector<Point> run_harness(const HarnessOptions& options, const DeviceInfo& device,
+                               std::ostream& log) {
   validate_options(options);
   const std::vector<std::string>& known = harness_op_names();
   const std::vector<std::string>& ops = options.ops.empty() ? known : options.ops;
@@ -1097,9 +1152,10 @@ std::vector<Point> run_harness(const HarnessOptions& options, const DeviceInfo& 
     for (Point& p : got) {
       char line[256];
       const double s = p.median_ms * 1e-3;
-      std::snprintf(line, sizeof(line), "  %-18s %-26s %10.4f ms %8.1f TFLOP/s %8.1f GB/s  check %.2e %s",
-                    p.op.c_str(), shape_text(p).c_str(), p.median_ms, s > 0 ? p.flops / s * 1e-12 : 0.0,
-                    s > 0 ? p.bytes / s * 1e-9 : 0.0, p.check.rel_l2_err, p.check.passed ? "ok" : "FAILED");
+      std::snprintf(
+          line, sizeof(line), "  %-18s %-26s %10.4f ms %8.1f TFLOP/s %8.1f GB/s  check %.2e %s",
+          p.op.c_str(), shape_text(p).c_str(), p.median_ms, s > 0 ? p.flops / s * 1e-12 : 0.0,
+          s > 0 ? p.bytes / s * 1e-9 : 0.0, p.check.rel_l2_err, p.check.passed ? "ok" : "FAILED");
       log << line;
       if (!p.vendor_name.empty() && p.vendor_median_ms > 0) {
         std::snprintf(line, sizeof(line), "  vendor %.4f ms", p.vendor_median_ms);
@@ -1114,22 +1170,25 @@ std::vector<Point> run_harness(const HarnessOptions& options, const DeviceInfo& 
   return points;
 }
 
-std::string to_json(const DeviceInfo& device, const HarnessOptions& options, const std::vector<Point>& points) {
+std::string to_json(const DeviceInfo& device, const HarnessOptions& options,
+                    const std::vector<Point>& points) {
   std::ostringstream o;
   o << "{\n  \"schema\": \"trainsim.device_measurements.v0\",\n  \"device\": {\"name\": ";
   json_string(o, device.name);
   o << ", \"sm_count\": " << device.sm_count << ", \"sm_clock_mhz\": " << device.sm_clock_mhz
-    << ", \"mem_clock_mhz\": " << device.mem_clock_mhz << ", \"compute_capability\": \"" << device.cc_major << "."
-    << device.cc_minor << "\", \"l2_bytes\": " << device.l2_bytes << ", \"memory_bytes\": " << device.memory_bytes
-    << ", \"driver\": ";
+    << ", \"mem_clock_mhz\": " << device.mem_clock_mhz << ", \"compute_capability\": \""
+    << device.cc_major << "." << device.cc_minor << "\", \"l2_bytes\": " << device.l2_bytes
+    << ", \"memory_bytes\": " << device.memory_bytes << ", \"driver\": ";
   json_string(o, device.driver);
   o << ", \"cuda\": ";
   json_string(o, device.cuda);
   o << ", \"cublaslt\": ";
   json_string(o, device.cublaslt);
   o << "},\n  \"method\": {\"reps\": " << options.reps << ", \"warmup\": " << options.warmup
-    << ", \"seed\": " << options.seed << ", \"small_shapes\": " << (options.small ? "true" : "false")
-    << ", \"timing\": \"CUDA events around the launch; L2 flushed by a memset of max(2 x L2, 64 MiB) before each "
+    << ", \"seed\": " << options.seed
+    << ", \"small_shapes\": " << (options.small ? "true" : "false")
+    << ", \"timing\": \"CUDA events around the launch; L2 flushed by a memset of max(2 x L2, 64 "
+       "MiB) before each "
        "repetition\"},\n  \"points\": [";
   for (std::size_t i = 0; i < points.size(); ++i) {
     const Point& p = points[i];
@@ -1144,11 +1203,13 @@ std::string to_json(const DeviceInfo& device, const HarnessOptions& options, con
     json_string(o, p.kernel);
     o << ", \"shape\": {";
     if (p.kind == "gemm" || p.kind == "grouped_gemm") {
-      o << "\"m\": " << s.m << ", \"n\": " << s.n << ", \"k\": " << s.k << ", \"groups\": " << s.groups;
+      o << "\"m\": " << s.m << ", \"n\": " << s.n << ", \"k\": " << s.k
+        << ", \"groups\": " << s.groups;
     } else if (p.kind == "attention") {
       o << "\"batch\": " << s.batch << ", \"heads\": " << s.heads << ", \"seq_q\": " << s.seq_q
         << ", \"seq_kv\": " << s.seq_kv << ", \"head_dim_qk\": " << s.head_dim_qk
-        << ", \"head_dim_v\": " << s.head_dim_v << ", \"causal\": " << (s.causal ? "true" : "false");
+        << ", \"head_dim_v\": " << s.head_dim_v
+        << ", \"causal\": " << (s.causal ? "true" : "false");
     } else if (p.kind == "copy") {
       o << "\"bytes\": " << s.bytes;
     } else if (!p.kind.empty()) {

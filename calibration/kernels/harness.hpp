@@ -14,20 +14,20 @@ namespace trainsim::calibration::kernels {
 const std::vector<std::string>& harness_op_names();
 
 struct HarnessOptions {
-  std::vector<std::string> ops;  ///< empty = all of harness_op_names()
-  std::string out;               ///< JSON path; empty = no file
-  int reps = 50;                 ///< timed repetitions per point, >= 1
-  int warmup = 5;                ///< untimed launches before timing, >= 0
-  bool small = false;            ///< small shapes (quick self-test), not the V3 shapes
-  bool check_only = false;       ///< reference checks only, no timing
+  std::vector<std::string> ops;   ///< empty = all of harness_op_names()
+  std::string out;                ///< JSON path; empty = no file
+  int reps = 50;                  ///< timed repetitions per point, >= 1
+  int warmup = 5;                 ///< untimed launches before timing, >= 0
+  bool small = false;             ///< small shapes (quick self-test), not the V3 shapes
+  bool check_only = false;        ///< reference checks only, no timing
   std::uint64_t seed = 20241226;  ///< input seed (the V3 report's date)
 };
 
 struct ReferenceCheck {
-  double rel_l2_err = 0;   ///< ‖out − ref‖₂ / ‖ref‖₂ over the checked elements
-  double max_rel_err = 0;  ///< max |out − ref| / max |ref| over the checked elements
-  double tolerance = 0;    ///< passed means rel_l2_err <= tolerance (and no NaN, all written)
-  std::int64_t checked = 0;  ///< elements compared
+  double rel_l2_err = 0;       ///< ‖out − ref‖₂ / ‖ref‖₂ over the checked elements
+  double max_rel_err = 0;      ///< max |out − ref| / max |ref| over the checked elements
+  double tolerance = 0;        ///< passed means rel_l2_err <= tolerance (and no NaN, all written)
+  std::int64_t checked = 0;    ///< elements compared
   std::int64_t nonfinite = 0;  ///< NaN/Inf (or unwritten, poisoned) outputs found
   bool passed = false;
   std::string note;  ///< what was compared against what
@@ -36,15 +36,15 @@ struct ReferenceCheck {
 struct Shape {
   std::int64_t m = 0, n = 0, k = 0, groups = 0;  ///< GEMM
   std::int64_t batch = 0, heads = 0, seq_q = 0, seq_kv = 0, head_dim_qk = 0, head_dim_v = 0;
-  bool causal = false;  ///< attention
+  bool causal = false;             ///< attention
   std::int64_t rows = 0, dim = 0;  ///< row-wise ops
-  std::int64_t bytes = 0;  ///< copy
+  std::int64_t bytes = 0;          ///< copy
 };
 
 struct Point {
-  std::string op;     ///< harness op name, e.g. "gemm_fp8"
-  std::string kind;   ///< models::OpKind spelling: gemm, grouped_gemm, attention, norm, ...
-  std::string dtype;  ///< fp8_e4m3, bf16, fp32
+  std::string op;      ///< harness op name, e.g. "gemm_fp8"
+  std::string kind;    ///< models::OpKind spelling: gemm, grouped_gemm, attention, norm, ...
+  std::string dtype;   ///< fp8_e4m3, bf16, fp32
   std::string kernel;  ///< which implementation was timed
   Shape shape;
   std::vector<double> times_ms;  ///< one per repetition
@@ -81,9 +81,11 @@ void validate_options(const HarnessOptions& options);
 
 /// Runs the selected ops; progress and one line per point go to `log`. Validates options
 /// first. A point whose check fails is kept (passed = false) but not timed.
-std::vector<Point> run_harness(const HarnessOptions& options, const DeviceInfo& device, std::ostream& log);
+std::vector<Point> run_harness(const HarnessOptions& options, const DeviceInfo& device,
+                               std::ostream& log);
 
 /// The measurements as JSON (device, options, points).
-std::string to_json(const DeviceInfo& device, const HarnessOptions& options, const std::vector<Point>& points);
+std::string to_json(const DeviceInfo& device, const HarnessOptions& options,
+                    const std::vector<Point>& points);
 
 }  // namespace trainsim::calibration::kernels

@@ -29,8 +29,8 @@ struct GemmProblem {
   std::int64_t n = 0;  ///< columns of D, rows of each B; multiple of 8
   std::int64_t k = 0;  ///< multiple of 128
   std::int64_t groups = 1;
-  const void* a = nullptr;  ///< [m][k] fp8 e4m3 or bf16
-  const void* b = nullptr;  ///< [groups][n][k] fp8 e4m3 or bf16
+  const void* a = nullptr;     ///< [m][k] fp8 e4m3 or bf16
+  const void* b = nullptr;     ///< [groups][n][k] fp8 e4m3 or bf16
   std::uint16_t* d = nullptr;  ///< [m][n] bf16
   /// FP8 only: activation scales [m][k/128] (1×128 tiles), float, dequantized = q · scale.
   const float* a_scale = nullptr;
@@ -53,9 +53,9 @@ void gemm_bf16(const GemmProblem& p, cudaStream_t stream);
 struct AttentionProblem {
   int batch = 1;
   int heads = 128;
-  int seq = 4096;     ///< seq_q == seq_kv (self-attention); multiple of 64
+  int seq = 4096;  ///< seq_q == seq_kv (self-attention); multiple of 64
   bool causal = true;
-  float softmax_scale = 0;  ///< 0 means 1/sqrt(192)
+  float softmax_scale = 0;           ///< 0 means 1/sqrt(192)
   const std::uint16_t* q = nullptr;  ///< [b][s][h][192] bf16
   const std::uint16_t* k = nullptr;  ///< [b][s][h][192] bf16
   const std::uint16_t* v = nullptr;  ///< [b][s][h][128] bf16
@@ -66,7 +66,7 @@ struct AttentionProblem {
   std::uint16_t* d_q = nullptr;        ///< [b][s][h][192] bf16
   std::uint16_t* d_k = nullptr;        ///< [b][s][h][192] bf16
   std::uint16_t* d_v = nullptr;        ///< [b][s][h][128] bf16
-  float* workspace = nullptr;  ///< backward: attention_bwd_workspace_bytes() of scratch
+  float* workspace = nullptr;          ///< backward: attention_bwd_workspace_bytes() of scratch
 };
 
 inline constexpr int kMlaHeadDimQk = 192;

@@ -33,7 +33,8 @@ int parse_int(const std::string& flag, const std::string& v) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != v.size() || v.empty()) throw trainsim::Error(flag + " expects an integer, got '" + v + "'");
+  if (used != v.size() || v.empty())
+    throw trainsim::Error(flag + " expects an integer, got '" + v + "'");
   return x;
 }
 
@@ -85,9 +86,9 @@ int main(int argc, char** argv) {
 
   try {
     const k::DeviceInfo dev = k::query_device();
-    std::cerr << "device: " << dev.name << ", " << dev.sm_count << " SMs, SM clock " << dev.sm_clock_mhz
-              << " MHz, memory clock " << dev.mem_clock_mhz << " MHz, driver " << dev.driver << ", CUDA "
-              << dev.cuda << "\n";
+    std::cerr << "device: " << dev.name << ", " << dev.sm_count << " SMs, SM clock "
+              << dev.sm_clock_mhz << " MHz, memory clock " << dev.mem_clock_mhz << " MHz, driver "
+              << dev.driver << ", CUDA " << dev.cuda << "\n";
     const std::vector<k::Point> points = k::run_harness(opt, dev, std::cerr);
     if (!opt.out.empty()) {
       std::ofstream f(opt.out);

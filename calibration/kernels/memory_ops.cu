@@ -45,9 +45,8 @@ __device__ __forceinline__ uint4 pack8(const float (&f)[8]) {
 
 constexpr int kNormThreads = 256;
 
-__global__ void __launch_bounds__(kNormThreads) rmsnorm_kernel(const uint4* x, const uint4* w,
-                                                               uint4* y, int chunks, float inv_dim,
-                                                               float eps) {
+__global__ void __launch_bounds__(kNormThreads)
+    rmsnorm_kernel(const uint4* x, const uint4* w, uint4* y, int chunks, float inv_dim, float eps) {
   __shared__ float partial[kNormThreads / 32];
   const std::int64_t row = blockIdx.x;
   const uint4* xr = x + row * chunks;
@@ -111,8 +110,8 @@ __global__ void quantize_kernel(const uint4* x, uint2* q, float* scale, std::int
   std::uint32_t hi = 0;
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
-    const __nv_fp8x2_storage_t a =
-        __nv_cvt_float2_to_fp8x2(make_float2(f[2 * i] * mul, f[2 * i + 1] * mul), __NV_SATFINITE, __NV_E4M3);
+    const __nv_fp8x2_storage_t a = __nv_cvt_float2_to_fp8x2(
+        make_float2(f[2 * i] * mul, f[2 * i + 1] * mul), __NV_SATFINITE, __NV_E4M3);
     const std::uint32_t bits = static_cast<std::uint32_t>(a) << (16 * (i & 1));
     if (i < 2) {
       lo |= bits;
@@ -146,13 +145,15 @@ __device__ __forceinline__ std::uint64_t splitmix64(std::uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-__device__ __forceinline__ float hash_uniform(std::uint64_t seed, std::int64_t i, float lo, float hi) {
+__device__ __forceinline__ float hash_uniform(std::uint64_t seed, std::int64_t i, float lo,
+                                              float hi) {
   const std::uint64_t r = splitmix64(seed * 0x2545F4914F6CDD1Dull + static_cast<std::uint64_t>(i));
   const float u = static_cast<float>(r >> 40) * (1.0f / 16777216.0f);  // [0, 1), 24 bits
   return lo + (hi - lo) * u;
 }
 
-__global__ void fill_bf16_kernel(__nv_bfloat16* p, std::int64_t n, std::uint64_t seed, float lo, float hi) {
+__global__ void fill_bf16_kernel(__nv_bfloat16* p, std::int64_t n, std::uint64_t seed, float lo,
+                                 float hi) {
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
     p[i] = __float2bfloat16_rn(hash_uniform(seed, i, lo, hi));
@@ -165,7 +166,8 @@ __global__ void fill_f32_kernel(float* p, std::int64_t n, std::uint64_t seed, fl
 __global__ void fill_fp8_kernel(std::uint8_t* p, std::int64_t n, std::uint64_t seed) {
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    const std::uint64_t r = splitmix64(seed * 0x2545F4914F6CDD1Dull + static_cast<std::uint64_t>(i));
+    const std::uint64_t r =
+        splitmix64(seed * 0x2545F4914F6CDD1Dull + static_cast<std::uint64_t>(i));
     const unsigned e = 1u + static_cast<unsigned>(r % 15u);  // exponent field 1..15: normal values
     unsigned m = static_cast<unsigned>((r >> 8) & 7u);
     if (e == 15u && m == 7u) m = 6u;  // 0x7F/0xFF is NaN in e4m3
@@ -182,7 +184,9 @@ __global__ void count_nonfinite_kernel(const std::uint16_t* p, std::int64_t n, i
   if ((threadIdx.x & 31) == 0 && local != 0) atomicAdd(count, local);
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0; }
+bool aligned16(const void* p) {
+  return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
+}
 
 }  // namespace
 }  // namespace detail
@@ -195,8 +199,8 @@ void rmsnorm(const std::uint16_t* x, const std::uint16_t* w, std::uint16_t* y, s
   detail::require(detail::aligned16(x) && detail::aligned16(w) && detail::aligned16(y),
                   "rmsnorm: x, w, y must be 16-byte aligned");
   detail::rmsnorm_kernel<<<static_cast<unsigned>(rows), detail::kNormThreads, 0, stream>>>(
-      reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w), reinterpret_cast<uint4*>(y),
-      dim / 8, 1.0f / static_cast<float>(dim), eps);
+      reinterpret_cast<const uint4*>(x), reinterpret_cast<const uint4*>(w),
+      reinterpret_cast<uint4*>(y), dim / 8, 1.0f / static_cast<float>(dim), eps);
   detail::check_launch("rmsnorm");
 }
 
@@ -205,7 +209,8 @@ void swiglu(const std::uint16_t* gate_up, std::uint16_t* y, std::int64_t rows, i
   detail::require(rows >= 1 && inter >= 8 && inter % 8 == 0,
                   "swiglu: rows >= 1 and inter a positive multiple of 8 needed, got rows=" +
                       std::to_string(rows) + " inter=" + std::to_string(inter));
-  detail::require(detail::aligned16(gate_up) && detail::aligned16(y), "swiglu: pointers must be 16-byte aligned");
+  detail::require(detail::aligned16(gate_up) && detail::aligned16(y),
+                  "swiglu: pointers must be 16-byte aligned");
   const std::int64_t items = rows * (inter / 8);
   detail::swiglu_kernel<<<detail::blocks_for(items, 256), 256, 0, stream>>>(
       reinterpret_cast<const uint4*>(gate_up), reinterpret_cast<uint4*>(y), rows, inter / 8);
@@ -214,10 +219,12 @@ void swiglu(const std::uint16_t* gate_up, std::uint16_t* y, std::int64_t rows, i
 
 void quantize_fp8_1x128(const std::uint16_t* x, std::uint8_t* q, float* scale, std::int64_t rows,
                         int dim, cudaStream_t stream) {
-  detail::require(rows >= 1 && dim >= 128 && dim % 128 == 0,
-                  "quantize_fp8_1x128: rows >= 1 and dim a positive multiple of 128 needed, got rows=" +
-                      std::to_string(rows) + " dim=" + std::to_string(dim));
-  detail::require(detail::aligned16(x) && detail::aligned16(q), "quantize_fp8_1x128: x, q must be 16-byte aligned");
+  detail::require(
+      rows >= 1 && dim >= 128 && dim % 128 == 0,
+      "quantize_fp8_1x128: rows >= 1 and dim a positive multiple of 128 needed, got rows=" +
+          std::to_string(rows) + " dim=" + std::to_string(dim));
+  detail::require(detail::aligned16(x) && detail::aligned16(q),
+                  "quantize_fp8_1x128: x, q must be 16-byte aligned");
   const std::int64_t tiles = rows * (dim / 128);
   const std::int64_t threads = tiles * 16;
   const std::int64_t blocks = (threads + 255) / 256;
@@ -228,16 +235,19 @@ void quantize_fp8_1x128(const std::uint16_t* x, std::uint8_t* q, float* scale, s
 }
 
 void copy_bytes(const void* src, void* dst, std::int64_t bytes, cudaStream_t stream) {
-  detail::require(bytes >= 16 && bytes % 16 == 0, "copy_bytes: bytes must be a positive multiple of 16, got " +
-                                                      std::to_string(bytes));
-  detail::require(detail::aligned16(src) && detail::aligned16(dst), "copy_bytes: pointers must be 16-byte aligned");
+  detail::require(
+      bytes >= 16 && bytes % 16 == 0,
+      "copy_bytes: bytes must be a positive multiple of 16, got " + std::to_string(bytes));
+  detail::require(detail::aligned16(src) && detail::aligned16(dst),
+                  "copy_bytes: pointers must be 16-byte aligned");
   int sms = 0;
   int dev = 0;
   check_cuda(cudaGetDevice(&dev), "copy_bytes");
   check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "copy_bytes");
   const std::int64_t n = bytes / 16;
   const std::int64_t want = (n + 1023) / 1024;
-  const std::int64_t blocks = want < static_cast<std::int64_t>(sms) * 8 ? want : static_cast<std::int64_t>(sms) * 8;
+  const std::int64_t blocks =
+      want < static_cast<std::int64_t>(sms) * 8 ? want : static_cast<std::int64_t>(sms) * 8;
   detail::copy_kernel<<<static_cast<unsigned>(blocks < 1 ? 1 : blocks), 256, 0, stream>>>(
       static_cast<const uint4*>(src), static_cast<uint4*>(dst), n);
   detail::check_launch("copy_bytes");
@@ -249,7 +259,8 @@ void fill_uniform_bf16(std::uint16_t* p, std::int64_t n, std::uint64_t seed, flo
       reinterpret_cast<__nv_bfloat16*>(p), n, seed, lo, hi);
   detail::check_launch("fill_uniform_bf16");
 }
-void fill_uniform_f32(float* p, std::int64_t n, std::uint64_t seed, float lo, float hi, cudaStream_t stream) {
+void fill_uniform_f32(float* p, std::int64_t n, std::uint64_t seed, float lo, float hi,
+                      cudaStream_t stream) {
   detail::fill_f32_kernel<<<detail::blocks_for(n, 256), 256, 0, stream>>>(p, n, seed, lo, hi);
   detail::check_launch("fill_uniform_f32");
 }

@@ -32,7 +32,8 @@ __global__ void router_kernel(const float* logits, const float* bias, int* topk_
   const std::int64_t token =
       (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   if (token >= tokens) return;  // whole warps leave together
-  const float4* lg = reinterpret_cast<const float4*>(logits + token * kRouterExperts + lane * kPerLane);
+  const float4* lg =
+      reinterpret_cast<const float4*>(logits + token * kRouterExperts + lane * kPerLane);
   const float4* bs = reinterpret_cast<const float4*>(bias + lane * kPerLane);
   float s[kPerLane];
   float c[kPerLane];
@@ -145,7 +146,8 @@ __global__ void histogram_kernel(const int* topk_idx, std::int64_t n, int expert
     if (local[e] != 0) atomicAdd(&counts[e], local[e]);
 }
 
-// One block of kMaxExperts threads: exclusive scan of counts into offset[0..experts], cursor = offset.
+// One block of kMaxExperts threads: exclusive scan of counts into offset[0..experts], cursor =
+// offset.
 __global__ void scan_kernel(const int* counts, int experts, int* offset, int* cursor) {
   __shared__ int buf[kMaxExperts];
   const int t = static_cast<int>(threadIdx.x);
@@ -170,8 +172,8 @@ constexpr int kMaxTopK = 16;
 
 // One block per token: reserve its topk destination rows, then copy the row to each of them
 // (read once, written topk times).
-__global__ void scatter_kernel(const uint4* x, const int* topk_idx, int topk, int chunks, uint4* out,
-                               int* cursor, int* src_token, int* dest_row) {
+__global__ void scatter_kernel(const uint4* x, const int* topk_idx, int topk, int chunks,
+                               uint4* out, int* cursor, int* src_token, int* dest_row) {
   __shared__ int dest[kMaxTopK];
   const std::int64_t t = blockIdx.x;
   if (static_cast<int>(threadIdx.x) < topk) {
@@ -219,7 +221,9 @@ __global__ void unpermute_kernel(const uint4* y, const int* dest_row, const floa
   }
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0; }
+bool aligned16(const void* p) {
+  return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
+}
 
 }  // namespace
 }  // namespace detail
@@ -228,8 +232,8 @@ void router_topk(const float* logits, const float* bias, int* topk_idx, float* t
                  std::int64_t tokens, float routed_scaling, cudaStream_t stream) {
   detail::require(tokens >= 1 && tokens < (1LL << 31) / 32,
                   "router_topk: tokens must be in [1, 2^26), got " + std::to_string(tokens));
-  detail::require(detail::aligned16(logits) && detail::aligned16(bias) && detail::aligned16(topk_idx) &&
-                      detail::aligned16(topk_w),
+  detail::require(detail::aligned16(logits) && detail::aligned16(bias) &&
+                      detail::aligned16(topk_idx) && detail::aligned16(topk_w),
                   "router_topk: pointers must be 16-byte aligned");
   const std::int64_t threads = tokens * 32;
   detail::router_kernel<<<static_cast<unsigned>((threads + 255) / 256), 256, 0, stream>>>(
@@ -244,23 +248,29 @@ std::int64_t permute_workspace_bytes(int experts) {
 void permute_tokens(const void* x, const int* topk_idx, std::int64_t tokens, int topk, int experts,
                     std::int64_t row_bytes, void* out, int* expert_offset, int* src_token,
                     int* dest_row, void* workspace, cudaStream_t stream) {
-  detail::require(tokens >= 1 && tokens * topk < (1LL << 31),
-                  "permute_tokens: tokens·topk must be in [1, 2^31), got tokens=" + std::to_string(tokens));
+  detail::require(
+      tokens >= 1 && tokens * topk < (1LL << 31),
+      "permute_tokens: tokens·topk must be in [1, 2^31), got tokens=" + std::to_string(tokens));
   detail::require(topk >= 1 && topk <= detail::kMaxTopK,
                   "permute_tokens: topk must be in [1, 16], got " + std::to_string(topk));
   detail::require(experts >= 1 && experts <= detail::kMaxExperts,
                   "permute_tokens: experts must be in [1, 1024], got " + std::to_string(experts));
   detail::require(row_bytes >= 16 && row_bytes % 16 == 0,
-                  "permute_tokens: row_bytes must be a positive multiple of 16, got " + std::to_string(row_bytes));
-  detail::require(detail::aligned16(x) && detail::aligned16(out), "permute_tokens: x, out must be 16-byte aligned");
+                  "permute_tokens: row_bytes must be a positive multiple of 16, got " +
+                      std::to_string(row_bytes));
+  detail::require(detail::aligned16(x) && detail::aligned16(out),
+                  "permute_tokens: x, out must be 16-byte aligned");
   int* counts = static_cast<int*>(workspace);
   int* cursor = counts + experts;
   check_cuda(cudaMemsetAsync(counts, 0, sizeof(int) * static_cast<std::size_t>(experts), stream),
              "permute_tokens");
-  detail::histogram_kernel<<<static_cast<unsigned>((tokens * topk + 1023) / 1024 < 264 ? (tokens * topk + 1023) / 1024 : 264),
+  detail::histogram_kernel<<<static_cast<unsigned>((tokens * topk + 1023) / 1024 < 264
+                                                       ? (tokens * topk + 1023) / 1024
+                                                       : 264),
                              256, 0, stream>>>(topk_idx, tokens * topk, experts, counts);
   detail::check_launch("permute_tokens (histogram)");
-  detail::scan_kernel<<<1, detail::kMaxExperts, 0, stream>>>(counts, experts, expert_offset, cursor);
+  detail::scan_kernel<<<1, detail::kMaxExperts, 0, stream>>>(counts, experts, expert_offset,
+                                                             cursor);
   detail::check_launch("permute_tokens (scan)");
   detail::scatter_kernel<<<static_cast<unsigned>(tokens), detail::kPermuteThreads, 0, stream>>>(
       static_cast<const uint4*>(x), topk_idx, topk, static_cast<int>(row_bytes / 16),
@@ -275,11 +285,14 @@ void unpermute_tokens(const std::uint16_t* y, const int* dest_row, const float* 
                   "unpermute_tokens: tokens must be in [1, 2^31), got " + std::to_string(tokens));
   detail::require(topk >= 1 && topk <= detail::kMaxTopK,
                   "unpermute_tokens: topk must be in [1, 16], got " + std::to_string(topk));
-  detail::require(dim >= 8 && dim % 8 == 0,
-                  "unpermute_tokens: dim must be a positive multiple of 8, got " + std::to_string(dim));
-  detail::require(detail::aligned16(y) && detail::aligned16(out), "unpermute_tokens: y, out must be 16-byte aligned");
+  detail::require(
+      dim >= 8 && dim % 8 == 0,
+      "unpermute_tokens: dim must be a positive multiple of 8, got " + std::to_string(dim));
+  detail::require(detail::aligned16(y) && detail::aligned16(out),
+                  "unpermute_tokens: y, out must be 16-byte aligned");
   detail::unpermute_kernel<<<static_cast<unsigned>(tokens), detail::kPermuteThreads, 0, stream>>>(
-      reinterpret_cast<const uint4*>(y), dest_row, topk_w, topk, dim / 8, reinterpret_cast<uint4*>(out));
+      reinterpret_cast<const uint4*>(y), dest_row, topk_w, topk, dim / 8,
+      reinterpret_cast<uint4*>(out));
   detail::check_launch("unpermute_tokens");
 }
 

@@ -14,7 +14,8 @@ constexpr double kNsPerS = 1e9;
 
 ResourceId Engine::add_resource(double capacity, std::string name) {
   if (!(capacity > 0) || !std::isfinite(capacity)) {
-    throw ModelError(fmt::format("resource '{}' needs a positive finite capacity, got {}", name, capacity));
+    throw ModelError(
+        fmt::format("resource '{}' needs a positive finite capacity, got {}", name, capacity));
   }
   Resource r;
   r.capacity = capacity;
@@ -30,16 +31,19 @@ void Engine::push(TimeNs t, EventKind kind, std::uint32_t id, std::uint32_t vers
 
 ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
   if (!(spec.work >= 0) || !std::isfinite(spec.work)) {
-    throw ModelError(fmt::format("activity work must be finite and non-negative, got {}", spec.work));
+    throw ModelError(
+        fmt::format("activity work must be finite and non-negative, got {}", spec.work));
   }
-  if (std::isnan(spec.rate_cap) || spec.rate_cap <= 0) throw ModelError("activity rate cap must be positive");
+  if (std::isnan(spec.rate_cap) || spec.rate_cap <= 0)
+    throw ModelError("activity rate cap must be positive");
   if (spec.latency_ns < 0) throw ModelError("activity latency must not be negative");
   if (spec.uses.empty() && std::isinf(spec.rate_cap) && spec.work > 0) {
     throw ModelError("an activity with work needs a resource or a finite rate cap");
   }
   for (const auto& u : spec.uses) {
     if (u.resource >= resources_.size()) throw ModelError("activity uses an unknown resource");
-    if (!(u.weight > 0) || !std::isfinite(u.weight)) throw ModelError("activity weight must be positive and finite");
+    if (!(u.weight > 0) || !std::isfinite(u.weight))
+      throw ModelError("activity weight must be positive and finite");
   }
   ActivityId id = 0;
   if (!free_activities_.empty()) {
@@ -109,7 +113,8 @@ void Engine::schedule_completion(ActivityId id) {
   }
   if (!(a.rate > 0)) return;  // stalled until a re-solve gives it bandwidth
   const double dt = std::ceil(a.remaining / a.rate * kNsPerS);
-  const TimeNs when = dt >= 9.0e18 ? std::numeric_limits<TimeNs>::max() / 2 : now_ + static_cast<TimeNs>(dt);
+  const TimeNs when =
+      dt >= 9.0e18 ? std::numeric_limits<TimeNs>::max() / 2 : now_ + static_cast<TimeNs>(dt);
   push(when, EventKind::Complete, id, a.version);
 }
 
@@ -174,7 +179,8 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
   if (comp_act_.size() == 1) {
     const Activity& act = activities_[comp_act_[0]];
     double rate = act.cap;
-    for (const auto& u : act.uses) rate = std::min(rate, resources_[u.resource].capacity / u.weight);
+    for (const auto& u : act.uses)
+      rate = std::min(rate, resources_[u.resource].capacity / u.weight);
     rates.push_back(rate);
   } else if (!comp_act_.empty()) {
     std::vector<double> caps;
@@ -188,7 +194,8 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
       const Activity& act = activities_[comp_act_[i]];
       flows[i].cap = act.cap;
       flows[i].uses.reserve(act.uses.size());
-      for (const auto& u : act.uses) flows[i].uses.push_back({resources_[u.resource].local, u.weight});
+      for (const auto& u : act.uses)
+        flows[i].uses.push_back({resources_[u.resource].local, u.weight});
     }
     rates = max_min_rates(caps, flows);  // multi-activity components: allocation is fine here
   }

@@ -29,7 +29,7 @@ struct ActivityUse {
 };
 
 struct ActivitySpec {
-  double work = 0;  ///< units of work; ≥ 0 and finite
+  double work = 0;                                            ///< units of work; ≥ 0 and finite
   double rate_cap = std::numeric_limits<double>::infinity();  ///< units per second
   TimeNs latency_ns = 0;  ///< delay before the work starts (e.g. link latency α)
   std::vector<ActivityUse> uses;

@@ -12,7 +12,8 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
   const std::size_t nf = flows.size();
   std::vector<double> remaining = capacities;
   for (double c : remaining) {
-    if (!(c >= 0) || std::isnan(c)) throw ModelError("resource capacity must be a non-negative number");
+    if (!(c >= 0) || std::isnan(c))
+      throw ModelError("resource capacity must be a non-negative number");
   }
   std::vector<double> rate(nf, 0.0);
   std::vector<char> fixed(nf, 0);
@@ -21,11 +22,14 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
   std::size_t unfixed = nf;
   for (std::size_t f = 0; f < nf; ++f) {
     const auto& fl = flows[f];
-    if (std::isnan(fl.cap) || fl.cap < 0) throw ModelError("flow rate cap must be a non-negative number");
-    if (fl.uses.empty() && std::isinf(fl.cap)) throw ModelError("a flow with no resources needs a finite rate cap");
+    if (std::isnan(fl.cap) || fl.cap < 0)
+      throw ModelError("flow rate cap must be a non-negative number");
+    if (fl.uses.empty() && std::isinf(fl.cap))
+      throw ModelError("a flow with no resources needs a finite rate cap");
     for (const auto& u : fl.uses) {
       if (u.resource >= nr) throw ModelError("flow uses an unknown resource");
-      if (!(u.weight > 0) || std::isinf(u.weight)) throw ModelError("flow weight must be positive and finite");
+      if (!(u.weight > 0) || std::isinf(u.weight))
+        throw ModelError("flow weight must be positive and finite");
       weight_sum[u.resource] += u.weight;
       ++unfixed_on[u.resource];
     }
@@ -43,7 +47,8 @@ std::vector<double> max_min_rates(const std::vector<double>& capacities,
     // Fix every flow that crosses a saturated resource or reaches its cap at this level.
     std::vector<char> saturated(nr, 0);
     for (std::size_t r = 0; r < nr; ++r) {
-      if (unfixed_on[r] > 0 && remaining[r] / weight_sum[r] <= level * (1 + 1e-12)) saturated[r] = 1;
+      if (unfixed_on[r] > 0 && remaining[r] / weight_sum[r] <= level * (1 + 1e-12))
+        saturated[r] = 1;
     }
     bool progress = false;
     for (std::size_t f = 0; f < nf; ++f) {

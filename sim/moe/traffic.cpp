@@ -34,12 +34,15 @@ double miss_probability(double a, double r, double k) {
 void check(const RoutingShape& s) {
   if (s.tokens_per_rank < 0 || s.hidden <= 0 || s.top_k <= 0 || s.routed_experts <= 0 || s.ep < 1 ||
       s.gpus_per_node < 1) {
-    throw ModelError("MoE routing shape needs positive hidden, top_k, experts, ep and gpus_per_node");
+    throw ModelError(
+        "MoE routing shape needs positive hidden, top_k, experts, ep and gpus_per_node");
   }
   if (s.routed_experts % s.ep != 0) throw ModelError("ep must divide the routed experts");
 }
 
-int ep_nodes(const RoutingShape& s) { return std::max(1, s.ep / std::min(s.ep, s.gpus_per_node)); }
+int ep_nodes(const RoutingShape& s) {
+  return std::max(1, s.ep / std::min(s.ep, s.gpus_per_node));
+}
 
 }  // namespace
 

@@ -19,13 +19,13 @@
 namespace trainsim::sim::moe {
 
 struct RoutingShape {
-  std::int64_t tokens_per_rank = 0;   ///< T: tokens entering the MoE layer on one rank
-  std::int64_t hidden = 0;            ///< H
-  std::int64_t top_k = 0;             ///< experts per token (routed only)
-  std::int64_t routed_experts = 0;    ///< E
-  int ep = 1;                         ///< EP degree (ranks sharing the experts)
-  int gpus_per_node = 8;              ///< G
-  int limited_nodes = 0;              ///< node-limited routing cap (0 = none)
+  std::int64_t tokens_per_rank = 0;  ///< T: tokens entering the MoE layer on one rank
+  std::int64_t hidden = 0;           ///< H
+  std::int64_t top_k = 0;            ///< experts per token (routed only)
+  std::int64_t routed_experts = 0;   ///< E
+  int ep = 1;                        ///< EP degree (ranks sharing the experts)
+  int gpus_per_node = 8;             ///< G
+  int limited_nodes = 0;             ///< node-limited routing cap (0 = none)
   /// Mean destination nodes per token if published (V3: 8 experts / 3.2 per node = 2.5); 0 =
   /// derive from uniform routing.
   double mean_nodes_per_token = 0;

@@ -9,9 +9,10 @@ namespace trainsim::sim {
 void apply_goodput(RunResult& run, const GoodputInputs& in) {
   run.goodput = GoodputResult{};
   if (!in.enabled) return;
-  if (!(in.failures_per_gpu_day >= 0) || !(in.checkpoint_interval_s > 0) || !(in.checkpoint_write_s >= 0) ||
-      !(in.restart_s >= 0)) {
-    throw ModelError("goodput inputs must be finite and non-negative, with a positive checkpoint interval");
+  if (!(in.failures_per_gpu_day >= 0) || !(in.checkpoint_interval_s > 0) ||
+      !(in.checkpoint_write_s >= 0) || !(in.restart_s >= 0)) {
+    throw ModelError(
+        "goodput inputs must be finite and non-negative, with a positive checkpoint interval");
   }
   GoodputResult g;
   g.enabled = true;

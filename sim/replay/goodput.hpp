@@ -21,7 +21,7 @@ struct GoodputInputs {
   double failures_per_gpu_day = 419.0 / (54.0 * 16384.0);
   double checkpoint_interval_s = 3600;  ///< τ (assumption: hourly)
   double checkpoint_write_s = 60;       ///< c (assumption: one minute, blocking)
-  double restart_s = 600;               ///< r (assumption: ten minutes to detect, reschedule, reload)
+  double restart_s = 600;  ///< r (assumption: ten minutes to detect, reschedule, reload)
   std::string basis = "Llama 3 §3.3.4: 419 unexpected interruptions in 54 days on 16,384 GPUs";
 };
 

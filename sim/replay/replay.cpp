@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <map>
-#include <atomic>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -23,9 +23,9 @@ struct PhasePlan {
   models::PrecisionPolicy precision;
   int gpus = 0;
   std::vector<scenarios::BatchSegment> segments;
-  std::vector<std::int64_t> distinct;   ///< distinct batches, ascending
-  std::vector<std::int64_t> simulate;   ///< the ones to simulate
-  std::int64_t min_batch = 0;           ///< smallest valid batch (schedule minimum)
+  std::vector<std::int64_t> distinct;  ///< distinct batches, ascending
+  std::vector<std::int64_t> simulate;  ///< the ones to simulate
+  std::int64_t min_batch = 0;          ///< smallest valid batch (schedule minimum)
 };
 
 std::int64_t micro_batches(std::int64_t batch, const models::ParallelPlan& p) {
@@ -38,13 +38,16 @@ std::vector<std::int64_t> pick_points(const std::vector<std::int64_t>& valid, in
   const std::int64_t lo = valid.front();
   const std::int64_t hi = valid.back();
   for (int i = 0; i < max_points; ++i) {
-    const double target = static_cast<double>(lo) + static_cast<double>(hi - lo) * i / (max_points - 1);
+    const double target =
+        static_cast<double>(lo) + static_cast<double>(hi - lo) * i / (max_points - 1);
     // Snap to the nearest valid batch.
-    const auto it = std::lower_bound(valid.begin(), valid.end(), static_cast<std::int64_t>(std::llround(target)));
+    const auto it = std::lower_bound(valid.begin(), valid.end(),
+                                     static_cast<std::int64_t>(std::llround(target)));
     std::int64_t pick = it == valid.end() ? valid.back() : *it;
     if (it != valid.begin() && it != valid.end()) {
       const std::int64_t below = *(it - 1);
-      if (std::llabs(below - static_cast<std::int64_t>(target)) < std::llabs(pick - static_cast<std::int64_t>(target))) {
+      if (std::llabs(below - static_cast<std::int64_t>(target)) <
+          std::llabs(pick - static_cast<std::int64_t>(target))) {
         pick = below;
       }
     }
@@ -57,10 +60,13 @@ std::vector<std::int64_t> pick_points(const std::vector<std::int64_t>& valid, in
 double interpolate(const std::map<std::int64_t, double>& simulated, std::int64_t batch) {
   const auto hi = simulated.lower_bound(batch);
   if (hi != simulated.end() && hi->first == batch) return hi->second;
-  if (hi == simulated.begin()) return hi->second * static_cast<double>(batch) / static_cast<double>(hi->first);
+  if (hi == simulated.begin())
+    return hi->second * static_cast<double>(batch) / static_cast<double>(hi->first);
   const auto lo = std::prev(hi);
-  if (hi == simulated.end()) return lo->second * static_cast<double>(batch) / static_cast<double>(lo->first);
-  const double f = static_cast<double>(batch - lo->first) / static_cast<double>(hi->first - lo->first);
+  if (hi == simulated.end())
+    return lo->second * static_cast<double>(batch) / static_cast<double>(lo->first);
+  const double f =
+      static_cast<double>(batch - lo->first) / static_cast<double>(hi->first - lo->first);
   return lo->second + f * (hi->second - lo->second);
 }
 
@@ -163,7 +169,8 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
       by_batch[job.batch] = &job.result;
       if (!job.result.infeasible_reason.empty()) {
         pr.feasible = false;
-        pr.infeasible_reason = fmt::format("at batch {}: {}", job.batch, job.result.infeasible_reason);
+        pr.infeasible_reason =
+            fmt::format("at batch {}: {}", job.batch, job.result.infeasible_reason);
       }
       simulated[job.batch] = job.result.step_time_s;
     }

@@ -10,8 +10,8 @@ namespace trainsim::sim {
 
 /// One distinct global batch of a phase and the step time simulated (or interpolated) for it.
 struct BatchPoint {
-  std::int64_t batch = 0;     ///< sequences per step
-  double steps = 0;           ///< steps taken at this batch
+  std::int64_t batch = 0;  ///< sequences per step
+  double steps = 0;        ///< steps taken at this batch
   double step_time_s = 0;
   bool simulated = true;      ///< false: interpolated between simulated neighbours
   bool extrapolated = false;  ///< true: below the schedule's minimum micro-batch count
@@ -24,16 +24,16 @@ struct PhaseResult {
   std::int64_t seq_len = 0;
   double tokens = 0;
   double steps = 0;
-  double step_time_s = 0;      ///< token-weighted mean over the phase's batches
+  double step_time_s = 0;  ///< token-weighted mean over the phase's batches
   double wall_s = 0;
   double gpu_hours = 0;
   double cost_usd = 0;
   double tokens_per_gpu_s = 0;
   double model_flops = 0;
-  double mfu = 0;              ///< model FLOP / (wall × GPUs × peak of StepResult.peak_basis)
+  double mfu = 0;  ///< model FLOP / (wall × GPUs × peak of StepResult.peak_basis)
   std::vector<BatchPoint> batches;
-  StepResult representative;   ///< the step at the phase's final (largest-token-share) batch
-  std::string note;            ///< scenario note and any approximation the replay made
+  StepResult representative;  ///< the step at the phase's final (largest-token-share) batch
+  std::string note;           ///< scenario note and any approximation the replay made
   bool feasible = true;
   std::string infeasible_reason;
 };
@@ -49,12 +49,12 @@ struct GroupResult {
 /// Expected time lost to failures, reported apart from the ideal run (see goodput.hpp).
 struct GoodputResult {
   bool enabled = false;
-  double interruptions = 0;     ///< expected count over the run
-  double lost_s = 0;            ///< wall seconds lost (restart + recomputation + checkpoints)
-  double checkpoint_s = 0;      ///< wall seconds spent writing checkpoints
-  double goodput = 1;           ///< ideal wall / (ideal wall + lost + checkpoints)
+  double interruptions = 0;  ///< expected count over the run
+  double lost_s = 0;         ///< wall seconds lost (restart + recomputation + checkpoints)
+  double checkpoint_s = 0;   ///< wall seconds spent writing checkpoints
+  double goodput = 1;        ///< ideal wall / (ideal wall + lost + checkpoints)
   double gpu_hours_with_failures = 0;
-  std::string basis;            ///< the failure-rate source
+  std::string basis;  ///< the failure-rate source
 };
 
 struct RunResult {
@@ -69,14 +69,14 @@ struct RunResult {
   double total_cost_usd = 0;
   double total_wall_s = 0;
   double total_tokens = 0;
-  double mfu = 0;               ///< over the whole run
+  double mfu = 0;  ///< over the whole run
   std::optional<double> published_gpu_hours;
   std::optional<double> published_cost_usd;
   std::string published_source;
   std::vector<std::string> assumptions;
   GoodputResult goodput;
   std::string cost_model;
-  double wall_s = 0;            ///< host seconds to simulate the run
+  double wall_s = 0;  ///< host seconds to simulate the run
 };
 
 }  // namespace trainsim::sim

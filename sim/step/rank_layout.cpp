@@ -9,7 +9,8 @@ RankLayout::RankLayout(const models::ParallelPlan& plan, int gpus_per_node)
       gpus_per_node_(gpus_per_node),
       ranks_(plan.pp * plan.dp * plan.cp * plan.tp),
       stage_size_(plan.dp * plan.cp * plan.tp) {
-  if (plan.pp < 1 || plan.dp < 1 || plan.cp < 1 || plan.tp < 1 || plan.ep < 1 || gpus_per_node < 1) {
+  if (plan.pp < 1 || plan.dp < 1 || plan.cp < 1 || plan.tp < 1 || plan.ep < 1 ||
+      gpus_per_node < 1) {
     throw ModelError("parallel degrees and gpus_per_node must be at least 1");
   }
   if (stage_size_ % plan.ep != 0) throw ModelError("ep must divide dp · cp · tp");

@@ -12,11 +12,16 @@ namespace {
 
 SegmentKind comm_kind(models::OpKind k) {
   switch (k) {
-    case models::OpKind::Dispatch: return SegmentKind::EpDispatch;
-    case models::OpKind::Combine: return SegmentKind::EpCombine;
-    case models::OpKind::TpCollective: return SegmentKind::TpCollective;
-    case models::OpKind::CpCollective: return SegmentKind::CpCollective;
-    default: return SegmentKind::Compute;
+    case models::OpKind::Dispatch:
+      return SegmentKind::EpDispatch;
+    case models::OpKind::Combine:
+      return SegmentKind::EpCombine;
+    case models::OpKind::TpCollective:
+      return SegmentKind::TpCollective;
+    case models::OpKind::CpCollective:
+      return SegmentKind::CpCollective;
+    default:
+      return SegmentKind::Compute;
   }
 }
 
@@ -46,7 +51,8 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
     }
     const calibration::OpTiming t = ctx.cost->time(op, ctx.compute);
     if (!(t.seconds >= 0) || !std::isfinite(t.seconds)) {
-      throw ModelError("cost model '" + ctx.cost->name() + "' returned an invalid time for op " + op.name);
+      throw ModelError("cost model '" + ctx.cost->name() + "' returned an invalid time for op " +
+                       op.name);
     }
     if (t.source == calibration::TimingSource::Roofline) {
       stats.roofline_kinds.insert(std::string(models::op_kind_name(op.kind)));
@@ -63,7 +69,8 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
 void add_into(Segment& into, const Segment& from) {
   const double total = into.compute_s + from.compute_s;
   if (total > 0) {
-    into.expert_fraction = (into.expert_fraction * into.compute_s + from.expert_fraction * from.compute_s) / total;
+    into.expert_fraction =
+        (into.expert_fraction * into.compute_s + from.expert_fraction * from.compute_s) / total;
   }
   into.compute_s = total;
   into.flops += from.flops;
@@ -111,14 +118,16 @@ SegmentList fold(const std::vector<SegmentList>& per_layer) {
 }
 
 SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageBuildContext& ctx,
-                       StageBuildStats& stats, const std::vector<models::Op> models::LayerOps::*pass) {
+                       StageBuildStats& stats,
+                       const std::vector<models::Op> models::LayerOps::*pass) {
   std::vector<SegmentList> per_layer;
   for (const auto& l : layers) per_layer.push_back(layer_segments(l.*pass, ctx, stats));
   if (ctx.granularity == Granularity::Chunk) return fold(per_layer);
   SegmentList out;
   for (auto& l : per_layer) {
     for (auto& seg : l) {
-      if (!out.empty() && out.back().kind == SegmentKind::Compute && seg.kind == SegmentKind::Compute) {
+      if (!out.empty() && out.back().kind == SegmentKind::Compute &&
+          seg.kind == SegmentKind::Compute) {
         add_into(out.back(), seg);
       } else {
         out.push_back(std::move(seg));
@@ -129,15 +138,16 @@ SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageB
 }
 
 /// Per layer: backward-for-input ops, then that layer's backward-for-weight ops.
-SegmentList build_full_backward(const std::vector<models::LayerOps>& layers, const StageBuildContext& ctx,
-                                StageBuildStats& stats) {
+SegmentList build_full_backward(const std::vector<models::LayerOps>& layers,
+                                const StageBuildContext& ctx, StageBuildStats& stats) {
   std::vector<models::LayerOps> merged;
   merged.reserve(layers.size());
   for (const auto& l : layers) {
     models::LayerOps m;
     m.layer = l.layer;
     m.backward_input = l.backward_input;
-    m.backward_input.insert(m.backward_input.end(), l.backward_weight.begin(), l.backward_weight.end());
+    m.backward_input.insert(m.backward_input.end(), l.backward_weight.begin(),
+                            l.backward_weight.end());
     merged.push_back(std::move(m));
   }
   return build_pass(merged, ctx, stats, &models::LayerOps::backward_input);

@@ -27,11 +27,11 @@ enum class SegmentKind { Compute, EpDispatch, EpCombine, TpCollective, CpCollect
 
 struct Segment {
   SegmentKind kind = SegmentKind::Compute;
-  double compute_s = 0;         ///< Compute: seconds at full speed on the available SMs
-  double expert_fraction = 0;   ///< Compute: share of compute_s that scales with expert load
-  double bytes = 0;             ///< collectives: payload bytes per rank (before routing)
-  bool all_reduce = false;      ///< TpCollective: an all-reduce (2(p−1)/p of the bytes moves)
-  double flops = 0;             ///< Compute: FLOP executed (for HFU)
+  double compute_s = 0;        ///< Compute: seconds at full speed on the available SMs
+  double expert_fraction = 0;  ///< Compute: share of compute_s that scales with expert load
+  double bytes = 0;            ///< collectives: payload bytes per rank (before routing)
+  bool all_reduce = false;     ///< TpCollective: an all-reduce (2(p−1)/p of the bytes moves)
+  double flops = 0;            ///< Compute: FLOP executed (for HFU)
   /// Compute seconds per op kind inside this segment (for the breakdown), indexed by
   /// static_cast<int>(models::OpKind).
   std::array<double, kOpKinds> by_kind_s{};
@@ -50,8 +50,8 @@ struct StageWork {
   /// A full backward (B then W) with each layer's weight gradients right after its input
   /// gradients, as DualPipe runs the backward chunk of an F&B pair and 1F1B runs its backward.
   SegmentList backward_full;
-  double activation_bytes = 0;   ///< cached per micro-batch until its backward (for memory)
-  double p2p_bytes = 0;          ///< activation (or gradient) sent to the next (previous) stage
+  double activation_bytes = 0;  ///< cached per micro-batch until its backward (for memory)
+  double p2p_bytes = 0;         ///< activation (or gradient) sent to the next (previous) stage
 };
 
 }  // namespace trainsim::sim

@@ -21,16 +21,20 @@ using schedules::WorkKind;
 
 constexpr double kNsPerS = 1e9;
 
-TimeNs to_ns(double seconds) { return static_cast<TimeNs>(std::ceil(seconds * kNsPerS)); }
-double to_s(TimeNs ns) { return static_cast<double>(ns) / kNsPerS; }
+TimeNs to_ns(double seconds) {
+  return static_cast<TimeNs>(std::ceil(seconds * kNsPerS));
+}
+double to_s(TimeNs ns) {
+  return static_cast<double>(ns) / kNsPerS;
+}
 
 enum class PassKind { F, B, W, BW };
 
 /// One sequence of segments a rank runs (a pass of one chunk for one micro-batch).
 struct Thread {
   int rank = 0;
-  int item = 0;   ///< index of the work item in the rank's list
-  int slot = 0;   ///< 0, or 1 for the backward half of an F&B pair
+  int item = 0;  ///< index of the work item in the rank's list
+  int slot = 0;  ///< 0, or 1 for the backward half of an F&B pair
   PassKind pass = PassKind::F;
   int micro_batch = 0;
   int chunk = 0;
@@ -80,7 +84,9 @@ class Executor {
   // --- structure ---
   int stages() const { return static_cast<int>(s_.stages.size()); }
   int ranks() const { return s_.layout.ranks(); }
-  int rank_at(int position, int instance) const { return position * s_.layout.stage_size() + instance; }
+  int rank_at(int position, int instance) const {
+    return position * s_.layout.stage_size() + instance;
+  }
   /// Whether `rank` is simulated: every rank, or with the symmetry shortcut only DP replica 0.
   bool simulated(int rank) const { return !s_.symmetric || s_.layout.coords(rank).dp == 0; }
   /// Members of [first, first + size·stride) (stride apart) that are simulated.
@@ -92,14 +98,17 @@ class Executor {
   }
   std::size_t ready_index(int instance, int mb, int stage) const {
     return (static_cast<std::size_t>(instance) * static_cast<std::size_t>(s_.shape.micro_batches) +
-            static_cast<std::size_t>(mb)) * static_cast<std::size_t>(stages()) + static_cast<std::size_t>(stage);
+            static_cast<std::size_t>(mb)) *
+               static_cast<std::size_t>(stages()) +
+           static_cast<std::size_t>(stage);
   }
 
   // --- rank progress ---
   void try_start(int rank);
   bool inputs_ready(int rank, const WorkItem& w) const;
   void launch(int rank, const WorkItem& w, int item);
-  std::shared_ptr<Thread> make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk);
+  std::shared_ptr<Thread> make_thread(int rank, int item, int slot, PassKind pass, int mb,
+                                      int chunk);
   void advance(const std::shared_ptr<Thread>& t);
   void thread_done(const std::shared_ptr<Thread>& t);
   void start_dp_sync(int rank);
@@ -180,9 +189,11 @@ void Executor::mark(int rank, int d_compute, int d_comm) {
   r.communicating += d_comm;
 }
 
-void Executor::record(int rank, std::string stream, std::string name, int mb, int chunk, TimeNs start) {
+void Executor::record(int rank, std::string stream, std::string name, int mb, int chunk,
+                      TimeNs start) {
   if (!traced_[static_cast<std::size_t>(rank)]) return;
-  out_.timeline.push_back({rank, std::move(stream), std::move(name), mb, chunk, to_s(start), to_s(eng_.now())});
+  out_.timeline.push_back(
+      {rank, std::move(stream), std::move(name), mb, chunk, to_s(start), to_s(eng_.now())});
 }
 
 bool Executor::inputs_ready(int rank, const WorkItem& w) const {
@@ -196,16 +207,21 @@ bool Executor::inputs_ready(int rank, const WorkItem& w) const {
     return st == stages() - 1 || ready_b_[ready_index(r.instance, mb, st)] != 0;
   };
   switch (w.kind) {
-    case WorkKind::F: return f_ready(w.micro_batch, w.chunk);
+    case WorkKind::F:
+      return f_ready(w.micro_batch, w.chunk);
     case WorkKind::B:
-    case WorkKind::BW: return b_ready(w.micro_batch, w.chunk);
-    case WorkKind::W: return true;
-    case WorkKind::FB: return f_ready(w.micro_batch, w.chunk) && b_ready(w.micro_batch2, w.chunk2);
+    case WorkKind::BW:
+      return b_ready(w.micro_batch, w.chunk);
+    case WorkKind::W:
+      return true;
+    case WorkKind::FB:
+      return f_ready(w.micro_batch, w.chunk) && b_ready(w.micro_batch2, w.chunk2);
   }
   return true;
 }
 
-std::shared_ptr<Thread> Executor::make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk) {
+std::shared_ptr<Thread> Executor::make_thread(int rank, int item, int slot, PassKind pass, int mb,
+                                              int chunk) {
   auto t = std::make_shared<Thread>();
   t->rank = rank;
   t->item = item;
@@ -216,10 +232,18 @@ std::shared_ptr<Thread> Executor::make_thread(int rank, int item, int slot, Pass
   t->stage = s_.schedule->stage_of(s_.shape, rank_[static_cast<std::size_t>(rank)].position, chunk);
   const StageWork& sw = s_.stages[static_cast<std::size_t>(t->stage)];
   switch (pass) {
-    case PassKind::F: t->lists = {&sw.forward}; break;
-    case PassKind::B: t->lists = {&sw.backward_input}; break;
-    case PassKind::W: t->lists = {&sw.backward_weight}; break;
-    case PassKind::BW: t->lists = {&sw.backward_full}; break;
+    case PassKind::F:
+      t->lists = {&sw.forward};
+      break;
+    case PassKind::B:
+      t->lists = {&sw.backward_input};
+      break;
+    case PassKind::W:
+      t->lists = {&sw.backward_weight};
+      break;
+    case PassKind::BW:
+      t->lists = {&sw.backward_full};
+      break;
   }
   t->started = eng_.now();
   return t;
@@ -229,10 +253,18 @@ void Executor::launch(int rank, const WorkItem& w, int item) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
   std::vector<std::shared_ptr<Thread>> threads;
   switch (w.kind) {
-    case WorkKind::F: threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk)); break;
-    case WorkKind::B: threads.push_back(make_thread(rank, item, 0, PassKind::B, w.micro_batch, w.chunk)); break;
-    case WorkKind::W: threads.push_back(make_thread(rank, item, 0, PassKind::W, w.micro_batch, w.chunk)); break;
-    case WorkKind::BW: threads.push_back(make_thread(rank, item, 0, PassKind::BW, w.micro_batch, w.chunk)); break;
+    case WorkKind::F:
+      threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk));
+      break;
+    case WorkKind::B:
+      threads.push_back(make_thread(rank, item, 0, PassKind::B, w.micro_batch, w.chunk));
+      break;
+    case WorkKind::W:
+      threads.push_back(make_thread(rank, item, 0, PassKind::W, w.micro_batch, w.chunk));
+      break;
+    case WorkKind::BW:
+      threads.push_back(make_thread(rank, item, 0, PassKind::BW, w.micro_batch, w.chunk));
+      break;
     case WorkKind::FB:
       threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk));
       threads.push_back(make_thread(rank, item, 1, PassKind::BW, w.micro_batch2, w.chunk2));
@@ -294,7 +326,8 @@ void Executor::run_compute(const std::shared_ptr<Thread>& t, const Segment& seg)
 
 void Executor::start_compute(const std::shared_ptr<Thread>& t, const Segment& seg) {
   rank_[static_cast<std::size_t>(t->rank)].compute_running = true;
-  const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t->rank)];
+  const double load =
+      s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t->rank)];
   const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
   const double work = seg.compute_s * scale;
   RankState& r = rank_[static_cast<std::size_t>(t->rank)];
@@ -346,7 +379,8 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
       stride = s_.layout.tp();
       kind = "cp";
       break;
-    case SegmentKind::Compute: break;
+    case SegmentKind::Compute:
+      break;
   }
   const TimeNs start = eng_.now();
   mark(rank, 0, +1);
@@ -362,9 +396,14 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
   }
   // Unique per (collective kind, group, work item, thread slot, segment): members of a group share
   // the pipeline position, hence the work list, so they compute the same key.
-  const std::uint64_t key = (((static_cast<std::uint64_t>(seg.kind) * 4194304u + static_cast<std::uint64_t>(group_first)) *
-                                  65536u + static_cast<std::uint64_t>(t->item)) * 2u + static_cast<std::uint64_t>(t->slot)) *
-                                65536u + static_cast<std::uint64_t>(t->list * 32768u + t->pos);
+  const std::uint64_t key = (((static_cast<std::uint64_t>(seg.kind) * 4194304u +
+                               static_cast<std::uint64_t>(group_first)) *
+                                  65536u +
+                              static_cast<std::uint64_t>(t->item)) *
+                                 2u +
+                             static_cast<std::uint64_t>(t->slot)) *
+                                65536u +
+                            static_cast<std::uint64_t>(t->list * 32768u + t->pos);
   Barrier& b = barriers_[key];
   b.expected = simulated_members(group_first, group_size, stride);
   b.on_release.push_back(finish);
@@ -424,18 +463,20 @@ void Executor::thread_done(const std::shared_ptr<Thread>& t) {
   if (t->pass == PassKind::F && t->stage + 1 < S) {
     const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t->stage + 1).rank, r.instance);
     const std::size_t idx = ready_index(r.instance, mb, t->stage + 1);
-    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage)].p2p_bytes, [this, idx, dest] {
-      ready_f_[idx] = 1;
-      try_start(dest);
-    });
+    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage)].p2p_bytes,
+             [this, idx, dest] {
+               ready_f_[idx] = 1;
+               try_start(dest);
+             });
   }
   if ((t->pass == PassKind::B || t->pass == PassKind::BW) && t->stage > 0) {
     const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t->stage - 1).rank, r.instance);
     const std::size_t idx = ready_index(r.instance, mb, t->stage - 1);
-    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage - 1)].p2p_bytes, [this, idx, dest] {
-      ready_b_[idx] = 1;
-      try_start(dest);
-    });
+    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage - 1)].p2p_bytes,
+             [this, idx, dest] {
+               ready_b_[idx] = 1;
+               try_start(dest);
+             });
   }
   if (t->pass == PassKind::B || t->pass == PassKind::BW) {
     r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t->stage)].activation_bytes;
@@ -462,16 +503,20 @@ void Executor::start_dp_sync(int rank) {
     std::string name;
   };
   const DpSync& d = s_.dp;
-  auto frac = [](std::size_t g) { return g > 1 ? (static_cast<double>(g) - 1.0) / static_cast<double>(g) : 0.0; };
+  auto frac = [](std::size_t g) {
+    return g > 1 ? (static_cast<double>(g) - 1.0) / static_cast<double>(g) : 0.0;
+  };
   const double rs_scale = d.all_reduce ? 2.0 : 1.0;
   const double dense_rs = rs_scale * frac(dense.size()) * d.dense_grad_bytes;
   const double expert_rs = rs_scale * frac(expert.size()) * d.expert_grad_bytes;
-  const double dense_ag = d.all_gather_params && !d.all_reduce ? frac(dense.size()) * d.dense_grad_bytes : 0.0;
-  const double expert_ag = d.all_gather_params && !d.all_reduce ? frac(expert.size()) * d.expert_grad_bytes : 0.0;
+  const double dense_ag =
+      d.all_gather_params && !d.all_reduce ? frac(dense.size()) * d.dense_grad_bytes : 0.0;
+  const double expert_ag =
+      d.all_gather_params && !d.all_reduce ? frac(expert.size()) * d.expert_grad_bytes : 0.0;
 
   // A collective phase: one ring flow per group this rank belongs to, then a barrier per group.
-  auto collective = [this, rank, dense, expert](double dense_bytes, double expert_bytes, std::string name,
-                                                 std::function<void()> then) {
+  auto collective = [this, rank, dense, expert](double dense_bytes, double expert_bytes,
+                                                std::string name, std::function<void()> then) {
     struct Pending {
       int left = 0;
       std::function<void()> then;
@@ -497,9 +542,11 @@ void Executor::start_dp_sync(int rank) {
     }
     pending->left = static_cast<int>(parts.size());
     for (const auto& [group, bytes] : parts) {
-      const std::uint64_t key = (static_cast<std::uint64_t>(1) << 63) |
-                                ((static_cast<std::uint64_t>(name.size()) * 2u + (group == &dense ? 0u : 1u)) << 40) |
-                                (static_cast<std::uint64_t>(group->front()) << 20) | static_cast<std::uint64_t>(group->size());
+      const std::uint64_t key =
+          (static_cast<std::uint64_t>(1) << 63) |
+          ((static_cast<std::uint64_t>(name.size()) * 2u + (group == &dense ? 0u : 1u)) << 40) |
+          (static_cast<std::uint64_t>(group->front()) << 20) |
+          static_cast<std::uint64_t>(group->size());
       Barrier& b = barriers_[key];
       // Every member's ring hop is a flow: a ring runs at its slowest hop (e.g. the one that
       // leaves the node). With the symmetry shortcut, a simulated rank also sends the hops of the
@@ -517,7 +564,8 @@ void Executor::start_dp_sync(int rank) {
       b.on_release.push_back(one_done);
       for (int sender : senders) {
         const auto it = std::find(group->begin(), group->end(), sender);
-        const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) % static_cast<long>(group->size()))];
+        const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) %
+                                                           static_cast<long>(group->size()))];
         engine::ActivitySpec spec;
         spec.work = 1.0;
         add_route(sender, next, bytes, spec);
@@ -558,9 +606,12 @@ void Executor::run() {
   const int n = ranks();
   const int pp = s_.shape.ranks;
   lists_ = s_.schedule->build(s_.shape);
-  if (static_cast<int>(lists_.size()) != pp) throw ModelError("schedule returned the wrong number of ranks");
-  ready_f_.assign(static_cast<std::size_t>(s_.layout.stage_size()) * static_cast<std::size_t>(s_.shape.micro_batches) *
-                      static_cast<std::size_t>(stages()), 0);
+  if (static_cast<int>(lists_.size()) != pp)
+    throw ModelError("schedule returned the wrong number of ranks");
+  ready_f_.assign(static_cast<std::size_t>(s_.layout.stage_size()) *
+                      static_cast<std::size_t>(s_.shape.micro_batches) *
+                      static_cast<std::size_t>(stages()),
+                  0);
   ready_b_ = ready_f_;
   rank_.assign(static_cast<std::size_t>(n), RankState{});
   compute_res_.reserve(static_cast<std::size_t>(n));
@@ -587,7 +638,8 @@ void Executor::run() {
     if (!st.finished) {
       throw ModelError(fmt::format(
           "the {} schedule deadlocked: rank {} (stage position {}) stopped at work item {} of {}",
-          s_.schedule->name(), r, st.position, st.next_item, lists_[static_cast<std::size_t>(st.position)].size()));
+          s_.schedule->name(), r, st.position, st.next_item,
+          lists_[static_cast<std::size_t>(st.position)].size()));
     }
     step_end = std::max(step_end, st.finish);
   }
@@ -633,7 +685,9 @@ void Executor::run() {
   out_.comm_s = spread([](const RankTime& x) { return x.comm_s; });
   const auto& bk = rank_[static_cast<std::size_t>(busiest)].by_kind_s;
   for (std::size_t i = 0; i < kOpKinds; ++i) {
-    if (bk[i] > 0) out_.compute_by_kind_s[std::string(models::op_kind_name(static_cast<models::OpKind>(i)))] = bk[i];
+    if (bk[i] > 0)
+      out_.compute_by_kind_s[std::string(models::op_kind_name(static_cast<models::OpKind>(i)))] =
+          bk[i];
   }
   out_.memory.activations = peak_act;
   out_.ranks_simulated = simulated_count;

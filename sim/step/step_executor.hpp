@@ -20,9 +20,9 @@ namespace trainsim::sim {
 
 /// Network volumes per byte of MoE payload, from sim/moe/traffic.hpp.
 struct MoeRouting {
-  double ib_per_byte = 0;       ///< IB bytes out (and in) per payload byte
-  double nvlink_per_byte = 0;   ///< NVLink bytes out (and in) per payload byte
-  double latency_s = 0;         ///< fixed cost of one all-to-all (kernel + network latency)
+  double ib_per_byte = 0;      ///< IB bytes out (and in) per payload byte
+  double nvlink_per_byte = 0;  ///< NVLink bytes out (and in) per payload byte
+  double latency_s = 0;        ///< fixed cost of one all-to-all (kernel + network latency)
 };
 
 /// Data-parallel synchronisation at the end of the step, per rank.
@@ -41,13 +41,13 @@ struct StepSetup {
   RankLayout layout;
   const schedules::PipelineSchedule* schedule = nullptr;
   schedules::ScheduleShape shape;
-  std::vector<StageWork> stages;       ///< one per model stage (pp · chunks per rank)
-  std::vector<double> load_factor;     ///< per rank expert-load factor (mean 1)
+  std::vector<StageWork> stages;    ///< one per model stage (pp · chunks per rank)
+  std::vector<double> load_factor;  ///< per rank expert-load factor (mean 1)
   MoeRouting moe;
   DpSync dp;
   double p2p_latency_s = 0;
-  double collective_latency_s = 0;     ///< α per ring step
-  std::vector<int> trace_ranks;        ///< ranks whose timeline is recorded
+  double collective_latency_s = 0;  ///< α per ring step
+  std::vector<int> trace_ranks;     ///< ranks whose timeline is recorded
   /// Symmetry shortcut: simulate only data-parallel replica 0 (all its pipeline, tensor and
   /// context ranks). Exact when replicas are identical (balanced experts) and share no modelled
   /// link; oversubscribed fabric trunks and load imbalance are where it differs. Off by default.

@@ -38,40 +38,40 @@ struct MemoryBreakdown {
   double weights = 0;
   double gradients = 0;
   double optimizer = 0;
-  double activations = 0;   ///< peak in-flight activations over the step
-  double other = 0;         ///< communication buffers, workspace
+  double activations = 0;  ///< peak in-flight activations over the step
+  double other = 0;        ///< communication buffers, workspace
   double total() const { return weights + gradients + optimizer + activations + other; }
 };
 
 struct StepResult {
   double step_time_s = 0;
-  std::int64_t micro_batches = 0;        ///< per DP rank
-  std::int64_t global_batch = 0;         ///< sequences per step
+  std::int64_t micro_batches = 0;  ///< per DP rank
+  std::int64_t global_batch = 0;   ///< sequences per step
   std::int64_t seq_len = 0;
-  double tokens = 0;                     ///< global_batch × seq_len
-  double model_flops = 0;                ///< useful FLOP of the step (accounting, causal)
-  double hardware_flops = 0;             ///< FLOP executed, including recompute
-  double mfu = 0;                        ///< model_flops / (time × GPUs × peak_flops)
-  double hfu = 0;                        ///< hardware_flops / (time × GPUs × peak_flops)
-  double peak_flops = 0;                 ///< per GPU, FLOP/s, the peak MFU divides by
-  std::string peak_basis;                ///< e.g. "dense BF16 peak (989 TFLOP/s)"
-  double mfu_vs_gemm_dtype = 0;          ///< MFU against the GEMM dtype's dense peak (FP8)
+  double tokens = 0;             ///< global_batch × seq_len
+  double model_flops = 0;        ///< useful FLOP of the step (accounting, causal)
+  double hardware_flops = 0;     ///< FLOP executed, including recompute
+  double mfu = 0;                ///< model_flops / (time × GPUs × peak_flops)
+  double hfu = 0;                ///< hardware_flops / (time × GPUs × peak_flops)
+  double peak_flops = 0;         ///< per GPU, FLOP/s, the peak MFU divides by
+  std::string peak_basis;        ///< e.g. "dense BF16 peak (989 TFLOP/s)"
+  double mfu_vs_gemm_dtype = 0;  ///< MFU against the GEMM dtype's dense peak (FP8)
   Spread compute_s, exposed_comm_s, bubble_s, comm_s;
-  std::vector<RankTime> ranks;           ///< every rank (or the simulated ones, see `ranks_simulated`)
+  std::vector<RankTime> ranks;  ///< every rank (or the simulated ones, see `ranks_simulated`)
   int ranks_simulated = 0;
   /// Compute seconds per op kind on the busiest rank, e.g. {"gemm": 12.1, "attention": 3.2}.
   std::map<std::string, double> compute_by_kind_s;
   /// Communication seconds (transfer time while active) per kind on the busiest rank.
   std::map<std::string, double> comm_by_kind_s;
-  MemoryBreakdown memory;                ///< the rank with the largest total
-  double memory_capacity = 0;            ///< HBM per GPU
+  MemoryBreakdown memory;      ///< the rank with the largest total
+  double memory_capacity = 0;  ///< HBM per GPU
   bool fits_in_memory = true;
-  std::string infeasible_reason;         ///< non-empty when the plan cannot run (memory, shape)
-  std::string cost_model;                ///< calibration profile used
-  std::vector<std::string> roofline_ops; ///< op kinds timed by the roofline fallback
-  std::vector<TimelineEvent> timeline;   ///< only for the ranks requested
-  std::uint64_t events = 0;              ///< engine events processed
-  double wall_s = 0;                     ///< host time to simulate the step
+  std::string infeasible_reason;          ///< non-empty when the plan cannot run (memory, shape)
+  std::string cost_model;                 ///< calibration profile used
+  std::vector<std::string> roofline_ops;  ///< op kinds timed by the roofline fallback
+  std::vector<TimelineEvent> timeline;    ///< only for the ranks requested
+  std::uint64_t events = 0;               ///< engine events processed
+  double wall_s = 0;                      ///< host time to simulate the step
 };
 
 }  // namespace trainsim::sim

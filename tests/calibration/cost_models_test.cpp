@@ -8,15 +8,19 @@
 namespace trainsim::calibration {
 namespace {
 
-const hardware::GpuSpec& h800() { return hardware::HardwareCatalog::bundled().gpu("h800"); }
+const hardware::GpuSpec& h800() {
+  return hardware::HardwareCatalog::bundled().gpu("h800");
+}
 
-models::Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, hardware::Dtype d, std::int64_t groups = 1) {
+models::Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, hardware::Dtype d,
+                std::int64_t groups = 1) {
   models::Op op;
   op.kind = groups > 1 ? models::OpKind::GroupedGemm : models::OpKind::Gemm;
   op.dtype = d;
   op.gemm = {m, n, k, groups};
   op.flops = 2.0 * static_cast<double>(m * n * k * groups);
-  op.bytes = static_cast<double>((m * k + k * n) * groups) + 2.0 * static_cast<double>(m * n * groups);
+  op.bytes =
+      static_cast<double>((m * k + k * n) * groups) + 2.0 * static_cast<double>(m * n * groups);
   return op;
 }
 
@@ -50,15 +54,17 @@ TEST(CostModels, ReservedSmsSlowComputeBoundOpsProportionally) {
 
 TEST(CostModels, UnmeasuredOpsFallBackAndSaySo) {
   const auto model = make_cost_model("h800-published", h800());
-  EXPECT_EQ(model->time(gemm(4096, 4096, 4096, hardware::Dtype::BF16), ComputeContext{&h800(), 0}).source,
-            TimingSource::Roofline);
+  EXPECT_EQ(
+      model->time(gemm(4096, 4096, 4096, hardware::Dtype::BF16), ComputeContext{&h800(), 0}).source,
+      TimingSource::Roofline);
 }
 
 TEST(CostModels, GroupedGemmUsesGroupedPoints) {
   // 4 groups × 8192 × 4096 × 7168 FP8: DeepGEMM grouped contiguous 1,346 TFLOP/s.
   const auto model = make_cost_model("h800-published", h800());
   const auto op = gemm(8192, 4096, 7168, hardware::Dtype::FP8, 4);
-  EXPECT_NEAR(model->time(op, ComputeContext{&h800(), 0}).seconds, op.flops / 1346e12, op.flops / 1346e12 * 1e-9);
+  EXPECT_NEAR(model->time(op, ComputeContext{&h800(), 0}).seconds, op.flops / 1346e12,
+              op.flops / 1346e12 * 1e-9);
 }
 
 TEST(CostModels, UnknownProfileListsValidNames) {

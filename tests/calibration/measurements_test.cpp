@@ -26,7 +26,8 @@ TEST(Measurements, PassedPointsBecomeTheProfile) {
   ASSERT_EQ(p.gemm.size(), 1u);
   EXPECT_EQ(p.gemm[0].dtype, hardware::Dtype::FP8);
   EXPECT_NEAR(p.gemm[0].flops_per_s, 962.072674304e12, 1e6);
-  EXPECT_NE(p.gemm[0].source.find("measured by trainsim calibrate on NVIDIA H100"), std::string::npos);
+  EXPECT_NE(p.gemm[0].source.find("measured by trainsim calibrate on NVIDIA H100"),
+            std::string::npos);
   // Copy: 2.8 GB in 1 ms = 2.8 TB/s of 3.35 TB/s.
   EXPECT_NEAR(p.roofline.memory_efficiency, 2.8 / 3.35, 1e-9);
 }
@@ -53,7 +54,8 @@ TEST(Measurements, MalformedInputIsAConfigError) {
     profile_from_measurements("{\"points\": []}", "m.json", "x", h100, "d");
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("unexpected measurements layout"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("unexpected measurements layout"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -40,17 +40,20 @@ TEST(CalibrateDevice, NoDeviceExitsWithStatus3AndSaysWhy) {
   if (have_device()) GTEST_SKIP() << "a CUDA device is present";
   const RunResult r = run("--ops copy --reps 1");
   EXPECT_EQ(r.status, 3);
-  EXPECT_NE(r.output.find("no CUDA device found (cudaGetDeviceCount: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no CUDA device found (cudaGetDeviceCount: "), std::string::npos)
+      << r.output;
 }
 
 TEST(CalibrateDevice, BadCommandLineExitsWithStatus2) {
   const RunResult unknown_op = run("--ops gemm_fp8,flash");
   EXPECT_EQ(unknown_op.status, 2);
-  EXPECT_NE(unknown_op.output.find("unknown op 'flash' in --ops; valid: copy, gemm_fp8"), std::string::npos)
+  EXPECT_NE(unknown_op.output.find("unknown op 'flash' in --ops; valid: copy, gemm_fp8"),
+            std::string::npos)
       << unknown_op.output;
   const RunResult bad_reps = run("--reps ten");
   EXPECT_EQ(bad_reps.status, 2);
-  EXPECT_NE(bad_reps.output.find("--reps expects an integer, got 'ten'"), std::string::npos) << bad_reps.output;
+  EXPECT_NE(bad_reps.output.find("--reps expects an integer, got 'ten'"), std::string::npos)
+      << bad_reps.output;
   const RunResult bad_flag = run("--fast");
   EXPECT_EQ(bad_flag.status, 2);
   EXPECT_NE(bad_flag.output.find("unknown option '--fast'"), std::string::npos) << bad_flag.output;
@@ -59,7 +62,8 @@ TEST(CalibrateDevice, BadCommandLineExitsWithStatus2) {
 TEST(CalibrateDevice, ListPrintsEveryOp) {
   const RunResult r = run("--list");
   EXPECT_EQ(r.status, 0);
-  for (const std::string& op : harness_op_names()) EXPECT_NE(r.output.find(op + "\n"), std::string::npos) << op;
+  for (const std::string& op : harness_op_names())
+    EXPECT_NE(r.output.find(op + "\n"), std::string::npos) << op;
 }
 
 TEST(ValidateOptions, RejectsUnknownOpsAndBadCounts) {
@@ -69,7 +73,8 @@ TEST(ValidateOptions, RejectsUnknownOpsAndBadCounts) {
     validate_options(o);
     FAIL() << "expected an Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown op 'softmax' in --ops; valid: copy,"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("unknown op 'softmax' in --ops; valid: copy,"),
+              std::string::npos)
         << e.what();
   }
   HarnessOptions reps;
@@ -121,7 +126,8 @@ TEST(ToJson, WritesDeviceShapeTimesAndCheck) {
   const std::string j = to_json(dev, HarnessOptions{}, {p, att});
   EXPECT_NE(j.find("\"name\": \"Test \\\"GPU\\\"\""), std::string::npos) << j;
   EXPECT_NE(j.find("\"sm_count\": 132"), std::string::npos);
-  EXPECT_NE(j.find("\"shape\": {\"m\": 4096, \"n\": 7168, \"k\": 2048, \"groups\": 1}"), std::string::npos);
+  EXPECT_NE(j.find("\"shape\": {\"m\": 4096, \"n\": 7168, \"k\": 2048, \"groups\": 1}"),
+            std::string::npos);
   EXPECT_NE(j.find("\"times_ms\": [1.5, 2]"), std::string::npos);
   EXPECT_NE(j.find("\"median_ms\": 1.75"), std::string::npos);
   EXPECT_NE(j.find("\"passed\": true"), std::string::npos);

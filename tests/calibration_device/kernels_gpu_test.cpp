@@ -24,8 +24,11 @@ class KernelCheck : public ::testing::TestWithParam<std::string> {};
 TEST_P(KernelCheck, MatchesFloat64ReferenceOnSmallShapes) {
   if (!have_device()) GTEST_SKIP() << "no CUDA device";
   const DeviceInfo dev = query_device();
-  if (dev.cc_major < 9) GTEST_SKIP() << "kernels are built for sm_90a, device is " << dev.cc_major << "." << dev.cc_minor;
-  for (const std::uint64_t seed : {1ULL, 2ULL}) {  // fresh inputs twice: a race shows as a moving error
+  if (dev.cc_major < 9)
+    GTEST_SKIP() << "kernels are built for sm_90a, device is " << dev.cc_major << "."
+                 << dev.cc_minor;
+  for (const std::uint64_t seed :
+       {1ULL, 2ULL}) {  // fresh inputs twice: a race shows as a moving error
     HarnessOptions o;
     o.ops = {GetParam()};
     o.small = true;
@@ -36,12 +39,14 @@ TEST_P(KernelCheck, MatchesFloat64ReferenceOnSmallShapes) {
     ASSERT_FALSE(points.empty()) << log.str();
     for (const Point& p : points) {
       EXPECT_TRUE(p.error.empty()) << p.error;
-      EXPECT_TRUE(p.check.passed) << p.op << " seed " << seed << ": rel_l2_err " << p.check.rel_l2_err
-                                  << " (tolerance " << p.check.tolerance << "), nonfinite " << p.check.nonfinite
-                                  << ", " << p.check.note;
+      EXPECT_TRUE(p.check.passed) << p.op << " seed " << seed << ": rel_l2_err "
+                                  << p.check.rel_l2_err << " (tolerance " << p.check.tolerance
+                                  << "), nonfinite " << p.check.nonfinite << ", " << p.check.note;
       EXPECT_GT(p.check.checked, 0);
-      if (p.kind.find("gemm") != std::string::npos && p.vendor_name.rfind("cuBLASLt unavailable", 0) != 0) {
-        EXPECT_TRUE(p.vendor_check.passed) << "cuBLASLt on the same inputs: " << p.vendor_check.rel_l2_err;
+      if (p.kind.find("gemm") != std::string::npos &&
+          p.vendor_name.rfind("cuBLASLt unavailable", 0) != 0) {
+        EXPECT_TRUE(p.vendor_check.passed)
+            << "cuBLASLt on the same inputs: " << p.vendor_check.rel_l2_err;
       }
     }
   }
@@ -81,12 +86,14 @@ TEST(KernelArguments, BadShapesThrowWithTheValue) {
     quantize_fp8_1x128(nullptr, nullptr, nullptr, 4, 100, nullptr);
     FAIL() << "expected an Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("dim a positive multiple of 128 needed, got rows=4 dim=100"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("dim a positive multiple of 128 needed, got rows=4 dim=100"),
+        std::string::npos)
         << e.what();
   }
   try {
-    permute_tokens(nullptr, nullptr, 8, 20, 256, 7168, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+    permute_tokens(nullptr, nullptr, 8, 20, 256, 7168, nullptr, nullptr, nullptr, nullptr, nullptr,
+                   nullptr);
     FAIL() << "expected an Error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "permute_tokens: topk must be in [1, 16], got 20");

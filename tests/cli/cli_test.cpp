@@ -30,13 +30,16 @@ const std::string kSmall = std::string(TRAINSIM_TEST_DATA_DIR) + "/scenarios/sma
 const std::string kV3 = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/deepseek-v3.yaml";
 
 void expect_contains(const Output& o, const std::string& part) {
-  EXPECT_NE(o.text.find(part), std::string::npos) << "output:\n" << o.text << "\nexpected: " << part;
+  EXPECT_NE(o.text.find(part), std::string::npos) << "output:\n"
+                                                  << o.text << "\nexpected: " << part;
 }
 
 TEST(Cli, HelpListsCommands) {
   const Output o = run("--help");
   EXPECT_EQ(o.status, 0);
-  for (const char* c : {"run", "step", "compare", "sweep", "estimate", "validate", "inspect", "list"}) expect_contains(o, c);
+  for (const char* c :
+       {"run", "step", "compare", "sweep", "estimate", "validate", "inspect", "list"})
+    expect_contains(o, c);
 }
 
 TEST(Cli, UnknownCommandListsValidOnes) {
@@ -140,10 +143,13 @@ TEST(Cli, RunWritesJsonWithTheStableKeysAndTheOutputDirectory) {
   while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) text.append(buf.data(), n);
   std::fclose(f);
   const auto j = nlohmann::json::parse(text);
-  for (const char* k : {"gpu_hours", "cost_usd", "wall_days"}) EXPECT_TRUE(j.at("total").contains(k)) << k;
+  for (const char* k : {"gpu_hours", "cost_usd", "wall_days"})
+    EXPECT_TRUE(j.at("total").contains(k)) << k;
   ASSERT_FALSE(j.at("phases").empty());
-  for (const char* k : {"name", "steps", "step_time_s", "gpu_hours", "mfu"}) EXPECT_TRUE(j.at("phases")[0].contains(k)) << k;
-  for (const char* file : {"/report.md", "/result.json", "/phases.csv", "/groups.csv", "/batches.csv"}) {
+  for (const char* k : {"name", "steps", "step_time_s", "gpu_hours", "mfu"})
+    EXPECT_TRUE(j.at("phases")[0].contains(k)) << k;
+  for (const char* file :
+       {"/report.md", "/result.json", "/phases.csv", "/groups.csv", "/batches.csv"}) {
     std::FILE* g = std::fopen((dir + file).c_str(), "r");
     EXPECT_NE(g, nullptr) << file;
     if (g) std::fclose(g);
@@ -178,7 +184,9 @@ TEST(Cli, ClaimsJsonHasAVerdictForEveryClaim) {
   ASSERT_GE(j.size(), 20u);
   for (const auto& c : j) {
     const std::string v = c.at("verdict");
-    EXPECT_TRUE(v == "consistent" || v == "overstated" || v == "understated" || v == "not checkable here") << v;
+    EXPECT_TRUE(v == "consistent" || v == "overstated" || v == "understated" ||
+                v == "not checkable here")
+        << v;
     EXPECT_FALSE(c.at("reason").get<std::string>().empty());
   }
   // The first article's "ideal" figure divides by the sparse FP8 peak: trainsim's dense figure

@@ -33,8 +33,7 @@ TEST(YamlReader, MissingKeyIsNamed) {
 
 TEST(YamlReader, UnknownKeyListsValidOnesAndSuggests) {
   const auto doc = ConfigNode::load_string("parallelism: {ppp: 2}\n", "s.yaml");
-  const std::string msg =
-      message_of([&] { doc.at("parallelism").check_keys({"dp", "tp", "pp"}); });
+  const std::string msg = message_of([&] { doc.at("parallelism").check_keys({"dp", "tp", "pp"}); });
   EXPECT_NE(msg.find("unknown key 'ppp' (did you mean 'pp'?); valid keys: dp, tp, pp"),
             std::string::npos)
       << msg;
@@ -90,8 +89,7 @@ TEST(YamlReader, OverrideSetsValueAndNamesItselfInErrors) {
   EXPECT_EQ(doc.at("parallelism").at("pp").as_integer(1, 64), 16);
 
   const auto bad = apply_overrides(doc, {"parallelism.pp=eight"});
-  const std::string msg =
-      message_of([&] { bad.at("parallelism").at("pp").as_integer(1, 64); });
+  const std::string msg = message_of([&] { bad.at("parallelism").at("pp").as_integer(1, 64); });
   EXPECT_NE(msg.find("--set parallelism.pp=eight: parallelism.pp: 'eight' is not an integer"),
             std::string::npos)
       << msg;

@@ -5,13 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.hpp"
 #include "core/data_paths.hpp"
 #include "core/error.hpp"
-#include "core/atomic_file.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const std::string base = trainsim::read_file(trainsim::data_path("scenarios/deepseek-v3.yaml"));
+  static const std::string base =
+      trainsim::read_file(trainsim::data_path("scenarios/deepseek-v3.yaml"));
   const std::string text(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> sets;
   std::size_t start = 0;

@@ -11,9 +11,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   using trainsim::units::Quantity;
-  for (Quantity q : {Quantity::Bytes, Quantity::Bandwidth, Quantity::FlopRate, Quantity::Flops, Quantity::Duration,
-                     Quantity::Power, Quantity::Frequency, Quantity::Count, Quantity::SequenceLength, Quantity::Money,
-                     Quantity::Fraction}) {
+  for (Quantity q : {Quantity::Bytes, Quantity::Bandwidth, Quantity::FlopRate, Quantity::Flops,
+                     Quantity::Duration, Quantity::Power, Quantity::Frequency, Quantity::Count,
+                     Quantity::SequenceLength, Quantity::Money, Quantity::Fraction}) {
     try {
       const double v = trainsim::units::parse(text, q);
       if (!std::isfinite(v) || v < 0) std::abort();

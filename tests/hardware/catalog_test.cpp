@@ -43,7 +43,8 @@ FabricSpec inline_fabric(const std::string& yaml) {
 }
 
 TEST(HardwareCatalog, ListsAllGpusAndFabricsSorted) {
-  EXPECT_EQ(catalog().gpu_names(), (std::vector<std::string>{"a100", "b200", "h100", "h200", "h800"}));
+  EXPECT_EQ(catalog().gpu_names(),
+            (std::vector<std::string>{"a100", "b200", "h100", "h200", "h800"}));
   EXPECT_EQ(catalog().fabric_names(),
             (std::vector<std::string>{"fat-tree-ib-400g", "mpft-ib-400g", "rail-roce-400g"}));
   for (const auto& e : catalog().gpu_entries()) EXPECT_FALSE(e.description.empty()) << e.name;
@@ -120,10 +121,9 @@ TEST(HardwareCatalog, EveryNumericFieldHasASource) {
   }
   for (const auto& name : catalog().fabric_names()) {
     const FabricSpec& f = catalog().fabric(name);
-    for (const char* key :
-         {"nic_bw", "nic_achievable", "nics_per_node", "switch_radix", "latency_same_leaf",
-          "latency_cross_leaf", "gpus_per_leaf", "pod_gpus", "oversubscription", "planes",
-          "link_latency_s"}) {
+    for (const char* key : {"nic_bw", "nic_achievable", "nics_per_node", "switch_radix",
+                            "latency_same_leaf", "latency_cross_leaf", "gpus_per_leaf", "pod_gpus",
+                            "oversubscription", "planes", "link_latency_s"}) {
       ASSERT_TRUE(f.sources.count(key)) << name << " " << key;
       EXPECT_FALSE(f.sources.at(key).empty()) << name << " " << key;
     }
@@ -160,8 +160,9 @@ TEST(HardwareCatalog, UnknownNameThrowsModelErrorListingValidOnes) {
   } catch (const ModelError& e) {
     EXPECT_STREQ(e.what(), "unknown GPU 'h900'; valid: a100, b200, h100, h200, h800");
   }
-  EXPECT_CONTAINS(message_of([] { catalog().fabric("ethernet"); }),
-                  "unknown fabric 'ethernet'; valid: fat-tree-ib-400g, mpft-ib-400g, rail-roce-400g");
+  EXPECT_CONTAINS(
+      message_of([] { catalog().fabric("ethernet"); }),
+      "unknown fabric 'ethernet'; valid: fat-tree-ib-400g, mpft-ib-400g, rail-roce-400g");
 }
 
 // ---------------------------------------------------------------- resolve_gpu / resolve_fabric
@@ -177,7 +178,8 @@ TEST(ResolveGpu, UnknownNameIsLocatedAndListsValidOnes) {
 
 TEST(ResolveGpu, BaseOverridesOnlyTheGivenFields) {
   const GpuSpec g = inline_gpu(
-      "gpu:\n  base: h100\n  peak_flops: {bf16: 900TFLOPS}\n  tdp: {value: 500W, source: \"lab\"}\n");
+      "gpu:\n  base: h100\n  peak_flops: {bf16: 900TFLOPS}\n  tdp: {value: 500W, source: "
+      "\"lab\"}\n");
   EXPECT_EQ(g.name, "custom-h100");
   EXPECT_NEAR(g.peak(Dtype::BF16), 900e12, 1.0);
   EXPECT_NEAR(g.peak(Dtype::FP8), 1979e12, 1979e12 * kRel);  // kept from the base
@@ -242,8 +244,9 @@ TEST(ResolveFabric, ScalarAndBaseOverride) {
   const FabricSpec f = inline_fabric("fabric: {base: rail-roce-400g, oversubscription: 1}\n");
   EXPECT_DOUBLE_EQ(f.oversubscription, 1.0);
   EXPECT_EQ(f.pod_gpus, 3072);
-  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: ib\n"); }),
-                  "fabric: unknown fabric 'ib'; valid: fat-tree-ib-400g, mpft-ib-400g, rail-roce-400g");
+  EXPECT_CONTAINS(
+      message_of([] { inline_fabric("fabric: ib\n"); }),
+      "fabric: unknown fabric 'ib'; valid: fat-tree-ib-400g, mpft-ib-400g, rail-roce-400g");
 }
 
 TEST(ResolveFabric, KindSpecificKeysAreChecked) {
@@ -326,18 +329,20 @@ TEST(ResolveGpu, MalformedInlineFields) {
   EXPECT_CONTAINS(
       message_of([] { inline_gpu("gpu: {base: h100, tdp: {value: 1W, source: \"\"}}\n"); }),
       "gpu.tdp.source: source must not be empty");
-  EXPECT_CONTAINS(
-      message_of([] { inline_gpu("gpu: {base: h100, tdp: {value: 1W, sauce: x}}\n"); }),
-      "unknown key 'sauce' (did you mean 'source'?)");
+  EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: {base: h100, tdp: {value: 1W, sauce: x}}\n"); }),
+                  "unknown key 'sauce' (did you mean 'source'?)");
 }
 
 TEST(ResolveFabric, MalformedInlineFields) {
-  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: {base: mpft-ib-400g, switch_radix: 63}\n"); }),
-                  "fabric.switch_radix: switch_radix 63 must be even");
-  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: {base: rail-roce-400g, leaf_grouping: row}\n"); }),
-                  "fabric.leaf_grouping:");
-  EXPECT_CONTAINS(message_of([] { inline_fabric("fabric: {base: rail-roce-400g, oversubscription: 0.5}\n"); }),
-                  "'0.5' is out of range: must be between 1 and");
+  EXPECT_CONTAINS(
+      message_of([] { inline_fabric("fabric: {base: mpft-ib-400g, switch_radix: 63}\n"); }),
+      "fabric.switch_radix: switch_radix 63 must be even");
+  EXPECT_CONTAINS(
+      message_of([] { inline_fabric("fabric: {base: rail-roce-400g, leaf_grouping: row}\n"); }),
+      "fabric.leaf_grouping:");
+  EXPECT_CONTAINS(
+      message_of([] { inline_fabric("fabric: {base: rail-roce-400g, oversubscription: 0.5}\n"); }),
+      "'0.5' is out of range: must be between 1 and");
 }
 
 }  // namespace

@@ -92,9 +92,11 @@ TEST(Topology, MaximalMpftMatchesIscaTable3) {
   const Topology t = Topology::build(cluster("h800", "mpft-ib-400g", 16384));
   EXPECT_EQ(t.switch_count(), 768u);
   EXPECT_EQ(t.count(LinkKind::LeafSpine), 2u * 16384u);
-  EXPECT_NE(message_of([] { Topology::build(cluster("h800", "mpft-ib-400g", 16392)); })
-                .find("holds at most 64 × 32 = 2048 NICs, but 16392 GPUs put 2049 NICs on each plane"),
-            std::string::npos);
+  EXPECT_NE(
+      message_of([] {
+        Topology::build(cluster("h800", "mpft-ib-400g", 16392));
+      }).find("holds at most 64 × 32 = 2048 NICs, but 16392 GPUs put 2049 NICs on each plane"),
+      std::string::npos);
 }
 
 TEST(Topology, LlamaRailRoceCounts) {
@@ -103,7 +105,8 @@ TEST(Topology, LlamaRailRoceCounts) {
   // Links: 6 × 16,384 + 2 × 1,024 × 16 + 2 × 96 = 98,304 + 32,768 + 192 = 131,264.
   const auto t0 = std::chrono::steady_clock::now();
   const Topology t = Topology::build(cluster("h100", "rail-roce-400g", 16384));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(seconds, 1.0);  // the brief: "well under a second"
   EXPECT_EQ(t.count(VertexKind::Leaf), 1024u);
   EXPECT_EQ(t.count(VertexKind::Spine), 96u);
@@ -248,25 +251,30 @@ TEST(Topology, SpineChoiceSpreadsAcrossSpines) {
 }
 
 TEST(Topology, BuildErrors) {
-  EXPECT_NE(message_of([] { Topology::build(cluster("h800", "mpft-ib-400g", 12)); })
-                .find("12 GPUs do not fill whole nodes of 8 GPUs"),
+  EXPECT_NE(message_of([] {
+              Topology::build(cluster("h800", "mpft-ib-400g", 12));
+            }).find("12 GPUs do not fill whole nodes of 8 GPUs"),
             std::string::npos);
-  EXPECT_NE(message_of([] { Topology::build(cluster("h800", "mpft-ib-400g", 16, 4)); })
-                .find("fabric 'mpft-ib-400g' has 8 NICs per node but nodes have 4 GPUs"),
+  EXPECT_NE(message_of([] {
+              Topology::build(cluster("h800", "mpft-ib-400g", 16, 4));
+            }).find("fabric 'mpft-ib-400g' has 8 NICs per node but nodes have 4 GPUs"),
             std::string::npos);
-  EXPECT_NE(message_of([] { Topology::build(cluster("h800", "mpft-ib-400g", 0)); })
-                .find("at least one GPU"),
+  EXPECT_NE(message_of([] {
+              Topology::build(cluster("h800", "mpft-ib-400g", 0));
+            }).find("at least one GPU"),
             std::string::npos);
   ClusterSpec rail = cluster("h100", "rail-roce-400g", 64);
   rail.fabric.leaf_grouping = LeafGrouping::Rail;
   rail.fabric.pod_gpus = 64;  // 4 rail leaves per pod < 8 rails of a node
-  EXPECT_NE(message_of([&] { Topology::build(rail); })
-                .find("a pod's 4 rail leaves are not a multiple of the 8 GPUs of a node"),
+  EXPECT_NE(message_of([&] {
+              Topology::build(rail);
+            }).find("a pod's 4 rail leaves are not a multiple of the 8 GPUs of a node"),
             std::string::npos);
   ClusterSpec no_nvlink = cluster("h800", "mpft-ib-400g", 16);
   no_nvlink.gpu.nvlink_bw_Bps = 0;
-  EXPECT_NE(message_of([&] { Topology::build(no_nvlink); }).find("GPU 'h800' has no NVLink bandwidth"),
-            std::string::npos);
+  EXPECT_NE(
+      message_of([&] { Topology::build(no_nvlink); }).find("GPU 'h800' has no NVLink bandwidth"),
+      std::string::npos);
   const Topology t = Topology::build(cluster("h800", "mpft-ib-400g", 16));
   EXPECT_NE(message_of([&] { t.route(0, 16); }).find("GPU index 16 is out of range [0, 16)"),
             std::string::npos);

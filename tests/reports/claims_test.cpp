@@ -18,7 +18,8 @@ Claim claim(double stated, std::optional<double> value, double tol) {
 
 TEST(Claims, VerdictFollowsTheRatioAndTolerance) {
   // r = stated / trainsim: |r − 1| ≤ t consistent, above overstated, below understated.
-  std::vector<Claim> c = {claim(110, 100, 0.15), claim(120, 100, 0.15), claim(80, 100, 0.15), claim(1, std::nullopt, 0.1)};
+  std::vector<Claim> c = {claim(110, 100, 0.15), claim(120, 100, 0.15), claim(80, 100, 0.15),
+                          claim(1, std::nullopt, 0.1)};
   judge(c);
   EXPECT_EQ(c[0].verdict, Verdict::Consistent);
   EXPECT_EQ(c[1].verdict, Verdict::Overstated);

@@ -34,7 +34,8 @@ sim::RunResult fake_run(const std::string& name) {
 std::vector<nlohmann::json> embedded_specs(const std::string& html) {
   std::vector<nlohmann::json> out;
   const std::regex block(R"(<script type="application/json" id="spec-[a-z]+">([\s\S]*?)</script>)");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), block); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), block);
+       it != std::sregex_iterator(); ++it) {
     std::string text = (*it)[1];
     // Undo the "</" escaping before parsing as JSON ("<\/" is a valid JSON escape anyway).
     out.push_back(nlohmann::json::parse(text));
@@ -70,7 +71,8 @@ TEST(HtmlReport, EveryChartIsValidVegaLiteWithData) {
 TEST(HtmlReport, WaterfallAddsUpToTheStep) {
   // ideal = step × MFU = 4; compute beyond it 6 − 4 = 2; exposed comm 2; bubble 2 → 10 s.
   const auto specs = chart_specs({fake_run("a")}, nullptr);
-  const auto it = std::find_if(specs.begin(), specs.end(), [](const auto& p) { return p.first == "waterfall"; });
+  const auto it = std::find_if(specs.begin(), specs.end(),
+                               [](const auto& p) { return p.first == "waterfall"; });
   ASSERT_NE(it, specs.end());
   const auto values = nlohmann::json::parse(it->second).at("data").at("values");
   EXPECT_DOUBLE_EQ(values[3].at("end").get<double>(), 10.0);

@@ -10,7 +10,8 @@ namespace {
 sim::StepResult step_with_timeline(int events) {
   sim::StepResult s;
   s.step_time_s = 1.0;
-  for (int i = 0; i < events; ++i) s.timeline.push_back({i % 2, i % 3 ? "compute" : "comm", "F", i, 0, i * 1e-3, i * 1e-3 + 5e-4});
+  for (int i = 0; i < events; ++i)
+    s.timeline.push_back({i % 2, i % 3 ? "compute" : "comm", "F", i, 0, i * 1e-3, i * 1e-3 + 5e-4});
   return s;
 }
 

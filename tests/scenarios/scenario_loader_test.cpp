@@ -85,7 +85,8 @@ TEST(ScenarioLoader, OverridesApplyWithTheSameValidation) {
 }
 
 TEST(ScenarioLoader, UnknownTopLevelKey) {
-  expect_contains(error_of(kBase + "prise: 3\n"), "t.yaml:9:1: prise: unknown key 'prise' (did you mean 'price'?)");
+  expect_contains(error_of(kBase + "prise: 3\n"),
+                  "t.yaml:9:1: prise: unknown key 'prise' (did you mean 'price'?)");
 }
 
 TEST(ScenarioLoader, UnknownModelListsCatalog) {
@@ -108,7 +109,8 @@ TEST(ScenarioLoader, DegreesMustMultiplyToGpuCount) {
 
 TEST(ScenarioLoader, EpMustDivideExperts) {
   const std::string text = replace(replace(kBase, "dp: 128", "dp: 96"), "gpus: 2048", "gpus: 1536");
-  expect_contains(error_of(replace(text, "ep: 64", "ep: 96")), "ep = 96 does not divide the model's 256 routed experts");
+  expect_contains(error_of(replace(text, "ep: 64", "ep: 96")),
+                  "ep = 96 does not divide the model's 256 routed experts");
 }
 
 TEST(ScenarioLoader, EpMustDivideStageRanks) {
@@ -139,13 +141,15 @@ price: 2
 }
 
 TEST(ScenarioLoader, BatchMustDivideOverDataParallelRanks) {
-  expect_contains(error_of(replace(kBase, "batch: 15360", "batch: 1000")),
-                  "global batch 1000 sequences is not a multiple of dp × micro_batch = 128 × 1 = 128");
+  expect_contains(
+      error_of(replace(kBase, "batch: 15360", "batch: 1000")),
+      "global batch 1000 sequences is not a multiple of dp × micro_batch = 128 × 1 = 128");
 }
 
 TEST(ScenarioLoader, BadUnitIsLocated) {
-  expect_contains(error_of(replace(kBase, "seq_len: 4K", "seq_len: 4KB")),
-                  "t.yaml:7:47: phases[0].seq_len: '4KB' is not a valid sequence length: unknown unit 'KB'");
+  expect_contains(
+      error_of(replace(kBase, "seq_len: 4K", "seq_len: 4KB")),
+      "t.yaml:7:47: phases[0].seq_len: '4KB' is not a valid sequence length: unknown unit 'KB'");
 }
 
 TEST(ScenarioLoader, NegativeAndNanAreRejected) {
@@ -159,8 +163,9 @@ TEST(ScenarioLoader, TokensAndStepsAreExclusive) {
 }
 
 TEST(ScenarioLoader, RampLongerThanPhase) {
-  expect_contains(error_of(replace(kBase, "batch: 15360", "batch: {start: 3072, end: 15360, ramp_tokens: 2T}")),
-                  "the ramp (2 T tokens) is longer than the phase (1 T tokens)");
+  expect_contains(
+      error_of(replace(kBase, "batch: 15360", "batch: {start: 3072, end: 15360, ramp_tokens: 2T}")),
+      "the ramp (2 T tokens) is longer than the phase (1 T tokens)");
 }
 
 TEST(ScenarioLoader, UnknownPrecisionPreset) {
@@ -169,7 +174,8 @@ TEST(ScenarioLoader, UnknownPrecisionPreset) {
 }
 
 TEST(ScenarioLoader, GpuWithoutFp8CannotTrainInFp8) {
-  const std::string text = replace(replace(kBase, "gpu: h800", "gpu: a100"), "fabric: mpft-ib-400g", "fabric: fat-tree-ib-400g");
+  const std::string text = replace(replace(kBase, "gpu: h800", "gpu: a100"), "fabric: mpft-ib-400g",
+                                   "fabric: fat-tree-ib-400g");
   expect_contains(error_of(text), "a100 has no fp8 tensor-core rate");
 }
 
@@ -183,7 +189,8 @@ TEST(ScenarioLoader, CommSmsLeaveNoneForCompute) {
 }
 
 TEST(ScenarioLoader, ContextParallelNeedsDivisibleSequence) {
-  const std::string text = replace(replace(kBase, "dp: 128", "dp: 64, cp: 2"), "seq_len: 4K", "seq_len: 4095");
+  const std::string text =
+      replace(replace(kBase, "dp: 128", "dp: 64, cp: 2"), "seq_len: 4K", "seq_len: 4095");
   expect_contains(error_of(text), "seq_len 4095 is not divisible by 2 × cp = 4");
 }
 
@@ -199,7 +206,8 @@ TEST(ScenarioLoader, PhaseGpusNeedTheirOwnPlan) {
 
 TEST(ScenarioLoader, UnknownScheduleListsValidOnes) {
   expect_contains(error_of(replace(kBase, "schedule: dualpipe", "schedule: dualpip")),
-                  "t.yaml:4:50: parallelism.schedule: unknown value 'dualpip' (did you mean 'dualpipe'?); valid values: gpipe, 1f1b");
+                  "t.yaml:4:50: parallelism.schedule: unknown value 'dualpip' (did you mean "
+                  "'dualpipe'?); valid values: gpipe, 1f1b");
 }
 
 TEST(ScenarioLoader, AbsurdTokenCountIsOutOfRange) {
@@ -215,19 +223,24 @@ TEST(ScenarioLoader, HugeDocumentIsRejectedWithoutCrashing) {
 }
 
 TEST(ScenarioLoader, GoodputKeys) {
-  const Scenario s = load_scenario_text(kBase + "goodput: {enabled: true, checkpoint_interval: 30min, restart: 5min}\n", "t.yaml");
+  const Scenario s = load_scenario_text(
+      kBase + "goodput: {enabled: true, checkpoint_interval: 30min, restart: 5min}\n", "t.yaml");
   EXPECT_TRUE(s.goodput.enabled);
   EXPECT_DOUBLE_EQ(s.goodput.checkpoint_interval_s, 1800.0);
   EXPECT_DOUBLE_EQ(s.goodput.restart_s, 300.0);
-  expect_contains(error_of(kBase + "goodput: {checkpoint_interval: 0s}\n"), "goodput.checkpoint_interval: '0s' is out of range");
+  expect_contains(error_of(kBase + "goodput: {checkpoint_interval: 0s}\n"),
+                  "goodput.checkpoint_interval: '0s' is out of range");
 }
 
 TEST(ScenarioLoader, SectionThatIsAListIsAClearError) {
   // Found by the scenario fuzzer: a list where a mapping belongs used to escape as a YAML
   // library exception.
-  expect_contains(error_of(replace(kBase, "parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, micro_batch: 1}",
-                                   "parallelism: [16, 128]")),
-                  "parallelism: expected a mapping of keys");
+  expect_contains(
+      error_of(replace(
+          kBase,
+          "parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, micro_batch: 1}",
+          "parallelism: [16, 128]")),
+      "parallelism: expected a mapping of keys");
 }
 
 TEST(ScenarioLoader, FuzzRegressionsLoadOrFailCleanly) {
@@ -235,7 +248,8 @@ TEST(ScenarioLoader, FuzzRegressionsLoadOrFailCleanly) {
   // trainsim::Error — nothing else.
   namespace fs = std::filesystem;
   int inputs = 0;
-  for (const auto& e : fs::directory_iterator(std::string(TRAINSIM_TEST_DATA_DIR) + "/fuzz-regressions")) {
+  for (const auto& e :
+       fs::directory_iterator(std::string(TRAINSIM_TEST_DATA_DIR) + "/fuzz-regressions")) {
     ++inputs;
     try {
       load_scenario(e.path().string());
@@ -257,7 +271,9 @@ TEST(ScenarioLoader, MissingFileIsIoError) {
 
 TEST(ScenarioLoader, InlineGpuDefinitionIsFirstClass) {
   const std::string text =
-      replace(kBase, "gpu: h800", "gpu: {base: h100, nvlink_bw_per_direction: 200GB/s, nvlink_achievable_per_direction: 160GB/s, description: my H100 with H800 NVLink}");
+      replace(kBase, "gpu: h800",
+              "gpu: {base: h100, nvlink_bw_per_direction: 200GB/s, "
+              "nvlink_achievable_per_direction: 160GB/s, description: my H100 with H800 NVLink}");
   const Scenario s = load_scenario_text(text, "t.yaml");
   EXPECT_DOUBLE_EQ(s.cluster.gpu.nvlink_bw_Bps, 200e9);
   EXPECT_DOUBLE_EQ(s.cluster.gpu.peak(hardware::Dtype::BF16), 989e12);

@@ -28,7 +28,9 @@ TEST(Engine, FlowStartingMidwayChangesTheFinishAsComputedByHand) {
   const auto link = e.add_resource(1.0);
   TimeNs a_end = 0, b_end = 0;
   e.start({10.0, INFINITY, 0, {{link, 1.0}}}, [&] { a_end = e.now(); });
-  e.at(4'000'000'000, [&] { e.start({2.0, INFINITY, 0, {{link, 1.0}}}, [&] { b_end = e.now(); }); });
+  e.at(4'000'000'000, [&] {
+    e.start({2.0, INFINITY, 0, {{link, 1.0}}}, [&] { b_end = e.now(); });
+  });
   e.run();
   EXPECT_EQ(b_end, 8'000'000'000);
   EXPECT_EQ(a_end, 12'000'000'000);
@@ -94,13 +96,16 @@ std::vector<TimeNs> random_trace(unsigned seed) {
     auto b = links[rng() % 8];
     spec.uses.push_back({a, 1.0});
     if (b != a) spec.uses.push_back({b, 1.0});
-    for (const auto& u : spec.uses) expected_busy[u.resource] += work / (1.0 + static_cast<double>(u.resource));
+    for (const auto& u : spec.uses)
+      expected_busy[u.resource] += work / (1.0 + static_cast<double>(u.resource));
     const TimeNs start = static_cast<TimeNs>(rng() % 1000) * 1'000'000;
     e.at(start, [&e, spec, &ends] { e.start(spec, [&e, &ends] { ends.push_back(e.now()); }); });
   }
   e.run();
   EXPECT_EQ(ends.size(), 200u);
-  for (int i = 0; i < 8; ++i) EXPECT_NEAR(e.busy_seconds(links[static_cast<std::size_t>(i)]), expected_busy[static_cast<std::size_t>(i)], 1e-5);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_NEAR(e.busy_seconds(links[static_cast<std::size_t>(i)]),
+                expected_busy[static_cast<std::size_t>(i)], 1e-5);
   return ends;
 }
 

@@ -28,7 +28,9 @@ RoutingShape v3() {
   return s;
 }
 
-TEST(MoeTraffic, PublishedNodesPerTokenIsUsed) { EXPECT_NEAR(nodes_per_token(v3()), 2.5, kTight); }
+TEST(MoeTraffic, PublishedNodesPerTokenIsUsed) {
+  EXPECT_NEAR(nodes_per_token(v3()), 2.5, kTight);
+}
 
 TEST(MoeTraffic, UniformRoutingNodesPerTokenIsCappedByNodeLimit) {
   // Uniform top-8 of 256 over 8 nodes: 8·(1 − C(224,8)/C(256,8)) ≈ 5.3 nodes, capped at 4.
@@ -57,7 +59,8 @@ TEST(MoeTraffic, NvlinkForwardingUsesDistinctGpusPerNode) {
   const double miss = p3 + 0.2 * (p4 - p3);
   EXPECT_NEAR(gpus_per_destination_node(v3()), 8.0 * (1.0 - miss), 1e-12);
   const RankTraffic t = balanced_traffic(v3(), 2.0);
-  EXPECT_NEAR(t.nvlink_out_bytes, 4096.0 * 2.5 * 8.0 * (1.0 - miss) * (7.0 / 8.0) * 7168.0 * 2.0, 1.0);
+  EXPECT_NEAR(t.nvlink_out_bytes, 4096.0 * 2.5 * 8.0 * (1.0 - miss) * (7.0 / 8.0) * 7168.0 * 2.0,
+              1.0);
 }
 
 TEST(MoeTraffic, SingleNodeEpHasNoInfiniBandTraffic) {

@@ -39,7 +39,8 @@ TEST(Goodput, FirstOrderLossMatchesTheFormula) {
 TEST(Goodput, YoungDalyInterval) {
   GoodputInputs in;
   const double lambda = in.failures_per_gpu_day * 16384 / 86400.0;
-  EXPECT_NEAR(optimal_checkpoint_interval_s(in, 16384), std::sqrt(2 * in.checkpoint_write_s / lambda), 1e-9);
+  EXPECT_NEAR(optimal_checkpoint_interval_s(in, 16384),
+              std::sqrt(2 * in.checkpoint_write_s / lambda), 1e-9);
 }
 
 TEST(Goodput, RejectsNonsense) {

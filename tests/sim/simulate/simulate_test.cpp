@@ -47,7 +47,8 @@ TEST(Simulate, ImbalanceSlowsTheStep) {
 }
 
 TEST(Simulate, PlanThatDoesNotFitIsAResultWithItsReason) {
-  auto s = scenarios::load_scenario(kSmall, {{"cluster.gpu={base: h100, hbm: {value: 1GiB, source: test}}"}});
+  auto s = scenarios::load_scenario(
+      kSmall, {{"cluster.gpu={base: h100, hbm: {value: 1GiB, source: test}}"}});
   const StepResult r = simulate_step(s, 0, 0, {});
   EXPECT_FALSE(r.fits_in_memory);
   EXPECT_NE(r.infeasible_reason.find("per GPU"), std::string::npos) << r.infeasible_reason;

@@ -41,15 +41,25 @@ std::vector<StageWork> stages(int n, double f, double b, double w) {
   return out;
 }
 
-StepResult run(const std::string& schedule_name, int pp, int dp, int m, double f, double b, double w) {
+StepResult run(const std::string& schedule_name, int pp, int dp, int m, double f, double b,
+               double w) {
   const auto topo = hardware::Topology::build(cluster(pp * dp));
   models::ParallelPlan plan;
   plan.pp = pp;
   plan.dp = dp;
   const auto schedule = schedules::make_schedule(schedule_name);
   schedules::ScheduleShape shape{pp, m, 1};
-  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape,
-                  stages(schedule->stage_count(shape), f, b, w), {}, {}, {}, 0, 0, {}};
+  StepSetup setup{&topo,
+                  RankLayout(plan, 8),
+                  schedule.get(),
+                  shape,
+                  stages(schedule->stage_count(shape), f, b, w),
+                  {},
+                  {},
+                  {},
+                  0,
+                  0,
+                  {}};
   StepResult r;
   execute_step(setup, r);
   return r;
