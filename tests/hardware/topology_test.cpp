@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -103,11 +102,8 @@ TEST(Topology, LlamaRailRoceCounts) {
   // 16,384 H100s on 16-GPU ToRs: 1,024 leaves; pods of 3,072 GPUs = 192 leaves → 6 pods (the last
   // one partial) × 16 spines = 96 spines, and 16 aggregation switches.
   // Links: 6 × 16,384 + 2 × 1,024 × 16 + 2 × 96 = 98,304 + 32,768 + 192 = 131,264.
-  const auto t0 = std::chrono::steady_clock::now();
+  // (Build time is measured by bench/hardware/topology_bench, not asserted here.)
   const Topology t = Topology::build(cluster("h100", "rail-roce-400g", 16384));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(seconds, 1.0);  // the brief: "well under a second"
   EXPECT_EQ(t.count(VertexKind::Leaf), 1024u);
   EXPECT_EQ(t.count(VertexKind::Spine), 96u);
   EXPECT_EQ(t.count(VertexKind::Aggregation), 16u);
