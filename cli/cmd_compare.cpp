@@ -5,6 +5,9 @@
 
 #include "cli/result_printer.hpp"
 #include "cli/sim_options.hpp"
+#include "core/atomic_file.hpp"
+#include "reports/html_report.hpp"
+#include "reports/result_json.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
@@ -14,7 +17,10 @@ int cmd_compare(const Args& args, std::ostream& out) {
   SimCommandOptions so;
   add_sim_options(desc, so);
   std::vector<std::string> files;
-  desc.add_options()("scenarios", po::value(&files)->multitoken(), "scenario files (two or more)");
+  std::string out_dir;
+  desc.add_options()("scenarios", po::value(&files)->multitoken(), "scenario files (two or more)")(
+      "out", po::value(&out_dir),
+      "write report.html (side by side) and one result JSON per scenario to DIR");
   po::positional_options_description pos;
   pos.add("scenarios", -1);
   po::variables_map vm;
@@ -28,10 +34,18 @@ int cmd_compare(const Args& args, std::ostream& out) {
   if (files.size() < 2) throw po::error("compare needs at least two scenario files");
   std::vector<scenarios::Scenario> loaded;
   for (const auto& f : files) loaded.push_back(scenarios::load_scenario(f, {so.sets}));
+  if (!out_dir.empty()) ensure_writable_directory(out_dir);
   const auto opt = to_sim_options(so);
   std::vector<sim::RunResult> runs;
   for (const auto& s : loaded) runs.push_back(sim::simulate_run(s, opt));
   out << describe_comparison(runs);
+  if (!out_dir.empty()) {
+    for (const auto& r : runs) {
+      write_file_atomically(out_dir + "/" + r.scenario + ".json", reports::run_to_json(r));
+    }
+    write_file_atomically(out_dir + "/report.html", reports::run_html(runs));
+    out << fmt::format("\nwrote {}/report.html and {} result files\n", out_dir, runs.size());
+  }
   return kExitOk;
 }
 

@@ -210,6 +210,22 @@ TEST(Cli, CalibrateWithoutAGpuSaysSoAndExitsThree) {
       << o.text;
 }
 
+TEST(Cli, CompareWritesASideBySideReport) {
+  const std::string dir = ::testing::TempDir() + "trainsim_compare_out";
+  const Output o = run("compare " + kSmall + " " + kSmall +
+                       " --set parallelism.schedule=zb1p --jobs 1 --out " + dir);
+  ASSERT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "ratios in parentheses are to the first scenario");
+  std::FILE* f = std::fopen((dir + "/report.html").c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string html;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) html.append(buf.data(), n);
+  std::fclose(f);
+  EXPECT_NE(html.find("spec-comparison"), std::string::npos);
+}
+
 TEST(Cli, SweepNeedsVary) {
   const Output o = run("sweep " + kSmall);
   EXPECT_EQ(o.status, 2);
