@@ -25,8 +25,14 @@ ResourceId Engine::add_resource(double capacity, std::string name) {
   return static_cast<ResourceId>(resources_.size() - 1);
 }
 
-void Engine::push(TimeNs t, EventKind kind, std::uint32_t id, std::uint32_t version) {
-  queue_.push(Event{t, seq_++, id, version, kind});
+std::uint32_t Engine::push(TimeNs t, EventKind kind, std::uint32_t id) {
+  if (seq_ >= kNoEvent) {
+    throw ModelError("the event engine ran past 4,294,967,294 events in one simulation");
+  }
+  if (id >= (1u << 30)) throw ModelError("the event engine ran past 2^30 concurrent activities");
+  const auto seq = static_cast<std::uint32_t>(seq_++);
+  queue_.push(detail::QueuedEvent{t, seq, (id << 2) | static_cast<std::uint32_t>(kind)});
+  return seq;
 }
 
 ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
@@ -61,12 +67,12 @@ ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
   a.uses = spec.uses;
   a.slot.assign(a.uses.size(), 0);
   a.done = std::move(on_done);
-  ++a.version;
+  a.pending = kNoEvent;
   a.live = true;
   ++active_count_;
   max_concurrent_ = std::max(max_concurrent_, active_count_);
   if (spec.latency_ns > 0) {
-    push(now_ + spec.latency_ns, EventKind::Activate, id, a.version);
+    a.pending = push(now_ + spec.latency_ns, EventKind::Activate, id);
   } else {
     activate(id);
   }
@@ -84,7 +90,7 @@ void Engine::at(TimeNs t, Handler handler) {
     slot = static_cast<std::uint32_t>(timers_.size());
     timers_.push_back(std::move(handler));
   }
-  push(t, EventKind::Timer, slot, 0);
+  push(t, EventKind::Timer, slot);
 }
 
 std::optional<TimeNs> Engine::next_event_time() const {
@@ -106,16 +112,16 @@ double Engine::busy_seconds(ResourceId id) const {
 
 void Engine::schedule_completion(ActivityId id) {
   Activity& a = activities_[id];
-  ++a.version;
+  a.pending = kNoEvent;  // any queued completion is stale from here on
   if (a.remaining <= 0) {
-    push(now_, EventKind::Complete, id, a.version);
+    a.pending = push(now_, EventKind::Complete, id);
     return;
   }
   if (!(a.rate > 0)) return;  // stalled until a re-solve gives it bandwidth
   const double dt = std::ceil(a.remaining / a.rate * kNsPerS);
   const TimeNs when =
       dt >= 9.0e18 ? std::numeric_limits<TimeNs>::max() / 2 : now_ + static_cast<TimeNs>(dt);
-  push(when, EventKind::Complete, id, a.version);
+  a.pending = push(when, EventKind::Complete, id);
 }
 
 void Engine::activate(ActivityId id) {
@@ -183,25 +189,25 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
       rate = std::min(rate, resources_[u.resource].capacity / u.weight);
     rates.push_back(rate);
   } else if (!comp_act_.empty()) {
-    std::vector<double> caps;
-    caps.reserve(comp_res_.size());
+    comp_caps_.clear();
     for (ResourceId r : comp_res_) {
-      resources_[r].local = static_cast<std::uint32_t>(caps.size());
-      caps.push_back(resources_[r].capacity);
+      resources_[r].local = static_cast<std::uint32_t>(comp_caps_.size());
+      comp_caps_.push_back(resources_[r].capacity);
     }
-    std::vector<FairShareFlow> flows(comp_act_.size());
-    for (std::size_t i = 0; i < comp_act_.size(); ++i) {
-      const Activity& act = activities_[comp_act_[i]];
-      flows[i].cap = act.cap;
-      flows[i].uses.reserve(act.uses.size());
-      for (const auto& u : act.uses)
-        flows[i].uses.push_back({resources_[u.resource].local, u.weight});
+    flow_caps_.clear();
+    flow_offsets_.assign(1, 0);
+    flow_uses_.clear();
+    for (ActivityId a : comp_act_) {
+      const Activity& act = activities_[a];
+      flow_caps_.push_back(act.cap);
+      for (const auto& u : act.uses) flow_uses_.push_back({resources_[u.resource].local, u.weight});
+      flow_offsets_.push_back(static_cast<std::uint32_t>(flow_uses_.size()));
     }
-    rates = max_min_rates(caps, flows);  // multi-activity components: allocation is fine here
+    solver_.solve(comp_caps_, FlowTable{flow_caps_, flow_offsets_, flow_uses_}, rates);
   }
   for (std::size_t i = 0; i < comp_act_.size(); ++i) {
     Activity& act = activities_[comp_act_[i]];
-    const bool changed = act.rate != rates[i] || act.version == 0;
+    const bool changed = act.rate != rates[i];
     act.rate = rates[i];
     if (changed) schedule_completion(comp_act_[i]);
   }
@@ -254,32 +260,34 @@ void Engine::complete(ActivityId id) {
 
 bool Engine::step() {
   while (!queue_.empty()) {
-    const Event ev = queue_.top();
+    const detail::QueuedEvent ev = queue_.top();
     queue_.pop();
-    switch (ev.kind) {
+    const auto kind = static_cast<EventKind>(ev.tag & 3u);
+    const std::uint32_t id = ev.tag >> 2;
+    switch (kind) {
       case EventKind::Timer: {
         now_ = ev.time;
         ++events_;
-        Handler h = std::move(timers_[ev.id]);
-        timers_[ev.id] = nullptr;
-        free_timers_.push_back(ev.id);
+        Handler h = std::move(timers_[id]);
+        timers_[id] = nullptr;
+        free_timers_.push_back(id);
         if (h) h();
         return true;
       }
       case EventKind::Activate: {
-        const Activity& a = activities_[ev.id];
-        if (!a.live || a.version != ev.version) continue;
+        const Activity& a = activities_[id];
+        if (!a.live || a.pending != ev.seq) continue;
         now_ = ev.time;
         ++events_;
-        activate(ev.id);
+        activate(id);
         return true;
       }
       case EventKind::Complete: {
-        const Activity& a = activities_[ev.id];
-        if (!a.live || a.version != ev.version) continue;  // superseded by a re-solve
+        const Activity& a = activities_[id];
+        if (!a.live || a.pending != ev.seq) continue;  // superseded by a re-solve
         now_ = ev.time;
         ++events_;
-        complete(ev.id);
+        complete(id);
         return true;
       }
     }

@@ -11,9 +11,11 @@
 #include <functional>
 #include <limits>
 #include <optional>
-#include <queue>
 #include <string>
 #include <vector>
+
+#include "sim/engine/event_queue.hpp"
+#include "sim/engine/max_min.hpp"
 
 namespace trainsim::sim::engine {
 
@@ -71,7 +73,7 @@ class Engine {
     std::vector<ActivityUse> uses;
     std::vector<std::uint32_t> slot;  ///< position in each used resource's list
     Handler done;
-    std::uint32_t version = 0;
+    std::uint32_t pending = kNoEvent;  ///< seq of its one valid queued event (others are stale)
     std::uint32_t mark = 0;
     bool live = false;
   };
@@ -86,16 +88,11 @@ class Engine {
     std::uint32_t local = 0;  ///< index inside the component being solved
   };
   enum class EventKind : std::uint8_t { Timer, Activate, Complete };
-  struct Event {
-    TimeNs time;
-    std::uint64_t seq;
-    std::uint32_t id;
-    std::uint32_t version;
-    EventKind kind;
-    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
-  };
+  static constexpr std::uint32_t kNoEvent = 0xFFFFFFFFu;
 
-  void push(TimeNs t, EventKind kind, std::uint32_t id, std::uint32_t version);
+  /// Queues an event; returns its sequence number. Throws ModelError past 2^32 − 1 events in
+  /// one engine (the queue keeps 32-bit sequence numbers) or 2^30 activities or timers.
+  std::uint32_t push(TimeNs t, EventKind kind, std::uint32_t id);
   void activate(ActivityId a);
   void complete(ActivityId a);
   void resolve(const std::vector<ResourceId>& seeds, ActivityId extra);
@@ -114,12 +111,16 @@ class Engine {
   std::vector<ActivityId> free_activities_;
   std::vector<Handler> timers_;
   std::vector<std::uint32_t> free_timers_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  detail::EventQueue queue_;
   // Scratch for component solves (kept to avoid reallocation).
   std::vector<ResourceId> comp_res_;
   std::vector<ActivityId> comp_act_;
   std::vector<ResourceId> seeds_;
   std::vector<double> rates_;
+  std::vector<double> comp_caps_, flow_caps_;
+  std::vector<std::uint32_t> flow_offsets_;
+  std::vector<FlowUse> flow_uses_;
+  MaxMinSolver solver_;
 };
 
 }  // namespace trainsim::sim::engine

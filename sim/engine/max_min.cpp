@@ -1,74 +1,94 @@
 #include "sim/engine/max_min.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
 
 namespace trainsim::sim::engine {
 
-std::vector<double> max_min_rates(const std::vector<double>& capacities,
-                                  const std::vector<FairShareFlow>& flows) {
+void MaxMinSolver::solve(std::span<const double> capacities, const FlowTable& flows,
+                         std::vector<double>& rates) {
   const std::size_t nr = capacities.size();
-  const std::size_t nf = flows.size();
-  std::vector<double> remaining = capacities;
-  for (double c : remaining) {
+  const std::size_t nf = flows.caps.size();
+  if (flows.offsets.size() != nf + 1) throw ModelError("flow table offsets do not match its flows");
+  remaining_.assign(capacities.begin(), capacities.end());
+  for (double c : remaining_) {
     if (!(c >= 0) || std::isnan(c))
       throw ModelError("resource capacity must be a non-negative number");
   }
-  std::vector<double> rate(nf, 0.0);
-  std::vector<char> fixed(nf, 0);
-  std::vector<double> weight_sum(nr, 0.0);
-  std::vector<std::size_t> unfixed_on(nr, 0);
+  rates.assign(nf, 0.0);
+  fixed_.assign(nf, 0);
+  weight_sum_.assign(nr, 0.0);
+  unfixed_on_.assign(nr, 0);
+  saturated_.resize(nr);
+  auto uses_of = [&](std::size_t f) {
+    return flows.uses.subspan(flows.offsets[f], flows.offsets[f + 1] - flows.offsets[f]);
+  };
   std::size_t unfixed = nf;
   for (std::size_t f = 0; f < nf; ++f) {
-    const auto& fl = flows[f];
-    if (std::isnan(fl.cap) || fl.cap < 0)
-      throw ModelError("flow rate cap must be a non-negative number");
-    if (fl.uses.empty() && std::isinf(fl.cap))
+    const double cap = flows.caps[f];
+    if (std::isnan(cap) || cap < 0) throw ModelError("flow rate cap must be a non-negative number");
+    const auto uses = uses_of(f);
+    if (uses.empty() && std::isinf(cap))
       throw ModelError("a flow with no resources needs a finite rate cap");
-    for (const auto& u : fl.uses) {
+    for (const auto& u : uses) {
       if (u.resource >= nr) throw ModelError("flow uses an unknown resource");
       if (!(u.weight > 0) || std::isinf(u.weight))
         throw ModelError("flow weight must be positive and finite");
-      weight_sum[u.resource] += u.weight;
-      ++unfixed_on[u.resource];
+      weight_sum_[u.resource] += u.weight;
+      ++unfixed_on_[u.resource];
     }
   }
   while (unfixed > 0) {
     // The level at which the next constraint binds: a resource's fair share or a flow's cap.
     double level = std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < nr; ++r) {
-      if (unfixed_on[r] > 0) level = std::min(level, remaining[r] / weight_sum[r]);
+      if (unfixed_on_[r] > 0) level = std::min(level, remaining_[r] / weight_sum_[r]);
     }
     for (std::size_t f = 0; f < nf; ++f) {
-      if (!fixed[f]) level = std::min(level, flows[f].cap);
+      if (!fixed_[f]) level = std::min(level, flows.caps[f]);
     }
     level = std::max(level, 0.0);
     // Fix every flow that crosses a saturated resource or reaches its cap at this level.
-    std::vector<char> saturated(nr, 0);
     for (std::size_t r = 0; r < nr; ++r) {
-      if (unfixed_on[r] > 0 && remaining[r] / weight_sum[r] <= level * (1 + 1e-12))
-        saturated[r] = 1;
+      saturated_[r] =
+          unfixed_on_[r] > 0 && remaining_[r] / weight_sum_[r] <= level * (1 + 1e-12) ? 1 : 0;
     }
     bool progress = false;
     for (std::size_t f = 0; f < nf; ++f) {
-      if (fixed[f]) continue;
-      bool bind = flows[f].cap <= level * (1 + 1e-12);
-      for (const auto& u : flows[f].uses) bind = bind || saturated[u.resource];
+      if (fixed_[f]) continue;
+      const auto uses = uses_of(f);
+      bool bind = flows.caps[f] <= level * (1 + 1e-12);
+      for (const auto& u : uses) bind = bind || saturated_[u.resource];
       if (!bind) continue;
-      fixed[f] = 1;
+      fixed_[f] = 1;
       --unfixed;
       progress = true;
-      rate[f] = std::min(level, flows[f].cap);
-      for (const auto& u : flows[f].uses) {
-        remaining[u.resource] = std::max(0.0, remaining[u.resource] - u.weight * rate[f]);
-        weight_sum[u.resource] -= u.weight;
-        if (--unfixed_on[u.resource] == 0) weight_sum[u.resource] = 0;
+      rates[f] = std::min(level, flows.caps[f]);
+      for (const auto& u : uses) {
+        remaining_[u.resource] = std::max(0.0, remaining_[u.resource] - u.weight * rates[f]);
+        weight_sum_[u.resource] -= u.weight;
+        if (--unfixed_on_[u.resource] == 0) weight_sum_[u.resource] = 0;
       }
     }
     if (!progress) throw ModelError("max-min fair sharing made no progress (inconsistent inputs)");
   }
-  return rate;
+}
+
+std::vector<double> max_min_rates(const std::vector<double>& capacities,
+                                  const std::vector<FairShareFlow>& flows) {
+  std::vector<double> caps;
+  std::vector<std::uint32_t> offsets{0};
+  std::vector<FlowUse> uses;
+  for (const auto& f : flows) {
+    caps.push_back(f.cap);
+    uses.insert(uses.end(), f.uses.begin(), f.uses.end());
+    offsets.push_back(static_cast<std::uint32_t>(uses.size()));
+  }
+  std::vector<double> rates;
+  MaxMinSolver().solve(capacities, FlowTable{caps, offsets, uses}, rates);
+  return rates;
 }
 
 }  // namespace trainsim::sim::engine

@@ -6,6 +6,7 @@
 // allocation in which no flow can grow without shrinking one that is no larger.
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 namespace trainsim::sim::engine {
@@ -18,6 +19,28 @@ struct FlowUse {
 struct FairShareFlow {
   std::vector<FlowUse> uses;
   double cap = std::numeric_limits<double>::infinity();  ///< the flow's own rate limit
+};
+
+/// Flows in compressed form: flow f uses `uses[offsets[f] .. offsets[f+1])` and is capped at
+/// `caps[f]`; offsets has one more entry than caps.
+struct FlowTable {
+  std::span<const double> caps;
+  std::span<const std::uint32_t> offsets;
+  std::span<const FlowUse> uses;
+};
+
+/// The progressive-filling solver with its scratch buffers kept between calls, so the event
+/// engine's many small re-solves allocate nothing once warmed up.
+class MaxMinSolver {
+ public:
+  /// Writes one rate per flow into `rates` (resized). Same rules and errors as max_min_rates.
+  void solve(std::span<const double> capacities, const FlowTable& flows,
+             std::vector<double>& rates);
+
+ private:
+  std::vector<double> remaining_, weight_sum_;
+  std::vector<std::uint32_t> unfixed_on_;
+  std::vector<char> fixed_, saturated_;
 };
 
 /// Rates of `flows` sharing `capacities` (all ≥ 0). A flow with no uses gets its cap (which must

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/error.hpp"
@@ -20,6 +23,7 @@ using schedules::WorkItem;
 using schedules::WorkKind;
 
 constexpr double kNsPerS = 1e9;
+constexpr engine::ResourceId kNoResource = std::numeric_limits<engine::ResourceId>::max();
 
 TimeNs to_ns(double seconds) {
   return static_cast<TimeNs>(std::ceil(seconds * kNsPerS));
@@ -30,7 +34,9 @@ double to_s(TimeNs ns) {
 
 enum class PassKind { F, B, W, BW };
 
-/// One sequence of segments a rank runs (a pass of one chunk for one micro-batch).
+/// One sequence of segments a rank runs (a pass of one chunk for one micro-batch). Threads live
+/// in a pool and are named by index, so engine callbacks capture (executor, index) only and fit
+/// std::function's small buffer (no allocation per event).
 struct Thread {
   int rank = 0;
   int item = 0;  ///< index of the work item in the rank's list
@@ -39,11 +45,12 @@ struct Thread {
   int micro_batch = 0;
   int chunk = 0;
   int stage = 0;
-  std::vector<const SegmentList*> lists;  ///< BW runs backward_input then backward_weight
-  std::size_t list = 0;
-  std::size_t pos = 0;
-  TimeNs started = 0;
+  const SegmentList* list = nullptr;
+  std::size_t pos = 0;         ///< next segment of `list`
+  TimeNs segment_start = 0;    ///< when the running segment started
+  const char* comm_name = "";  ///< name of the running collective (for the timeline)
 };
+using ThreadId = std::uint32_t;
 
 struct RankState {
   int position = 0;  ///< pipeline position (0 … pp−1)
@@ -62,15 +69,19 @@ struct RankState {
   double inflight_bytes = 0;
   double peak_inflight_bytes = 0;
   bool compute_running = false;
-  /// Compute segments waiting for the rank's single compute stream (F&B pairs interleave here).
-  std::deque<std::pair<std::shared_ptr<Thread>, const Segment*>> compute_queue;
+  /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
+  /// interleave here).
+  std::deque<ThreadId> compute_queue;
   std::array<double, kOpKinds> by_kind_s{};
 };
 
 struct Barrier {
+  std::uint64_t key = 0;  ///< which collective it stands for (checked on every arrival)
+  std::size_t cell = 0;   ///< its cell in Executor::segment_cell_ (segment barriers)
+  bool in_use = false;
   int expected = 0;
   int arrived = 0;
-  std::vector<std::shared_ptr<Thread>> waiting;
+  std::vector<ThreadId> waiting;  ///< threads whose collective segment ends at the release
   std::vector<std::function<void()>> on_release;
 };
 
@@ -107,35 +118,54 @@ class Executor {
   void try_start(int rank);
   bool inputs_ready(int rank, const WorkItem& w) const;
   void launch(int rank, const WorkItem& w, int item);
-  std::shared_ptr<Thread> make_thread(int rank, int item, int slot, PassKind pass, int mb,
-                                      int chunk);
-  void advance(const std::shared_ptr<Thread>& t);
-  void thread_done(const std::shared_ptr<Thread>& t);
+  ThreadId make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk);
+  Thread& thread(ThreadId id) { return threads_[id]; }
+  void advance(ThreadId id);
+  void thread_done(ThreadId id);
   void start_dp_sync(int rank);
 
   // --- activities ---
-  void run_compute(const std::shared_ptr<Thread>& t, const Segment& seg);
-  void start_compute(const std::shared_ptr<Thread>& t, const Segment& seg);
-  void run_collective(const std::shared_ptr<Thread>& t, const Segment& seg);
-  void send_p2p(int from, int to, double bytes, std::function<void()> on_arrival);
+  void run_compute(ThreadId id);
+  void start_compute(ThreadId id);
+  void compute_done(ThreadId id);
+  void run_collective(ThreadId id);
+  void collective_done(ThreadId id);
+  void send_p2p(int from, int to, double bytes, engine::Handler on_arrival);
   engine::ResourceId link_resource(hardware::LinkId link);
   bool is_bottleneck_candidate(hardware::LinkId link) const;
   /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each carrying `bytes`.
   void add_route(int from, int to, double bytes, engine::ActivitySpec& spec);
+  /// Sums the weights of repeated resources in `spec` (each resource once, sorted).
+  static void merge_uses(engine::ActivitySpec& spec);
   void mark(int rank, int d_compute, int d_comm);
   /// One member's part of a group collective arrived; the last one releases every member.
   void arrive(std::uint64_t key);
-  void record(int rank, std::string stream, std::string name, int mb, int chunk, TimeNs start);
+  /// The pool index of the barrier of a segment collective: one cell per (kind, group, thread
+  /// slot), since a group's members cannot be at two collectives of one slot at once (the
+  /// barrier holds them); `key` names the collective and is checked.
+  std::uint32_t segment_barrier(SegmentKind kind, int group_first, int slot, std::uint64_t key);
+  void arrive_segment(std::uint32_t barrier);
+  /// The links of every hop of a TP or CP ring (unit weight per hop byte), built once per group.
+  const std::vector<engine::ActivityUse>& ring_uses(SegmentKind kind, int group_first,
+                                                    int group_size, int stride);
+  void record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
+              TimeNs start);
 
   const StepSetup& s_;
   StepResult& out_;
   Engine eng_;
-  std::vector<engine::ResourceId> compute_res_;
-  std::unordered_map<std::uint32_t, engine::ResourceId> link_res_;
+  /// Engine resource of each topology link, created on first use (kNoResource until then).
+  std::vector<engine::ResourceId> link_res_;
+  std::deque<Thread> threads_;  ///< pool (deque: references stay valid as it grows)
+  std::vector<ThreadId> free_threads_;
   std::vector<RankState> rank_;
   std::vector<std::vector<WorkItem>> lists_;  ///< per pipeline position
   std::vector<char> ready_f_, ready_b_;
-  std::unordered_map<std::uint64_t, Barrier> barriers_;
+  std::unordered_map<std::uint64_t, Barrier> barriers_;  ///< data-parallel sync (rare)
+  std::vector<std::uint32_t> segment_cell_;              ///< 0 = free, else pool index + 1
+  std::vector<Barrier> segment_pool_;
+  std::vector<std::uint32_t> free_segment_;
+  std::vector<std::vector<engine::ActivityUse>> ring_uses_;  ///< per (TP|CP, group first rank)
   std::vector<hardware::LinkId> route_scratch_;
   std::vector<char> traced_;
 };
@@ -156,23 +186,109 @@ void Executor::add_route(int from, int to, double bytes, engine::ActivitySpec& s
   }
 }
 
+void Executor::merge_uses(engine::ActivitySpec& spec) {
+  // Hops of one ring may cross the same link (e.g. two hops leaving a node through one NIC):
+  // the engine wants each resource once, with the summed bytes.
+  auto& u = spec.uses;
+  std::sort(u.begin(), u.end(), [](const engine::ActivityUse& a, const engine::ActivityUse& b) {
+    return a.resource < b.resource;
+  });
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    if (out > 0 && u[out - 1].resource == u[i].resource) {
+      u[out - 1].weight += u[i].weight;
+    } else {
+      u[out++] = u[i];
+    }
+  }
+  u.resize(out);
+}
+
 engine::ResourceId Executor::link_resource(hardware::LinkId link) {
-  const auto key = static_cast<std::uint32_t>(link);
-  auto it = link_res_.find(key);
-  if (it != link_res_.end()) return it->second;
+  engine::ResourceId& slot = link_res_[link];
+  if (slot != kNoResource) return slot;
   const auto& l = s_.topology->link(link);
   const double cap = l.achievable_Bps > 0 ? l.achievable_Bps : l.bandwidth_Bps;
-  const auto id = eng_.add_resource(cap, "");
-  link_res_.emplace(key, id);
-  return id;
+  slot = eng_.add_resource(cap, "");
+  return slot;
 }
 
 void Executor::arrive(std::uint64_t key) {
-  Barrier& bar = barriers_[key];
+  auto it = barriers_.find(key);
+  Barrier& bar = it->second;
   if (++bar.arrived < bar.expected) return;
+  auto waiting = std::move(bar.waiting);
   auto callbacks = std::move(bar.on_release);
-  barriers_.erase(key);
+  barriers_.erase(it);
+  for (ThreadId id : waiting) collective_done(id);
   for (auto& cb : callbacks) cb();
+}
+
+std::uint32_t Executor::segment_barrier(SegmentKind kind, int group_first, int slot,
+                                        std::uint64_t key) {
+  const std::size_t cell = (static_cast<std::size_t>(kind) * static_cast<std::size_t>(ranks()) +
+                            static_cast<std::size_t>(group_first)) *
+                               2 +
+                           static_cast<std::size_t>(slot);
+  if (segment_cell_[cell] == 0) {
+    std::uint32_t idx = 0;
+    if (!free_segment_.empty()) {
+      idx = free_segment_.back();
+      free_segment_.pop_back();
+    } else {
+      idx = static_cast<std::uint32_t>(segment_pool_.size());
+      segment_pool_.emplace_back();
+    }
+    Barrier& b = segment_pool_[idx];
+    b.key = key;
+    b.cell = cell;
+    b.in_use = true;
+    b.expected = 0;
+    b.arrived = 0;
+    b.waiting.clear();
+    segment_cell_[cell] = idx + 1;
+  }
+  const std::uint32_t idx = segment_cell_[cell] - 1;
+  if (segment_pool_[idx].key != key) {
+    throw ModelError(
+        fmt::format("internal error: two collectives of one group overlap (rank group {}, slot {})",
+                    group_first, slot));
+  }
+  return idx;
+}
+
+void Executor::arrive_segment(std::uint32_t idx) {
+  Barrier& b = segment_pool_[idx];
+  if (++b.arrived < b.expected) return;
+  std::vector<ThreadId> waiting;
+  waiting.swap(b.waiting);
+  b.in_use = false;
+  segment_cell_[b.cell] = 0;
+  free_segment_.push_back(idx);
+  // Releasing may start later collectives (and reuse or grow the pool): no reference to `b`
+  // past this point.
+  for (ThreadId id : waiting) collective_done(id);
+  waiting.clear();
+  Barrier& again = segment_pool_[idx];
+  if (!again.in_use && again.waiting.capacity() < waiting.capacity()) again.waiting.swap(waiting);
+}
+
+const std::vector<engine::ActivityUse>& Executor::ring_uses(SegmentKind kind, int group_first,
+                                                            int group_size, int stride) {
+  const std::size_t cell =
+      (kind == SegmentKind::TpCollective ? 0 : 1) * static_cast<std::size_t>(ranks()) +
+      static_cast<std::size_t>(group_first);
+  auto& uses = ring_uses_[cell];
+  if (!uses.empty()) return uses;
+  engine::ActivitySpec spec;
+  for (int i = 0; i < group_size; ++i) {
+    const int member = group_first + i * stride;
+    const int next = group_first + ((i + 1) % group_size) * stride;
+    add_route(member, next, 1.0, spec);
+  }
+  merge_uses(spec);
+  uses = std::move(spec.uses);
+  return uses;
 }
 
 void Executor::mark(int rank, int d_compute, int d_comm) {
@@ -189,11 +305,11 @@ void Executor::mark(int rank, int d_compute, int d_comm) {
   r.communicating += d_comm;
 }
 
-void Executor::record(int rank, std::string stream, std::string name, int mb, int chunk,
+void Executor::record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
                       TimeNs start) {
   if (!traced_[static_cast<std::size_t>(rank)]) return;
   out_.timeline.push_back(
-      {rank, std::move(stream), std::move(name), mb, chunk, to_s(start), to_s(eng_.now())});
+      {rank, std::string(stream), std::string(name), mb, chunk, to_s(start), to_s(eng_.now())});
 }
 
 bool Executor::inputs_ready(int rank, const WorkItem& w) const {
@@ -220,64 +336,74 @@ bool Executor::inputs_ready(int rank, const WorkItem& w) const {
   return true;
 }
 
-std::shared_ptr<Thread> Executor::make_thread(int rank, int item, int slot, PassKind pass, int mb,
-                                              int chunk) {
-  auto t = std::make_shared<Thread>();
-  t->rank = rank;
-  t->item = item;
-  t->slot = slot;
-  t->pass = pass;
-  t->micro_batch = mb;
-  t->chunk = chunk;
-  t->stage = s_.schedule->stage_of(s_.shape, rank_[static_cast<std::size_t>(rank)].position, chunk);
-  const StageWork& sw = s_.stages[static_cast<std::size_t>(t->stage)];
+ThreadId Executor::make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk) {
+  ThreadId id = 0;
+  if (!free_threads_.empty()) {
+    id = free_threads_.back();
+    free_threads_.pop_back();
+  } else {
+    id = static_cast<ThreadId>(threads_.size());
+    threads_.emplace_back();
+  }
+  Thread& t = threads_[id];
+  t = Thread{};
+  t.rank = rank;
+  t.item = item;
+  t.slot = slot;
+  t.pass = pass;
+  t.micro_batch = mb;
+  t.chunk = chunk;
+  t.stage = s_.schedule->stage_of(s_.shape, rank_[static_cast<std::size_t>(rank)].position, chunk);
+  const StageWork& sw = s_.stages[static_cast<std::size_t>(t.stage)];
   switch (pass) {
     case PassKind::F:
-      t->lists = {&sw.forward};
+      t.list = &sw.forward;
       break;
     case PassKind::B:
-      t->lists = {&sw.backward_input};
+      t.list = &sw.backward_input;
       break;
     case PassKind::W:
-      t->lists = {&sw.backward_weight};
+      t.list = &sw.backward_weight;
       break;
     case PassKind::BW:
-      t->lists = {&sw.backward_full};
+      t.list = &sw.backward_full;
       break;
   }
-  t->started = eng_.now();
-  return t;
+  return id;
 }
 
 void Executor::launch(int rank, const WorkItem& w, int item) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
-  std::vector<std::shared_ptr<Thread>> threads;
+  std::array<ThreadId, 2> ids{};
+  int count = 1;
   switch (w.kind) {
     case WorkKind::F:
-      threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk));
+      ids[0] = make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk);
       break;
     case WorkKind::B:
-      threads.push_back(make_thread(rank, item, 0, PassKind::B, w.micro_batch, w.chunk));
+      ids[0] = make_thread(rank, item, 0, PassKind::B, w.micro_batch, w.chunk);
       break;
     case WorkKind::W:
-      threads.push_back(make_thread(rank, item, 0, PassKind::W, w.micro_batch, w.chunk));
+      ids[0] = make_thread(rank, item, 0, PassKind::W, w.micro_batch, w.chunk);
       break;
     case WorkKind::BW:
-      threads.push_back(make_thread(rank, item, 0, PassKind::BW, w.micro_batch, w.chunk));
+      ids[0] = make_thread(rank, item, 0, PassKind::BW, w.micro_batch, w.chunk);
       break;
     case WorkKind::FB:
-      threads.push_back(make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk));
-      threads.push_back(make_thread(rank, item, 1, PassKind::BW, w.micro_batch2, w.chunk2));
+      ids[0] = make_thread(rank, item, 0, PassKind::F, w.micro_batch, w.chunk);
+      ids[1] = make_thread(rank, item, 1, PassKind::BW, w.micro_batch2, w.chunk2);
+      count = 2;
       break;
   }
-  r.active_threads = static_cast<int>(threads.size());
-  for (auto& t : threads) {
-    if (t->pass == PassKind::F) {
-      r.inflight_bytes += s_.stages[static_cast<std::size_t>(t->stage)].activation_bytes;
+  r.active_threads = count;
+  for (int i = 0; i < count; ++i) {
+    const Thread& t = thread(ids[static_cast<std::size_t>(i)]);
+    if (t.pass == PassKind::F) {
+      r.inflight_bytes += s_.stages[static_cast<std::size_t>(t.stage)].activation_bytes;
       r.peak_inflight_bytes = std::max(r.peak_inflight_bytes, r.inflight_bytes);
     }
-    advance(t);
   }
+  for (int i = 0; i < count; ++i) advance(ids[static_cast<std::size_t>(i)]);
 }
 
 void Executor::try_start(int rank) {
@@ -295,72 +421,84 @@ void Executor::try_start(int rank) {
   launch(rank, w, item);
 }
 
-void Executor::advance(const std::shared_ptr<Thread>& t) {
-  while (t->list < t->lists.size() && t->pos >= t->lists[t->list]->size()) {
-    ++t->list;
-    t->pos = 0;
-  }
-  if (t->list >= t->lists.size()) {
-    thread_done(t);
+void Executor::advance(ThreadId id) {
+  const Thread& t = thread(id);
+  if (t.pos >= t.list->size()) {
+    thread_done(id);
     return;
   }
-  const Segment& seg = (*t->lists[t->list])[t->pos];
-  if (seg.kind == SegmentKind::Compute) {
-    run_compute(t, seg);
+  if ((*t.list)[t.pos].kind == SegmentKind::Compute) {
+    run_compute(id);
   } else {
-    run_collective(t, seg);
+    run_collective(id);
   }
 }
 
-void Executor::run_compute(const std::shared_ptr<Thread>& t, const Segment& seg) {
+void Executor::run_compute(ThreadId id) {
   // One compute stream per rank: kernels of an overlapped F&B pair are issued in turn (as
   // DualPipe interleaves them by hand), while either chunk's communication runs on the SMs
   // reserved for it.
-  RankState& r = rank_[static_cast<std::size_t>(t->rank)];
+  RankState& r = rank_[static_cast<std::size_t>(thread(id).rank)];
   if (r.compute_running) {
-    r.compute_queue.emplace_back(t, &seg);
+    r.compute_queue.push_back(id);
     return;
   }
-  start_compute(t, seg);
+  start_compute(id);
 }
 
-void Executor::start_compute(const std::shared_ptr<Thread>& t, const Segment& seg) {
-  rank_[static_cast<std::size_t>(t->rank)].compute_running = true;
+void Executor::start_compute(ThreadId id) {
+  // The stream runs one kernel sequence at a time, so a compute segment needs no shared-rate
+  // solve: it is a timer of its full-speed duration (the same ns the engine's rate-1 activity
+  // would take, ceil(seconds · 1e9)).
+  Thread& t = thread(id);
+  const Segment& seg = (*t.list)[t.pos];
+  RankState& r = rank_[static_cast<std::size_t>(t.rank)];
+  r.compute_running = true;
   const double load =
-      s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t->rank)];
+      s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t.rank)];
   const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
   const double work = seg.compute_s * scale;
-  RankState& r = rank_[static_cast<std::size_t>(t->rank)];
   for (std::size_t k = 0; k < kOpKinds; ++k) r.by_kind_s[k] += seg.by_kind_s[k] * scale;
   out_.hardware_flops += seg.flops * scale;
-  mark(t->rank, +1, 0);
-  const TimeNs start = eng_.now();
-  engine::ActivitySpec spec;
-  spec.work = work;
-  spec.uses.push_back({compute_res_[static_cast<std::size_t>(t->rank)], 1.0});
-  eng_.start(spec, [this, t, start] {
-    mark(t->rank, -1, 0);
-    static const char* names[] = {"F", "B", "W", "BW"};
-    record(t->rank, "compute", names[static_cast<int>(t->pass)], t->micro_batch, t->chunk, start);
-    RankState& rs = rank_[static_cast<std::size_t>(t->rank)];
-    rs.compute_running = false;
-    if (!rs.compute_queue.empty()) {
-      auto [next, seg_ptr] = rs.compute_queue.front();
-      rs.compute_queue.pop_front();
-      start_compute(next, *seg_ptr);
-    }
-    ++t->pos;
-    advance(t);
-  });
+  mark(t.rank, +1, 0);
+  t.segment_start = eng_.now();
+  eng_.at(eng_.now() + to_ns(work), [this, id] { compute_done(id); });
 }
 
-void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& seg) {
-  const int rank = t->rank;
+void Executor::compute_done(ThreadId id) {
+  Thread& t = thread(id);
+  mark(t.rank, -1, 0);
+  static constexpr std::array<std::string_view, 4> kNames = {"F", "B", "W", "BW"};
+  record(t.rank, "compute", kNames[static_cast<std::size_t>(t.pass)], t.micro_batch, t.chunk,
+         t.segment_start);
+  RankState& rs = rank_[static_cast<std::size_t>(t.rank)];
+  rs.compute_running = false;
+  if (!rs.compute_queue.empty()) {
+    const ThreadId next = rs.compute_queue.front();
+    rs.compute_queue.pop_front();
+    start_compute(next);
+  }
+  ++t.pos;
+  advance(id);
+}
+
+void Executor::collective_done(ThreadId id) {
+  Thread& t = thread(id);
+  mark(t.rank, 0, -1);
+  record(t.rank, "comm", t.comm_name, t.micro_batch, t.chunk, t.segment_start);
+  ++t.pos;
+  advance(id);
+}
+
+void Executor::run_collective(ThreadId id) {
+  Thread& t = thread(id);
+  const Segment& seg = (*t.list)[t.pos];
+  const int rank = t.rank;
   const RankCoords c = s_.layout.coords(rank);
   int group_first = rank;
   int group_size = 1;
   int stride = 1;
-  std::string kind;
+  const char* kind = "";
   switch (seg.kind) {
     case SegmentKind::EpDispatch:
     case SegmentKind::EpCombine:
@@ -382,16 +520,11 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
     case SegmentKind::Compute:
       break;
   }
-  const TimeNs start = eng_.now();
+  t.segment_start = eng_.now();
+  t.comm_name = kind;
   mark(rank, 0, +1);
-  auto finish = [this, t, start, kind] {
-    mark(t->rank, 0, -1);
-    record(t->rank, "comm", kind, t->micro_batch, t->chunk, start);
-    ++t->pos;
-    advance(t);
-  };
   if (group_size <= 1 || seg.bytes <= 0) {
-    eng_.at(eng_.now(), finish);
+    eng_.at(eng_.now(), [this, id] { collective_done(id); });
     return;
   }
   // Unique per (collective kind, group, work item, thread slot, segment): members of a group share
@@ -399,14 +532,15 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
   const std::uint64_t key = (((static_cast<std::uint64_t>(seg.kind) * 4194304u +
                                static_cast<std::uint64_t>(group_first)) *
                                   65536u +
-                              static_cast<std::uint64_t>(t->item)) *
+                              static_cast<std::uint64_t>(t.item)) *
                                  2u +
-                             static_cast<std::uint64_t>(t->slot)) *
+                             static_cast<std::uint64_t>(t.slot)) *
                                 65536u +
-                            static_cast<std::uint64_t>(t->list * 32768u + t->pos);
-  Barrier& b = barriers_[key];
+                            static_cast<std::uint64_t>(t.pos);
+  const std::uint32_t barrier = segment_barrier(seg.kind, group_first, t.slot, key);
+  Barrier& b = segment_pool_[barrier];
   b.expected = simulated_members(group_first, group_size, stride);
-  b.on_release.push_back(finish);
+  b.waiting.push_back(id);
 
   engine::ActivitySpec spec;
   spec.work = 1.0;
@@ -431,20 +565,23 @@ void Executor::run_collective(const std::shared_ptr<Thread>& t, const Segment& s
     spec.latency_ns = to_ns(s_.moe.latency_s);
   } else {
     // Ring collectives inside the group: TP over NVLink (all-reduce moves 2(p−1)/p of the
-    // buffer), CP all-gather of K/V over the NIC ((p−1)/p of the gathered bytes).
+    // buffer), CP all-gather of K/V over the NIC ((p−1)/p of the gathered bytes). A ring moves in
+    // lockstep, one chunk per hop per step, so it starts when its last member joins and runs as
+    // ONE flow over every hop's links: its rate is that of its slowest hop (the bound NCCL's ring
+    // bandwidth obeys), and a group costs two engine events instead of two per member.
+    if (++b.arrived < b.expected) return;
     const double p = group_size;
-    const bool tp = seg.kind == SegmentKind::TpCollective;
     const double volume = (seg.all_reduce ? 2.0 : 1.0) * (p - 1.0) / p * seg.bytes;
-    const int in_group = tp ? c.tp : c.cp;
-    const int next = group_first + ((in_group + 1) % group_size) * stride;
-    add_route(rank, next, volume, spec);
+    b.arrived = b.expected - 1;  // the flow's completion is the release
+    spec.uses = ring_uses(seg.kind, group_first, group_size, stride);
+    for (auto& u : spec.uses) u.weight *= volume;
     const int steps = (seg.all_reduce ? 2 : 1) * (group_size - 1);
     spec.latency_ns = to_ns(steps * s_.collective_latency_s);
   }
-  eng_.start(spec, [this, key] { arrive(key); });
+  eng_.start(spec, [this, barrier] { arrive_segment(barrier); });
 }
 
-void Executor::send_p2p(int from, int to, double bytes, std::function<void()> on_arrival) {
+void Executor::send_p2p(int from, int to, double bytes, engine::Handler on_arrival) {
   if (from == to || bytes <= 0) {
     eng_.at(eng_.now(), std::move(on_arrival));
     return;
@@ -456,32 +593,34 @@ void Executor::send_p2p(int from, int to, double bytes, std::function<void()> on
   eng_.start(spec, std::move(on_arrival));
 }
 
-void Executor::thread_done(const std::shared_ptr<Thread>& t) {
-  RankState& r = rank_[static_cast<std::size_t>(t->rank)];
+void Executor::thread_done(ThreadId id) {
+  const Thread t = thread(id);  // a copy: the slot is reused once released below
+  free_threads_.push_back(id);
+  RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   const int S = stages();
-  const int mb = t->micro_batch;
-  if (t->pass == PassKind::F && t->stage + 1 < S) {
-    const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t->stage + 1).rank, r.instance);
-    const std::size_t idx = ready_index(r.instance, mb, t->stage + 1);
-    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage)].p2p_bytes,
+  const int mb = t.micro_batch;
+  if (t.pass == PassKind::F && t.stage + 1 < S) {
+    const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t.stage + 1).rank, r.instance);
+    const auto idx = static_cast<std::uint32_t>(ready_index(r.instance, mb, t.stage + 1));
+    send_p2p(t.rank, dest, s_.stages[static_cast<std::size_t>(t.stage)].p2p_bytes,
              [this, idx, dest] {
                ready_f_[idx] = 1;
                try_start(dest);
              });
   }
-  if ((t->pass == PassKind::B || t->pass == PassKind::BW) && t->stage > 0) {
-    const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t->stage - 1).rank, r.instance);
-    const std::size_t idx = ready_index(r.instance, mb, t->stage - 1);
-    send_p2p(t->rank, dest, s_.stages[static_cast<std::size_t>(t->stage - 1)].p2p_bytes,
+  if ((t.pass == PassKind::B || t.pass == PassKind::BW) && t.stage > 0) {
+    const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t.stage - 1).rank, r.instance);
+    const auto idx = static_cast<std::uint32_t>(ready_index(r.instance, mb, t.stage - 1));
+    send_p2p(t.rank, dest, s_.stages[static_cast<std::size_t>(t.stage - 1)].p2p_bytes,
              [this, idx, dest] {
                ready_b_[idx] = 1;
                try_start(dest);
              });
   }
-  if (t->pass == PassKind::B || t->pass == PassKind::BW) {
-    r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t->stage)].activation_bytes;
+  if (t.pass == PassKind::B || t.pass == PassKind::BW) {
+    r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t.stage)].activation_bytes;
   }
-  if (--r.active_threads == 0) try_start(t->rank);
+  if (--r.active_threads == 0) try_start(t.rank);
 }
 
 void Executor::start_dp_sync(int rank) {
@@ -590,10 +729,7 @@ void Executor::start_dp_sync(int rank) {
     }
     mark(rank, +1, 0);
     const TimeNs start = eng_.now();
-    engine::ActivitySpec spec;
-    spec.work = s_.dp.optimizer_s;
-    spec.uses.push_back({compute_res_[static_cast<std::size_t>(rank)], 1.0});
-    eng_.start(spec, [this, rank, start, all_gather] {
+    eng_.at(eng_.now() + to_ns(s_.dp.optimizer_s), [this, rank, start, all_gather] {
       mark(rank, -1, 0);
       record(rank, "compute", "optimizer", -1, -1, start);
       all_gather();
@@ -614,7 +750,9 @@ void Executor::run() {
                   0);
   ready_b_ = ready_f_;
   rank_.assign(static_cast<std::size_t>(n), RankState{});
-  compute_res_.reserve(static_cast<std::size_t>(n));
+  link_res_.assign(s_.topology->link_count(), kNoResource);
+  segment_cell_.assign(5 * static_cast<std::size_t>(n) * 2, 0);  // SegmentKind has 5 values
+  ring_uses_.assign(2 * static_cast<std::size_t>(n), {});
   traced_.assign(static_cast<std::size_t>(n), 0);
   for (int r : s_.trace_ranks) {
     if (r >= 0 && r < n) traced_[static_cast<std::size_t>(r)] = 1;
@@ -624,7 +762,6 @@ void Executor::run() {
     const RankCoords c = s_.layout.coords(r);
     st.position = c.stage;
     st.instance = r % s_.layout.stage_size();
-    compute_res_.push_back(eng_.add_resource(1.0, ""));
   }
   for (int r = 0; r < n; ++r) {
     if (simulated(r)) try_start(r);
