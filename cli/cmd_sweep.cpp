@@ -1,10 +1,17 @@
-// trainsim sweep SCENARIO --vary key=v1,v2,... [--vary ...] [--csv FILE] [--jobs N]: the cross
-// product of overrides, each point a whole run; invalid or infeasible points are rows with the
-// reason. Points run in parallel; results are ordered by point, whatever the thread count.
+// trainsim sweep SCENARIO --vary key=v1,v2,... [--vary ...] [--csv FILE] [--out DIR] [--jobs N]:
+// the cross product of overrides, each point a whole run; invalid or infeasible points are rows
+// with the reason. `--out DIR` adds report.html (cost against days, one point per sweep point)
+// and sweep.csv.
+// trainsim sweep SCENARIO --sensitivity [--delta 0.2] [--csv FILE] [--out DIR]: each main input
+// of the scenario (GPU peak FLOP/s, HBM, NVLink and NIC bandwidth, training tokens, price) at
+// −δ and +δ, one whole run per side, and the change in GPU-hours as a tornado chart.
+// Points run in parallel; results are ordered by point, whatever the thread count.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <mutex>
@@ -14,6 +21,10 @@
 #include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/units.hpp"
+#include "core/yaml_reader.hpp"
+#include "hardware/dtype.hpp"
+#include "reports/sweep_report.hpp"
 #include "reports/text_table.hpp"
 #include "scenarios/scenario_loader.hpp"
 
@@ -50,56 +61,18 @@ Axis parse_vary(const std::string& text) {
   return a;
 }
 
-struct Point {
-  std::vector<std::string> values;
+/// One whole run of the sweep: the overrides after the command's --set, and its outcome.
+struct Job {
+  std::vector<std::string> sets;
+  reports::SweepOutcome outcome;
   bool done = false;
-  bool feasible = false;
-  std::string reason;
-  double gpu_hours = 0, cost = 0, days = 0, mfu = 0;
 };
 
-std::string csv_escape(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-}  // namespace
-
-int cmd_sweep(const Args& args, std::ostream& out) {
-  po::options_description desc("sweep options");
-  SimCommandOptions so;
-  add_sim_options(desc, so);
-  std::vector<std::string> vary;
-  std::string csv;
-  desc.add_options()("vary", po::value(&vary)->composing(),
-                     "key.path=v1,v2,... (repeatable; the cross product is run)")(
-      "csv", po::value(&csv), "write the table as CSV to FILE");
-  po::variables_map vm;
-  if (!parse_command_line(args, "sweep", "SCENARIO --vary key=v1,v2 [--vary ...] [options]", desc,
-                          {"scenario"}, vm, out)) {
-    return kExitOk;
-  }
-  if (vary.empty()) throw po::error("sweep needs at least one --vary key=v1,v2,...");
-  std::vector<Axis> axes;
-  std::size_t total = 1;
-  for (const auto& v : vary) {
-    axes.push_back(parse_vary(v));
-    total *= axes.back().values.size();
-    if (total > 100000) throw po::error("the sweep has more than 100,000 points");
-  }
-  const std::string file = vm["scenario"].as<std::string>();
-  scenarios::load_scenario(file, {so.sets});  // the base must be valid on its own
-  std::vector<Point> points(total);
-  for (std::size_t i = 0; i < total; ++i) {
-    std::size_t rest = i;
-    for (auto it = axes.rbegin(); it != axes.rend(); ++it) {
-      points[i].values.insert(points[i].values.begin(), it->values[rest % it->values.size()]);
-      rest /= it->values.size();
-    }
-  }
-  sim::SimOptions opt = to_sim_options(so);
+/// Runs every job on up to `jobs` threads (each run itself sequential); Ctrl-C stops taking new
+/// jobs. Returns false if interrupted (then some jobs are not done).
+bool run_jobs(const std::string& file, const std::vector<std::string>& base_sets,
+              sim::SimOptions opt, std::vector<Job>& jobs) {
+  const std::size_t total = jobs.size();
   const int workers = std::max(1, std::min<int>(opt.jobs, static_cast<int>(total)));
   opt.jobs = 1;  // parallel over points, each run sequential
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -109,30 +82,31 @@ int cmd_sweep(const Args& args, std::ostream& out) {
   std::mutex progress_mutex;
   auto work = [&] {
     for (std::size_t i = next++; i < total && !g_interrupted.load(); i = next++) {
-      Point& p = points[i];
-      std::vector<std::string> sets = so.sets;
-      for (std::size_t a = 0; a < axes.size(); ++a) sets.push_back(axes[a].key + "=" + p.values[a]);
+      Job& job = jobs[i];
+      reports::SweepOutcome& o = job.outcome;
+      std::vector<std::string> sets = base_sets;
+      sets.insert(sets.end(), job.sets.begin(), job.sets.end());
       try {
         const auto s = scenarios::load_scenario(file, {sets});
         const auto run = sim::simulate_run(s, opt);
-        p.feasible = true;
+        o.feasible = true;
         for (const auto& ph : run.phases) {
           if (!ph.feasible) {
-            p.feasible = false;
-            p.reason = fmt::format("{}: {}", ph.name, ph.infeasible_reason);
+            o.feasible = false;
+            o.reason = fmt::format("{}: {}", ph.name, ph.infeasible_reason);
             break;
           }
         }
-        p.gpu_hours = run.total_gpu_hours;
-        p.cost = run.total_cost_usd;
-        p.days = run.total_wall_s / 86400.0;
-        p.mfu = run.mfu;
+        o.gpu_hours = run.total_gpu_hours;
+        o.cost_usd = run.total_cost_usd;
+        o.wall_days = run.total_wall_s / 86400.0;
+        o.mfu = run.mfu;
       } catch (const ConfigError& e) {
-        p.reason = e.detail();
+        o.reason = e.detail();
       } catch (const Error& e) {
-        p.reason = e.what();
+        o.reason = e.what();
       }
-      p.done = true;
+      job.done = true;
       const std::size_t n = ++finished;
       if (tty) {
         std::lock_guard<std::mutex> lock(progress_mutex);
@@ -147,48 +121,359 @@ int cmd_sweep(const Args& args, std::ostream& out) {
   for (auto& t : pool) t.join();
   std::signal(SIGINT, previous);
   if (tty) std::cerr << "\n";
+  return !g_interrupted.load();
+}
 
-  std::vector<std::string> headers;
-  for (const auto& a : axes) headers.push_back(a.key);
-  for (const char* h : {"GPU-hours", "cost", "days", "MFU", "status"}) headers.emplace_back(h);
-  reports::TextTable t(headers);
-  std::string csv_text;
-  for (std::size_t i = 0; i < headers.size(); ++i)
-    csv_text += (i ? "," : "") + csv_escape(headers[i]);
-  csv_text += "\n";
-  std::size_t done = 0;
-  for (const auto& p : points) {
-    if (!p.done) continue;
-    ++done;
-    std::vector<std::string> row = p.values;
-    const bool ok = p.feasible;
-    row.push_back(ok ? reports::with_commas(p.gpu_hours) : "");
-    row.push_back(ok ? "$" + reports::with_commas(p.cost) : "");
-    row.push_back(ok ? fmt::format("{:.1f}", p.days) : "");
-    row.push_back(ok ? fmt::format("{:.1f}%", 100 * p.mfu) : "");
-    row.push_back(ok ? "ok" : p.reason);
-    t.add_row(row);
-    std::vector<std::string> c = p.values;
-    c.push_back(ok ? fmt::format("{:.6g}", p.gpu_hours) : "");
-    c.push_back(ok ? fmt::format("{:.6g}", p.cost) : "");
-    c.push_back(ok ? fmt::format("{:.6g}", p.days) : "");
-    c.push_back(ok ? fmt::format("{:.6g}", p.mfu) : "");
-    c.push_back(ok ? "ok" : p.reason);
-    for (std::size_t i = 0; i < c.size(); ++i) csv_text += (i ? "," : "") + csv_escape(c[i]);
-    csv_text += "\n";
-  }
-  out << t.render();
-  if (g_interrupted.load()) {
-    out << fmt::format(
-        "\ninterrupted: {} of {} points finished (shown above); no files were written\n", done,
-        total);
-    return 130;
-  }
+void write_outputs(const std::string& csv, const std::string& csv_text, const std::string& out_dir,
+                   const std::string& csv_name, const std::string& html, std::ostream& out) {
   if (!csv.empty()) {
     write_file_atomically(csv, csv_text);
     out << fmt::format("\nwrote {}\n", csv);
   }
+  if (!out_dir.empty()) {
+    write_file_atomically(out_dir + "/report.html", html);
+    write_file_atomically(out_dir + "/" + csv_name, csv_text);
+    out << fmt::format("\nwrote {}/report.html and {}/{}\n", out_dir, out_dir, csv_name);
+  }
+}
+
+// ------------------------------------------------------------------ --vary
+
+int run_vary(const std::string& file, const SimCommandOptions& so,
+             const std::vector<std::string>& vary, const std::string& csv,
+             const std::string& out_dir, std::ostream& out) {
+  std::vector<Axis> axes;
+  std::size_t total = 1;
+  for (const auto& v : vary) {
+    axes.push_back(parse_vary(v));
+    total *= axes.back().values.size();
+    if (total > 100000) throw po::error("the sweep has more than 100,000 points");
+  }
+  const sim::SimOptions opt = to_sim_options(so);
+  scenarios::load_scenario(file, {so.sets});                 // the base must be valid on its own
+  if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating
+  std::vector<std::vector<std::string>> values(total);
+  std::vector<Job> jobs(total);
+  for (std::size_t i = 0; i < total; ++i) {
+    std::size_t rest = i;
+    for (auto it = axes.rbegin(); it != axes.rend(); ++it) {
+      values[i].insert(values[i].begin(), it->values[rest % it->values.size()]);
+      rest /= it->values.size();
+    }
+    for (std::size_t a = 0; a < axes.size(); ++a)
+      jobs[i].sets.push_back(axes[a].key + "=" + values[i][a]);
+  }
+  const bool complete = run_jobs(file, so.sets, opt, jobs);
+
+  reports::SweepResult sweep;
+  sweep.scenario = file;
+  sweep.sets = so.sets;
+  for (const auto& a : axes) sweep.axes.push_back(a.key);
+  std::vector<std::string> headers = sweep.axes;
+  for (const char* h : {"GPU-hours", "cost", "days", "MFU", "status"}) headers.emplace_back(h);
+  reports::TextTable t(headers);
+  for (std::size_t i = 0; i < total; ++i) {
+    if (!jobs[i].done) continue;
+    const auto& o = jobs[i].outcome;
+    sweep.points.push_back({values[i], o});
+    std::vector<std::string> row = values[i];
+    row.push_back(o.feasible ? reports::with_commas(o.gpu_hours) : "");
+    row.push_back(o.feasible ? "$" + reports::with_commas(o.cost_usd) : "");
+    row.push_back(o.feasible ? fmt::format("{:.1f}", o.wall_days) : "");
+    row.push_back(o.feasible ? fmt::format("{:.1f}%", 100 * o.mfu) : "");
+    row.push_back(o.feasible ? "ok" : o.reason);
+    t.add_row(row);
+  }
+  out << t.render();
+  if (!complete) {
+    out << fmt::format(
+        "\ninterrupted: {} of {} points finished (shown above); no files were written\n",
+        sweep.points.size(), total);
+    return 130;
+  }
+  write_outputs(csv, reports::sweep_csv(sweep), out_dir, "sweep.csv", reports::sweep_html(sweep),
+                out);
   return kExitOk;
+}
+
+// ------------------------------------------------------------------ --sensitivity
+
+/// The shortest decimal text that reads back as exactly `v` ("7.912e+14", "1.6").
+std::string exact(double v) {
+  for (int digits = 1; digits <= 17; ++digits) {
+    const std::string s = fmt::format("{:.{}g}", v, digits);
+    double back = 0;
+    std::from_chars(s.data(), s.data() + s.size(), back);
+    if (back == v) return s;
+  }
+  return fmt::format("{:.17g}", v);
+}
+
+/// What the overrides are written against: the resolved base scenario and, for the GPU and the
+/// fabric, whether the file names a catalog entry (then an inline definition based on it is
+/// written) or defines one inline (then its fields are set).
+struct StudyContext {
+  scenarios::Scenario scenario;
+  std::optional<std::string> gpu_catalog_name;
+  std::optional<std::string> fabric_catalog_name;
+};
+
+/// One input of the study: how to write its overrides for a factor (1 − δ or 1 + δ) and how to
+/// show its value.
+struct InputSpec {
+  std::string name;
+  std::string keys;
+  std::string base_value;
+  std::vector<std::string> (*sets)(const StudyContext&, double factor);
+  std::string (*value)(const StudyContext&, double factor);
+};
+
+/// Overrides of some fields of `cluster.<what>`: an inline definition based on the catalog
+/// entry, or field by field when the scenario already defines it inline.
+std::vector<std::string> cluster_fields(const std::string& what,
+                                        const std::optional<std::string>& catalog_name,
+                                        const std::vector<std::pair<std::string, std::string>>& f) {
+  std::vector<std::string> out;
+  if (catalog_name) {
+    std::string map = "{base: " + *catalog_name;
+    for (const auto& [k, v] : f) map += ", " + k + ": " + v;
+    out.push_back("cluster." + what + "=" + map + "}");
+  } else {
+    for (const auto& [k, v] : f) out.push_back("cluster." + what + "." + k + "=" + v);
+  }
+  return out;
+}
+
+std::string bw(double v) {
+  return exact(v) + "B/s";
+}
+
+/// The peak used to show the GPU's compute rate: BF16 when it has one.
+std::pair<std::string, double> shown_peak(const hardware::GpuSpec& g) {
+  if (g.peak(hardware::Dtype::BF16) > 0) return {"bf16", g.peak(hardware::Dtype::BF16)};
+  for (auto d : hardware::kAllDtypes) {
+    if (g.peak(d) > 0) return {std::string(hardware::dtype_name(d)), g.peak(d)};
+  }
+  return {"", 0.0};
+}
+
+std::vector<InputSpec> study_inputs(const StudyContext& ctx) {
+  using units::Quantity;
+  const auto& gpu = ctx.scenario.cluster.gpu;
+  const auto& fabric = ctx.scenario.cluster.fabric;
+  double tokens = 0;
+  for (const auto& p : ctx.scenario.phases) tokens += p.tokens;
+  std::vector<InputSpec> in;
+  in.push_back({"GPU peak FLOP/s (every dtype)", "cluster.gpu.peak_flops",
+                fmt::format("{} {}", units::format(shown_peak(gpu).second, Quantity::FlopRate),
+                            shown_peak(gpu).first),
+                [](const StudyContext& c, double k) {
+                  std::string map = "{";
+                  for (auto d : hardware::kAllDtypes) {
+                    const double v = c.scenario.cluster.gpu.peak(d);
+                    if (v <= 0) continue;
+                    map += fmt::format("{}{}: {}FLOPS", map.size() > 1 ? ", " : "",
+                                       hardware::dtype_name(d), exact(v * k));
+                  }
+                  return cluster_fields("gpu", c.gpu_catalog_name, {{"peak_flops", map + "}"}});
+                },
+                [](const StudyContext& c, double k) {
+                  const auto [name, v] = shown_peak(c.scenario.cluster.gpu);
+                  return fmt::format("{} {}", units::format(v * k, Quantity::FlopRate), name);
+                }});
+  in.push_back({"HBM bandwidth", "cluster.gpu.hbm_bw",
+                units::format(gpu.hbm_bw_Bps, Quantity::Bandwidth),
+                [](const StudyContext& c, double k) {
+                  return cluster_fields("gpu", c.gpu_catalog_name,
+                                        {{"hbm_bw", bw(c.scenario.cluster.gpu.hbm_bw_Bps * k)}});
+                },
+                [](const StudyContext& c, double k) {
+                  return units::format(c.scenario.cluster.gpu.hbm_bw_Bps * k, Quantity::Bandwidth);
+                }});
+  in.push_back({"NVLink bandwidth (achievable)",
+                "cluster.gpu.nvlink_bw_per_direction, nvlink_achievable_per_direction",
+                units::format(gpu.nvlink_achievable_Bps, Quantity::Bandwidth),
+                [](const StudyContext& c, double k) {
+                  const auto& g = c.scenario.cluster.gpu;
+                  return cluster_fields(
+                      "gpu", c.gpu_catalog_name,
+                      {{"nvlink_bw_per_direction", bw(g.nvlink_bw_Bps * k)},
+                       {"nvlink_achievable_per_direction", bw(g.nvlink_achievable_Bps * k)}});
+                },
+                [](const StudyContext& c, double k) {
+                  return units::format(c.scenario.cluster.gpu.nvlink_achievable_Bps * k,
+                                       Quantity::Bandwidth);
+                }});
+  in.push_back({"NIC bandwidth (achievable)", "cluster.fabric.nic_bw, nic_achievable",
+                units::format(fabric.nic_achievable_Bps, Quantity::Bandwidth),
+                [](const StudyContext& c, double k) {
+                  const auto& f = c.scenario.cluster.fabric;
+                  return cluster_fields("fabric", c.fabric_catalog_name,
+                                        {{"nic_bw", bw(f.nic_bw_Bps * k)},
+                                         {"nic_achievable", bw(f.nic_achievable_Bps * k)}});
+                },
+                [](const StudyContext& c, double k) {
+                  return units::format(c.scenario.cluster.fabric.nic_achievable_Bps * k,
+                                       Quantity::Bandwidth);
+                }});
+  in.push_back({"training tokens (every phase)", "phases[*].tokens (phases given in steps: steps)",
+                units::format(tokens, Quantity::Count),
+                [](const StudyContext& c, double k) {
+                  std::vector<std::string> out;
+                  for (std::size_t i = 0; i < c.scenario.phases.size(); ++i) {
+                    const auto& p = c.scenario.phases[i];
+                    if (p.steps) {
+                      const auto steps =
+                          std::max<long long>(1, std::llround(static_cast<double>(*p.steps) * k));
+                      out.push_back(fmt::format("phases[{}].steps={}", i, steps));
+                    } else {
+                      out.push_back(fmt::format("phases[{}].tokens={}", i, exact(p.tokens * k)));
+                    }
+                  }
+                  return out;
+                },
+                [](const StudyContext& c, double k) {
+                  double t = 0;
+                  for (const auto& p : c.scenario.phases) t += p.tokens;
+                  return units::format(t * k, Quantity::Count);
+                }});
+  in.push_back(
+      {"price per GPU-hour", "price", fmt::format("${:.2f}", ctx.scenario.price_per_gpu_hour),
+       [](const StudyContext& c, double k) {
+         return std::vector<std::string>{"price=" + exact(c.scenario.price_per_gpu_hour * k)};
+       },
+       [](const StudyContext& c, double k) {
+         return fmt::format("${:.2f}", c.scenario.price_per_gpu_hour * k);
+       }});
+  return in;
+}
+
+int run_sensitivity(const std::string& file, const SimCommandOptions& so, double delta,
+                    const std::string& csv, const std::string& out_dir, std::ostream& out) {
+  if (!(delta > 0 && delta <= 0.9)) {
+    throw po::error(fmt::format("--delta must be in (0, 0.9] (0.2 = ±20%), not {}", delta));
+  }
+  const sim::SimOptions opt = to_sim_options(so);
+  StudyContext ctx{scenarios::load_scenario(file, {so.sets}), std::nullopt, std::nullopt};
+  const ConfigNode root = apply_overrides(ConfigNode::load_file(file), so.sets);
+  const ConfigNode cluster = root.at("cluster");
+  if (const ConfigNode g = cluster.at("gpu"); g.is_scalar()) ctx.gpu_catalog_name = g.as_string();
+  if (auto f = cluster.find("fabric"); !f || f->is_scalar()) {
+    ctx.fabric_catalog_name = f ? f->as_string() : ctx.scenario.cluster.fabric.name;
+  }
+  if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating
+
+  const auto specs = study_inputs(ctx);
+  std::vector<Job> jobs(1 + 2 * specs.size());  // the base, then −δ and +δ of every input
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    jobs[1 + 2 * i].sets = specs[i].sets(ctx, 1.0 - delta);
+    jobs[2 + 2 * i].sets = specs[i].sets(ctx, 1.0 + delta);
+  }
+  const bool complete = run_jobs(file, so.sets, opt, jobs);
+  if (!complete) {
+    std::size_t done = 0;
+    for (const auto& j : jobs) done += j.done ? 1 : 0;
+    out << fmt::format("interrupted: {} of {} runs finished; no files were written\n", done,
+                       jobs.size());
+    return 130;
+  }
+
+  reports::SensitivityResult study;
+  study.scenario = file;
+  study.sets = so.sets;
+  study.delta = delta;
+  study.base = jobs[0].outcome;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& s = specs[i];
+    study.inputs.push_back(
+        {s.name,
+         s.keys,
+         s.base_value,
+         {s.value(ctx, 1.0 - delta), jobs[1 + 2 * i].sets, jobs[1 + 2 * i].outcome},
+         {s.value(ctx, 1.0 + delta), jobs[2 + 2 * i].sets, jobs[2 + 2 * i].outcome}});
+  }
+
+  const auto& b = study.base;
+  out << fmt::format("{}: each input at ±{:.0f}%, one whole run per side\n", file, 100 * delta);
+  if (b.feasible) {
+    out << fmt::format("base: {} GPU-hours, ${}, {:.1f} days\n\n",
+                       reports::with_commas(b.gpu_hours), reports::with_commas(b.cost_usd),
+                       b.wall_days);
+  } else {
+    out << fmt::format("base: did not run: {}\n\n", b.reason);
+  }
+  const std::string lo = fmt::format("-{:.0f}%", 100 * delta);
+  const std::string hi = fmt::format("+{:.0f}%", 100 * delta);
+  reports::TextTable t(
+      {"input", "base", lo, "GPU-hours", "change", hi, "GPU-hours", "change", "cost " + lo,
+       "cost " + hi},
+      {reports::Align::Left, reports::Align::Right, reports::Align::Right, reports::Align::Right,
+       reports::Align::Right, reports::Align::Right, reports::Align::Right, reports::Align::Right,
+       reports::Align::Right, reports::Align::Right});
+  std::string reasons;
+  for (const auto& in : study.inputs) {
+    std::vector<std::string> row{in.name, in.base_value};
+    for (const auto* side : {&in.low, &in.high}) {
+      const auto& o = side->outcome;
+      row.push_back(side->value);
+      row.push_back(o.feasible ? reports::with_commas(o.gpu_hours) : "did not run");
+      row.push_back(o.feasible && b.feasible
+                        ? fmt::format("{:+.1f}%", 100 * reports::gpu_hours_change(o, b))
+                        : "");
+      if (!o.feasible)
+        reasons += fmt::format("{} at {}: {}\n", in.name, side == &in.low ? lo : hi, o.reason);
+    }
+    for (const auto* side : {&in.low, &in.high}) {
+      const auto& o = side->outcome;
+      row.push_back(o.feasible && b.feasible && b.cost_usd > 0
+                        ? fmt::format("{:+.1f}%", 100 * (o.cost_usd / b.cost_usd - 1))
+                        : "");
+    }
+    t.add_row(row);
+  }
+  out << t.render();
+  if (!reasons.empty()) out << "\n" << reasons;
+  write_outputs(csv, reports::sensitivity_csv(study), out_dir, "sensitivity.csv",
+                reports::sensitivity_html(study), out);
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_sweep(const Args& args, std::ostream& out) {
+  po::options_description desc("sweep options");
+  SimCommandOptions so;
+  add_sim_options(desc, so);
+  std::vector<std::string> vary;
+  std::string csv, out_dir;
+  bool sensitivity = false;
+  double delta = 0.2;
+  desc.add_options()("vary", po::value(&vary)->composing(),
+                     "key.path=v1,v2,... (repeatable; the cross product is run)")(
+      "sensitivity", po::bool_switch(&sensitivity),
+      "instead of --vary: run each main input (GPU peak FLOP/s, HBM, NVLink and NIC bandwidth, "
+      "tokens, price) at -delta and +delta and chart the change in GPU-hours (tornado)")(
+      "delta", po::value(&delta)->default_value(0.2, "0.2"),
+      "relative change of each input for --sensitivity (0.2 = ±20%)")(
+      "csv", po::value(&csv), "write the table as CSV to FILE")(
+      "out", po::value(&out_dir),
+      "write report.html (charts and tables) and the CSV (sweep.csv or sensitivity.csv) to DIR");
+  po::variables_map vm;
+  if (!parse_command_line(args, "sweep",
+                          "SCENARIO (--vary key=v1,v2 [--vary ...] | --sensitivity) [options]",
+                          desc, {"scenario"}, vm, out)) {
+    return kExitOk;
+  }
+  const std::string file = vm["scenario"].as<std::string>();
+  if (sensitivity) {
+    if (!vary.empty()) throw po::error("--sensitivity and --vary cannot be combined");
+    return run_sensitivity(file, so, delta, csv, out_dir, out);
+  }
+  if (!vm["delta"].defaulted()) throw po::error("--delta needs --sensitivity");
+  if (vary.empty()) {
+    throw po::error("sweep needs at least one --vary key=v1,v2,... (or --sensitivity)");
+  }
+  return run_vary(file, so, vary, csv, out_dir, out);
 }
 
 }  // namespace trainsim::cli

@@ -10,7 +10,12 @@ const std::vector<Command>& commands() {
       {"claims", "every published claim beside trainsim's figure, with a verdict and its reason",
        cmd_claims},
       {"compare", "simulate several scenarios and set them side by side", cmd_compare},
-      {"sweep", "simulate the cross product of --vary overrides, as a table and CSV", cmd_sweep},
+      {"sweep",
+       "simulate the cross product of --vary overrides (or each input at ±20% with "
+       "--sensitivity), as a table, CSV and charts",
+       cmd_sweep},
+      {"report", "write the report set of `run --out` from a saved result.json, without simulating",
+       cmd_report},
       {"step", "simulate one training step on every rank and show where the time goes", cmd_step},
       {"estimate", "closed-form FLOP estimate: ideal GPU-hours at dense peak and at a given MFU",
        cmd_estimate},

@@ -35,6 +35,7 @@ int cmd_step(const Args& args, std::ostream& out);
 int cmd_run(const Args& args, std::ostream& out);
 int cmd_compare(const Args& args, std::ostream& out);
 int cmd_sweep(const Args& args, std::ostream& out);
+int cmd_report(const Args& args, std::ostream& out);
 int cmd_claims(const Args& args, std::ostream& out);
 int cmd_calibrate(const Args& args, std::ostream& out);
 

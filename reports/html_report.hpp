@@ -29,4 +29,18 @@ std::vector<std::pair<std::string, std::string>> chart_specs(
 /// HTML-escapes &, <, >, " and '.
 std::string html_escape(const std::string& text);
 
+/// A whole self-contained page: `title` (escaped here), `body` (HTML, already escaped by the
+/// caller), then a "Charts" section: `charts_note` (HTML) and one element per (id, Vega-Lite spec
+/// JSON) pair, rendered by the libraries inlined from `assets_dir` ("" = the bundled
+/// reports/vendor); without them a note says why and the tables above carry every figure.
+std::string html_page(const std::string& title, const std::string& body,
+                      const std::string& charts_note,
+                      const std::vector<std::pair<std::string, std::string>>& specs,
+                      const std::string& assets_dir);
+
+/// An HTML <table>: one header row, then `rows`; every cell is escaped. The first column is
+/// left-aligned, the others right-aligned (the page's style).
+std::string html_table(const std::vector<std::string>& headers,
+                       const std::vector<std::vector<std::string>>& rows);
+
 }  // namespace trainsim::reports

@@ -5,7 +5,10 @@
 #include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -34,11 +37,34 @@ void expect_contains(const Output& o, const std::string& part) {
                                                   << o.text << "\nexpected: " << part;
 }
 
+std::string read_text(const std::string& path) {
+  std::string text;
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return text;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) text.append(buf.data(), n);
+  std::fclose(f);
+  return text;
+}
+
+/// The chart specs embedded in a report page, by id, parsed.
+std::vector<std::pair<std::string, nlohmann::json>> embedded_specs(const std::string& html) {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  const std::regex block(
+      R"re(<script type="application/json" id="spec-([a-z]+)">([\s\S]*?)</script>)re");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), block);
+       it != std::sregex_iterator(); ++it) {
+    out.emplace_back((*it)[1], nlohmann::json::parse(std::string((*it)[2])));
+  }
+  return out;
+}
+
 TEST(Cli, HelpListsCommands) {
   const Output o = run("--help");
   EXPECT_EQ(o.status, 0);
   for (const char* c :
-       {"run", "step", "compare", "sweep", "estimate", "validate", "inspect", "list"})
+       {"run", "step", "compare", "sweep", "report", "estimate", "validate", "inspect", "list"})
     expect_contains(o, c);
 }
 
@@ -230,6 +256,112 @@ TEST(Cli, SweepNeedsVary) {
   const Output o = run("sweep " + kSmall);
   EXPECT_EQ(o.status, 2);
   expect_contains(o, "needs at least one --vary");
+}
+
+TEST(Cli, ReportRewritesTheRunOutputsFromTheResultJson) {
+  // run --json, then report from that file: result.json comes back byte-identical, and the
+  // Markdown and CSV files equal those `run --out` wrote.
+  const std::string json = ::testing::TempDir() + "trainsim_report_in.json";
+  const std::string run_dir = ::testing::TempDir() + "trainsim_report_run";
+  const std::string dir = ::testing::TempDir() + "trainsim_report_out";
+  ASSERT_EQ(run("run " + kSmall + " --jobs 1 --json " + json + " --out " + run_dir).status, 0);
+  const Output o = run("report " + json + " --out " + dir);
+  ASSERT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "beside the published figures");
+  EXPECT_EQ(read_text(dir + "/result.json"), read_text(json));
+  for (const char* f : {"/report.md", "/phases.csv", "/groups.csv", "/batches.csv"})
+    EXPECT_EQ(read_text(dir + f), read_text(run_dir + f)) << f;
+  // The page has the run's charts (no timeline: the result holds none), each with data.
+  const auto specs = embedded_specs(read_text(dir + "/report.html"));
+  std::vector<std::string> ids;
+  for (const auto& [id, spec] : specs) {
+    ids.push_back(id);
+    // A chart's data sits at the top or in every layer.
+    bool has_data = spec.contains("data") && !spec.at("data").at("values").empty();
+    if (!spec.contains("data") && spec.contains("layer")) {
+      has_data = true;
+      for (const auto& l : spec.at("layer"))
+        has_data = has_data && l.contains("data") && !l.at("data").at("values").empty();
+    }
+    EXPECT_TRUE(has_data) << id;
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"groups", "waterfall", "memory"}));
+}
+
+TEST(Cli, ReportOfABadFileNamesTheFileAndTheKeyAndWritesNothing) {
+  const std::string bad = ::testing::TempDir() + "trainsim_report_bad.json";
+  const std::string dir = ::testing::TempDir() + "trainsim_report_bad_out";
+  {
+    std::FILE* f = std::fopen(bad.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("{\"schema\": \"trainsim.run/1\", \"scenario\": 5}", f);
+    std::fclose(f);
+  }
+  const Output o = run("report " + bad + " --out " + dir);
+  EXPECT_EQ(o.status, 2) << o.text;
+  expect_contains(o, bad + ": scenario: expected a string, got the number 5");
+  EXPECT_TRUE(read_text(dir + "/report.html").empty());
+  const Output missing = run("report " + bad);
+  EXPECT_EQ(missing.status, 2);
+  expect_contains(missing, "report needs --out DIR");
+}
+
+TEST(Cli, SweepOutWritesACostAgainstTimeScatterAndListsInfeasiblePoints) {
+  // pp=2 runs (16 = 8 × 2); pp=3 cannot (24 ≠ 16 GPUs): 2 chart points, 2 rows with a reason.
+  const std::string dir = ::testing::TempDir() + "trainsim_sweep_out";
+  const Output o = run("sweep " + kSmall +
+                       " --vary parallelism.pp=2,3 --vary parallelism.schedule=1f1b,zb1p --jobs 2 "
+                       "--out " +
+                       dir);
+  ASSERT_EQ(o.status, 0) << o.text;
+  const std::string html = read_text(dir + "/report.html");
+  const auto specs = embedded_specs(html);
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].first, "scatter");
+  EXPECT_EQ(specs[0].second.at("data").at("values").size(), 2u);
+  expect_contains({0, html}, "Points that did not run");
+  expect_contains({0, html}, "does not equal cluster.gpus = 16");
+  const std::string csv = read_text(dir + "/sweep.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "parallelism.pp,parallelism.schedule,GPU-hours,cost,days,MFU,status");
+}
+
+TEST(Cli, SensitivityChartsTheGpuHoursChangeOfEveryInput) {
+  // Six inputs at ±20%: 13 whole runs of the small scenario. Tokens +20% must raise the
+  // GPU-hours by about 20% (the run is linear in tokens up to the 10-step phase's rounding).
+  const std::string dir = ::testing::TempDir() + "trainsim_sensitivity_out";
+  const Output o = run("sweep " + kSmall + " --sensitivity --jobs 2 --out " + dir);
+  ASSERT_EQ(o.status, 0) << o.text;
+  for (const char* input : {"GPU peak FLOP/s", "HBM bandwidth", "NVLink bandwidth", "NIC bandwidth",
+                            "training tokens", "price per GPU-hour"})
+    expect_contains(o, input);
+  const auto specs = embedded_specs(read_text(dir + "/report.html"));
+  ASSERT_EQ(specs.size(), 1u);
+  EXPECT_EQ(specs[0].first, "tornado");
+  const auto& values = specs[0].second.at("data").at("values");
+  EXPECT_EQ(values.size(), 12u);  // every side ran
+  bool tokens_checked = false;
+  for (const auto& v : values) {
+    if (v.at("input") == "training tokens (every phase)" && v.at("side") == "+20%") {
+      EXPECT_NEAR(v.at("change_pct").get<double>(), 20.0, 0.5);
+      tokens_checked = true;
+    }
+    // Price changes only the dollars.
+    if (v.at("input") == "price per GPU-hour") {
+      EXPECT_NEAR(v.at("change_pct").get<double>(), 0.0, 1e-9);
+    }
+  }
+  EXPECT_TRUE(tokens_checked);
+  expect_contains({0, read_text(dir + "/sensitivity.csv")}, "price=2.4");
+}
+
+TEST(Cli, SensitivityAndVaryDoNotMix) {
+  const Output o = run("sweep " + kSmall + " --sensitivity --vary parallelism.pp=2");
+  EXPECT_EQ(o.status, 2);
+  expect_contains(o, "--sensitivity and --vary cannot be combined");
+  const Output d = run("sweep " + kSmall + " --sensitivity --delta 1.5");
+  EXPECT_EQ(d.status, 2);
+  expect_contains(d, "--delta must be in (0, 0.9]");
 }
 
 }  // namespace
