@@ -9,6 +9,7 @@
 
 #include "core/data_paths.hpp"
 #include "core/error.hpp"
+#include "hardware/catalog.hpp"
 
 namespace trainsim::calibration {
 namespace {
@@ -16,10 +17,6 @@ namespace {
 bool compute_bound_kind(models::OpKind k) {
   return k == models::OpKind::Gemm || k == models::OpKind::GroupedGemm ||
          k == models::OpKind::Attention;
-}
-
-double log_ratio(double a, double b) {
-  return std::fabs(std::log(a / b));
 }
 
 }  // namespace
@@ -48,39 +45,43 @@ OpTiming RooflineCostModel::time(const models::Op& op, const ComputeContext& ctx
   return t;
 }
 
-ProfileCostModel::ProfileCostModel(Profile profile)
-    : profile_(std::move(profile)), roofline_(profile_.name, profile_.roofline) {}
+ProfileCostModel::ProfileCostModel(Profile profile, const hardware::GpuSpec& fit_device)
+    : profile_(std::move(profile)),
+      roofline_(profile_.name, profile_.roofline),
+      fits_(fit_profile(profile_, fit_device)) {}
 
 OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx) const {
   const OpTiming bound = roofline_.time(op, ctx);
   const bool gemm = op.kind == models::OpKind::Gemm || op.kind == models::OpKind::GroupedGemm;
   if (!gemm) return bound;
   const bool grouped = op.kind == models::OpKind::GroupedGemm;
-  const GemmPoint* best = nullptr;
-  double best_d = std::numeric_limits<double>::infinity();
-  for (const auto& p : profile_.gemm) {
-    if (p.dtype != op.dtype || (p.groups > 1) != grouped) continue;
-    const double d = log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.m, 1)),
-                               static_cast<double>(p.m)) +
-                     log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.n, 1)),
-                               static_cast<double>(p.n)) +
-                     log_ratio(static_cast<double>(std::max<std::int64_t>(op.gemm.k, 1)),
-                               static_cast<double>(p.k));
-    if (d < best_d) {
-      best_d = d;
-      best = &p;
-    }
-  }
-  if (best == nullptr) return bound;
+  const auto fit = std::find_if(fits_.begin(), fits_.end(), [&](const GemmEfficiencyModel& f) {
+    return f.dtype() == op.dtype && f.covers(grouped);
+  });
+  if (fit == fits_.end()) return bound;
   OpTiming t;
-  t.seconds = std::max(op.flops / (best->flops_per_s * sm_fraction(ctx)), bound.seconds);
+  t.seconds = std::max(fit->seconds(op.gemm.m, op.gemm.n, op.gemm.k, op.gemm.groups, grouped,
+                                    op.flops, op.bytes, *ctx.gpu, ctx.sms_available),
+                       bound.seconds);
   t.source = TimingSource::Profile;
   return t;
 }
 
+const hardware::GpuSpec& profile_device(const Profile& profile, const hardware::GpuSpec& fallback) {
+  const auto& catalog = hardware::HardwareCatalog::bundled();
+  if (!profile.applies_to.empty() && catalog.has_gpu(profile.applies_to.front()))
+    return catalog.gpu(profile.applies_to.front());
+  return fallback;
+}
+
+std::string fit_summary(const std::vector<GemmEfficiencyModel>& fits) {
+  std::string out;
+  for (const auto& f : fits) out += (out.empty() ? "" : "; ") + f.report().summary();
+  return out;
+}
+
 std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file,
                                            const hardware::GpuSpec& gpu) {
-  (void)gpu;
   if (name_or_file == "roofline")
     return std::make_unique<RooflineCostModel>("roofline", RooflineParams{});
   namespace fs = std::filesystem;
@@ -94,7 +95,31 @@ std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file,
         fmt::format("unknown calibration profile '{}'; valid: {} (or a path to a profile file)",
                     name_or_file, valid));
   }
-  return std::make_unique<ProfileCostModel>(load_profile(path));
+  Profile profile = load_profile(path);
+  const hardware::GpuSpec& device = profile_device(profile, gpu);
+  return std::make_unique<ProfileCostModel>(std::move(profile), device);
+}
+
+namespace {
+
+/// The fit summary of a loaded profile on its first `applies_to` catalog GPU ("" without one).
+std::string summary_on_own_device(const Profile& p) {
+  const auto& catalog = hardware::HardwareCatalog::bundled();
+  if (p.applies_to.empty() || !catalog.has_gpu(p.applies_to.front())) return "";
+  return fit_summary(fit_profile(p, catalog.gpu(p.applies_to.front())));
+}
+
+}  // namespace
+
+std::string bundled_fit_summary(const std::string& name) {
+  if (name == "roofline") return "";
+  const std::string path = data_path("calibration/profiles/" + name + ".yaml");
+  if (!std::filesystem::exists(path)) return "";
+  try {
+    return summary_on_own_device(load_profile(path));
+  } catch (const Error&) {
+    return "";
+  }
 }
 
 std::vector<ProfileEntry> profile_entries() {
@@ -111,7 +136,8 @@ std::vector<ProfileEntry> profile_entries() {
   for (const auto& f : files) {
     try {
       const Profile p = load_profile(f.string());
-      out.push_back({p.name, p.description});
+      const std::string fit = summary_on_own_device(p);
+      out.push_back({p.name, fit.empty() ? p.description : p.description + " [" + fit + "]"});
     } catch (const Error& e) {
       out.push_back({f.stem().string(), fmt::format("(invalid: {})", e.what())});
     }

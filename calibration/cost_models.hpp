@@ -4,10 +4,11 @@
 //                                  bytes / (HBM bandwidth · memory_eff)) + launch overhead,
 //    with the efficiencies (and their sources) from a profile; "roofline" is the ideal bound
 //    (all efficiencies 1).
-//  - ProfileCostModel: GEMMs in a dtype the profile measured are timed at the achieved rate of
-//    the nearest measured shape (distance |Δlog m| + |Δlog n| + |Δlog k|, grouped and dense
-//    GEMMs kept apart), never faster than the roofline; every other op falls back to the
-//    profile's roofline and is reported as such (TimingSource::Roofline).
+//  - ProfileCostModel: GEMMs of a kind (dense, grouped) and dtype the profile measured are timed
+//    by the efficiency model fitted to its points (efficiency_fit.hpp: tile/wave quantisation,
+//    per-tile efficiency a + b/K, launch time, HBM bound; fitted on the profile's measuring
+//    device, its first `applies_to` GPU), never faster than the roofline; every other op falls
+//    back to the profile's roofline and is reported as such (TimingSource::Roofline).
 // SM reservation: compute-bound ops (GEMM, attention) scale with the SMs left to compute,
 // f_SM = sms_available / sm_count (DeepSeek-V3 gives 20 of 132 to communication); memory-bound
 // ops keep the full HBM bandwidth (a fraction of the SMs saturates it — an assumption).
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "calibration/cost_model.hpp"
+#include "calibration/efficiency_fit.hpp"
 #include "calibration/profile.hpp"
 
 namespace trainsim::calibration {
@@ -34,15 +36,30 @@ class RooflineCostModel : public CostModel {
 
 class ProfileCostModel : public CostModel {
  public:
-  explicit ProfileCostModel(Profile profile);
+  /// Fits the profile's GEMM points as measured on `fit_device` (ModelError when too few).
+  ProfileCostModel(Profile profile, const hardware::GpuSpec& fit_device);
   OpTiming time(const models::Op& op, const ComputeContext& ctx) const override;
   std::string name() const override { return profile_.name; }
   const Profile& profile() const { return profile_; }
+  /// One fitted model per dtype the profile measured, with its cross-validation report.
+  const std::vector<GemmEfficiencyModel>& fits() const { return fits_; }
 
  private:
   Profile profile_;
   RooflineCostModel roofline_;
+  std::vector<GemmEfficiencyModel> fits_;
 };
+
+/// The GPU a profile's points were measured on: its first `applies_to` entry in the bundled
+/// catalog, else `fallback`.
+const hardware::GpuSpec& profile_device(const Profile& profile, const hardware::GpuSpec& fallback);
+
+/// "; " joined FitReport::summary() of every fitted dtype ("" for none).
+std::string fit_summary(const std::vector<GemmEfficiencyModel>& fits);
+
+/// fit_summary of the bundled profile `name`, fitted on its own device; "" for "roofline", a
+/// name that is not bundled, or a profile that does not fit (loading it reports why).
+std::string bundled_fit_summary(const std::string& name);
 
 /// Fraction of the GPU's SMs left to compute ops.
 double sm_fraction(const ComputeContext& ctx);
@@ -57,7 +74,8 @@ struct ProfileEntry {
   std::string description;
 };
 
-/// "roofline" and the bundled profiles, for `trainsim list profiles`.
+/// "roofline" and the bundled profiles, for `trainsim list profiles`; a profile's description
+/// ends with its fit's cross-validated error (fit_summary).
 std::vector<ProfileEntry> profile_entries();
 
 }  // namespace trainsim::calibration

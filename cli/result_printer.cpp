@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "calibration/cost_models.hpp"
 #include "core/units.hpp"
 #include "reports/text_table.hpp"
 
@@ -108,7 +109,8 @@ std::string describe_step(const sim::StepResult& s) {
       s.step_time_s, with_commas(static_cast<double>(s.global_batch)), s.seq_len, s.micro_batches);
   out += fmt::format("MFU              {} of the {} (HFU {}); {} of the GEMM dtype's dense peak\n",
                      pct(s.mfu), s.peak_basis, pct(s.hfu), pct(s.mfu_vs_gemm_dtype));
-  out += fmt::format("compute times    {}\n", s.cost_model);
+  const std::string fit = calibration::bundled_fit_summary(s.cost_model);
+  out += fmt::format("compute times    {}{}\n", s.cost_model, fit.empty() ? "" : " (" + fit + ")");
   if (!s.roofline_ops.empty()) {
     std::string ops;
     for (const auto& o : s.roofline_ops) ops += (ops.empty() ? "" : ", ") + o;

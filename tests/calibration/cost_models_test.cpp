@@ -34,22 +34,36 @@ TEST(CostModels, RooflineIsTheMaxOfComputeAndMemoryTime) {
   EXPECT_EQ(model->time(op, ctx).source, TimingSource::Roofline);
 }
 
-TEST(CostModels, PublishedProfileTimesAMeasuredShapeAtItsRate) {
-  // DeepGEMM: M=4096, N=7168, K=16384 FP8 at 1,520 TFLOP/s on all 132 SMs.
+TEST(CostModels, PublishedProfileTimesAMeasuredShapeNearItsRate) {
+  // DeepGEMM: M=4096, N=7168, K=16384 FP8 at 1,520 TFLOP/s on all 132 SMs. The fitted efficiency
+  // model (efficiency_fit.hpp) passes near, not through, its points: within its in-sample error
+  // at this point (+6.9%; rms over the profile 9.7%).
+  constexpr double kFitTol = 0.10;
   const auto model = make_cost_model("h800-published", h800());
   const auto op = gemm(4096, 7168, 16384, hardware::Dtype::FP8);
   const auto t = model->time(op, ComputeContext{&h800(), 0});
   EXPECT_EQ(t.source, TimingSource::Profile);
-  EXPECT_NEAR(t.seconds, op.flops / 1520e12, op.flops / 1520e12 * 1e-9);
+  EXPECT_NEAR(t.seconds, op.flops / 1520e12, op.flops / 1520e12 * kFitTol);
 }
 
-TEST(CostModels, ReservedSmsSlowComputeBoundOpsProportionally) {
-  // 112 of 132 SMs left to compute: t × 132/112.
+TEST(CostModels, ReservedSmsSlowComputeBoundOpsByTheirWaves) {
+  // 112 of 132 SMs left to compute. t_c = waves · 2·BM·BN·K · sm_count / peak · (a + b/K):
+  // the time scales by waves(112)·BM·BN / (waves(132)·BM'·BN') with each SM count's tile choice
+  // — 896 tiles of 256×128 are 7 waves on 132 SMs, 8 on 112 — not by 132/112.
+  constexpr double kTol = 1e-9;
   const auto model = make_cost_model("h800-published", h800());
   const auto op = gemm(4096, 7168, 16384, hardware::Dtype::FP8);
   const double all = model->time(op, ComputeContext{&h800(), 0}).seconds;
   const double fewer = model->time(op, ComputeContext{&h800(), 112}).seconds;
-  EXPECT_NEAR(fewer / all, 132.0 / 112.0, 1e-12);
+  const TileChoice t132 = choose_tile(4096, 7168, 1, false, 132);
+  const TileChoice t112 = choose_tile(4096, 7168, 1, false, 112);
+  const double launch =
+      static_cast<const ProfileCostModel&>(*model).fits()[0].coefficients().launch_s;
+  const double expected = static_cast<double>(t112.waves * t112.block_m * t112.block_n) /
+                          static_cast<double>(t132.waves * t132.block_m * t132.block_n);
+  EXPECT_EQ(t132.waves, 7);
+  EXPECT_EQ(t112.waves, 8);
+  EXPECT_NEAR((fewer - launch) / (all - launch), expected, kTol);
 }
 
 TEST(CostModels, UnmeasuredOpsFallBackAndSaySo) {
@@ -60,11 +74,14 @@ TEST(CostModels, UnmeasuredOpsFallBackAndSaySo) {
 }
 
 TEST(CostModels, GroupedGemmUsesGroupedPoints) {
-  // 4 groups × 8192 × 4096 × 7168 FP8: DeepGEMM grouped contiguous 1,346 TFLOP/s.
+  // 4 groups × 8192 × 4096 × 7168 FP8: DeepGEMM grouped contiguous 1,346 TFLOP/s. The grouped
+  // kind has its own main-loop efficiency in the fit, which meets its four points within 1%.
+  constexpr double kGroupedFitTol = 0.02;
   const auto model = make_cost_model("h800-published", h800());
   const auto op = gemm(8192, 4096, 7168, hardware::Dtype::FP8, 4);
-  EXPECT_NEAR(model->time(op, ComputeContext{&h800(), 0}).seconds, op.flops / 1346e12,
-              op.flops / 1346e12 * 1e-9);
+  const auto t = model->time(op, ComputeContext{&h800(), 0});
+  EXPECT_EQ(t.source, TimingSource::Profile);
+  EXPECT_NEAR(t.seconds, op.flops / 1346e12, op.flops / 1346e12 * kGroupedFitTol);
 }
 
 TEST(CostModels, UnknownProfileListsValidNames) {
