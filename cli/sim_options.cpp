@@ -20,6 +20,9 @@ void add_sim_options(po::options_description& desc, SimCommandOptions& o) {
       "symmetric", po::bool_switch(&o.symmetric),
       "simulate one data-parallel replica instead of every rank (exact for balanced experts on a "
       "non-blocking fabric; much faster)")(
+      "fold-tp", po::bool_switch(&o.fold_tp),
+      "simulate each identical, lockstep tensor-parallel group once (exact on symmetric "
+      "fabrics, within 0.2% where ECMP spreads the group over spines; TP times faster)")(
       "points", po::value(&o.max_points)->default_value(9),
       "batch sizes simulated per phase before interpolating (>= 2)");
 }
@@ -45,6 +48,7 @@ sim::SimOptions to_sim_options(const SimCommandOptions& o) {
   s.calibration = o.calibration;
   s.goodput.enabled = o.goodput;
   s.symmetric = o.symmetric;
+  s.fold_tensor_parallel = o.fold_tp;
   return s;
 }
 

@@ -16,6 +16,7 @@ struct SimCommandOptions {
   bool goodput = false;
   int max_points = 9;
   bool symmetric = false;
+  bool fold_tp = false;
 };
 
 /// Adds --set, --calibration, --granularity, --jobs, --goodput, --points to `desc`.

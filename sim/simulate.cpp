@@ -155,7 +155,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
                   0,
                   0,
                   opt.trace_ranks,
-                  opt.symmetric};
+                  opt.symmetric,
+                  opt.fold_tensor_parallel};
 
   // MoE routing: the op list's dispatch bytes are per destination node (or rank inside a node);
   // a remote node's share crosses IB once, then every payload is forwarded over NVLink to the

@@ -16,6 +16,8 @@ struct SimOptions {
   Granularity granularity = Granularity::Chunk;
   /// Simulate one data-parallel replica instead of every rank (see StepSetup::symmetric).
   bool symmetric = false;
+  /// Simulate an identical, lockstep TP group once (see StepSetup::fold_tensor_parallel).
+  bool fold_tensor_parallel = false;
   /// Ranks whose timeline is recorded (for traces and the pipeline chart); empty = none.
   std::vector<int> trace_ranks;
   /// Threads for independent step simulations of a run (results do not depend on it).

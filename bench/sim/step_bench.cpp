@@ -10,11 +10,13 @@
 
 namespace {
 
-void run_step(benchmark::State& state, const std::string& file, std::size_t phase, bool symmetric) {
+void run_step(benchmark::State& state, const std::string& file, std::size_t phase, bool symmetric,
+              bool fold_tp = false) {
   const auto scenario =
       trainsim::scenarios::load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/" + file);
   trainsim::sim::SimOptions options;
   options.symmetric = symmetric;
+  options.fold_tensor_parallel = fold_tp;
   std::uint64_t events = 0;
   for (auto _ : state) {
     const auto step = trainsim::sim::simulate_step(scenario, phase, 0, options);
@@ -34,6 +36,12 @@ void BM_StepLlama405B(benchmark::State& state) {
   run_step(state, "llama-3.1-405b.yaml", 2, state.range(0) != 0);
 }
 BENCHMARK(BM_StepLlama405B)->ArgName("symmetric")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+/// The same Llama step with each TP group simulated once (--fold-tp), every DP replica explicit.
+void BM_StepLlama405BFoldTp(benchmark::State& state) {
+  run_step(state, "llama-3.1-405b.yaml", 2, false, true);
+}
+BENCHMARK(BM_StepLlama405BFoldTp)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
