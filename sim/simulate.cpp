@@ -48,6 +48,15 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   out.tokens = static_cast<double>(req.global_batch) * static_cast<double>(phase.seq_len);
   const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
   out.micro_batches = req.global_batch / per_step;
+  // Every data-parallel rank runs whole micro-batches: a remainder would be dropped silently
+  // (tokens and MFU counted for sequences never simulated), and less than one is no step at all.
+  if (req.global_batch < per_step || req.global_batch % per_step != 0) {
+    out.infeasible_reason = fmt::format(
+        "global batch {} sequences is {} dp × micro_batch = {} × {} = {}", req.global_batch,
+        req.global_batch < per_step ? "smaller than" : "not a multiple of", plan.dp,
+        plan.micro_batch, per_step);
+    return out;
+  }
 
   hardware::ClusterSpec cluster = sc.cluster;
   cluster.gpus = req.gpus;

@@ -211,16 +211,12 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
     act.rate = rates[i];
     if (changed) schedule_completion(comp_act_[i]);
   }
-  for (ResourceId r : comp_res_) {
-    Resource& res = resources_[r];
-    double used = 0;
-    for (ActivityId a : res.acts) {
-      const Activity& act = activities_[a];
-      for (const auto& u : act.uses) {
-        if (u.resource == r) used += u.weight * act.rate;
-      }
-    }
-    res.used = used;
+  // Σ weight·rate per resource, in one pass over the component's activities (a resource's
+  // activities are all in the component, so this covers every term).
+  for (ResourceId r : comp_res_) resources_[r].used = 0;
+  for (ActivityId a : comp_act_) {
+    const Activity& act = activities_[a];
+    for (const auto& u : act.uses) resources_[u.resource].used += u.weight * act.rate;
   }
 }
 

@@ -52,6 +52,29 @@ struct Thread {
 };
 using ThreadId = std::uint32_t;
 
+/// FIFO of the threads waiting for a rank's compute stream. A rank runs at most two threads
+/// (an F&B pair), so at most one waits; four slots leave room, and overflowing is an error.
+/// Inline, unlike std::deque, which allocates per rank.
+class ThreadQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  void push_back(ThreadId id) {
+    if (size_ == kSlots) throw ModelError("internal error: a rank's compute queue overflowed");
+    slots_[(head_ + size_) % kSlots] = id;
+    ++size_;
+  }
+  ThreadId front() const { return slots_[head_]; }
+  void pop_front() {
+    head_ = (head_ + 1) % kSlots;
+    --size_;
+  }
+
+ private:
+  static constexpr std::uint32_t kSlots = 4;
+  std::array<ThreadId, kSlots> slots_{};
+  std::uint32_t head_ = 0, size_ = 0;
+};
+
 struct RankState {
   int position = 0;  ///< pipeline position (0 … pp−1)
   int instance = 0;  ///< which pipeline replica (index inside the stage block)
@@ -71,7 +94,7 @@ struct RankState {
   bool compute_running = false;
   /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
   /// interleave here).
-  std::deque<ThreadId> compute_queue;
+  ThreadQueue compute_queue;
   std::array<double, kOpKinds> by_kind_s{};
 };
 
