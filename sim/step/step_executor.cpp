@@ -179,7 +179,7 @@ class Executor {
   /// barrier holds them); `key` names the collective and is checked.
   std::uint32_t segment_barrier(SegmentKind kind, int group_first, int slot, std::uint64_t key);
   void arrive_segment(std::uint32_t barrier);
-  /// The links of every hop of a TP or CP ring (unit weight per hop byte), built once per group.
+  /// The links of every hop of a TP ring (unit weight per hop byte), built once per group.
   const std::vector<engine::ActivityUse>& ring_uses(SegmentKind kind, int group_first,
                                                     int group_size, int stride);
   void record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
@@ -366,17 +366,12 @@ const std::vector<engine::ActivityUse>& Executor::ring_uses(SegmentKind kind, in
       static_cast<std::size_t>(group_first);
   auto& uses = ring_uses_[cell];
   if (!uses.empty()) return uses;
-  // A TP ring spans its lanes itself; a CP ring of TP index 0 stands for the lockstep CP rings
-  // of the folded TP indices (add_lane_route).
+  // A TP ring spans its lanes itself (TP folding needs no extra lanes here).
   engine::ActivitySpec spec;
   for (int i = 0; i < group_size; ++i) {
     const int member = group_first + i * stride;
     const int next = group_first + ((i + 1) % group_size) * stride;
-    if (kind == SegmentKind::CpCollective) {
-      add_lane_route(member, next, 1.0, spec);
-    } else {
-      add_route(member, next, 1.0, spec);
-    }
+    add_route(member, next, 1.0, spec);
   }
   merge_uses(spec);
   uses = std::move(spec.uses);
@@ -659,18 +654,27 @@ void Executor::run_collective(ThreadId id) {
     spec.latency_ns = to_ns(s_.moe.latency_s);
   } else {
     // Ring collectives inside the group: TP over NVLink (all-reduce moves 2(p−1)/p of the
-    // buffer), CP all-gather of K/V over the NIC ((p−1)/p of the gathered bytes). A ring moves in
-    // lockstep, one chunk per hop per step, so it starts when its last member joins and runs as
-    // ONE flow over every hop's links: its rate is that of its slowest hop (the bound NCCL's ring
-    // bandwidth obeys), and a group costs two engine events instead of two per member.
-    if (++b.arrived < b.expected) return;
+    // buffer), CP all-gather of K/V over the NIC ((p−1)/p of the gathered bytes).
     const double p = group_size;
     const double volume = (seg.all_reduce ? 2.0 : 1.0) * (p - 1.0) / p * seg.bytes;
-    b.arrived = b.expected - 1;  // the flow's completion is the release
-    spec.uses = ring_uses(seg.kind, group_first, group_size, stride);
-    for (auto& u : spec.uses) u.weight *= volume;
     const int steps = (seg.all_reduce ? 2 : 1) * (group_size - 1);
     spec.latency_ns = to_ns(steps * s_.collective_latency_s);
+    if (seg.kind == SegmentKind::TpCollective) {
+      // A TP ring moves in lockstep inside its node, one chunk per hop per step: it starts when
+      // its last member joins and runs as ONE flow over every hop's NVLink ports, at the rate of
+      // its slowest hop (the bound NCCL's ring bandwidth obeys) — two engine events per group
+      // instead of two per member.
+      if (++b.arrived < b.expected) return;
+      b.arrived = b.expected - 1;  // the flow's completion is the release
+      spec.uses = ring_uses(seg.kind, group_first, group_size, stride);
+      for (auto& u : spec.uses) u.weight *= volume;
+    } else {
+      // A CP ring crosses nodes and shares NICs with the expert all-to-all: each member's hop is
+      // its own flow (coupling 8-32 members' NICs into one flow would join every flow on them
+      // into one max-min component), and the last hop to finish releases the group.
+      const int next = group_first + ((c.cp + 1) % group_size) * stride;
+      add_lane_route(rank, next, volume, spec);
+    }
   }
   eng_.start(spec, [this, barrier] { arrive_segment(barrier); });
 }
