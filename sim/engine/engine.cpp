@@ -68,6 +68,7 @@ ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
   a.slot.assign(a.uses.size(), 0);
   a.done = std::move(on_done);
   a.pending = kNoEvent;
+  a.due = kNever;
   a.live = true;
   ++active_count_;
   max_concurrent_ = std::max(max_concurrent_, active_count_);
@@ -111,17 +112,24 @@ double Engine::busy_seconds(ResourceId id) const {
 }
 
 void Engine::schedule_completion(ActivityId id) {
+  // The activity's work completes at `due`. Its queued event may be earlier than that (a re-solve
+  // slowed it down): the event is then kept as a wake-up, which, when it fires, re-queues the
+  // activity at its `due` of that moment. Only a due earlier than the queued event needs a new
+  // event (the old one goes stale). A flow slowed by every newcomer on its links thus costs no
+  // queue operation per newcomer; completion times are exactly those of an event per change.
   Activity& a = activities_[id];
-  a.pending = kNoEvent;  // any queued completion is stale from here on
   if (a.remaining <= 0) {
-    a.pending = push(now_, EventKind::Complete, id);
-    return;
+    a.due = now_;
+  } else if (!(a.rate > 0)) {
+    a.due = kNever;  // stalled until a re-solve gives it bandwidth
+  } else {
+    const double dt = std::ceil(a.remaining / a.rate * kNsPerS);
+    a.due = dt >= 9.0e18 ? kNever : now_ + static_cast<TimeNs>(dt);
   }
-  if (!(a.rate > 0)) return;  // stalled until a re-solve gives it bandwidth
-  const double dt = std::ceil(a.remaining / a.rate * kNsPerS);
-  const TimeNs when =
-      dt >= 9.0e18 ? std::numeric_limits<TimeNs>::max() / 2 : now_ + static_cast<TimeNs>(dt);
-  a.pending = push(when, EventKind::Complete, id);
+  if (a.due == kNever) return;
+  if (a.pending != kNoEvent && a.pending_time <= a.due) return;  // the earlier event wakes it
+  a.pending = push(a.due, EventKind::Complete, id);
+  a.pending_time = a.due;
 }
 
 void Engine::activate(ActivityId id) {
@@ -271,16 +279,27 @@ bool Engine::step() {
         return true;
       }
       case EventKind::Activate: {
-        const Activity& a = activities_[id];
+        Activity& a = activities_[id];
         if (!a.live || a.pending != ev.seq) continue;
+        a.pending = kNoEvent;
         now_ = ev.time;
         ++events_;
         activate(id);
         return true;
       }
       case EventKind::Complete: {
-        const Activity& a = activities_[id];
+        Activity& a = activities_[id];
         if (!a.live || a.pending != ev.seq) continue;  // superseded by a re-solve
+        if (ev.time < a.due) {
+          // A wake-up: the activity was slowed after this event was queued; queue its due time
+          // (nothing happens now, so the clock does not move and no event is counted).
+          a.pending = kNoEvent;
+          if (a.due != kNever) {
+            a.pending = push(a.due, EventKind::Complete, id);
+            a.pending_time = a.due;
+          }
+          continue;
+        }
         now_ = ev.time;
         ++events_;
         complete(id);

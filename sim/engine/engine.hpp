@@ -74,6 +74,8 @@ class Engine {
     std::vector<std::uint32_t> slot;  ///< position in each used resource's list
     Handler done;
     std::uint32_t pending = kNoEvent;  ///< seq of its one valid queued event (others are stale)
+    TimeNs pending_time = 0;           ///< time of that event (≤ due: it may be a wake-up)
+    TimeNs due = kNever;               ///< when its work completes at the current rate
     std::uint32_t mark = 0;
     bool live = false;
   };
@@ -89,6 +91,7 @@ class Engine {
   };
   enum class EventKind : std::uint8_t { Timer, Activate, Complete };
   static constexpr std::uint32_t kNoEvent = 0xFFFFFFFFu;
+  static constexpr TimeNs kNever = std::numeric_limits<TimeNs>::max() / 2;
 
   /// Queues an event; returns its sequence number. Throws ModelError past 2^32 − 1 events in
   /// one engine (the queue keeps 32-bit sequence numbers) or 2^30 activities or timers.
