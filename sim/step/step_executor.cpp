@@ -75,6 +75,27 @@ class ThreadQueue {
   std::uint32_t head_ = 0, size_ = 0;
 };
 
+/// Sums over a segment list of the quantities a rank accumulates, split so that any expert load
+/// gives its total: x(load) = x + (load − 1)·x_expert, since a segment scales by
+/// 1 + (load − 1)·expert_fraction. Summed after the run from each rank's work list, so the hot
+/// path of a compute segment touches no per-kind counters.
+struct ListTotals {
+  std::array<double, kOpKinds> by_kind{}, by_kind_expert{};
+  double flops = 0, flops_expert = 0;
+
+  explicit ListTotals(const SegmentList& list) {
+    for (const Segment& seg : list) {
+      if (seg.kind != SegmentKind::Compute) continue;
+      for (std::size_t k = 0; k < kOpKinds; ++k) {
+        by_kind[k] += seg.by_kind_s[k];
+        by_kind_expert[k] += seg.by_kind_s[k] * seg.expert_fraction;
+      }
+      flops += seg.flops;
+      flops_expert += seg.flops * seg.expert_fraction;
+    }
+  }
+};
+
 struct RankState {
   int position = 0;  ///< pipeline position (0 … pp−1)
   int instance = 0;  ///< which pipeline replica (index inside the stage block)
@@ -95,7 +116,6 @@ struct RankState {
   /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
   /// interleave here).
   ThreadQueue compute_queue;
-  std::array<double, kOpKinds> by_kind_s{};
 };
 
 struct Barrier {
@@ -547,8 +567,6 @@ void Executor::start_compute(ThreadId id) {
       s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t.rank)];
   const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
   const double work = seg.compute_s * scale;
-  for (std::size_t k = 0; k < kOpKinds; ++k) r.by_kind_s[k] += seg.by_kind_s[k] * scale;
-  out_.hardware_flops += seg.flops * scale;
   mark(t.rank, +1, 0);
   t.segment_start = eng_.now();
   eng_.at(eng_.now() + to_ns(work), [this, id] { compute_done(id); });
@@ -924,7 +942,47 @@ void Executor::run() {
   out_.exposed_comm_s = spread([](const RankTime& x) { return x.exposed_comm_s; });
   out_.bubble_s = spread([](const RankTime& x) { return x.bubble_s; });
   out_.comm_s = spread([](const RankTime& x) { return x.comm_s; });
-  const auto& bk = rank_[static_cast<std::size_t>(busiest)].by_kind_s;
+  // FLOP executed and the busiest rank's compute by op kind, from the work lists.
+  std::vector<std::array<ListTotals, 4>> totals;
+  totals.reserve(s_.stages.size());
+  for (const StageWork& sw : s_.stages) {
+    totals.push_back({ListTotals(sw.forward), ListTotals(sw.backward_input),
+                      ListTotals(sw.backward_weight), ListTotals(sw.backward_full)});
+  }
+  std::array<double, kOpKinds> bk{};
+  for (int r = 0; r < n; ++r) {
+    if (!simulated(r)) continue;
+    const RankState& st = rank_[static_cast<std::size_t>(r)];
+    const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(r)];
+    auto add = [&](PassKind pass, int chunk) {
+      const int stage = s_.schedule->stage_of(s_.shape, st.position, chunk);
+      const ListTotals& t = totals[static_cast<std::size_t>(stage)][static_cast<std::size_t>(pass)];
+      out_.hardware_flops += t.flops + (load - 1.0) * t.flops_expert;
+      if (r != busiest) return;
+      for (std::size_t k = 0; k < kOpKinds; ++k)
+        bk[k] += t.by_kind[k] + (load - 1.0) * t.by_kind_expert[k];
+    };
+    for (const WorkItem& w : lists_[static_cast<std::size_t>(st.position)]) {
+      switch (w.kind) {
+        case WorkKind::F:
+          add(PassKind::F, w.chunk);
+          break;
+        case WorkKind::B:
+          add(PassKind::B, w.chunk);
+          break;
+        case WorkKind::W:
+          add(PassKind::W, w.chunk);
+          break;
+        case WorkKind::BW:
+          add(PassKind::BW, w.chunk);
+          break;
+        case WorkKind::FB:
+          add(PassKind::F, w.chunk);
+          add(PassKind::BW, w.chunk2);
+          break;
+      }
+    }
+  }
   for (std::size_t i = 0; i < kOpKinds; ++i) {
     if (bk[i] > 0)
       out_.compute_by_kind_s[std::string(models::op_kind_name(static_cast<models::OpKind>(i)))] =
