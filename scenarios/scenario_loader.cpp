@@ -234,10 +234,10 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
 
 std::string batch_problem(std::int64_t batch, const ParallelPlan& plan) {
   const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
-  if (batch % per_step != 0) {
-    return fmt::format(
-        "global batch {} sequences is not a multiple of dp × micro_batch = {} × {} = {}", batch,
-        plan.dp, plan.micro_batch, per_step);
+  if (batch < per_step || batch % per_step != 0) {
+    return fmt::format("global batch {} sequences is {} dp × micro_batch = {} × {} = {}", batch,
+                       batch < per_step ? "smaller than" : "not a multiple of", plan.dp,
+                       plan.micro_batch, per_step);
   }
   return "";
 }
