@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/limit_scenarios.hpp"
+
 extern char** environ;
 
 namespace {
@@ -170,24 +172,9 @@ void expect_all_finite(const nlohmann::json& j, const std::string& where = "") {
   }
 }
 
-const std::vector<std::string> kOneGpuDense = {
-    "model=llama-3.1-8b", "cluster.gpu=b200", "cluster.gpus=1",
-    "parallelism={pp: 1, dp: 1, ep: 1, schedule: 1f1b, zero: 1, micro_batch: 1, "
-    "recompute: full}"};
-
-std::vector<std::string> v3_on_one_gpu(const std::string& schedule) {
-  return {"cluster.gpus=1",
-          "parallelism.pp=1",
-          "parallelism.dp=1",
-          "parallelism.ep=1",
-          "parallelism.schedule=" + schedule,
-          "phases[1].parallelism={dp: 1, cp: 1}",
-          "phases[2].parallelism={dp: 1, cp: 1}"};
-}
-
-const std::vector<std::string> kHundredThousand = {"cluster.gpus=100000", "parallelism.dp=50000",
-                                                   "phases[0].batch=100000",
-                                                   "phases[1].batch=50000"};
+using trainsim::test::kHundredThousand;
+using trainsim::test::kOneGpuDense;
+using trainsim::test::v3_on_one_gpu;
 
 TEST(CliLimits, OneGpuSmallModelRuns) {
   // Llama 3.1 8B on one B200 fits (~128 GB of weights, gradients and Adam states in 180 GB): exit

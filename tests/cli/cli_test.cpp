@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/report_specs.hpp"
+
 namespace {
 
 struct Output {
@@ -48,17 +50,7 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-/// The chart specs embedded in a report page, by id, parsed.
-std::vector<std::pair<std::string, nlohmann::json>> embedded_specs(const std::string& html) {
-  std::vector<std::pair<std::string, nlohmann::json>> out;
-  const std::regex block(
-      R"re(<script type="application/json" id="spec-([a-z]+)">([\s\S]*?)</script>)re");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), block);
-       it != std::sregex_iterator(); ++it) {
-    out.emplace_back((*it)[1], nlohmann::json::parse(std::string((*it)[2])));
-  }
-  return out;
-}
+using trainsim::test::embedded_specs;
 
 TEST(Cli, HelpListsCommands) {
   const Output o = run("--help");

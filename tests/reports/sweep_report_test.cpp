@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "tests/support/report_specs.hpp"
+
 namespace trainsim::reports {
 namespace {
 
@@ -54,17 +56,7 @@ SensitivityResult fake_study() {
   return s;
 }
 
-/// Every embedded chart spec of a page, parsed, by id.
-std::vector<std::pair<std::string, nlohmann::json>> embedded_specs(const std::string& html) {
-  std::vector<std::pair<std::string, nlohmann::json>> out;
-  const std::regex block(
-      R"re(<script type="application/json" id="spec-([a-z]+)">([\s\S]*?)</script>)re");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), block);
-       it != std::sregex_iterator(); ++it) {
-    out.emplace_back((*it)[1], nlohmann::json::parse(std::string((*it)[2])));
-  }
-  return out;
-}
+using test::embedded_specs;
 
 TEST(SweepReport, ScatterHasOnePointPerPointThatRan) {
   // 3 points, 1 infeasible → 2 chart points, at (days, cost) of each.

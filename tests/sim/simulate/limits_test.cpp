@@ -11,6 +11,7 @@
 #include "hardware/topology.hpp"
 #include "scenarios/scenario_loader.hpp"
 #include "sim/simulate.hpp"
+#include "tests/support/limit_scenarios.hpp"
 
 namespace trainsim::sim {
 namespace {
@@ -21,26 +22,9 @@ const std::string kV3 = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/deepseek-
 /// Llama 3.1 8B on one B200 (180 GB): ~8B params × 16 B (BF16 weights, FP32 gradients, master
 /// weights and two Adam moments) ≈ 128 GB plus recomputed activations fits; on an 80 GB GPU it
 /// would not.
-const std::vector<std::string> kOneGpuDense = {
-    "model=llama-3.1-8b", "cluster.gpu=b200", "cluster.gpus=1",
-    "parallelism={pp: 1, dp: 1, ep: 1, schedule: 1f1b, zero: 1, micro_batch: 1, "
-    "recompute: full}"};
-
-/// DeepSeek-V3 squeezed onto one H800: every degree 1, and the long-context phases' own plans too.
-std::vector<std::string> v3_on_one_gpu(const std::string& schedule) {
-  return {"cluster.gpus=1",
-          "parallelism.pp=1",
-          "parallelism.dp=1",
-          "parallelism.ep=1",
-          "parallelism.schedule=" + schedule,
-          "phases[1].parallelism={dp: 1, cp: 1}",
-          "phases[2].parallelism={dp: 1, cp: 1}"};
-}
-
-/// small-moe (PP2, EP8) on 100,000 GPUs: DP 50,000, two micro-batches per DP rank.
-const std::vector<std::string> kHundredThousand = {"cluster.gpus=100000", "parallelism.dp=50000",
-                                                   "phases[0].batch=100000",
-                                                   "phases[1].batch=50000"};
+using test::kHundredThousand;
+using test::kOneGpuDense;
+using test::v3_on_one_gpu;
 
 #ifdef __SANITIZE_ADDRESS__
 /// The sanitizer build runs the simulator ~25× slower: a 100,000-GPU step takes ~40 s there.
