@@ -1,10 +1,14 @@
-// trainsim validate SCENARIO [--set k=v]...: check a scenario and print the resolved plan.
+// trainsim validate SCENARIO [--set k=v]...: check a scenario and print the resolved plan. The
+// cluster's topology is built too, so a cluster the fabric cannot hold (e.g. 100,000 GPUs on a
+// two-tier multi-plane fat-tree) fails here, not first at run time.
 #include <fmt/format.h>
 
 #include <ostream>
 
 #include "cli/options.hpp"
 #include "cli/scenario_printer.hpp"
+#include "core/error.hpp"
+#include "hardware/topology.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
@@ -21,6 +25,13 @@ int cmd_validate(const Args& args, std::ostream& out) {
   }
   const auto scenario =
       scenarios::load_scenario(vm["scenario"].as<std::string>(), {.overrides = sets});
+  try {
+    (void)hardware::Topology::build(scenario.cluster);
+  } catch (const ModelError& e) {
+    throw ModelError(fmt::format("{}: cluster (gpus: {}, fabric: {}): {}",
+                                 vm["scenario"].as<std::string>(), scenario.cluster.gpus,
+                                 scenario.cluster.fabric.name, e.what()));
+  }
   out << describe_scenario(scenario);
   out << "\nscenario is valid\n";
   return kExitOk;

@@ -234,6 +234,18 @@ TEST(CliLimits, HundredThousandGpusOnATwoTierMultiPlaneFatTreeIsAnErrorNamingThe
                   "most 64 × 32 = 2048 NICs, but 100000 GPUs put 12500 NICs on each plane");
 }
 
+TEST(CliLimits, ValidateRefusesAClusterTheFabricCannotHold) {
+  // validate builds the topology, so the same limit fails there (exit 2), naming the scenario,
+  // the cluster size and the fabric, before any run.
+  TempDir tmp;
+  auto sets = kHundredThousand;
+  sets.emplace_back("cluster.fabric=mpft-ib-400g");
+  const Output o = run(with_sets({"validate", kSmall}, sets), tmp.path());
+  EXPECT_EQ(o.status, 2) << o.text;
+  expect_contains(o.text, "small-moe.yaml: cluster (gpus: 100000, fabric: mpft-ib-400g)");
+  expect_contains(o.text, "holds at most 64 × 32 = 2048 NICs");
+}
+
 TEST(CliLimits, HundredThousandGpusInASweepAreARowWithTheFabricLimit) {
   // In a sweep the same limit is a row with its reason, not the end of the sweep.
   TempDir tmp;
