@@ -187,7 +187,8 @@ class Executor {
   bool is_bottleneck_candidate(hardware::LinkId link) const;
   /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each carrying `bytes`.
   void add_route(int from, int to, double bytes, engine::ActivitySpec& spec);
-  /// add_route for a flow that stands for every lane of a folded TP group (see lanes()).
+  /// add_route, cached per (from, to), for a flow that also stands for every lane of a folded TP
+  /// group (see lanes(); one lane when not folded).
   void add_lane_route(int from, int to, double bytes, engine::ActivitySpec& spec);
   /// Sums the weights of repeated resources in `spec` (each resource once, sorted).
   static void merge_uses(engine::ActivitySpec& spec);
@@ -257,17 +258,14 @@ void Executor::add_route(int from, int to, double bytes, engine::ActivitySpec& s
 }
 
 void Executor::add_lane_route(int from, int to, double bytes, engine::ActivitySpec& spec) {
-  if (lanes() == 1) {
-    add_route(from, to, bytes, spec);
-    return;
-  }
   // Folded TP group: the flow from → to stands for the lockstep flows from+i → to+i of every
   // lane i. A link on lane 0's route that k lanes cross carries k times the bytes (e.g. a leaf
   // shared by a node's GPUs); links that only other lanes cross are taken as mirrors of lane 0's
   // (their own NIC, their rail's switches) carrying the mirrored load, and are left out. That is
   // exact when lanes are symmetric; ECMP can hash lanes onto different spines, where an
   // oversubscribed trunk then sees a slightly different load (Llama 3.1 405B: +0.2% step time).
-  // Routes are cached per (from, to).
+  // Routes are cached per (from, to), folded or not: a rank sends to the same few peers every
+  // micro-batch, and one lookup is cheaper than walking the route's links again.
   const std::uint64_t key = static_cast<std::uint64_t>(from) << 32 | static_cast<std::uint32_t>(to);
   auto it = lane_routes_.find(key);
   if (it == lane_routes_.end()) {
