@@ -744,12 +744,13 @@ void Executor::start_dp_sync(int rank) {
   const int stage_first = c.stage * s_.layout.stage_size();
   // Groups: dense parameters are shared by every rank of the stage with the same TP index;
   // experts by the ranks of the stage with the same EP index (and TP index).
+  // A stage block starts at a multiple of its size (dp·cp·tp), so inside it the TP index is
+  // i mod tp and the EP index i mod ep (rank_layout.hpp).
   std::vector<int> dense, expert;
-  for (int i = 0; i < s_.layout.stage_size(); ++i) {
-    const int other = stage_first + i;
-    const RankCoords oc = s_.layout.coords(other);
-    if (oc.tp == c.tp) dense.push_back(other);
-    if (oc.tp == c.tp && oc.ep_index == c.ep_index) expert.push_back(other);
+  const int tp = s_.layout.tp(), ep = s_.layout.ep();
+  for (int i = c.tp; i < s_.layout.stage_size(); i += tp) {
+    dense.push_back(stage_first + i);
+    if (i % ep == c.ep_index) expert.push_back(stage_first + i);
   }
   struct Phase {
     double dense_bytes, expert_bytes;
