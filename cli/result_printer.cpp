@@ -35,9 +35,11 @@ std::string ratio(double sim, double published) {
 }  // namespace
 
 std::string describe_run(const sim::RunResult& run) {
-  std::string out =
-      fmt::format("{} — {} × {}, ${:.2f}/GPU-hour, compute times from '{}'\n\n", run.scenario,
-                  run.gpus, run.gpu, run.price_per_gpu_hour, run.cost_model);
+  const std::string timing = run.cost_model.empty()
+                                 ? std::string("no phase could be simulated")
+                                 : fmt::format("compute times from '{}'", run.cost_model);
+  std::string out = fmt::format("{} — {} × {}, ${:.2f}/GPU-hour, {}\n\n", run.scenario, run.gpus,
+                                run.gpu, run.price_per_gpu_hour, timing);
   reports::TextTable t({"phase", "GPUs", "seq", "steps", "step time", "days", "GPU-hours", "cost",
                         "MFU", "tok/GPU/s"});
   for (const auto& p : run.phases) {

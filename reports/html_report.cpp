@@ -320,11 +320,13 @@ std::string run_html(const std::vector<sim::RunResult>& runs, const HtmlOptions&
   const std::string title = runs.empty() ? "trainsim" : "trainsim: " + runs.front().scenario;
   std::string h;
   for (const auto& run : runs) {
-    h += fmt::format(
-        "<h2>{}</h2>\n<p>{}</p>\n<p>{} × {}, ${:.2f} per GPU-hour, compute times from "
-        "<code>{}</code>.</p>\n",
-        html_escape(run.scenario), html_escape(run.description), run.gpus, html_escape(run.gpu),
-        run.price_per_gpu_hour, html_escape(run.cost_model));
+    const std::string timing =
+        run.cost_model.empty()
+            ? std::string("no phase could be simulated")
+            : fmt::format("compute times from <code>{}</code>", html_escape(run.cost_model));
+    h += fmt::format("<h2>{}</h2>\n<p>{}</p>\n<p>{} × {}, ${:.2f} per GPU-hour, {}.</p>\n",
+                     html_escape(run.scenario), html_escape(run.description), run.gpus,
+                     html_escape(run.gpu), run.price_per_gpu_hour, timing);
     h += "<table><tr><th>phase</th><th>GPUs</th><th>seq</th><th>steps</th><th>step time "
          "(s)</th><th>days</th>"
          "<th>GPU-hours</th><th>cost (USD)</th><th>MFU</th></tr>\n";

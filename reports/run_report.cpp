@@ -58,8 +58,11 @@ std::string csv_field(const std::string& text) {
 std::string run_markdown(const sim::RunResult& run) {
   std::string out =
       fmt::format("# trainsim: {}\n\n{}\n\n", md_text(run.scenario), md_text(run.description));
-  out += fmt::format("{} × {}, ${:.2f} per GPU-hour, compute times from `{}`.\n\n", run.gpus,
-                     md_text(run.gpu), run.price_per_gpu_hour, md_text(run.cost_model));
+  const std::string timing = run.cost_model.empty()
+                                 ? std::string("no phase could be simulated")
+                                 : fmt::format("compute times from `{}`", md_text(run.cost_model));
+  out += fmt::format("{} × {}, ${:.2f} per GPU-hour, {}.\n\n", run.gpus, md_text(run.gpu),
+                     run.price_per_gpu_hour, timing);
   out += "## Headline\n\n";
   TextTable h({"", "simulated", "published", "simulated / published"});
   h.add_row({"GPU-hours", with_commas(run.total_gpu_hours),

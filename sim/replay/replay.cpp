@@ -219,7 +219,9 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
           "{:.3g}% of this phase's tokens ran at batches below the {} schedule's minimum of {} "
           "sequences; their step time is extrapolated per micro-batch from the {}-sequence step",
           100.0 * extrapolated_tokens / pr.tokens, pp.plan.schedule, pp.min_batch, smallest->first);
-      pr.note = pr.note.empty() ? msg : pr.note + "; " + msg;
+      // Notes are sentences or clauses: a sentence is followed by a new one, a clause by "; ".
+      const bool sentence = !pr.note.empty() && pr.note.back() == '.';
+      pr.note = pr.note.empty() ? msg : pr.note + (sentence ? " " : "; ") + msg;
     }
     pr.step_time_s = pr.steps > 0 ? pr.wall_s / pr.steps : 0;
     pr.gpu_hours = pr.wall_s * pr.gpus / 3600.0;
