@@ -19,7 +19,7 @@ ResourceId Engine::add_resource(double capacity, std::string name) {
   }
   Resource r;
   r.capacity = capacity;
-  r.name = std::move(name);
+  names_.push_back(std::move(name));
   r.last = now_;
   resources_.push_back(std::move(r));
   return static_cast<ResourceId>(resources_.size() - 1);
@@ -64,8 +64,8 @@ ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
   a.rate = 0;
   a.cap = spec.rate_cap;
   a.last = now_;
-  a.uses = spec.uses;
-  a.slot.assign(a.uses.size(), 0);
+  a.uses.clear();
+  for (const auto& u : spec.uses) a.uses.push_back({u.resource, 0, u.weight});
   a.done = std::move(on_done);
   a.pending = kNoEvent;
   a.due = kNever;
@@ -143,7 +143,7 @@ void Engine::activate(ActivityId id) {
   seeds_.clear();
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
-    a.slot[i] = static_cast<std::uint32_t>(r.acts.size());
+    a.uses[i].slot = static_cast<std::uint32_t>(r.acts.size());
     r.acts.push_back(id);
     seeds_.push_back(a.uses[i].resource);
   }
@@ -237,15 +237,15 @@ void Engine::complete(ActivityId id) {
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
     account(r);
-    const std::uint32_t pos = a.slot[i];
+    const std::uint32_t pos = a.uses[i].slot;
     const ActivityId moved = r.acts.back();
     r.acts[pos] = moved;
     r.acts.pop_back();
     if (moved != id) {
       Activity& m = activities_[moved];
       for (std::size_t j = 0; j < m.uses.size(); ++j) {
-        if (m.uses[j].resource == a.uses[i].resource && m.slot[j] == r.acts.size()) {
-          m.slot[j] = pos;
+        if (m.uses[j].resource == a.uses[i].resource && m.uses[j].slot == r.acts.size()) {
+          m.uses[j].slot = pos;
           break;
         }
       }

@@ -62,16 +62,22 @@ class Engine {
   std::size_t active_activities() const { return active_count_; }
   /// Integral over time of used capacity / capacity, seconds, up to now.
   double busy_seconds(ResourceId r) const;
-  const std::string& resource_name(ResourceId r) const { return resources_[r].name; }
+  const std::string& resource_name(ResourceId r) const { return names_[r]; }
 
  private:
+  struct Use {
+    ResourceId resource = 0;
+    std::uint32_t slot = 0;  ///< position in the resource's activity list
+    double weight = 1.0;
+  };
   struct Activity {
     double remaining = 0;
     double rate = 0;
     double cap = std::numeric_limits<double>::infinity();
     TimeNs last = 0;
-    std::vector<ActivityUse> uses;
-    std::vector<std::uint32_t> slot;  ///< position in each used resource's list
+    /// The resources it uses, each with its weight and its position in that resource's list
+    /// (one array, so a completion touches one allocation).
+    std::vector<Use> uses;
     Handler done;
     std::uint32_t pending = kNoEvent;  ///< seq of its one valid queued event (others are stale)
     TimeNs pending_time = 0;           ///< time of that event (≤ due: it may be a wake-up)
@@ -82,7 +88,6 @@ class Engine {
   struct Resource {
     double capacity = 0;
     std::vector<ActivityId> acts;
-    std::string name;
     double used = 0;  ///< Σ weight·rate of its activities
     TimeNs last = 0;
     double busy = 0;  ///< ∫ used/capacity dt, seconds
@@ -110,6 +115,7 @@ class Engine {
   std::size_t max_concurrent_ = 0;
   std::uint32_t epoch_ = 0;
   std::vector<Resource> resources_;
+  std::vector<std::string> names_;  ///< per resource, apart from the hot fields
   std::vector<Activity> activities_;
   std::vector<ActivityId> free_activities_;
   std::vector<Handler> timers_;
