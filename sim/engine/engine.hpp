@@ -57,6 +57,9 @@ class Engine {
   void run_until(TimeNs t);
 
   std::uint64_t events_processed() const { return events_; }
+  /// Events queued so far (timers, activations, completions); grows by one per queued event, so
+  /// an unchanged value means nothing was queued in between.
+  std::uint64_t events_queued() const { return seq_; }
   std::uint64_t resolves() const { return resolves_; }
   std::size_t max_concurrent() const { return max_concurrent_; }
   std::size_t active_activities() const { return active_count_; }

@@ -180,6 +180,8 @@ class Executor {
   void run_compute(ThreadId id);
   void start_compute(ThreadId id);
   void compute_done(ThreadId id);
+  /// Ends every compute segment of batch `b` (see start_compute).
+  void compute_batch_done(std::uint32_t b);
   void run_collective(ThreadId id);
   void collective_done(ThreadId id);
   void send_p2p(int from, int to, double bytes, engine::Handler on_arrival);
@@ -212,6 +214,12 @@ class Executor {
   /// Engine resource of each topology link, created on first use (kNoResource until then).
   std::vector<engine::ResourceId> link_res_;
   std::deque<Thread> threads_;  ///< pool (deque: references stay valid as it grows)
+  /// Compute segments that end together, one timer each (see start_compute).
+  std::vector<std::vector<ThreadId>> compute_batches_;
+  std::vector<std::uint32_t> free_batches_;
+  std::uint32_t batch_ = 0;  ///< the batch that may still take segments
+  TimeNs batch_end_ = 0;
+  std::uint64_t batch_queued_ = std::numeric_limits<std::uint64_t>::max();
   std::vector<ThreadId> free_threads_;
   std::vector<RankState> rank_;
   std::vector<std::vector<WorkItem>> lists_;  ///< per pipeline position
@@ -567,7 +575,41 @@ void Executor::start_compute(ThreadId id) {
   const double work = seg.compute_s * scale;
   mark(t.rank, +1, 0);
   t.segment_start = eng_.now();
-  eng_.at(eng_.now() + to_ns(work), [this, id] { compute_done(id); });
+  const TimeNs end = eng_.now() + to_ns(work);
+  // Members of a group released together (a TP or EP barrier) start equal segments at the same
+  // instant, one after another. When nothing was queued since the previous compute timer and it
+  // ends at the same ns, this segment joins it: one event ends both, in the order they started —
+  // exactly the order their own timers (consecutive sequence numbers, same time) would run in.
+  if (!compute_batches_.empty() && eng_.events_queued() == batch_queued_ && end == batch_end_) {
+    compute_batches_[batch_].push_back(id);
+    return;
+  }
+  std::uint32_t b = 0;
+  if (!free_batches_.empty()) {
+    b = free_batches_.back();
+    free_batches_.pop_back();
+  } else {
+    b = static_cast<std::uint32_t>(compute_batches_.size());
+    compute_batches_.emplace_back();
+  }
+  compute_batches_[b].push_back(id);
+  eng_.at(end, [this, b] { compute_batch_done(b); });
+  batch_ = b;
+  batch_end_ = end;
+  batch_queued_ = eng_.events_queued();
+}
+
+void Executor::compute_batch_done(std::uint32_t b) {
+  // The batch's list is swapped out first: ending one segment may start compute segments that
+  // form new batches (and grow the pool).
+  std::vector<ThreadId> ids;
+  ids.swap(compute_batches_[b]);
+  free_batches_.push_back(b);
+  if (batch_ == b) batch_queued_ = std::numeric_limits<std::uint64_t>::max();  // closed
+  for (ThreadId id : ids) compute_done(id);
+  ids.clear();
+  if (compute_batches_[b].empty() && compute_batches_[b].capacity() < ids.capacity())
+    compute_batches_[b].swap(ids);
 }
 
 void Executor::compute_done(ThreadId id) {
