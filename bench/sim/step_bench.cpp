@@ -37,34 +37,19 @@ void run_step(benchmark::State& state, const std::string& file, std::size_t phas
 void BM_StepDeepSeekV3(benchmark::State& state) {
   run_step(state, "deepseek-v3.yaml", 0, state.range(0) != 0);
 }
-BENCHMARK(BM_StepDeepSeekV3)
-    ->ArgName("symmetric")
-    ->Arg(0)
-    ->Arg(1)
-    ->Repetitions(5)
-    ->ComputeStatistics("min", minimum)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StepDeepSeekV3)->ArgName("symmetric")->Arg(0)->Arg(1)->Apply(repeat_and_take_min);
 
 /// Phase 2 is the main 8K pre-training phase (TP8 PP16 DP128, interleaved 1F1B).
 void BM_StepLlama405B(benchmark::State& state) {
   run_step(state, "llama-3.1-405b.yaml", 2, state.range(0) != 0);
 }
-BENCHMARK(BM_StepLlama405B)
-    ->ArgName("symmetric")
-    ->Arg(0)
-    ->Arg(1)
-    ->Repetitions(5)
-    ->ComputeStatistics("min", minimum)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StepLlama405B)->ArgName("symmetric")->Arg(0)->Arg(1)->Apply(repeat_and_take_min);
 
 /// The same Llama step with each TP group simulated once (--fold-tp), every DP replica explicit.
 void BM_StepLlama405BFoldTp(benchmark::State& state) {
   run_step(state, "llama-3.1-405b.yaml", 2, false, true);
 }
-BENCHMARK(BM_StepLlama405BFoldTp)
-    ->Repetitions(5)
-    ->ComputeStatistics("min", minimum)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StepLlama405BFoldTp)->Apply(repeat_and_take_min);
 
 }  // namespace
 
