@@ -17,6 +17,9 @@ namespace {
 double minimum(const std::vector<double>& v) {
   return *std::min_element(v.begin(), v.end());
 }
+void repeat_and_take_min(benchmark::internal::Benchmark* b) {
+  b->Repetitions(5)->ComputeStatistics("min", minimum)->Unit(benchmark::kMillisecond);
+}
 
 void run_step(benchmark::State& state, const std::string& file, std::size_t phase, bool symmetric,
               bool fold_tp = false) {
