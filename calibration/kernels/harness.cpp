@@ -24,6 +24,7 @@
 
 #include "calibration/kernels/cublaslt_gemm.hpp"
 #include "calibration/kernels/kernels.hpp"
+#include "calibration/timing_stats.hpp"
 #include "core/error.hpp"
 
 namespace trainsim::calibration::kernels {
@@ -184,21 +185,13 @@ class Timer {
   cudaEvent_t stop_ = nullptr;
 };
 
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const auto hi = static_cast<std::size_t>(std::ceil(pos));
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 void set_times(Point& p, std::vector<double> ms) {
-  p.median_ms = percentile(ms, 0.5);
-  p.p10_ms = percentile(ms, 0.1);
-  p.p90_ms = percentile(ms, 0.9);
-  p.min_ms = ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end());
-  p.max_ms = ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end());
+  const TimingSummary t = summarize_timings(ms);
+  p.median_ms = t.median;
+  p.p10_ms = t.p10;
+  p.p90_ms = t.p90;
+  p.min_ms = t.min;
+  p.max_ms = t.max;
   p.times_ms = std::move(ms);
 }
 
