@@ -22,9 +22,9 @@ void add_sim_options(po::options_description& desc, SimCommandOptions& o) {
       "non-blocking fabric; much faster)")(
       "fold-tp", po::bool_switch(&o.fold_tp),
       "simulate each identical, lockstep tensor-parallel group once (exact on symmetric "
-      "fabrics, within 0.2% where ECMP spreads the group over spines; TP times faster)")(
-      "points", po::value(&o.max_points)->default_value(9),
-      "batch sizes simulated per phase before interpolating (>= 2)");
+      "fabrics; misses ECMP collisions on an oversubscribed tier, like --symmetric; TP times "
+      "faster)")("points", po::value(&o.max_points)->default_value(9),
+                 "batch sizes simulated per phase before interpolating (>= 2)");
 }
 
 sim::SimOptions to_sim_options(const SimCommandOptions& o) {
