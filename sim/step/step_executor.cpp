@@ -124,8 +124,8 @@ struct Barrier {
   bool in_use = false;
   int expected = 0;
   int arrived = 0;
-  std::vector<ThreadId> waiting;  ///< threads whose collective segment ends at the release
-  std::vector<std::function<void()>> on_release;
+  std::vector<ThreadId> waiting;  ///< segment barriers: threads whose collective ends at release
+  std::vector<std::function<void()>> on_release;  ///< data-parallel sync barriers
 };
 
 class Executor {
@@ -195,7 +195,7 @@ class Executor {
   /// Sums the weights of repeated resources in `spec` (each resource once, sorted).
   static void merge_uses(engine::ActivitySpec& spec);
   void mark(int rank, int d_compute, int d_comm);
-  /// One member's part of a group collective arrived; the last one releases every member.
+  /// One member of a data-parallel sync arrived; the last one runs the release callbacks.
   void arrive(std::uint64_t key);
   /// The pool index of the barrier of a segment collective: one cell per (kind, group, thread
   /// slot), since a group's members cannot be at two collectives of one slot at once (the
@@ -203,8 +203,7 @@ class Executor {
   std::uint32_t segment_barrier(SegmentKind kind, int group_first, int slot, std::uint64_t key);
   void arrive_segment(std::uint32_t barrier);
   /// The links of every hop of a TP ring (unit weight per hop byte), built once per group.
-  const std::vector<engine::ActivityUse>& ring_uses(SegmentKind kind, int group_first,
-                                                    int group_size, int stride);
+  const std::vector<engine::ActivityUse>& ring_uses(int group_first, int group_size);
   void record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
               TimeNs start);
 
@@ -228,7 +227,7 @@ class Executor {
   std::vector<std::uint32_t> segment_cell_;              ///< 0 = free, else pool index + 1
   std::vector<Barrier> segment_pool_;
   std::vector<std::uint32_t> free_segment_;
-  std::vector<std::vector<engine::ActivityUse>> ring_uses_;  ///< per (TP|CP, group first rank)
+  std::vector<std::vector<engine::ActivityUse>> ring_uses_;  ///< per TP group's first rank
   std::vector<hardware::LinkId> route_scratch_;
   std::vector<char> traced_;
   bool fold_ = false;
@@ -337,10 +336,8 @@ void Executor::arrive(std::uint64_t key) {
   auto it = barriers_.find(key);
   Barrier& bar = it->second;
   if (++bar.arrived < bar.expected) return;
-  auto waiting = std::move(bar.waiting);
   auto callbacks = std::move(bar.on_release);
   barriers_.erase(it);
-  for (ThreadId id : waiting) collective_done(id);
   for (auto& cb : callbacks) cb();
 }
 
@@ -393,19 +390,13 @@ void Executor::arrive_segment(std::uint32_t idx) {
   if (!again.in_use && again.waiting.capacity() < waiting.capacity()) again.waiting.swap(waiting);
 }
 
-const std::vector<engine::ActivityUse>& Executor::ring_uses(SegmentKind kind, int group_first,
-                                                            int group_size, int stride) {
-  const std::size_t cell =
-      (kind == SegmentKind::TpCollective ? 0 : 1) * static_cast<std::size_t>(ranks()) +
-      static_cast<std::size_t>(group_first);
-  auto& uses = ring_uses_[cell];
+const std::vector<engine::ActivityUse>& Executor::ring_uses(int group_first, int group_size) {
+  auto& uses = ring_uses_[static_cast<std::size_t>(group_first)];
   if (!uses.empty()) return uses;
   // A TP ring spans its lanes itself (TP folding needs no extra lanes here).
   engine::ActivitySpec spec;
   for (int i = 0; i < group_size; ++i) {
-    const int member = group_first + i * stride;
-    const int next = group_first + ((i + 1) % group_size) * stride;
-    add_route(member, next, 1.0, spec);
+    add_route(group_first + i, group_first + (i + 1) % group_size, 1.0, spec);
   }
   merge_uses(spec);
   uses = std::move(spec.uses);
@@ -732,7 +723,7 @@ void Executor::run_collective(ThreadId id) {
       // instead of two per member.
       if (++b.arrived < b.expected) return;
       b.arrived = b.expected - 1;  // the flow's completion is the release
-      spec.uses = ring_uses(seg.kind, group_first, group_size, stride);
+      spec.uses = ring_uses(group_first, group_size);
       for (auto& u : spec.uses) u.weight *= volume;
     } else {
       // A CP ring crosses nodes and shares NICs with the expert all-to-all: each member's hop is
@@ -919,7 +910,7 @@ void Executor::run() {
   link_res_.assign(s_.topology->link_count(), kNoResource);
   route_index_.assign(static_cast<std::size_t>(n), {});
   segment_cell_.assign(5 * static_cast<std::size_t>(n) * 2, 0);  // SegmentKind has 5 values
-  ring_uses_.assign(2 * static_cast<std::size_t>(n), {});
+  ring_uses_.assign(static_cast<std::size_t>(n), {});
   traced_.assign(static_cast<std::size_t>(n), 0);
   for (int r : s_.trace_ranks) {
     if (r >= 0 && r < n) traced_[static_cast<std::size_t>(r)] = 1;
