@@ -241,6 +241,9 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   const double grad_b = hardware::dtype_bytes(prec.grads);
   setup.dp.dense_grad_bytes = dense_params * grad_b;
   setup.dp.expert_grad_bytes = expert_params * grad_b;
+  const double weight_b = hardware::dtype_bytes(prec.weights);
+  setup.dp.dense_param_bytes = dense_params * weight_b;
+  setup.dp.expert_param_bytes = expert_params * weight_b;
   setup.dp.dense_group = dense_group;
   setup.dp.expert_group = expert_group;
   setup.dp.all_reduce = plan.zero == 0;

@@ -187,11 +187,12 @@ class Executor {
   void send_p2p(int from, int to, double bytes, engine::Handler on_arrival);
   engine::ResourceId link_resource(hardware::LinkId link);
   bool is_bottleneck_candidate(hardware::LinkId link) const;
-  /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each carrying `bytes`.
-  void add_route(int from, int to, double bytes, engine::ActivitySpec& spec);
-  /// add_route, cached per (from, to), for a flow that also stands for every lane of a folded TP
-  /// group (see lanes(); one lane when not folded).
-  void add_lane_route(int from, int to, double bytes, engine::ActivitySpec& spec);
+  /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each with `share`: the
+  /// link's bytes per byte of the flow's work (1 for a point-to-point flow).
+  void add_route(int from, int to, double share, engine::ActivitySpec& spec);
+  /// add_route with share 1, cached per (from, to), for a flow that also stands for every lane of
+  /// a folded TP group (see lanes(); one lane when not folded): a link k lanes cross gets share k.
+  void add_lane_route(int from, int to, engine::ActivitySpec& spec);
   /// Sums the weights of repeated resources in `spec` (each resource once, sorted).
   static void merge_uses(engine::ActivitySpec& spec);
   void mark(int rank, int d_compute, int d_comm);
@@ -261,14 +262,14 @@ bool Executor::is_bottleneck_candidate(hardware::LinkId link) const {
   return kind != hardware::LinkKind::Pcie && kind != hardware::LinkKind::LeafSpine;
 }
 
-void Executor::add_route(int from, int to, double bytes, engine::ActivitySpec& spec) {
+void Executor::add_route(int from, int to, double share, engine::ActivitySpec& spec) {
   s_.topology->route_into(from, to, route_scratch_);
   for (hardware::LinkId l : route_scratch_) {
-    if (is_bottleneck_candidate(l)) spec.uses.push_back({link_resource(l), bytes});
+    if (is_bottleneck_candidate(l)) spec.uses.push_back({link_resource(l), share});
   }
 }
 
-void Executor::add_lane_route(int from, int to, double bytes, engine::ActivitySpec& spec) {
+void Executor::add_lane_route(int from, int to, engine::ActivitySpec& spec) {
   // Folded TP group: the flow from → to stands for the lockstep flows from+i → to+i of every
   // lane i. A link on lane 0's route that k lanes cross carries k times the bytes (e.g. a leaf
   // shared by a node's GPUs); links that only other lanes cross are taken as mirrors of lane 0's
@@ -301,8 +302,7 @@ void Executor::add_lane_route(int from, int to, double bytes, engine::ActivitySp
     index.emplace_back(to, static_cast<std::uint32_t>(route_store_.size() - 1));
     it = index.end() - 1;
   }
-  for (const auto& u : route_store_[it->second])
-    spec.uses.push_back({u.resource, u.weight * bytes});
+  for (const auto& u : route_store_[it->second]) spec.uses.push_back(u);
 }
 
 void Executor::merge_uses(engine::ActivitySpec& spec) {
@@ -688,8 +688,10 @@ void Executor::run_collective(ThreadId id) {
   b.expected = simulated_members(group_first, group_size, stride);
   b.waiting.push_back(id);
 
+  // Rates are bytes per second and links are shared fairly per flow (SimGrid's network model):
+  // an activity's work is its bytes, and each link's weight is the bytes it carries per byte of
+  // work, so a small flow beside a large one gets an equal share until it ends.
   engine::ActivitySpec spec;
-  spec.work = 1.0;
   const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
   const auto& topo = *s_.topology;
   if (seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine) {
@@ -698,8 +700,12 @@ void Executor::run_collective(ThreadId id) {
     const bool dispatch = seg.kind == SegmentKind::EpDispatch;
     const double out_scale = dispatch ? 1.0 : load;
     const double in_scale = dispatch ? load : 1.0;
-    const double ib = seg.bytes * s_.moe.ib_per_byte;
-    const double nvl = seg.bytes * s_.moe.nvlink_per_byte;
+    // Work: the rank's token bytes; each port carries its routed share of them (ib/nvlink bytes
+    // per token byte, times the expert load on the receiving side of dispatch, the sending side
+    // of combine).
+    spec.work = seg.bytes;
+    const double ib = s_.moe.ib_per_byte;
+    const double nvl = s_.moe.nvlink_per_byte;
     if (ib > 0) {
       spec.uses.push_back({link_resource(topo.nic_out(rank)), ib * out_scale});
       spec.uses.push_back({link_resource(topo.nic_in(rank)), ib * in_scale});
@@ -723,14 +729,15 @@ void Executor::run_collective(ThreadId id) {
       // instead of two per member.
       if (++b.arrived < b.expected) return;
       b.arrived = b.expected - 1;  // the flow's completion is the release
+      spec.work = volume;          // bytes each hop moves; a link's weight is the hops crossing it
       spec.uses = ring_uses(group_first, group_size);
-      for (auto& u : spec.uses) u.weight *= volume;
     } else {
       // A CP ring crosses nodes and shares NICs with the expert all-to-all: each member's hop is
       // its own flow (coupling 8-32 members' NICs into one flow would join every flow on them
       // into one max-min component), and the last hop to finish releases the group.
       const int next = group_first + ((c.cp + 1) % group_size) * stride;
-      add_lane_route(rank, next, volume, spec);
+      spec.work = volume;
+      add_lane_route(rank, next, spec);
     }
   }
   eng_.start(spec, [this, barrier] { arrive_segment(barrier); });
@@ -742,8 +749,8 @@ void Executor::send_p2p(int from, int to, double bytes, engine::Handler on_arriv
     return;
   }
   engine::ActivitySpec spec;
-  spec.work = 1.0;
-  add_lane_route(from, to, bytes, spec);
+  spec.work = bytes;
+  add_lane_route(from, to, spec);
   spec.latency_ns = to_ns(s_.p2p_latency_s);
   eng_.start(spec, std::move(on_arrival));
 }
@@ -805,9 +812,9 @@ void Executor::start_dp_sync(int rank) {
   const double dense_rs = rs_scale * frac(dense.size()) * d.dense_grad_bytes;
   const double expert_rs = rs_scale * frac(expert.size()) * d.expert_grad_bytes;
   const double dense_ag =
-      d.all_gather_params && !d.all_reduce ? frac(dense.size()) * d.dense_grad_bytes : 0.0;
+      d.all_gather_params && !d.all_reduce ? frac(dense.size()) * d.dense_param_bytes : 0.0;
   const double expert_ag =
-      d.all_gather_params && !d.all_reduce ? frac(expert.size()) * d.expert_grad_bytes : 0.0;
+      d.all_gather_params && !d.all_reduce ? frac(expert.size()) * d.expert_param_bytes : 0.0;
 
   // A collective phase: one ring flow per group this rank belongs to, then a barrier per group.
   auto collective = [this, rank, dense, expert](double dense_bytes, double expert_bytes,
@@ -862,8 +869,8 @@ void Executor::start_dp_sync(int rank) {
         const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) %
                                                            static_cast<long>(group->size()))];
         engine::ActivitySpec spec;
-        spec.work = 1.0;
-        add_lane_route(sender, next, bytes, spec);
+        spec.work = bytes;
+        add_lane_route(sender, next, spec);
         spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
         eng_.start(spec, [this, key] { arrive(key); });
       }

@@ -27,8 +27,12 @@ struct MoeRouting {
 
 /// Data-parallel synchronisation at the end of the step, per rank.
 struct DpSync {
-  double dense_grad_bytes = 0;    ///< non-expert gradients a rank holds (communication dtype)
-  double expert_grad_bytes = 0;   ///< expert gradients a rank holds
+  double dense_grad_bytes = 0;   ///< non-expert gradients a rank holds (communication dtype)
+  double expert_grad_bytes = 0;  ///< expert gradients a rank holds
+  /// Non-expert (expert) parameters a rank holds, in the training dtype: what the ZeRO parameter
+  /// all-gather moves after the optimizer step (the updated working weights, not FP32 gradients).
+  double dense_param_bytes = 0;
+  double expert_param_bytes = 0;
   int dense_group = 1;            ///< ranks sharing the dense parameters (dp · cp)
   int expert_group = 1;           ///< ranks sharing the same experts (dp · cp · tp / ep)
   bool all_gather_params = true;  ///< ZeRO ≥ 1: all-gather updated parameters after the step

@@ -115,6 +115,28 @@ TEST(StepExecutor, RingAllReduceAloneMatchesItsAnalyticCost) {
   EXPECT_NEAR(r.exposed_comm_s.max, r.step_time_s, 1e-8);
 }
 
+TEST(StepExecutor, ZeroAllGatherMovesTheWorkingWeightsNotTheGradients) {
+  // DP4 in one H800 node, no pipeline, no compute: the step is the ZeRO sync alone. The
+  // reduce-scatter moves (g−1)/g of the FP32 gradients (4 B per parameter), the all-gather
+  // (g−1)/g of the BF16 weights (2 B per parameter), each over NVLink at B = 160 GB/s:
+  // t = 3/4 · (4 + 2) B · N / B.
+  const double params = 1e9, bw = 160e9;
+  const auto topo = hardware::Topology::build(cluster(4));
+  models::ParallelPlan plan;
+  plan.dp = 4;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  std::vector<StageWork> st(1);
+  DpSync dp;
+  dp.dense_grad_bytes = 4 * params;
+  dp.dense_param_bytes = 2 * params;
+  dp.dense_group = 4;
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, dp, 0, 0, {}};
+  StepResult r;
+  execute_step(setup, r);
+  EXPECT_NEAR(r.step_time_s, 0.75 * (4 + 2) * params / bw, 1e-8);
+}
+
 TEST(StepExecutor, DataParallelRanksRunIdentically) {
   const StepResult r = run("1f1b", 2, 4, 4, 1e-3, 2e-3, 1e-3);
   for (const auto& rt : r.ranks) {
