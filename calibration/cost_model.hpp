@@ -22,6 +22,9 @@ enum class TimingSource { Profile, Roofline };
 struct OpTiming {
   double seconds = 0;  ///< wall time of the op on one GPU, > 0 for any op with work
   TimingSource source = TimingSource::Roofline;
+  /// "" when the profile measured this kind of op; else what priced it instead and at what rate,
+  /// e.g. "gemm bf16 wgrad: the forward fit (no wgrad points)" (listed in the step output).
+  std::string fallback;
 };
 
 class CostModel {

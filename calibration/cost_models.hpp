@@ -6,9 +6,18 @@
 //    (all efficiencies 1).
 //  - ProfileCostModel: GEMMs of a kind (dense, grouped) and dtype the profile measured are timed
 //    by the efficiency model fitted to its points (efficiency_fit.hpp: tile/wave quantisation,
-//    per-tile efficiency a + b/K, launch time, HBM bound; fitted on the profile's measuring
-//    device, its first `applies_to` GPU), never faster than the roofline; every other op falls
-//    back to the profile's roofline and is reported as such (TimingSource::Roofline).
+//    per-tile efficiency a + b/K, launch time, HBM bound; fitted on the profile's `gpu`), never
+//    faster than the ideal bound (dense peak, full HBM bandwidth). Weight-gradient GEMMs
+//    (Pass::BackwardWeight) use the fit of the profile's `wgrad: true` points when it has them,
+//    else the forward fit (listed as a fallback). Attention cores are timed from the `attention:`
+//    points (attention_rates.hpp: nearest head dim, log-linear in S_kv): t = FLOP / (rate · f_SM) ·
+//    transfer, never faster than the ideal bound. Every other op falls back to the profile's
+//    roofline and is reported as such (TimingSource::Roofline, with the efficiencies it used).
+// Transfer rule, when the scenario's GPU is not the profile's: compute-bound times scale by
+// peak_dtype(profile GPU) / peak_dtype(scenario GPU), memory-bound times by HBM(profile GPU) /
+// HBM(scenario GPU). Attention applies the compute ratio to its measured rate; the roofline and
+// the GEMM fit carry it by construction (their efficiencies are fractions of the scenario GPU's
+// peak and bandwidth; the fit also re-tiles for that GPU's SM count). Launch overhead is kept.
 // SM reservation: compute-bound ops (GEMM, attention) scale with the SMs left to compute,
 // f_SM = sms_available / sm_count (DeepSeek-V3 gives 20 of 132 to communication); memory-bound
 // ops keep the full HBM bandwidth (a fraction of the SMs saturates it — an assumption).
@@ -48,10 +57,18 @@ class ProfileCostModel : public CostModel {
   Profile profile_;
   RooflineCostModel roofline_;
   std::vector<GemmEfficiencyModel> fits_;
+  hardware::GpuSpec device_;  ///< the GPU the profile was measured (and fitted) on
 };
 
-/// The GPU a profile's points were measured on: its first `applies_to` entry in the bundled
-/// catalog, else `fallback`.
+/// The transfer rule's compute factor for `dtype`: peak(from) / peak(to); 1 when either GPU has
+/// no rate for it.
+double compute_transfer(const hardware::GpuSpec& from, const hardware::GpuSpec& to,
+                        hardware::Dtype dtype);
+/// The transfer rule's memory factor: HBM(from) / HBM(to).
+double memory_transfer(const hardware::GpuSpec& from, const hardware::GpuSpec& to);
+
+/// The GPU a profile's points were measured on: its `gpu` in the bundled catalog, else
+/// `fallback`.
 const hardware::GpuSpec& profile_device(const Profile& profile, const hardware::GpuSpec& fallback);
 
 /// "; " joined FitReport::summary() of every fitted dtype ("" for none).
@@ -64,14 +81,16 @@ std::string bundled_fit_summary(const std::string& name);
 /// Fraction of the GPU's SMs left to compute ops.
 double sm_fraction(const ComputeContext& ctx);
 
-/// A bundled profile name (calibration/profiles/<name>.yaml), a path to a profile file, or
-/// "roofline" (the ideal bound). Unknown names are a ModelError listing the valid ones.
+/// A bundled profile name (calibration/profiles/<name>.yaml), a path to a profile file,
+/// "roofline" (the ideal bound) or "auto" (calibration_select.hpp; "" too). Unknown names are a
+/// ModelError listing the valid ones.
 std::unique_ptr<CostModel> make_cost_model(const std::string& name_or_file,
                                            const hardware::GpuSpec& gpu);
 
 struct ProfileEntry {
   std::string name;
   std::string description;
+  std::string gpu;  ///< the catalog GPU it was measured on ("" for roofline)
 };
 
 /// "roofline" and the bundled profiles, for `trainsim list profiles`; a profile's description

@@ -202,16 +202,16 @@ double gemm_point_bytes(const GemmPoint& p) {
 
 std::string FitReport::summary() const {
   return fmt::format(
-      "{} GEMM fit on {} dense + {} grouped points: leave-one-out error rms {:.1f}%, max {:.1f}%",
-      hardware::dtype_name(dtype), dense_points, grouped_points, 100 * cv_rms_error,
-      100 * cv_max_error);
+      "{}{} GEMM fit on {} dense + {} grouped points: leave-one-out error rms {:.1f}%, max {:.1f}%",
+      hardware::dtype_name(dtype), wgrad ? " wgrad" : "", dense_points, grouped_points,
+      100 * cv_rms_error, 100 * cv_max_error);
 }
 
 GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& points,
                                              hardware::Dtype dtype, const hardware::GpuSpec& device,
                                              double memory_efficiency,
-                                             const std::string& profile_name) {
-  const std::string dt{hardware::dtype_name(dtype)};
+                                             const std::string& profile_name, bool wgrad) {
+  const std::string dt = std::string(hardware::dtype_name(dtype)) + (wgrad ? " wgrad" : "");
   const std::string what = fmt::format("calibration profile '{}', {} GEMMs", profile_name, dt);
   const double peak = peak_of(device, dtype);
   if (device.sm_count <= 0 || !(device.hbm_bw_Bps > 0))
@@ -222,7 +222,7 @@ GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& point
   std::vector<Sample> s;
   int dense = 0, grouped = 0;
   for (const GemmPoint& p : points) {
-    if (p.dtype != dtype) continue;
+    if (p.dtype != dtype || p.wgrad != wgrad) continue;
     const bool g = p.groups > 1;
     (g ? grouped : dense) += 1;
     Sample q;
@@ -260,6 +260,7 @@ GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& point
 
   GemmEfficiencyModel out;
   out.dtype_ = dtype;
+  out.wgrad_ = wgrad;
   out.has_dense_ = dense > 0;
   out.has_grouped_ = grouped > 0;
   int used = 0;
@@ -267,6 +268,7 @@ GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& point
 
   FitReport& r = out.report_;
   r.dtype = dtype;
+  r.wgrad = wgrad;
   r.dense_points = dense;
   r.grouped_points = grouped;
   r.coefficients = used;
@@ -332,11 +334,13 @@ std::vector<GemmEfficiencyModel> fit_profile(const Profile& profile,
                                              const hardware::GpuSpec& device) {
   std::vector<GemmEfficiencyModel> out;
   for (hardware::Dtype d : hardware::kAllDtypes) {
-    const bool any = std::any_of(profile.gemm.begin(), profile.gemm.end(),
-                                 [d](const GemmPoint& p) { return p.dtype == d; });
-    if (!any) continue;
-    out.push_back(GemmEfficiencyModel::fit(profile.gemm, d, device,
-                                           profile.roofline.memory_efficiency, profile.name));
+    for (bool wgrad : {false, true}) {
+      const bool any = std::any_of(profile.gemm.begin(), profile.gemm.end(),
+                                   [&](const auto& p) { return p.dtype == d && p.wgrad == wgrad; });
+      if (!any) continue;
+      out.push_back(GemmEfficiencyModel::fit(
+          profile.gemm, d, device, profile.roofline.memory_efficiency, profile.name, wgrad));
+    }
   }
   return out;
 }

@@ -66,6 +66,7 @@ struct GemmEfficiencyCoefficients {
 /// How well the fit describes its points; relative errors are t_model / t_measured − 1.
 struct FitReport {
   hardware::Dtype dtype = hardware::Dtype::FP8;
+  bool wgrad = false;  ///< a fit of the weight-gradient points (else the forward points)
   int dense_points = 0, grouped_points = 0;
   int coefficients = 0;        ///< free coefficients after the constraints (a_*, b, L)
   double fit_rms_error = 0;    ///< in-sample rms relative error
@@ -88,13 +89,13 @@ struct FitReport {
 /// One dtype's fitted model. Thread-safe to query (immutable after fit).
 class GemmEfficiencyModel {
  public:
-  /// Fits the points of `dtype` in `points` (others are ignored) measured on `device` (its
-  /// dense peak of `dtype`, SM count and HBM bandwidth); throws ModelError naming the op kind
-  /// and count when they cannot determine the fit and be cross-validated (at least 2 points per
-  /// measured kind and one more than the coefficients).
+  /// Fits the points of `dtype` in `points` whose `wgrad` flag equals `wgrad` (others are
+  /// ignored) measured on `device` (its dense peak of `dtype`, SM count and HBM bandwidth);
+  /// throws ModelError naming the op kind and count when they cannot determine the fit and be
+  /// cross-validated (at least 2 points per measured kind and one more than the coefficients).
   static GemmEfficiencyModel fit(const std::vector<GemmPoint>& points, hardware::Dtype dtype,
                                  const hardware::GpuSpec& device, double memory_efficiency,
-                                 const std::string& profile_name);
+                                 const std::string& profile_name, bool wgrad = false);
   /// Builds a model from known coefficients (tests, synthetic points); no report.
   static GemmEfficiencyModel from_coefficients(hardware::Dtype dtype,
                                                const GemmEfficiencyCoefficients& coef);
@@ -106,11 +107,14 @@ class GemmEfficiencyModel {
   /// Whether the profile measured this kind (dense or grouped) in this dtype.
   bool covers(bool grouped) const;
   hardware::Dtype dtype() const { return dtype_; }
+  /// Fitted on weight-gradient points (prices Pass::BackwardWeight GEMMs), else forward points.
+  bool wgrad() const { return wgrad_; }
   const GemmEfficiencyCoefficients& coefficients() const { return coef_; }
   const FitReport& report() const { return report_; }
 
  private:
   hardware::Dtype dtype_ = hardware::Dtype::FP8;
+  bool wgrad_ = false;
   bool has_dense_ = false, has_grouped_ = false;
   GemmEfficiencyCoefficients coef_;
   FitReport report_;
@@ -120,8 +124,9 @@ class GemmEfficiencyModel {
 /// groups · ((m·k + k·n) · b_in + m·n · max(2, b_in)), b_in = bytes of the dtype.
 double gemm_point_bytes(const GemmPoint& p);
 
-/// A model per dtype the profile measured (in Dtype order), fitted on `device` with the
-/// profile's roofline memory efficiency (see GemmEfficiencyModel::fit).
+/// A model per dtype the profile measured (in Dtype order) — one on its forward points and, when
+/// it has any, one on its weight-gradient points — fitted on `device` with the profile's roofline
+/// memory efficiency (see GemmEfficiencyModel::fit).
 std::vector<GemmEfficiencyModel> fit_profile(const Profile& profile,
                                              const hardware::GpuSpec& device);
 

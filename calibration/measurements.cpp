@@ -25,6 +25,7 @@ Profile profile_from_measurements(const std::string& json_text, const std::strin
     p.device = device;
     p.description = fmt::format("measured by trainsim calibrate on {} ({})", device, date);
     p.applies_to = {gpu.name};
+    p.gpu = gpu.name;
     const std::string src = fmt::format("measured by trainsim calibrate on {}, {}", device, date);
     double best_copy = 0, best_attention = 0;
     for (const auto& pt : j.at("points")) {
@@ -82,8 +83,8 @@ std::string profile_to_yaml(const Profile& p) {
     for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
     return out + "\"";
   };
-  std::string out = fmt::format("name: {}\ndescription: {}\ndevice: {}\napplies_to: [", p.name,
-                                q(p.description), q(p.device));
+  std::string out = fmt::format("name: {}\ndescription: {}\ndevice: {}\ngpu: {}\napplies_to: [",
+                                p.name, q(p.description), q(p.device), p.gpu);
   for (std::size_t i = 0; i < p.applies_to.size(); ++i) out += (i ? ", " : "") + p.applies_to[i];
   out += "]\nroofline:\n";
   out += fmt::format("  compute_efficiency: {{value: {:.4f}, source: {}}}\n",

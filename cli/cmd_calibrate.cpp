@@ -1,6 +1,9 @@
 // trainsim calibrate [--gpu NAME] [--out PROFILE.yaml] [--ops LIST] [--reps N]: run the bundled
 // CUDA kernels on this machine's GPU (through the device harness), check them against a float64
 // reference, time them, and write a profile the simulator can use (--calibration FILE).
+// trainsim calibrate --from-trace TRACE.json --plan SCENARIO [--model M] [--set K=V]… --out
+// PROFILE.yaml: measured op times from a PyTorch profiler (Kineto) trace of real training, matched
+// to the op list of the scenario's model and micro-batch (calibration/trace_calibration.hpp).
 #include <fmt/format.h>
 #include <sys/wait.h>
 
@@ -11,10 +14,12 @@
 #include <ostream>
 
 #include "calibration/measurements.hpp"
+#include "calibration/trace_calibration.hpp"
 #include "cli/options.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "hardware/catalog.hpp"
+#include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
 namespace {
@@ -33,6 +38,57 @@ std::string default_harness() {
 #endif
 }
 
+struct TraceOptions {
+  std::string trace, plan, model, name, source, base;
+  std::vector<std::string> sets;
+  int layers = 0;
+};
+
+int calibrate_from_trace(const TraceOptions& t, const std::string& out_file, std::ostream& out) {
+  if (t.plan.empty()) {
+    throw po::error(
+        "--from-trace needs --plan SCENARIO: the scenario whose model, parallel plan, precision "
+        "and first phase's sequence length produced the trace");
+  }
+  if (out_file.empty()) throw po::error("--from-trace needs --out PROFILE.yaml");
+  if (t.layers < 0) throw po::error("--layers must be positive");
+  std::vector<std::string> sets = t.sets;
+  if (!t.model.empty()) sets.push_back("model=" + t.model);
+  const auto sc = scenarios::load_scenario(t.plan, {sets});
+  const auto& plan = sc.plan;
+  models::OpListContext ctx;
+  ctx.sequences = plan.micro_batch;
+  ctx.seq_len = sc.phases.front().seq_len;
+  ctx.tp = plan.tp;
+  ctx.ep = plan.ep;
+  ctx.cp = plan.cp;
+  ctx.sequence_parallel = plan.sequence_parallel;
+  ctx.precision = sc.precision;
+  ctx.recompute = plan.recompute;
+  ctx.gpus_per_node = sc.cluster.node.gpus_per_node;
+  const auto trace = calibration::read_chrome_trace(t.trace);
+  calibration::TraceCalibrationOptions opt;
+  opt.layers = t.layers;
+  opt.compute_sms = plan.comm_sms > 0 ? sc.cluster.gpu.sm_count - plan.comm_sms : 0;
+  opt.source = t.source;
+  const auto cal = calibration::calibrate_from_trace(trace, sc.model, ctx, opt);
+  const std::string name =
+      t.name.empty() ? std::filesystem::path(out_file).stem().string() : t.name;
+  const std::string description = fmt::format(
+      "op times of {} ({} x {} tokens per micro-batch, tp {}, ep {}, cp {}) measured in the "
+      "profiler trace {}; other ops: {}",
+      sc.model.name, ctx.sequences, ctx.seq_len, ctx.tp, ctx.ep, ctx.cp, cal.measured.trace,
+      t.base.empty() ? std::string("the ideal roofline") : "profile " + t.base);
+  const std::string device = trace.device.empty() ? sc.cluster.gpu.name : trace.device;
+  write_file_atomically(
+      out_file, calibration::trace_profile_yaml(name, description, device, {sc.cluster.gpu.name},
+                                                t.base, cal.measured));
+  out << calibration::trace_calibration_report(cal);
+  out << fmt::format("wrote {}\nuse it with: trainsim run SCENARIO --calibration {}\n", out_file,
+                     out_file);
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_calibrate(const Args& args, std::ostream& out) {
@@ -47,8 +103,24 @@ int cmd_calibrate(const Args& args, std::ostream& out) {
       "reps", po::value(&reps)->default_value(50), "timed repetitions per point")(
       "harness", po::value(&harness),
       "path of trainsim-calibrate-device (default: the one built with trainsim)");
+  TraceOptions tr;
+  desc.add_options()("from-trace", po::value(&tr.trace),
+                     "derive measured op times from a PyTorch profiler (Kineto) Chrome trace "
+                     "instead of running kernels")(
+      "plan", po::value(&tr.plan),
+      "with --from-trace: scenario file giving the model, plan, precision and seq_len (phase 0)")(
+      "model", po::value(&tr.model), "with --from-trace: catalog model (overrides the plan's)")(
+      "set", po::value(&tr.sets)->composing(), "with --from-trace: override a plan key, k=v")(
+      "layers", po::value(&tr.layers)->default_value(0),
+      "with --from-trace: layers the trace covers (default: its forward attention kernels)")(
+      "source", po::value(&tr.source),
+      "with --from-trace: where the trace is published (repository @ commit, path)")(
+      "base", po::value(&tr.base),
+      "with --from-trace: profile timing the ops the trace does not cover, e.g. h800-published")(
+      "name", po::value(&tr.name), "with --from-trace: profile name (default: the --out stem)");
   po::variables_map vm;
   if (!parse_command_line(args, "calibrate", "[options]", desc, {}, vm, out)) return kExitOk;
+  if (!tr.trace.empty()) return calibrate_from_trace(tr, out_file, out);
   if (reps < 1 || reps > 100000) throw po::error("--reps must be between 1 and 100000");
   const auto& gpu = hardware::HardwareCatalog::bundled().gpu(gpu_name);
   if (harness.empty() || !std::filesystem::exists(harness)) {

@@ -86,8 +86,10 @@ int cmd_list(const Args& args, std::ostream& out) {
       t.add_row({e.name, e.description});
     out << t.render();
   } else if (what == "profiles") {
-    reports::TextTable t({"profile", "description"}, {Align::Left, Align::Left});
-    for (const auto& e : calibration::profile_entries()) t.add_row({e.name, e.description});
+    reports::TextTable t({"profile", "gpu", "description"},
+                         {Align::Left, Align::Left, Align::Left});
+    for (const auto& e : calibration::profile_entries())
+      t.add_row({e.name, e.gpu.empty() ? "-" : e.gpu, e.description});
     out << t.render();
   } else if (what == "scenarios") {
     list_scenarios(out);

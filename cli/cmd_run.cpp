@@ -1,6 +1,7 @@
 // trainsim run SCENARIO [--set k=v]... [--json FILE] [--out DIR]: the whole training run.
 #include <fmt/format.h>
 
+#include <iostream>
 #include <ostream>
 
 #include "cli/result_printer.hpp"
@@ -27,6 +28,7 @@ int cmd_run(const Args& args, std::ostream& out) {
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
   if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating, not after
   const sim::RunResult run = sim::simulate_run(scenario, to_sim_options(so));
+  if (!run.calibration.warning.empty()) std::cerr << "warning: " << run.calibration.warning << "\n";
   out << describe_run(run);
   if (!json_file.empty()) {
     write_file_atomically(json_file, reports::run_to_json(run));

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iostream>
 #include <ostream>
 
 #include "cli/result_printer.hpp"
@@ -81,6 +82,7 @@ int cmd_step(const Args& args, std::ostream& out) {
   }
   const sim::StepResult r =
       sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
+  if (!r.calibration.warning.empty()) std::cerr << "warning: " << r.calibration.warning << "\n";
   if (!trace_file.empty()) {
     write_file_atomically(trace_file, reports::step_trace_json(r));
     if (!json) out << fmt::format("wrote {} ({} intervals)\n", trace_file, r.timeline.size());

@@ -9,6 +9,9 @@ const std::vector<Command>& commands() {
        cmd_calibrate},
       {"claims", "every published claim beside trainsim's figure, with a verdict and its reason",
        cmd_claims},
+      {"validation",
+       "every measured run of validation/ simulated beside its published figure, with the error",
+       cmd_validation},
       {"compare", "simulate several scenarios and set them side by side", cmd_compare},
       {"sweep",
        "simulate the cross product of --vary overrides (or each input at ±20% with "
@@ -17,6 +20,10 @@ const std::vector<Command>& commands() {
       {"report", "write the report set of `run --out` from a saved result.json, without simulating",
        cmd_report},
       {"step", "simulate one training step on every rank and show where the time goes", cmd_step},
+      {"collective",
+       "one collective or one MoE dispatch/combine alone on a group: time, algbw and busbw as "
+       "nccl-tests prints them",
+       cmd_collective},
       {"estimate", "closed-form FLOP estimate: ideal GPU-hours at dense peak and at a given MFU",
        cmd_estimate},
       {"validate", "check a scenario and print the resolved plan", cmd_validate},

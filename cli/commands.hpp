@@ -37,6 +37,8 @@ int cmd_compare(const Args& args, std::ostream& out);
 int cmd_sweep(const Args& args, std::ostream& out);
 int cmd_report(const Args& args, std::ostream& out);
 int cmd_claims(const Args& args, std::ostream& out);
+int cmd_validation(const Args& args, std::ostream& out);
 int cmd_calibrate(const Args& args, std::ostream& out);
+int cmd_collective(const Args& args, std::ostream& out);
 
 }  // namespace trainsim::cli

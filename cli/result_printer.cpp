@@ -113,11 +113,17 @@ std::string describe_step(const sim::StepResult& s) {
                      pct(s.mfu), s.peak_basis, pct(s.hfu), pct(s.mfu_vs_gemm_dtype));
   const std::string fit = calibration::bundled_fit_summary(s.cost_model);
   out += fmt::format("compute times    {}{}\n", s.cost_model, fit.empty() ? "" : " (" + fit + ")");
+  if (!s.calibration.gpu.empty()) {
+    out += fmt::format("calibration      '{}' ({}; measured on {}), transfer rule: {}\n",
+                       s.calibration.profile, s.calibration.requested, s.calibration.gpu,
+                       s.calibration.transfer);
+  }
   if (!s.roofline_ops.empty()) {
     std::string ops;
     for (const auto& o : s.roofline_ops) ops += (ops.empty() ? "" : ", ") + o;
     out += fmt::format("roofline fallback for: {}\n", ops);
   }
+  for (const auto& f : s.fallbacks) out += fmt::format("  fallback: {}\n", f);
   out += "\nwhere the time goes (seconds per rank over the step):\n";
   reports::TextTable t({"", "min", "mean", "max"});
   auto row = [&](const char* name, const sim::Spread& sp) {
@@ -129,6 +135,34 @@ std::string describe_step(const sim::StepResult& s) {
   row("pipeline bubble / waiting", s.bubble_s);
   row("communication (overlapped or not)", s.comm_s);
   out += t.render();
+  if (s.step_time_s > 0) {
+    // The DualPipe paper's terms, on the rank that ends the step; they sum to the step time.
+    const sim::StepPhases& p = s.critical_phases;
+    out += fmt::format("\nstep on the critical rank {} (pipeline position {}):\n", s.critical_rank,
+                       s.critical_stage);
+    reports::TextTable c({"phase", "seconds", "share"});
+    auto phase = [&](const char* name, double v) {
+      c.add_row({name, fmt::format("{:.3f}", v), pct(v / s.step_time_s)});
+    };
+    phase("unpaired forward (F)", p.forward_s);
+    phase("unpaired backward for inputs (B)", p.backward_input_s);
+    phase("unpaired backward for weights (W)", p.backward_weight_s);
+    phase("overlapped forward & backward", p.overlapped_fb_s);
+    phase("pipeline bubble / waiting", p.bubble_s);
+    phase("data-parallel sync (exposed)", p.dp_sync_s);
+    phase("optimizer", p.optimizer_s);
+    c.add_rule();
+    phase("step", p.total());
+    out += c.render();
+  }
+  if (!s.stage_layers.empty()) {
+    out += "layers per stage:";
+    for (const auto& l : s.stage_layers) {
+      out += fmt::format(" {}{}{}", l.embedding ? "E+" : "", l.last_layer - l.first_layer,
+                         l.head ? "+H" : "");
+    }
+    out += "  (E embedding, H output head; MTP modules count as layers of the last stage)\n";
+  }
   if (!s.compute_by_kind_s.empty()) {
     out += "\ncompute by op kind on the busiest rank:\n";
     reports::TextTable k({"kind", "seconds", "share"});

@@ -10,10 +10,11 @@ void add_sim_options(po::options_description& desc, SimCommandOptions& o) {
   desc.add_options()("set", po::value(&o.sets)->composing(),
                      "override a scenario field: key.path=value (repeatable)")(
       "calibration", po::value(&o.calibration),
-      "compute-time profile: bundled name, file, or 'roofline' "
-      "(default: the scenario's)")(
-      "granularity", po::value(&o.granularity)->default_value("chunk"),
-      "segments per stage: 'chunk' (layers folded, fast) or 'layer' (every layer)")(
+      "compute-time profile: 'auto' (the profile of the scenario's GPU), a bundled name, a "
+      "file, or 'roofline' (default: the scenario's, which defaults to auto)")(
+      "granularity", po::value(&o.granularity)->default_value("auto"),
+      "segments per stage: 'auto' (every layer where a DualPipe F&B pair overlaps expert "
+      "all-to-alls, else folded), 'chunk' (layers folded, fast) or 'layer' (every layer)")(
       "jobs,j", po::value(&o.jobs)->default_value(0), "worker threads (0 = all cores)")(
       "goodput", po::bool_switch(&o.goodput),
       "also estimate time lost to failures and checkpoints")(
@@ -29,13 +30,15 @@ void add_sim_options(po::options_description& desc, SimCommandOptions& o) {
 
 sim::SimOptions to_sim_options(const SimCommandOptions& o) {
   sim::SimOptions s;
-  if (o.granularity == "chunk") {
+  if (o.granularity == "auto") {
+    s.granularity = sim::Granularity::Auto;
+  } else if (o.granularity == "chunk") {
     s.granularity = sim::Granularity::Chunk;
   } else if (o.granularity == "layer") {
     s.granularity = sim::Granularity::Layer;
   } else {
     throw po::error(
-        fmt::format("--granularity must be 'chunk' or 'layer', not '{}'", o.granularity));
+        fmt::format("--granularity must be 'auto', 'chunk' or 'layer', not '{}'", o.granularity));
   }
   if (o.jobs < 0 || o.jobs > 1024)
     throw po::error(fmt::format("--jobs must be between 0 and 1024, not {}", o.jobs));

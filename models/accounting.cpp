@@ -164,6 +164,11 @@ std::int64_t layer_matmul_parameters_per_token(const ModelSpec& m, std::int64_t 
 double layer_attention_flops_per_token(const ModelSpec& m, std::int64_t seq_len, bool causal) {
   const double full = 2.0 * static_cast<double>(m.heads) *
                       static_cast<double>(qk_dim(m) + v_dim(m)) * static_cast<double>(seq_len);
+  if (causal && m.sliding_window > 0 && m.sliding_window < seq_len) {
+    // Each query attends min(i + 1, W) keys: S·W − W²/2 pairs per sequence, W − W²/(2S) per token.
+    const double W = static_cast<double>(m.sliding_window), S = static_cast<double>(seq_len);
+    return full / S * (W - W * W / (2.0 * S));
+  }
   return causal ? full / 2.0 : full;
 }
 

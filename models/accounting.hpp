@@ -45,7 +45,8 @@ std::int64_t layer_routed_expert_parameters(const ModelSpec& m, std::int64_t lay
 /// FFN or router + shared + top-k experts, MTP projection); forward matmul FLOP = 2 × this.
 std::int64_t layer_matmul_parameters_per_token(const ModelSpec& m, std::int64_t layer);
 /// Forward attention-core FLOP per token of one layer at sequence length `seq_len`:
-/// 2·heads·(d_qk + d_v)·S, halved when causal.
+/// 2·heads·(d_qk + d_v)·S, halved when causal; with a sliding window of W < S keys,
+/// 2·heads·(d_qk + d_v)·(W − W²/(2S)).
 double layer_attention_flops_per_token(const ModelSpec& m, std::int64_t seq_len,
                                        bool causal = true);
 

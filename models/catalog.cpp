@@ -48,6 +48,10 @@ const std::vector<std::string_view> kTopKeys{"description",
                                              "mla",
                                              "moe",
                                              "mtp_depth",
+                                             "attention_kernel",
+                                             "sliding_window",
+                                             "qk_norm",
+                                             "parallel_block",
                                              "published_total_params",
                                              "published_activated_params"};
 const std::vector<std::string_view> kMlaKeys{"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim",
@@ -162,6 +166,13 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
         c->as_quantity(units::Quantity::SequenceLength, 1.0, static_cast<double>(kMaxDim)));
   }
   r.integer("mtp_depth", false, 0, m.mtp_depth);
+  if (auto k = r.value("attention_kernel", false)) {
+    m.attention_kernel = k->as_choice({"fused", "unfused"}) == "unfused" ? AttentionKernel::Unfused
+                                                                         : AttentionKernel::Fused;
+  }
+  r.integer("sliding_window", false, 0, m.sliding_window);
+  r.boolean("qk_norm", false, m.qk_norm);
+  r.boolean("parallel_block", false, m.parallel_block);
   if (auto p = r.value("published_total_params", false)) {
     m.published_total_params = p->as_quantity(units::Quantity::Count);
   }

@@ -120,15 +120,36 @@ std::vector<LayerRange> split_layers(const ModelSpec& m, int stages, SplitPolicy
     out[S - 1].last = n + m.mtp_depth;
     return out;
   }
+  std::vector<double> costs(static_cast<std::size_t>(n));
+  for (std::int64_t l = 0; l < n; ++l)
+    costs[static_cast<std::size_t>(l)] = layer_cost(m, l, policy, seq_len);
+  double mtp = 0;
+  for (std::int64_t l = n; l < n + m.mtp_depth; ++l) mtp += layer_cost(m, l, policy, seq_len);
+  return split_layers_by_cost(m, stages, costs, embedding_cost(m, policy),
+                              head_cost(m, policy) + mtp);
+}
+
+std::vector<LayerRange> split_layers_by_cost(const ModelSpec& m, int stages,
+                                             const std::vector<double>& layer_costs,
+                                             double first_extra, double last_extra) {
+  if (stages < 1 || stages > m.layers) {
+    throw ModelError(
+        fmt::format("cannot split the {} layers of '{}' over {} pipeline stages: "
+                    "need 1 to {} stages",
+                    m.layers, m.name, stages, m.layers));
+  }
+  if (static_cast<std::int64_t>(layer_costs.size()) != m.layers) {
+    throw ModelError(fmt::format("split of '{}': {} layer costs given for {} layers", m.name,
+                                 layer_costs.size(), m.layers));
+  }
+  const std::int64_t n = m.layers;
+  const auto S = static_cast<std::size_t>(stages);
+  std::vector<LayerRange> out(S);
   // prefix[i] = cost of layers [0, i)
   const auto N = static_cast<std::size_t>(n);
   std::vector<double> prefix(N + 1, 0.0);
-  for (std::size_t i = 0; i < N; ++i) {
-    prefix[i + 1] = prefix[i] + layer_cost(m, static_cast<std::int64_t>(i), policy, seq_len);
-  }
-  double mtp = 0;
-  for (std::int64_t l = n; l < n + m.mtp_depth; ++l) mtp += layer_cost(m, l, policy, seq_len);
-  const double emb = embedding_cost(m, policy), head = head_cost(m, policy) + mtp;
+  for (std::size_t i = 0; i < N; ++i) prefix[i + 1] = prefix[i] + layer_costs[i];
+  const double emb = first_extra, head = last_extra;
   const auto part = [&](std::size_t j, std::size_t i, std::size_t s) {  // layers [j, i) as stage s
     double c = prefix[i] - prefix[j];
     if (s == 0) c += emb;

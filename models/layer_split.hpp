@@ -39,6 +39,14 @@ std::vector<LayerRange> split_layers(const ModelSpec& m, int stages,
                                      SplitPolicy policy = SplitPolicy::BalancedFlops,
                                      std::int64_t seq_len = 4096);
 
+/// The exact min-max contiguous split of the m.layers transformer layers with the given costs (any
+/// unit, e.g. simulated seconds per micro-batch), `first_extra` added to the first stage (the
+/// embedding) and `last_extra` to the last (head, loss and the MTP modules, which it holds). Same
+/// ranges and tie rule as split_layers. Throws ModelError for a bad stage count or cost count.
+std::vector<LayerRange> split_layers_by_cost(const ModelSpec& m, int stages,
+                                             const std::vector<double>& layer_costs,
+                                             double first_extra, double last_extra);
+
 /// Cost of a stage under `policy` (training FLOP per token, or parameters; Uniform counts
 /// layers), with the embedding when `first` and the head when `last`.
 double stage_cost(const ModelSpec& m, LayerRange r, bool first, bool last, SplitPolicy policy,

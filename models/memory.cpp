@@ -45,6 +45,10 @@
 //   moe.expert_up_output   T_e·k·2f_e·a SwiGLU input (V3 §3.3.3 caches it in FP8)
 //   moe.expert_act_output  T_e·k·f_e·a  down-projection input                              [S]
 //   moe.shared_up_output   T·2·s·f_e/tp·a, moe.shared_act_output T·s·f_e/tp·a          [S]
+// Unfused attention (attention_kernel: unfused) replaces attn.softmax_lse by the score matrix's
+// attn.softmax_output B·H_r·S_q·S_kv·t, attn.dropout_mask ×1 B, attn.dropout_output ×t [S]
+// (Korthikanti et al. §4, 5as²b). A parallel block (parallel_block) has no ffn.norm_* terms:
+// the FFN reads the attention's normalised input.
 // [S] = recomputed, hence not cached, under Selective recompute (V3 §3.2.3: every RMSNorm and
 // the MLA up-projections; §3.3.3: the MoE SwiGLU output; the same for dense and shared FFNs).
 // Assumption: the gradient of the routing weights is taken as ⟨W_downᵀ·dy, s⟩ from the down
@@ -137,9 +141,22 @@ std::vector<ActivationTerm> all_terms(const ModelSpec& m, std::int64_t layer,
     add(out, "attn.qkv", T * d((Hr + 2 * kvr) * m.head_dim) * t);
   }
   add(out, "attn.core_output", T * d(Hr * dv) * a);
-  add(out, "attn.softmax_lse", T * d(Hr) * 4.0);
-  add(out, "ffn.norm_input", Tn * D * h);
-  if (!selective) add(out, "ffn.norm_output", Tn * D * a);
+  if (m.attention_kernel == AttentionKernel::Unfused) {
+    // Korthikanti et al. 2022 §4: softmax output 2as²b, dropout mask as²b, dropout output 2as²b
+    // (a = heads on the rank, s²·b = the S_q × S_kv score matrix of each of the b sequences);
+    // recomputed, hence not cached, under Selective recompute (their selective recomputation).
+    if (!selective) {
+      const double scores =
+          d(c.sequences) * d(Hr) * d(c.seq_len / c.cp) * d(c.seq_len);  // elements
+      add(out, "attn.softmax_output", scores * t);
+      add(out, "attn.dropout_mask", scores * 1.0);
+      add(out, "attn.dropout_output", scores * t);
+    }
+  } else {
+    add(out, "attn.softmax_lse", T * d(Hr) * 4.0);
+  }
+  if (!m.parallel_block) add(out, "ffn.norm_input", Tn * D * h);
+  if (!selective && !m.parallel_block) add(out, "ffn.norm_output", Tn * D * a);
   const double up = m.activation == FfnActivation::SwiGlu ? 2.0 : 1.0;
   if (!m.is_moe_layer(layer)) {
     const double fr = d(m.ffn_dim / c.tp);

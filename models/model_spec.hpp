@@ -22,6 +22,12 @@ enum class NormKind {
   LayerNorm,  ///< weight and bias vectors of size hidden
 };
 
+enum class AttentionKernel {
+  Fused,    ///< FlashAttention-style: the score matrix never reaches HBM
+  Unfused,  ///< QKᵀ, scale-mask-softmax, dropout and ·V as separate kernels with the b·a·s²
+            ///< scores in HBM (Megatron-LM 2021, Korthikanti et al. 2022 §4)
+};
+
 struct MlaDims {
   std::int64_t q_lora_rank = 0;       ///< d'_c; 0 means queries are not compressed (V2-Lite)
   std::int64_t kv_lora_rank = 0;      ///< d_c, the cached latent
@@ -60,6 +66,14 @@ struct ModelSpec {
       0;  ///< rows of a learned absolute position table (GPT-3: 2048); 0 = RoPE
   std::int64_t context_length =
       0;  ///< pre-training sequence length of the published model (informational)
+  AttentionKernel attention_kernel = AttentionKernel::Fused;
+  /// Keys each query attends to, itself included (sliding-window attention, Mistral 7B /
+  /// Gemma 2 local layers); 0 = every earlier token (full causal attention). Applies to all layers.
+  std::int64_t sliding_window = 0;
+  bool qk_norm = false;  ///< per-head RMSNorm of queries and keys before RoPE (Qwen3, OLMo 2)
+  /// Attention and FFN read the same normalised input and add into one residual (GPT-J, PaLM §2):
+  /// one norm, one TP gather and one TP reduction per layer instead of two.
+  bool parallel_block = false;
   MlaDims mla;
   MoeDims moe;
   std::int64_t mtp_depth = 0;  ///< multi-token-prediction modules (DeepSeek-V3: 1)

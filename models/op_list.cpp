@@ -40,6 +40,28 @@
 // Dtypes: linear layers (attention projections, dense and expert FFNs, MTP projection) use the
 // policy's gemm dtype; attention core the policy's attention dtype; norms, router, embedding, head
 // and loss stay in BF16 (V3 §3.3.1 keeps them in higher precision), or FP32 under an FP32 policy.
+// FP8 casts (one kernel each, OpKind::Quantize, memory-bound; x = the GEMM input's M·K elements,
+// y = its output's M·N, t = 1 + 4/128 B per FP8 element with a 1×128 tile's FP32 scale):
+//  - fp8-deepseek-v3 (V3 §3.3.2, fine-grained): forward `.quantize` x·(2 + t) (skipped when the
+//    input is already FP8, e.g. the dispatched tokens); backward `.grad_quantize` y·(2 + 2t), one
+//    kernel writing dy row-wise for the dgrad and transposed (tiles along tokens) for the wgrad;
+//    an FP8 dy (the gradient dispatched back to the expert down-projection, V3 §3.3.3) needs only
+//    `.grad_transpose_quantize` y·2t in the W pass; the wgrad's cached input is re-quantised
+//    transposed, `.input_transpose_quantize` x·(t + t) when activations are cached in FP8 else
+//    x·(2 + t). The MoE SwiGLU input is cached in FP8 (V3 §3.3.3): `.cast_back` to BF16 before
+//    its backward, 2·(expert outputs)·(t + 2). The combine's output gradient is quantised before
+//    it is dispatched back (`moe.combine.grad_quantize`, T_e·d·(2 + t)).
+//  - fp8 (Transformer Engine, per-tensor delayed scaling): a cast-transpose kernel per GEMM input
+//    x·(2 + 1 + 1) + 8 and per output gradient y·(2 + 1 + 1) + 8 (FP8 tensor, its transpose for the
+//    wgrad, a 4 B scale-inverse and a 4 B amax); no re-quantisation in the W pass.
+//  - Weights: cast once per optimizer step, not per micro-batch (Megatron/TE cache them over the
+//    micro-batches of a step; DeepSeek's profiler trace of a V3 chunk pair shows no weight casts),
+//    see weight_cast_ops(). Memory: the FP8 copies (W and Wᵀ, ≈ 2 B per parameter) are taken to
+//    stand in for the 2 B working copy the memory model counts — an assumption, not modelled.
+// Optimizer step (optimizer_ops): per shard parameter the gradient norm reads g; AdamW reads g,
+// master, m, v and writes master, m, v and the working weight: g + 2·b_master + 4·b_moment + b_w
+// bytes (4 + 8 + 8 + 2 = 22 B for V3's FP32 master/grad and BF16 moments, 4 + 8 +
+// 16 + 2 = 30 B for BF16 mixed precision with FP32 moments); the local gradient buffer is zeroed.
 #include "models/op_list.hpp"
 
 #include <fmt/format.h>
@@ -73,6 +95,15 @@ Dtype high_precision(const PrecisionPolicy& p) {
   return p.gemm == Dtype::FP8 ? Dtype::BF16 : p.gemm;
 }
 
+/// Query-key pairs a causal sequence of S tokens computes, S²/2 (the accounting's convention),
+/// or S·W − W²/2 when each query attends at most `window` keys (0 = no window).
+double causal_pairs(std::int64_t seq_len, std::int64_t window) {
+  const double S = as_d(seq_len);
+  if (window <= 0 || window >= seq_len) return S * S / 2.0;
+  const double W = as_d(window);
+  return S * W - W * W / 2.0;
+}
+
 /// One forward op with the backward ops it causes, and whether Selective recompute re-runs it.
 struct Entry {
   Op fwd;
@@ -89,6 +120,7 @@ class Builder {
     Tn_ = c.sequence_parallel ? T_ / c.tp : T_;
     hp_ = high_precision(c.precision);
     grad_bytes_ = bytes_of(c.precision.grads);
+    fp8_ = fp8_scaling(c.precision);
   }
 
   std::int64_t T() const { return T_; }
@@ -115,8 +147,12 @@ class Builder {
     const auto m = static_cast<std::int64_t>(std::llround(rows));
     const double g = as_d(groups), M = rows, N = as_d(n), K = as_d(k);
     const double b = bytes_of(dtype), o = out_bytes(dtype);
+    const bool fp8 = dtype == Dtype::FP8 && fp8_ != Fp8Scaling::None;
+    const bool input_fp8 = std::exchange(input_fp8_, false);
+    const bool grad_fp8 = std::exchange(grad_fp8_, false);
     Entry e;
     e.selective = selective;
+    if (fp8) fp8_casts(name, g * M * K, g * M * N, input_fp8, grad_fp8, needs_dgrad, selective, e);
     e.fwd = make(name, kind, Pass::Forward, dtype, 2 * g * M * N * K,
                  g * ((M * K + K * N) * b + M * N * o));
     e.fwd.gemm = {m, n, k, groups};
@@ -132,6 +168,73 @@ class Builder {
     e.bwd_w.push_back(std::move(wg));
     entries_.push_back(std::move(e));
   }
+
+  /// The next gemm()'s input arrives already quantised (1×128 FP8, e.g. after an FP8 dispatch).
+  void next_input_fp8() { input_fp8_ = true; }
+  /// The next gemm()'s output gradient arrives already quantised (V3 §3.3.3: before the MoE
+  /// down-projection the gradient is dispatched in FP8).
+  void next_grad_fp8() { grad_fp8_ = true; }
+
+  /// FP8 casts around one GEMM with x = `ex` input elements and y = `ey` output elements (see
+  /// the file comment): a forward quantize entry pushed before the GEMM, and the gradient and
+  /// transposed casts put ahead of the GEMM's own backward ops in `gemm_entry`.
+  void fp8_casts(const std::string& name, double ex, double ey, bool input_fp8, bool grad_fp8,
+                 bool needs_dgrad, bool selective, Entry& gemm_entry) {
+    const double bf = bytes_of(hp_);
+    auto q = [&](const std::string& suffix, Pass pass, double elements, double bytes) {
+      return make(name + suffix, OpKind::Quantize, pass, hp_, 2 * elements, bytes);
+    };
+    Entry fq;
+    fq.selective = selective;
+    if (fp8_ == Fp8Scaling::Tile128) {
+      const double t = fp8_bytes_per_element(128);  // 1 B + a 4 B scale per 1×128 tile
+      // Forward: x (BF16) → FP8 with 1×128 scales along K.
+      if (!input_fp8) fq.fwd = q(".quantize", Pass::Forward, ex, ex * (bf + t));
+      // Backward: dy (BF16) → FP8 row-wise for the dgrad and transposed (tiles along the token
+      // dimension) for the wgrad, one kernel reading dy once. An FP8 dy needs only the transpose.
+      if (needs_dgrad && !grad_fp8) {
+        gemm_entry.bwd_in.push_back(
+            q(".grad_quantize", Pass::BackwardInput, ey, ey * (bf + 2 * t)));
+      } else {
+        const double in = grad_fp8 ? t : bf;
+        gemm_entry.bwd_w.push_back(
+            q(".grad_transpose_quantize", Pass::BackwardWeight, ey, ey * (in + t)));
+      }
+      // Weight gradient: the cached input (FP8 when activations are cached in FP8 or it arrived
+      // in FP8, else BF16) re-quantised with tiles along the token dimension.
+      const bool x_fp8 = input_fp8 || c_.precision.activations == Dtype::FP8;
+      gemm_entry.bwd_w.push_back(
+          q(".input_transpose_quantize", Pass::BackwardWeight, ex, ex * ((x_fp8 ? t : bf) + t)));
+    } else {
+      // Transformer Engine (per-tensor delayed scaling): one cast-transpose kernel writes the FP8
+      // tensor and its transpose (the wgrad operand) with the previous steps' scale; a 4 B
+      // scale-inverse and a 4 B amax per tensor. dy likewise in backward.
+      const double in_x = input_fp8 ? 1.0 : bf;
+      fq.fwd = q(".quantize", Pass::Forward, ex, ex * (in_x + 2.0) + 8.0);
+      const double in_y = grad_fp8 ? 1.0 : bf;
+      Op gq = q(".grad_quantize", needs_dgrad ? Pass::BackwardInput : Pass::BackwardWeight, ey,
+                ey * (in_y + 2.0) + 8.0);
+      if (needs_dgrad) {
+        gemm_entry.bwd_in.push_back(std::move(gq));
+      } else {
+        gemm_entry.bwd_w.push_back(std::move(gq));
+      }
+    }
+    if (!fq.fwd.name.empty()) entries_.push_back(std::move(fq));
+  }
+
+  /// Makes the last entry's first backward op an FP8 → BF16 cast of its cached input (V3
+  /// §3.3.3 caches the SwiGLU input of the MoE in FP8 and recomputes from it).
+  void cast_back_last(double elements) {
+    if (fp8_ != Fp8Scaling::Tile128 || c_.precision.activations != Dtype::FP8) return;
+    const double bytes = elements * (fp8_bytes_per_element(128) + bytes_of(hp_));
+    Entry& e = entries_.back();
+    e.bwd_in.insert(e.bwd_in.begin(),
+                    make(e.fwd.name.substr(prefix_.size()) + ".cast_back", OpKind::Quantize,
+                         Pass::BackwardInput, hp_, elements, bytes));
+  }
+
+  Fp8Scaling fp8() const { return fp8_; }
 
   /// A memory-bound op over `elements` outputs: forward f_fwd FLOP and `rw` tensors of
   /// `elements` moved per element; backward f_bwd FLOP and rw_bwd tensors.
@@ -181,12 +284,17 @@ class Builder {
   }
 
   void attention_core(std::int64_t heads_r, std::int64_t d_qk, std::int64_t d_v) {
+    if (m_.attention_kernel == AttentionKernel::Unfused) {
+      unfused_attention(heads_r, d_qk, d_v);
+      return;
+    }
     const std::int64_t B = c_.sequences;
     const std::int64_t sq = c_.seq_len / c_.cp, skv = c_.seq_len;
     const Dtype dt = c_.precision.attention;
     const double b = bytes_of(dt);
-    const double fwd =
-        2.0 * as_d(B) * as_d(heads_r) * as_d(d_qk + d_v) * as_d(sq) * as_d(skv) / 2.0;
+    // Query-key pairs per sequence and rank: S²/2 causal, S·W − W²/2 with a window of W keys.
+    const double pairs = causal_pairs(c_.seq_len, m_.sliding_window) / as_d(c_.cp);
+    const double fwd = 2.0 * as_d(B) * as_d(heads_r) * as_d(d_qk + d_v) * pairs;
     const double q = as_d(B * sq * heads_r * d_qk), k = as_d(B * skv * heads_r * d_qk);
     const double v = as_d(B * skv * heads_r * d_v), o = as_d(B * sq * heads_r * d_v);
     const double lse = as_d(B * sq * heads_r) * 4.0;
@@ -198,6 +306,55 @@ class Builder {
     bwd.attention = e.fwd.attention;
     e.bwd_in.push_back(std::move(bwd));
     entries_.push_back(std::move(e));
+  }
+
+  /// 2021-era Megatron-LM attention (Korthikanti et al. 2022 §4): batched GEMMs over the B·H_r
+  /// (sequence, head) pairs with the S_q × S_kv score matrix in HBM. Forward: scores = QKᵀ
+  /// (2·G·S_q·S_kv·d_qk, the full square: the causal mask is applied in the softmax), the fused
+  /// scale-mask-softmax (reads scores, writes probabilities), dropout (writes the dropped
+  /// probabilities and a 1 B mask; Megatron's default attention dropout 0.1), context = P·V
+  /// (2·G·S_q·S_kv·d_v). Backward: dP = dO·Vᵀ and dV = Pᵀ·dO, dropout backward (reads the mask),
+  /// softmax backward (reads P and dP, writes dS), dQ = dS·K and dK = dSᵀ·Q. All BackwardInput:
+  /// no weights. Selective recompute re-runs the whole core (their selective recomputation).
+  void unfused_attention(std::int64_t heads_r, std::int64_t d_qk, std::int64_t d_v) {
+    const std::int64_t G = c_.sequences * heads_r;
+    const std::int64_t sq = c_.seq_len / c_.cp, skv = c_.seq_len;
+    const Dtype dt = c_.precision.attention;
+    const double b = bytes_of(dt), o = out_bytes(dt);
+    const double g = as_d(G), Sq = as_d(sq), Skv = as_d(skv), E = g * Sq * Skv;
+    auto batched = [&](const std::string& name, Pass pass, std::int64_t m, std::int64_t n,
+                       std::int64_t k, double in_bytes, double out_elems) {
+      Op op = make(name, OpKind::Gemm, pass, dt, 2.0 * g * as_d(m) * as_d(n) * as_d(k),
+                   in_bytes + out_elems * o);
+      op.gemm = {m, n, k, G};
+      return op;
+    };
+    Entry qk;
+    qk.selective = true;
+    qk.fwd =
+        batched("attn.scores", Pass::Forward, sq, skv, d_qk, g * (Sq + Skv) * as_d(d_qk) * b, E);
+    qk.bwd_in.push_back(batched("attn.scores.dgrad_q", Pass::BackwardInput, sq, d_qk, skv,
+                                (E + g * Skv * as_d(d_qk)) * b, g * Sq * as_d(d_qk)));
+    qk.bwd_in.push_back(batched("attn.scores.dgrad_k", Pass::BackwardInput, skv, d_qk, sq,
+                                (E + g * Sq * as_d(d_qk)) * b, g * Skv * as_d(d_qk)));
+    entries_.push_back(std::move(qk));
+    // Softmax: ~5 FLOP per score forward (max, exp, sum, divide, scale/mask), 4 backward.
+    pointwise("attn.softmax", OpKind::Elementwise, E, 5, 2, 4, 3, dt, true);
+    Entry drop;
+    drop.selective = true;
+    drop.fwd = make("attn.dropout", OpKind::Elementwise, Pass::Forward, dt, 2 * E, E * (2 * b + 1));
+    drop.bwd_in.push_back(
+        make("attn.dropout.bwd", OpKind::Elementwise, Pass::BackwardInput, dt, E, E * (2 * b + 1)));
+    entries_.push_back(std::move(drop));
+    Entry pv;
+    pv.selective = true;
+    pv.fwd = batched("attn.context", Pass::Forward, sq, d_v, skv, (E + g * Skv * as_d(d_v)) * b,
+                     g * Sq * as_d(d_v));
+    pv.bwd_in.push_back(batched("attn.context.dgrad_p", Pass::BackwardInput, sq, skv, d_v,
+                                g * (Sq + Skv) * as_d(d_v) * b, E));
+    pv.bwd_in.push_back(batched("attn.context.dgrad_v", Pass::BackwardInput, skv, d_v, sq,
+                                (E + g * Sq * as_d(d_v)) * b, g * Skv * as_d(d_v)));
+    entries_.push_back(std::move(pv));
   }
 
   void tp_reduce(const std::string& where) {
@@ -265,6 +422,8 @@ class Builder {
   std::int64_t T_ = 0, Tn_ = 0;
   Dtype hp_ = Dtype::BF16;
   double grad_bytes_ = 4;
+  Fp8Scaling fp8_ = Fp8Scaling::None;
+  bool input_fp8_ = false, grad_fp8_ = false;
   bool grouped_ = false;
   std::vector<Entry> entries_;
 };
@@ -276,7 +435,9 @@ std::int64_t kv_r(const ModelSpec& m, const OpListContext& c) {
   return std::max<std::int64_t>(1, m.kv_heads / c.tp);
 }
 
-void add_attention(Builder& b) {
+/// The attention block; `residual` = false leaves out the TP reduction and the residual add
+/// (a parallel block does them once for attention and FFN together).
+void add_attention(Builder& b, bool residual = true) {
   const auto& m = b.m_;
   const auto& c = b.c_;
   const std::int64_t T = b.T(), d = m.hidden, Hr = heads_r(m, c);
@@ -308,6 +469,8 @@ void add_attention(Builder& b) {
   } else {
     d_qk = d_v = m.head_dim;
     b.gemm("attn.qkv_proj", 1, as_d(T), (Hr + 2 * kv_r(m, c)) * m.head_dim, d, g);
+    // Per-head RMSNorm of queries and keys over head_dim (Qwen3 q_norm / k_norm), before RoPE.
+    if (m.qk_norm) b.norm("attn.qk_norm", T * (Hr + kv_r(m, c)), m.head_dim);
     const double rot = static_cast<double>(T) * static_cast<double>((Hr + kv_r(m, c)) * m.head_dim);
     if (m.learned_positions == 0) {
       b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), false);
@@ -323,6 +486,7 @@ void add_attention(Builder& b) {
   }
   b.attention_core(Hr, d_qk, d_v);
   b.gemm("attn.o_proj", 1, as_d(T), d, Hr * d_v, g);
+  if (!residual) return;
   b.tp_reduce("attn");
   b.pointwise("attn.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * d), 1, 3, 0, 0,
               b.hp(), false);
@@ -346,15 +510,17 @@ void add_dense_ffn(Builder& b, const std::string& name, std::int64_t f_total) {
   }
 }
 
-void add_ffn(Builder& b, std::int64_t layer) {
+/// The FFN block; `parallel` = true reads the attention's normalised (and gathered) input and
+/// leaves the TP reduction and residual to the parallel block.
+void add_ffn(Builder& b, std::int64_t layer, bool parallel = false) {
   const auto& m = b.m_;
   const auto& c = b.c_;
   const std::int64_t d = m.hidden;
-  b.norm("ffn.norm", b.Tn(), d);
+  if (!parallel) b.norm("ffn.norm", b.Tn(), d);
   if (!m.is_moe_layer(layer)) {
-    b.tp_gather("ffn");
+    if (!parallel) b.tp_gather("ffn");
     add_dense_ffn(b, "ffn", m.ffn_dim);
-    b.tp_reduce("ffn");
+    if (!parallel) b.tp_reduce("ffn");
   } else {
     const auto& e = m.moe;
     const std::int64_t Te = moe_tokens_per_rank(c), k = e.experts_per_token;
@@ -368,9 +534,14 @@ void add_ffn(Builder& b, std::int64_t layer) {
                         payload_bytes_per_element(c.precision.dispatch);
     const double comb = static_cast<double>(Te) * nu * static_cast<double>(d) *
                         payload_bytes_per_element(c.precision.combine);
-    if (c.precision.dispatch == Dtype::FP8) {
-      b.pointwise("moe.dispatch_quantize", OpKind::Quantize, static_cast<double>(Te * d), 2, 1.5, 0,
-                  0, hp, false);
+    const bool fp8_dispatch = c.precision.dispatch == Dtype::FP8;
+    if (fp8_dispatch) {
+      // BF16 tokens → FP8 with one FP32 scale per 1×128 tile (the payload the experts consume).
+      const double x = static_cast<double>(Te * d);
+      Entry q;
+      q.fwd = b.make("moe.dispatch_quantize", OpKind::Quantize, Pass::Forward, hp, 2 * x,
+                     x * (bytes_of(hp) + fp8_bytes_per_element(128)));
+      b.push(std::move(q));
     }
     b.comm("moe.dispatch", OpKind::Dispatch, c.precision.dispatch, disp, "moe.dispatch.bwd",
            OpKind::Combine, c.precision.combine, comb);
@@ -381,17 +552,19 @@ void add_ffn(Builder& b, std::int64_t layer) {
     const std::int64_t groups = e.routed_experts / c.ep;
     const double m_e = tokens_per_expert(m, c);
     b.set_grouped(true);
+    const double expert_act =
+        static_cast<double>(groups) * m_e * static_cast<double>(e.expert_ffn_dim);
+    if (fp8_dispatch) b.next_input_fp8();  // the dispatched tokens are already FP8
     if (m.activation == FfnActivation::SwiGlu) {
       b.gemm("moe.experts.gate_up", groups, m_e, 2 * e.expert_ffn_dim, d, g);
-      b.pointwise("moe.experts.swiglu", OpKind::Elementwise,
-                  static_cast<double>(groups) * m_e * static_cast<double>(e.expert_ffn_dim), 4, 3,
-                  8, 4, hp, true);
+      b.pointwise("moe.experts.swiglu", OpKind::Elementwise, expert_act, 4, 3, 8, 4, hp, true);
+      b.cast_back_last(2 * expert_act);  // the cached FP8 SwiGLU input, back to BF16
     } else {
       b.gemm("moe.experts.up", groups, m_e, e.expert_ffn_dim, d, g);
-      b.pointwise("moe.experts.gelu", OpKind::Elementwise,
-                  static_cast<double>(groups) * m_e * static_cast<double>(e.expert_ffn_dim), 8, 2,
-                  16, 3, hp, true);
+      b.pointwise("moe.experts.gelu", OpKind::Elementwise, expert_act, 8, 2, 16, 3, hp, true);
+      b.cast_back_last(expert_act);
     }
+    if (fp8_dispatch) b.next_grad_fp8();  // its output gradient comes back in FP8
     b.gemm("moe.experts.down", groups, m_e, d, e.expert_ffn_dim, g);
     b.set_grouped(false);
     if (e.shared_experts > 0) {
@@ -403,10 +576,17 @@ void add_ffn(Builder& b, std::int64_t layer) {
                 false);
     b.comm("moe.combine", OpKind::Combine, c.precision.combine, comb, "moe.combine.bwd",
            OpKind::Dispatch, c.precision.dispatch, disp);
+    if (fp8_dispatch) {
+      // Backward: the output gradient is quantised (1×128) before it is dispatched back.
+      const double x = static_cast<double>(Te * d);
+      b.backward_only(b.make("moe.combine.grad_quantize", OpKind::Quantize, Pass::BackwardInput, hp,
+                             2 * x, x * (bytes_of(hp) + fp8_bytes_per_element(128))));
+    }
     // Weighted sum of the k expert outputs per token (multiply-add per element).
     b.pointwise("moe.combine_sum", OpKind::Elementwise, routed * static_cast<double>(d), 2,
                 1.0 + 1.0 / static_cast<double>(k), 2, 2, hp, false);
   }
+  if (parallel) return;
   b.pointwise("ffn.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * d), 1, 3, 0, 0,
               b.hp(), false);
 }
@@ -500,7 +680,83 @@ double dispatch_destinations_per_token(const ModelSpec& m, const OpListContext& 
 }
 
 double payload_bytes_per_element(Dtype d) {
-  return d == Dtype::FP8 ? 1.0 + 4.0 / 128.0 : hardware::dtype_bytes(d);
+  return d == Dtype::FP8 ? fp8_bytes_per_element(128) : hardware::dtype_bytes(d);
+}
+
+Fp8Scaling fp8_scaling(const PrecisionPolicy& p) {
+  if (p.gemm != Dtype::FP8) return Fp8Scaling::None;
+  // The preset, or a map based on it ("fp8-deepseek-v3+custom").
+  return p.name.rfind("fp8-deepseek-v3", 0) == 0 ? Fp8Scaling::Tile128 : Fp8Scaling::PerTensor;
+}
+
+double fp8_bytes_per_element(std::int64_t group) {
+  return 1.0 + 4.0 / static_cast<double>(group);
+}
+
+std::vector<Op> weight_cast_ops(const LayerOps& layer, const PrecisionPolicy& p) {
+  std::vector<Op> out;
+  const Fp8Scaling s = fp8_scaling(p);
+  if (s == Fp8Scaling::None) return out;
+  const double bw = hardware::dtype_bytes(p.weights);
+  for (const Op& g : layer.forward) {
+    if (g.kind != OpKind::Gemm && g.kind != OpKind::GroupedGemm) continue;
+    if (g.dtype != Dtype::FP8) continue;
+    const double w = static_cast<double>(g.gemm.groups) * static_cast<double>(g.gemm.k) *
+                     static_cast<double>(g.gemm.n);
+    Op op;
+    op.name = g.name + ".weight_quantize";
+    op.kind = OpKind::Quantize;
+    op.pass = Pass::BackwardWeight;
+    op.dtype = detail::high_precision(p);
+    op.flops = 2 * w;
+    // Tile128: W and Wᵀ (both operands K-major for Hopper FP8 WGMMA) in FP8 with one FP32 scale
+    // per 128×128 block; PerTensor: one cast-transpose writing both, a scale-inverse and amax.
+    op.bytes = s == Fp8Scaling::Tile128 ? w * (bw + 2.0 * fp8_bytes_per_element(128 * 128))
+                                        : w * (bw + 2.0) + 8.0;
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+std::vector<Op> optimizer_ops(const OptimizerShape& s, const PrecisionPolicy& p) {
+  std::vector<Op> out;
+  const double g = hardware::dtype_bytes(p.grads), mw = hardware::dtype_bytes(p.master_weights);
+  const double mo = hardware::dtype_bytes(p.optimizer_moments);
+  const double w = hardware::dtype_bytes(p.weights);
+  // Fused multi-tensor kernels (apex/Transformer Engine FusedAdam, PyTorch _foreach/fused Adam)
+  // cover at most 320 blocks of 65,536-element chunks per launch (apex csrc/multi_tensor_apply.cuh
+  // depth_to_max_blocks = 320, FusedAdam chunk_size 2048·32; PyTorch MultiTensorApply.cuh
+  // kChunkSize = 65536); the per-launch tensor limit is not modelled.
+  constexpr double kElementsPerLaunch = 320.0 * 65536.0;
+  auto add = [&](const std::string& name, double params, double flops_per, double bytes_per) {
+    if (params <= 0) return;
+    const double launches = std::max(1.0, std::ceil(params / kElementsPerLaunch));
+    for (int i = 0; i < static_cast<int>(launches); ++i) {
+      Op op;
+      op.name = launches > 1 ? fmt::format("{}.{}", name, i) : name;
+      op.kind = OpKind::Elementwise;
+      op.pass = Pass::BackwardWeight;
+      op.dtype = Dtype::FP32;
+      op.flops = flops_per * params / launches;
+      op.bytes = bytes_per * params / launches;
+      out.push_back(std::move(op));
+    }
+  };
+  // Gradient norm for clipping (multi_tensor_l2norm): read the shard's gradients.
+  add("optimizer.grad_norm", s.shard_params, 2, g);
+  // AdamW: read g, master weight, m, v; write master weight, m, v and the working weight copy.
+  add("optimizer.adamw", s.shard_params, 12, g + 2 * mw + 4 * mo + w);
+  // Zeroing of the whole local gradient buffer for the next step (one memset).
+  if (s.local_params > 0) {
+    Op z;
+    z.name = "optimizer.zero_grad";
+    z.kind = OpKind::Elementwise;
+    z.pass = Pass::BackwardWeight;
+    z.dtype = Dtype::FP32;
+    z.bytes = s.local_params * g;
+    out.push_back(std::move(z));
+  }
+  return out;
 }
 
 std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
@@ -576,8 +832,19 @@ LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListCon
     b.tp_gather("mtp");
     b.gemm("mtp.proj", 1, detail::as_d(b.T()), m.hidden, 2 * m.hidden, c.precision.gemm);
   }
-  detail::add_attention(b);
-  detail::add_ffn(b, layer);
+  if (m.parallel_block) {
+    // GPT-J / PaLM §2: y = x + Attn(LN(x)) + FFN(LN(x)): one norm and TP gather, the attention
+    // and FFN GEMMs, one TP reduction of the summed outputs, one residual add (reads x and the
+    // two branch outputs, writes y).
+    detail::add_attention(b, false);
+    detail::add_ffn(b, layer, true);
+    b.tp_reduce("block");
+    b.pointwise("block.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * m.hidden), 2, 4,
+                0, 0, b.hp(), false);
+  } else {
+    detail::add_attention(b);
+    detail::add_ffn(b, layer);
+  }
   if (mtp) detail::add_head(b);
   return b.finish();
 }
@@ -594,6 +861,22 @@ LayerOps head_ops(const ModelSpec& m, const OpListContext& c) {
   detail::Builder b(m, c, kHeadLayer, "");
   detail::add_head(b);
   return b.finish();
+}
+
+std::vector<LayerOps> stage_ops(const ModelSpec& m, std::int64_t first, std::int64_t last,
+                                bool embedding, bool head, const OpListContext& c) {
+  std::vector<LayerOps> ops;
+  if (embedding) ops.push_back(embedding_ops(m, c));
+  bool head_placed = false;
+  for (std::int64_t l = first; l < last; ++l) {
+    if (l >= m.layers && head && !head_placed) {
+      ops.push_back(head_ops(m, c));
+      head_placed = true;
+    }
+    ops.push_back(build_layer_ops(m, l, c));
+  }
+  if (head && !head_placed) ops.push_back(head_ops(m, c));
+  return ops;
 }
 
 }  // namespace trainsim::models

@@ -7,6 +7,7 @@
 // Cheap to build (tens of ops per layer): the simulator builds it per stage and phase.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "models/model_spec.hpp"
 #include "models/op.hpp"
@@ -51,6 +52,18 @@ double dispatch_destinations_per_token(const ModelSpec& m, const OpListContext& 
 /// (1 + 4/128 B, V3 §3.3); other dtypes their size.
 double payload_bytes_per_element(hardware::Dtype d);
 
+/// How FP8 GEMM inputs are scaled; sets the quantisation kernels around every FP8 GEMM.
+enum class Fp8Scaling {
+  None,       ///< no FP8 GEMMs
+  PerTensor,  ///< Transformer Engine delayed scaling: one scale per tensor, cast-transpose kernels
+  Tile128,    ///< DeepSeek-V3 §3.3.2: 1×128 activation tiles, 128×128 weight blocks, FP32 scales
+};
+/// Tile128 for the "fp8-deepseek-v3" policy (or a map based on it), PerTensor for any other with
+/// FP8 GEMMs, else None.
+Fp8Scaling fp8_scaling(const PrecisionPolicy& p);
+/// Bytes per element of an FP8 (E4M3) tensor carrying one FP32 scale per `group` elements.
+double fp8_bytes_per_element(std::int64_t group);
+
 /// Ops of transformer layer `layer` (0 <= layer < m.layers), or of MTP module
 /// `layer - m.layers` (its embedding lookup, input norms, projection, transformer layer, and its
 /// pass through the shared head and loss). Throws ModelError for an index out of range or a
@@ -60,6 +73,28 @@ LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListCon
 LayerOps embedding_ops(const ModelSpec& m, const OpListContext& c);
 /// Final norm, output head GEMM and cross-entropy loss, layer index kHeadLayer.
 LayerOps head_ops(const ModelSpec& m, const OpListContext& c);
+
+/// The per-micro-batch op lists of a pipeline stage holding layers [first, last) in execution
+/// order: the embedding when `embedding`, the layers, and when `head` the main model's head right
+/// after its last layer (before any MTP module; each MTP module runs the shared head in its own
+/// list), so the last stage of a model with D MTP modules runs the head 1 + D times.
+std::vector<LayerOps> stage_ops(const ModelSpec& m, std::int64_t first, std::int64_t last,
+                                bool embedding, bool head, const OpListContext& c);
+
+/// Kernels that run once per optimizer step (not per micro-batch) for one layer's weights on one
+/// rank: the FP8 cast of every FP8 GEMM weight (`<gemm>.weight_quantize`) after the update.
+/// Empty unless the policy computes GEMMs in FP8. Shapes come from `layer`'s forward GEMMs.
+std::vector<Op> weight_cast_ops(const LayerOps& layer, const PrecisionPolicy& p);
+
+/// What one rank's optimizer step touches.
+struct OptimizerShape {
+  double shard_params = 0;  ///< parameters whose update this rank computes (its ZeRO shard)
+  double local_params = 0;  ///< parameters (and gradients) the rank holds for its stages
+};
+/// The optimizer step as kernels: a gradient-norm pass over the shard (clipping), fused AdamW
+/// launches over the shard, and the zeroing of the local gradient buffer. Memory-bound; see
+/// op_list.cpp for the bytes per parameter.
+std::vector<Op> optimizer_ops(const OptimizerShape& s, const PrecisionPolicy& p);
 
 /// Empty if `c` fits `m`, else the problem in words (e.g. "tp = 3 does not divide 128 heads").
 std::string op_list_problem(const ModelSpec& m, const OpListContext& c);

@@ -3,6 +3,7 @@
 // models/ because memory accounting and op-list generation depend on it; the scenario loader
 // fills it and the simulator consumes it.
 #include <string>
+#include <vector>
 
 #include "hardware/dtype.hpp"
 
@@ -27,6 +28,19 @@ struct ParallelPlan {
   bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather instead of all-reduce
   Recompute recompute = Recompute::None;
   int comm_sms = 0;  ///< SMs reserved for communication kernels per GPU
+  /// Reduce-scatter (all-reduce) a chunk's gradients as soon as its last backward ends, beside
+  /// the rest of the step (Megatron-Core `--overlap-grad-reduce`; off by default there).
+  bool overlap_grad_reduce = false;
+  /// All-gather updated parameters behind the next step's forward: a chunk's first forward waits
+  /// for its gather (Megatron-Core `--overlap-param-gather`; off by default there).
+  bool overlap_param_gather = false;
+  /// TP collectives run beside the next GEMMs instead of between them (Transformer Engine
+  /// userbuffers, NeMo/Megatron `--tp-comm-overlap`; off by default there).
+  bool tp_comm_overlap = false;
+  /// Transformer layers of each model stage in stage order (one entry per stage the schedule
+  /// has: pp, pp × virtual_stages, or 2·pp for DualPipeV), each >= 1, summing to the model's
+  /// layers; the MTP modules join the last stage. Empty: balanced by simulated time.
+  std::vector<int> layers_per_stage;
 };
 
 /// Which dtype each class of work uses.

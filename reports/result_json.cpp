@@ -11,6 +11,24 @@ Json spread(const sim::Spread& s) {
   return Json{{"min", s.min}, {"mean", s.mean}, {"max", s.max}};
 }
 
+Json calibration_json(const sim::CalibrationUse& c) {
+  return Json{{"requested", c.requested},
+              {"profile", c.profile},
+              {"gpu", c.gpu},
+              {"transfer", c.transfer},
+              {"warning", c.warning}};
+}
+
+Json phases_json(const sim::StepPhases& p) {
+  return {{"forward_s", p.forward_s},
+          {"backward_input_s", p.backward_input_s},
+          {"backward_weight_s", p.backward_weight_s},
+          {"overlapped_fb_s", p.overlapped_fb_s},
+          {"bubble_s", p.bubble_s},
+          {"dp_sync_s", p.dp_sync_s},
+          {"optimizer_s", p.optimizer_s}};
+}
+
 Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   Json j;
   j["step_time_s"] = s.step_time_s;
@@ -30,13 +48,26 @@ Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   j["comm_s"] = spread(s.comm_s);
   j["compute_by_kind_s"] = Json::object();
   for (const auto& [k, v] : s.compute_by_kind_s) j["compute_by_kind_s"][k] = v;
+  j["critical_rank"] = {{"rank", s.critical_rank},
+                        {"stage", s.critical_stage},
+                        {"phases", phases_json(s.critical_phases)}};
+  j["stage_layers"] = Json::array();
+  for (const auto& l : s.stage_layers) {
+    j["stage_layers"].push_back({{"stage", l.stage},
+                                 {"first_layer", l.first_layer},
+                                 {"last_layer", l.last_layer},
+                                 {"embedding", l.embedding},
+                                 {"head", l.head}});
+  }
   j["memory"] = {{"weights", s.memory.weights},     {"gradients", s.memory.gradients},
                  {"optimizer", s.memory.optimizer}, {"activations", s.memory.activations},
                  {"other", s.memory.other},         {"total", s.memory.total()},
                  {"capacity", s.memory_capacity},   {"fits", s.fits_in_memory}};
   j["infeasible_reason"] = s.infeasible_reason;
   j["cost_model"] = s.cost_model;
+  j["calibration"] = calibration_json(s.calibration);
   j["roofline_ops"] = s.roofline_ops;
+  j["fallbacks"] = s.fallbacks;
   j["ranks_simulated"] = s.ranks_simulated;
   j["events"] = s.events;
   if (o.include_ranks) {
@@ -47,7 +78,8 @@ Json step_json(const sim::StepResult& s, const JsonOptions& o) {
                             {"compute_s", r.compute_s},
                             {"comm_s", r.comm_s},
                             {"exposed_comm_s", r.exposed_comm_s},
-                            {"bubble_s", r.bubble_s}});
+                            {"bubble_s", r.bubble_s},
+                            {"phases", phases_json(r.phases)}});
     }
   }
   if (o.include_timing) j["wall_s"] = s.wall_s;
@@ -65,6 +97,7 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
   j["gpus"] = run.gpus;
   j["price_per_gpu_hour"] = run.price_per_gpu_hour;
   j["cost_model"] = run.cost_model;
+  j["calibration"] = calibration_json(run.calibration);
   j["total"] = {{"gpu_hours", run.total_gpu_hours},
                 {"cost_usd", run.total_cost_usd},
                 {"wall_days", run.total_wall_s / 86400.0},

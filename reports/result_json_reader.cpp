@@ -168,6 +168,29 @@ sim::Spread read_spread(const Node& n) {
   return {n.num("min"), n.num("mean"), n.num("max")};
 }
 
+/// The optional `calibration` object (absent in results written before it existed).
+void read_calibration(const Node& c, sim::CalibrationUse& out) {
+  c.require_object();
+  out.requested = c.str("requested");
+  out.profile = c.str("profile");
+  out.gpu = c.str("gpu");
+  out.transfer = c.str("transfer");
+  out.warning = c.str("warning");
+}
+
+sim::StepPhases read_phases(const Node& n) {
+  n.require_object();
+  sim::StepPhases p;
+  p.forward_s = n.num("forward_s");
+  p.backward_input_s = n.num("backward_input_s");
+  p.backward_weight_s = n.num("backward_weight_s");
+  p.overlapped_fb_s = n.num("overlapped_fb_s");
+  p.bubble_s = n.num("bubble_s");
+  p.dp_sync_s = n.num("dp_sync_s");
+  p.optimizer_s = n.num("optimizer_s");
+  return p;
+}
+
 sim::StepResult read_step(const Node& n) {
   n.require_object();
   sim::StepResult s;
@@ -190,6 +213,19 @@ sim::StepResult read_step(const Node& n) {
        n.at("compute_by_kind_s", "an object of op kind to seconds").members("op kind to seconds")) {
     s.compute_by_kind_s[kind] = v.quantity();
   }
+  if (auto c = n.find("critical_rank")) {
+    c->require_object();
+    s.critical_rank = c->int32("rank");
+    s.critical_stage = c->int32("stage");
+    s.critical_phases = read_phases(c->at("phases", "an object of seconds per phase"));
+  }
+  if (auto layers = n.find("stage_layers")) {
+    for (const auto& l : layers->elements("per-stage layer ranges")) {
+      l.require_object();
+      s.stage_layers.push_back({l.int32("stage"), l.int64("first_layer"), l.int64("last_layer"),
+                                l.flag("embedding"), l.flag("head")});
+    }
+  }
   const Node m = n.at("memory", "an object of bytes per GPU");
   m.require_object();
   s.memory.weights = m.num("weights");
@@ -204,6 +240,10 @@ sim::StepResult read_step(const Node& n) {
   for (const auto& op : n.at("roofline_ops", "an array of op kinds").elements("op kinds")) {
     s.roofline_ops.push_back(op.string());
   }
+  if (auto f = n.find("fallbacks")) {
+    for (const auto& x : f->elements("fallback descriptions")) s.fallbacks.push_back(x.string());
+  }
+  if (auto c = n.find("calibration")) read_calibration(*c, s.calibration);
   s.ranks_simulated = n.int32("ranks_simulated");
   s.events = n.at("events", "a non-negative integer").unsigned_integer();
   if (auto ranks = n.find("ranks")) {
@@ -216,6 +256,7 @@ sim::StepResult read_step(const Node& n) {
       t.comm_s = r.num("comm_s");
       t.exposed_comm_s = r.num("exposed_comm_s");
       t.bubble_s = r.num("bubble_s");
+      if (auto p = r.find("phases")) t.phases = read_phases(*p);
       s.ranks.push_back(t);
     }
   }
@@ -275,6 +316,7 @@ sim::RunResult read_run(const Node& root) {
   r.gpus = root.int32("gpus");
   r.price_per_gpu_hour = root.num("price_per_gpu_hour");
   r.cost_model = root.str("cost_model");
+  if (auto c = root.find("calibration")) read_calibration(*c, r.calibration);
 
   const Node total = root.at("total", "an object {gpu_hours, cost_usd, wall_days, tokens, mfu}");
   total.require_object();

@@ -69,10 +69,10 @@ struct Scenario {
   models::ParallelPlan plan;
   models::PrecisionPolicy precision;
   std::vector<Phase> phases;
-  double price_per_gpu_hour = 0;               ///< USD
-  std::string calibration = "h800-published";  ///< profile name or file; "roofline" for none
-  std::uint64_t seed = 1;                      ///< MoE routing imbalance draws
-  double moe_imbalance = 0.0;  ///< 0 = balanced; coefficient of variation of expert load
+  double price_per_gpu_hour = 0;     ///< USD
+  std::string calibration = "auto";  ///< profile name or file; "auto" (default) or "roofline"
+  std::uint64_t seed = 1;            ///< MoE routing imbalance draws
+  double moe_imbalance = 0.0;        ///< 0 = balanced; coefficient of variation of expert load
   PublishedClaim published;
   GoodputSpec goodput;
   /// Assumptions the scenario states (missing published inputs), shown in every result.

@@ -55,7 +55,9 @@ models::Recompute read_recompute(const ConfigNode& node) {
 /// Reads `parallelism:` on top of `base` (a phase override starts from the scenario's plan).
 ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   node.check_keys({"dp", "tp", "pp", "ep", "cp", "schedule", "virtual_stages", "zero",
-                   "micro_batch", "sequence_parallel", "recompute", "comm_sms"});
+                   "micro_batch", "sequence_parallel", "recompute", "comm_sms",
+                   "overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
+                   "layers_per_stage"});
   ParallelPlan p = base;
   p.dp = read_degree(node, "dp", base.dp);
   p.tp = read_degree(node, "tp", base.tp);
@@ -70,6 +72,15 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto sp = node.find("sequence_parallel")) p.sequence_parallel = sp->as_bool();
   if (auto r = node.find("recompute")) p.recompute = read_recompute(*r);
   if (auto c = node.find("comm_sms")) p.comm_sms = static_cast<int>(c->as_integer(0, 100000));
+  if (auto o = node.find("overlap_grad_reduce")) p.overlap_grad_reduce = o->as_bool();
+  if (auto o = node.find("overlap_param_gather")) p.overlap_param_gather = o->as_bool();
+  if (auto o = node.find("tp_comm_overlap")) p.tp_comm_overlap = o->as_bool();
+  if (auto l = node.find("layers_per_stage")) {
+    if (!l->is_sequence()) throw l->error("layers_per_stage must be a list of layer counts");
+    p.layers_per_stage.clear();
+    for (std::size_t i = 0; i < l->size(); ++i)
+      p.layers_per_stage.push_back(static_cast<int>((*l)[i].as_integer(1, 1000000)));
+  }
   return p;
 }
 
@@ -228,6 +239,24 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
     }
   } else if (p.ep != 1) {
     return fmt::format("ep = {} but {} is a dense model (no experts); use ep: 1", p.ep, model.name);
+  }
+  if (!p.layers_per_stage.empty()) {
+    const int stages = sim::schedules::make_schedule(p.schedule)
+                           ->stage_count({p.pp, 1, std::max(1, p.virtual_stages)});
+    if (static_cast<int>(p.layers_per_stage.size()) != stages) {
+      return fmt::format(
+          "layers_per_stage has {} entries but schedule '{}' with pp = {} and virtual_stages = {} "
+          "has {} model stages",
+          p.layers_per_stage.size(), p.schedule, p.pp, p.virtual_stages, stages);
+    }
+    std::int64_t sum = 0;
+    for (int n : p.layers_per_stage) sum += n;
+    if (sum != model.layers) {
+      return fmt::format(
+          "layers_per_stage sums to {} layers but {} has {} (MTP modules join the last stage "
+          "and are not counted)",
+          sum, model.name, model.layers);
+    }
   }
   return "";
 }

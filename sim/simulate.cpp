@@ -11,6 +11,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "calibration/calibration_select.hpp"
 #include "calibration/cost_models.hpp"
 #include "core/error.hpp"
 #include "hardware/topology.hpp"
@@ -31,6 +32,23 @@ using hardware::Dtype;
 
 std::string gb(double bytes) {
   return fmt::format("{:.1f} GB", bytes / 1e9);
+}
+
+/// Host-side wait of DeepEP's notify_dispatch: the CPU polls the received-token count the kernel
+/// writes to mapped memory, then launches the dispatch. Source: deepseek-ai/profile-data train.json
+/// (V3 training, EP64): the gap from each notify_dispatch's end to its dispatch kernel's start is
+/// 25, 38, 49 and 67 us; the smallest (the least queueing) is taken.
+constexpr double kDeepEpHostSyncS = 25e-6;
+
+/// Mean handshake before one DeepEP normal-mode all-to-all, seconds. deepseek-ai/DeepEP
+/// csrc/kernels/internode.cu (commit dd758ca, legacy/): notify_dispatch runs an NVLink barrier
+/// and an inter-node sync (a round trip each), RDMA-puts the token counts, syncs again, exchanges
+/// the counts over NVLink and barriers, then the host waits: 5·l_ib + 5·l_nvl + host.
+/// cached_notify (combine, and the backward dispatch that reuses the layout) is one inter-node
+/// sync and one NVLink barrier: 2·l_ib + 2·l_nvl. A layer's four all-to-alls (forward dispatch
+/// fresh, the other three cached) average (11·(l_ib + l_nvl) + host) / 4; l_ib = 0 inside a node.
+double deepep_handshake_s(double l_ib, double l_nvl) {
+  return (11.0 * (l_ib + l_nvl) + kDeepEpHostSyncS) / 4.0;
 }
 
 }  // namespace
@@ -82,8 +100,11 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
 
   // Cost model and op lists.
   const std::string profile = opt.calibration.empty() ? sc.calibration : opt.calibration;
-  const auto cost = calibration::make_cost_model(profile, gpu);
+  calibration::CalibrationSelection selected = calibration::select_calibration(profile, gpu);
+  const auto cost = std::move(selected.model);
   out.cost_model = cost->name();
+  out.calibration = {selected.requested, selected.profile, selected.profile_gpu, selected.transfer,
+                     selected.warning};
   models::OpListContext ctx;
   ctx.sequences = plan.micro_batch;
   ctx.seq_len = phase.seq_len;
@@ -98,19 +119,54 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     out.infeasible_reason = why;
     return out;
   }
-  // Layers over the model stages (DeepSeek's split is unpublished: balanced by training FLOPs).
-  const auto ranges =
-      models::split_layers(model, n_stages, models::SplitPolicy::BalancedFlops, phase.seq_len);
-  const models::LayerOps embed = models::embedding_ops(model, ctx);
-  const models::LayerOps head = models::head_ops(model, ctx);
-
   calibration::ComputeContext cctx;
   cctx.gpu = &gpu;
   cctx.sms_available = plan.comm_sms > 0 ? gpu.sm_count - plan.comm_sms : 0;
+  // Layers over the model stages, balanced by simulated compute seconds per micro-batch (all
+  // three passes timed by the cost model): the embedding on the first stage and the head, loss and
+  // MTP modules on the last are not free. DeepSeek's split is unpublished: an assumption.
+  const auto compute_s = [&](const models::LayerOps& l) {
+    double t = 0;
+    for (const auto* list : {&l.forward, &l.backward_input, &l.backward_weight}) {
+      for (const auto& op : *list) {
+        if (!models::is_communication(op.kind)) t += cost->time(op, cctx).seconds;
+      }
+    }
+    return t;
+  };
+  std::vector<double> layer_s;
+  for (std::int64_t l = 0; l < model.layers; ++l)
+    layer_s.push_back(compute_s(models::build_layer_ops(model, l, ctx)));
+  double last_extra_s = compute_s(models::head_ops(model, ctx));
+  for (std::int64_t l = model.layers; l < model.layers + model.mtp_depth; ++l)
+    last_extra_s += compute_s(models::build_layer_ops(model, l, ctx));
+  std::vector<models::LayerRange> ranges;
+  if (!plan.layers_per_stage.empty()) {
+    // An explicit split (validated by the loader; a phase may still disagree with its schedule).
+    if (static_cast<int>(plan.layers_per_stage.size()) != n_stages) {
+      out.infeasible_reason = fmt::format("layers_per_stage has {} entries for {} model stages",
+                                          plan.layers_per_stage.size(), n_stages);
+      return out;
+    }
+    std::int64_t first = 0;
+    for (int n : plan.layers_per_stage) {
+      ranges.push_back({first, first + n});
+      first += n;
+    }
+    ranges.back().last = model.layers + model.mtp_depth;
+  } else {
+    ranges = models::split_layers_by_cost(
+        model, n_stages, layer_s, compute_s(models::embedding_ops(model, ctx)), last_extra_s);
+  }
   StageBuildContext bctx;
   bctx.cost = cost.get();
   bctx.compute = cctx;
   bctx.granularity = opt.granularity;
+  if (bctx.granularity == Granularity::Auto) {
+    const bool paired_all_to_all =
+        plan.ep > 1 && (plan.schedule == "dualpipe" || plan.schedule == "dualpipev");
+    bctx.granularity = paired_all_to_all ? Granularity::Layer : Granularity::Chunk;
+  }
   StageBuildStats stats;
   const std::int64_t tokens_rank = models::tokens_per_rank(ctx);
   // Payload per rank of a communication op: the op list already counts the bytes each rank sends
@@ -119,6 +175,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
 
   std::vector<StageWork> stages(static_cast<std::size_t>(n_stages));
   std::vector<models::MemoryBreakdown> stage_mem;
+  std::vector<double> weight_cast_s;  ///< per stage: FP8 weight-cast kernels, seconds per step
   for (int s = 0; s < n_stages; ++s) {
     StageWork& sw = stages[static_cast<std::size_t>(s)];
     sw.stage = s;
@@ -126,16 +183,17 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     sw.last_layer = ranges[static_cast<std::size_t>(s)].last;
     sw.has_embedding = s == 0;
     sw.has_head = s == n_stages - 1;
-    // Ops in order: embedding, the stage's layers (MTP modules are layers ≥ model.layers and sit
-    // on the last stage), then the head once for the main model and once per MTP module.
-    std::vector<models::LayerOps> ops;
-    if (sw.has_embedding) ops.push_back(embed);
-    for (std::int64_t l = sw.first_layer; l < sw.last_layer; ++l) {
-      if (l >= model.layers && sw.has_head) ops.push_back(head);
-      ops.push_back(models::build_layer_ops(model, l, ctx));
-    }
-    if (sw.has_head) ops.push_back(head);
+    // Embedding, layers, the main head once, then the MTP modules (each with its own head pass).
+    const std::vector<models::LayerOps> ops =
+        models::stage_ops(model, sw.first_layer, sw.last_layer, sw.has_embedding, sw.has_head, ctx);
     build_stage_segments(ops, bctx, sw, stats);
+    // FP8 weight casts run once per optimizer step, after the update (not per micro-batch).
+    double cast_s = 0;
+    for (const auto& l : ops) {
+      for (const auto& op : models::weight_cast_ops(l, prec))
+        cast_s += cost->time(op, cctx).seconds;
+    }
+    weight_cast_s.push_back(cast_s);
     models::StageMemoryInput mi;
     mi.layers = ranges[static_cast<std::size_t>(s)];
     mi.embedding = sw.has_embedding;
@@ -144,12 +202,15 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     mi.gpus_per_node = cluster.node.gpus_per_node;
     const auto mem = models::stage_memory(model, plan, prec, mi);
     sw.activation_bytes = mem.activations_per_micro_batch;
+    sw.dense_params = mem.dense_parameters;
+    sw.expert_params = mem.expert_parameters;
     stage_mem.push_back(mem);
     // Pipeline P2P: the hidden state of the rank's tokens in BF16 (split over TP under SP).
     sw.p2p_bytes = static_cast<double>(tokens_rank) * static_cast<double>(model.hidden) * 2.0 /
                    (plan.sequence_parallel ? plan.tp : 1);
   }
   for (const auto& k : stats.roofline_kinds) out.roofline_ops.push_back(k);
+  for (const auto& f : stats.fallbacks) out.fallbacks.push_back(f);
 
   // Topology and layout.
   const hardware::Topology topo = hardware::Topology::build(cluster);
@@ -188,7 +249,10 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     } else {
       setup.moe.nvlink_per_byte = (g - 1.0) / g;
     }
-    setup.moe.latency_s = nodes > 1 ? topo.path_latency(0, g) : gpu.nvlink_latency_s;
+    // Network latency of the all-to-all plus DeepEP's notify handshake before it.
+    const double l_ib = nodes > 1 ? topo.path_latency(0, g) : 0.0;
+    setup.moe.latency_s =
+        (nodes > 1 ? l_ib : gpu.nvlink_latency_s) + deepep_handshake_s(l_ib, gpu.nvlink_latency_s);
     // Per-rank expert load factors, one seeded draw per EP group.
     setup.load_factor.assign(static_cast<std::size_t>(req.gpus), 1.0);
     if (sc.moe_imbalance > 0) {
@@ -212,11 +276,19 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   models::MemoryBreakdown states{};
   double head_and_workspace = 0;
   double dense_params = 0, expert_params = 0;
+  struct RankStates {
+    double dense = 0, expert = 0, cast_s = 0;
+  };
+  std::vector<RankStates> rank_states(static_cast<std::size_t>(plan.pp));
   for (int q = 0; q < plan.pp; ++q) {
     models::MemoryBreakdown sum{};
     double extra = 0;
     for (int c = 0; c < chunks; ++c) {
-      const auto& m = stage_mem[static_cast<std::size_t>(schedule->stage_of(shape, q, c))];
+      const auto stage = static_cast<std::size_t>(schedule->stage_of(shape, q, c));
+      const auto& m = stage_mem[stage];
+      rank_states[static_cast<std::size_t>(q)].dense += m.dense_parameters;
+      rank_states[static_cast<std::size_t>(q)].expert += m.expert_parameters;
+      rank_states[static_cast<std::size_t>(q)].cast_s += weight_cast_s[stage];
       sum.weights += m.weights;
       sum.gradients += m.gradients;
       sum.master_weights += m.master_weights;
@@ -248,14 +320,24 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   setup.dp.expert_group = expert_group;
   setup.dp.all_reduce = plan.zero == 0;
   setup.dp.all_gather_params = plan.zero >= 1;
-  // Optimizer step on the local shard: read gradient, master weights and both moments, write
-  // them back and write the working weights — memory-bound.
-  const double shard = (plan.zero >= 1 ? dense_params / dense_group + expert_params / expert_group
-                                       : dense_params + expert_params);
-  const double per_param = 2.0 * (grad_b + hardware::dtype_bytes(prec.master_weights) +
-                                  2.0 * hardware::dtype_bytes(prec.optimizer_moments)) +
-                           hardware::dtype_bytes(prec.weights);
-  setup.dp.optimizer_s = shard * per_param / gpu.hbm_bw_Bps;
+  setup.dp.overlap_grad_reduce = plan.overlap_grad_reduce;
+  setup.dp.overlap_param_gather = plan.overlap_param_gather;
+  setup.tp_comm_overlap = plan.tp_comm_overlap;
+  // Optimizer step as kernels (models::optimizer_ops: gradient norm and AdamW over the rank's
+  // shard, zeroing of its gradient buffer) timed by the cost model at the profile's memory-bound
+  // rate with its per-kernel launch overhead, then the FP8 weight casts of the rank's stages
+  // (once per step). The slowest pipeline rank sets the step's optimizer time.
+  double optimizer_s = 0;
+  for (const RankStates& r : rank_states) {
+    models::OptimizerShape os;
+    os.local_params = r.dense + r.expert;
+    os.shard_params =
+        plan.zero >= 1 ? r.dense / dense_group + r.expert / expert_group : os.local_params;
+    double t = r.cast_s;
+    for (const auto& op : models::optimizer_ops(os, prec)) t += cost->time(op, cctx).seconds;
+    optimizer_s = std::max(optimizer_s, t);
+  }
+  setup.dp.optimizer_s = optimizer_s;
 
   execute_step(setup, out);
 

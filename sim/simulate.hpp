@@ -13,7 +13,7 @@
 namespace trainsim::sim {
 
 struct SimOptions {
-  Granularity granularity = Granularity::Chunk;
+  Granularity granularity = Granularity::Auto;
   /// Simulate one data-parallel replica instead of every rank (see StepSetup::symmetric).
   bool symmetric = false;
   /// Simulate an identical, lockstep TP group once (see StepSetup::fold_tensor_parallel).

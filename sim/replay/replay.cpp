@@ -236,7 +236,10 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
     run.total_cost_usd += pr.cost_usd;
     run.total_wall_s += pr.wall_s;
     run.total_tokens += pr.tokens;
-    if (run.cost_model.empty()) run.cost_model = rep.cost_model;
+    if (run.cost_model.empty()) {
+      run.cost_model = rep.cost_model;
+      run.calibration = rep.calibration;
+    }
     run.phases.push_back(std::move(pr));
   }
   run.mfu = total_peak_gpu_s > 0 ? total_model_flops / total_peak_gpu_s : 0;

@@ -76,7 +76,8 @@ struct RunResult {
   std::vector<std::string> assumptions;
   GoodputResult goodput;
   std::string cost_model;
-  double wall_s = 0;  ///< host seconds to simulate the run
+  CalibrationUse calibration;  ///< as the first simulated step reports it
+  double wall_s = 0;           ///< host seconds to simulate the run
 };
 
 }  // namespace trainsim::sim

@@ -57,6 +57,7 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
     if (t.source == calibration::TimingSource::Roofline) {
       stats.roofline_kinds.insert(std::string(models::op_kind_name(op.kind)));
     }
+    if (!t.fallback.empty()) stats.fallbacks.insert(t.fallback);
     current.compute_s += t.seconds;
     current.flops += op.flops;
     current.by_kind_s[static_cast<std::size_t>(op.kind)] += t.seconds;

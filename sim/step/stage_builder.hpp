@@ -25,6 +25,7 @@ struct StageBuildContext {
 /// Timing sources seen while building (to report which op kinds fell back to the roofline).
 struct StageBuildStats {
   std::set<std::string> roofline_kinds;
+  std::set<std::string> fallbacks;  ///< OpTiming::fallback of every op that had one
 };
 
 /// Builds the three pass lists of a stage from its layers' ops (in layer order). Extra ops of the

@@ -18,7 +18,10 @@
 
 namespace trainsim::sim {
 
-enum class Granularity { Chunk, Layer };
+/// Auto: Layer where an F&B pair overlaps expert all-to-alls (DualPipe/DualPipeV with EP > 1):
+/// its single all-to-all stream alternates the two passes layer by layer, which a folded chunk
+/// cannot show; Chunk elsewhere.
+enum class Granularity { Chunk, Layer, Auto };
 
 /// Number of models::OpKind values (the breakdown array size).
 inline constexpr std::size_t kOpKinds = 14;
@@ -52,6 +55,10 @@ struct StageWork {
   SegmentList backward_full;
   double activation_bytes = 0;  ///< cached per micro-batch until its backward (for memory)
   double p2p_bytes = 0;         ///< activation (or gradient) sent to the next (previous) stage
+  /// Parameters of the stage held by one rank (after TP/EP sharding): its share of the rank's
+  /// gradient and parameter synchronisation when that runs per chunk (0 on both: equal shares).
+  double dense_params = 0;
+  double expert_params = 0;
 };
 
 }  // namespace trainsim::sim

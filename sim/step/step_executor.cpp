@@ -49,8 +49,12 @@ struct Thread {
   std::size_t pos = 0;         ///< next segment of `list`
   TimeNs segment_start = 0;    ///< when the running segment started
   const char* comm_name = "";  ///< name of the running collective (for the timeline)
+  bool tp_async = false;       ///< tp_comm_overlap: a TP collective of this pass is in flight
+  bool waiting_async = false;  ///< the pass waits for it (at its next collective or its end)
+  TimeNs async_start = 0;      ///< when that collective was issued
 };
 using ThreadId = std::uint32_t;
+constexpr ThreadId kNoThread = std::numeric_limits<ThreadId>::max();
 
 /// FIFO of the threads waiting for a rank's compute stream. A rank runs at most two threads
 /// (an F&B pair), so at most one waits; four slots leave room, and overflowing is an error.
@@ -105,7 +109,24 @@ struct RankState {
   bool finished = false;
   TimeNs finish = 0;
   int computing = 0;
-  int communicating = 0;
+  int communicating = 0;            ///< collectives the rank waits on
+  int background = 0;               ///< overlapped collectives (never exposed)
+  int grad_reductions_pending = 0;  ///< overlap_grad_reduce: chunk reductions in flight
+  bool waiting_grads = false;       ///< the list is done and waits for those reductions
+  bool in_optimizer = false;
+  /// Pass of each thread slot (F&B pairs use both), −1 when idle: what the phase accounting
+  /// (account_phase) attributes the time since `phase_since` to.
+  std::array<std::int8_t, 2> slot_pass{-1, -1};
+  std::array<int, 2> slot_stage{0, 0};
+  /// One communication stream for the expert all-to-alls, as DeepEP runs them: one at a time,
+  /// and inside an F&B pair in program order (ep_order: thread slots, see launch()).
+  bool ep_busy = false;
+  std::vector<std::int8_t> ep_order;
+  std::size_t ep_next = 0;
+  std::array<ThreadId, 2> ep_parked{kNoThread, kNoThread};
+  TimeNs phase_since = 0;
+  StepPhases phases;
+  ThreadId param_waiter = kNoThread;  ///< a forward that waits for its chunk's gathered weights
   TimeNs last_change = 0;
   TimeNs compute_ns = 0;
   TimeNs comm_ns = 0;
@@ -174,7 +195,18 @@ class Executor {
   Thread& thread(ThreadId id) { return threads_[id]; }
   void advance(ThreadId id);
   void thread_done(ThreadId id);
+  /// The rank's work list is done: gradient reduction (unless already under way per chunk),
+  /// optimizer, parameter all-gather (unless overlapped with the next step).
   void start_dp_sync(int rank);
+  void run_optimizer(int rank);
+  /// A data-parallel ring collective of `rank` over its dense and expert groups (bytes each
+  /// member's hop moves); `phase` tells apart collectives of one group in flight together.
+  void dp_collective(int rank, double dense_bytes, double expert_bytes, std::string_view name,
+                     int phase, bool background, std::function<void()> then);
+  /// Part (0…1] of the rank's gradient or parameter bytes that belongs to `chunk`.
+  double chunk_share(int position, int chunk, bool expert) const;
+  void reduce_chunk_gradients(int rank, int chunk);
+  void gather_chunk_parameters(int rank, int chunk);
 
   // --- activities ---
   void run_compute(ThreadId id);
@@ -183,6 +215,12 @@ class Executor {
   /// Ends every compute segment of batch `b` (see start_compute).
   void compute_batch_done(std::uint32_t b);
   void run_collective(ThreadId id);
+  /// The pass goes on past an overlapped (tp_comm_overlap) collective it has just issued.
+  void continue_after_async(ThreadId id);
+  /// Whether the rank's all-to-all stream may start `t`'s next all-to-all now.
+  bool ep_stream_free(const Thread& t) const;
+  /// An all-to-all of the rank ended: the next in program order may start.
+  void ep_stream_release(int rank);
   void collective_done(ThreadId id);
   void send_p2p(int from, int to, double bytes, engine::Handler on_arrival);
   engine::ResourceId link_resource(hardware::LinkId link);
@@ -195,7 +233,12 @@ class Executor {
   void add_lane_route(int from, int to, engine::ActivitySpec& spec);
   /// Sums the weights of repeated resources in `spec` (each resource once, sorted).
   static void merge_uses(engine::ActivitySpec& spec);
-  void mark(int rank, int d_compute, int d_comm);
+  /// Changes the rank's count of running compute, blocking communication (the rank waits on it)
+  /// and background communication (overlapped: never exposed), accounting the interval before.
+  void mark(int rank, int d_compute, int d_comm, int d_background = 0);
+  /// Adds the time since the rank's last phase change to the phase it was in (StepPhases); call
+  /// before anything that changes it (a pass starts or ends, the sync or optimizer starts, ...).
+  void account_phase(int rank, TimeNs now);
   /// One member of a data-parallel sync arrived; the last one runs the release callbacks.
   void arrive(std::uint64_t key);
   /// The pool index of the barrier of a segment collective: one cell per (kind, group, thread
@@ -237,6 +280,17 @@ class Executor {
   /// its own list beats a hash lookup.
   std::vector<std::vector<std::pair<int, std::uint32_t>>> route_index_;
   std::vector<std::vector<engine::ActivityUse>> route_store_;
+  /// Bytes each member's ring hop moves in the data-parallel phases (whole rank).
+  struct DpVolumes {
+    double dense_rs = 0, expert_rs = 0, dense_ag = 0, expert_ag = 0;
+  } vol_;
+  int chunks_ = 1;  ///< model chunks per rank
+  /// Per pipeline position and chunk: the work item after which the chunk's gradients are final
+  /// (its last W, BW or FB backward), −1 if none.
+  std::vector<std::vector<int>> last_grad_item_;
+  std::vector<char> params_ready_;  ///< per rank × chunk (overlap_param_gather)
+  /// Per stage: B's share of its B + W compute (splits an unpaired full backward's time).
+  std::vector<double> input_share_;
 };
 
 bool Executor::can_fold_tensor_parallel() const {
@@ -403,18 +457,57 @@ const std::vector<engine::ActivityUse>& Executor::ring_uses(int group_first, int
   return uses;
 }
 
-void Executor::mark(int rank, int d_compute, int d_comm) {
+void Executor::mark(int rank, int d_compute, int d_comm, int d_background) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
   const TimeNs now = eng_.now();
   const TimeNs dt = now - r.last_change;
   if (dt > 0) {
     if (r.computing > 0) r.compute_ns += dt;
-    if (r.communicating > 0) r.comm_ns += dt;
+    if (r.communicating > 0 || r.background > 0) r.comm_ns += dt;
     if (r.computing == 0 && r.communicating > 0) r.exposed_ns += dt;
   }
   r.last_change = now;
   r.computing += d_compute;
   r.communicating += d_comm;
+  r.background += d_background;
+}
+
+void Executor::account_phase(int rank, TimeNs now) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  const double dt = to_s(now - r.phase_since);
+  r.phase_since = now;
+  if (dt <= 0) return;
+  StepPhases& p = r.phases;
+  if (r.finished) {
+    p.bubble_s += dt;
+  } else if (r.in_optimizer) {
+    p.optimizer_s += dt;
+  } else if (r.syncing) {
+    p.dp_sync_s += dt;
+  } else if (r.slot_pass[0] >= 0 && r.slot_pass[1] >= 0) {
+    p.overlapped_fb_s += dt;
+  } else if (r.slot_pass[0] < 0 && r.slot_pass[1] < 0) {
+    p.bubble_s += dt;
+  } else {
+    const std::size_t slot = r.slot_pass[0] >= 0 ? 0 : 1;
+    switch (static_cast<PassKind>(r.slot_pass[slot])) {
+      case PassKind::F:
+        p.forward_s += dt;
+        break;
+      case PassKind::B:
+        p.backward_input_s += dt;
+        break;
+      case PassKind::W:
+        p.backward_weight_s += dt;
+        break;
+      case PassKind::BW: {
+        const double in = input_share_[static_cast<std::size_t>(r.slot_stage[slot])];
+        p.backward_input_s += dt * in;
+        p.backward_weight_s += dt * (1.0 - in);
+        break;
+      }
+    }
+  }
 }
 
 void Executor::record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
@@ -509,7 +602,36 @@ void Executor::launch(int rank, const WorkItem& w, int item) {
       count = 2;
       break;
   }
+  account_phase(rank, eng_.now());
   r.active_threads = count;
+  // An F&B pair issues its all-to-alls in program order, as DeepSeek's trace of V3 training
+  // shows on its single DeepEP stream: per layer, the backward's first (the gradient of the
+  // combine), the forward's dispatch, the forward's combine, the backward's second (the gradient
+  // of the dispatch); what one pass has beyond the other follows in its own order.
+  r.ep_order.clear();
+  r.ep_next = 0;
+  if (count == 2) {
+    auto ep_count = [](const SegmentList& l) {
+      return std::count_if(l.begin(), l.end(), [](const Segment& seg) {
+        return seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine;
+      });
+    };
+    auto nf = ep_count(*thread(ids[0]).list), nb = ep_count(*thread(ids[1]).list);
+    while (nf > 0 || nb > 0) {
+      for (const int slot : {1, 0, 0, 1}) {
+        auto& left = slot == 0 ? nf : nb;
+        if (left > 0) {
+          r.ep_order.push_back(static_cast<std::int8_t>(slot));
+          --left;
+        }
+      }
+    }
+  }
+  for (int i = 0; i < count; ++i) {
+    const Thread& t = thread(ids[static_cast<std::size_t>(i)]);
+    r.slot_pass[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(t.pass);
+    r.slot_stage[static_cast<std::size_t>(i)] = t.stage;
+  }
   for (int i = 0; i < count; ++i) {
     const Thread& t = thread(ids[static_cast<std::size_t>(i)]);
     if (t.pass == PassKind::F) {
@@ -536,8 +658,23 @@ void Executor::try_start(int rank) {
 }
 
 void Executor::advance(ThreadId id) {
-  const Thread& t = thread(id);
+  Thread& t = thread(id);
+  if (t.tp_async && (t.pos >= t.list->size() || (*t.list)[t.pos].kind != SegmentKind::Compute)) {
+    // Collectives of a pass run in issue order, and a pass ends with its communication done.
+    t.waiting_async = true;
+    mark(t.rank, 0, +1);
+    return;
+  }
   if (t.pos >= t.list->size()) {
+    if (t.pass == PassKind::F &&
+        !params_ready_[static_cast<std::size_t>(t.rank) * static_cast<std::size_t>(chunks_) +
+                       static_cast<std::size_t>(t.chunk)]) {
+      // overlap_param_gather: a chunk's first forward runs beside its parameter gather, layer
+      // by layer in the framework; at chunk granularity it cannot end before the gather does.
+      rank_[static_cast<std::size_t>(t.rank)].param_waiter = id;
+      mark(t.rank, 0, +1);
+      return;
+    }
     thread_done(id);
     return;
   }
@@ -630,16 +767,66 @@ void Executor::compute_done(ThreadId id) {
 
 void Executor::collective_done(ThreadId id) {
   Thread& t = thread(id);
+  if (t.tp_async) {  // an overlapped TP collective ended; the pass may be waiting for it
+    t.tp_async = false;
+    mark(t.rank, 0, 0, -1);
+    record(t.rank, "comm", "tp", t.micro_batch, t.chunk, t.async_start);
+    if (t.waiting_async) {
+      t.waiting_async = false;
+      mark(t.rank, 0, -1);
+      advance(id);
+    }
+    return;
+  }
   mark(t.rank, 0, -1);
   record(t.rank, "comm", t.comm_name, t.micro_batch, t.chunk, t.segment_start);
+  const SegmentKind kind = (*t.list)[t.pos].kind;
   ++t.pos;
+  if (kind == SegmentKind::EpDispatch || kind == SegmentKind::EpCombine) {
+    // Releasing the stream first lets the other pass of a pair issue its all-to-all before this
+    // pass issues its next one (program order, ep_order).
+    const int rank = t.rank;
+    ep_stream_release(rank);
+    advance(id);
+    return;
+  }
   advance(id);
+}
+
+bool Executor::ep_stream_free(const Thread& t) const {
+  const RankState& r = rank_[static_cast<std::size_t>(t.rank)];
+  if (r.ep_busy) return false;
+  return r.ep_next >= r.ep_order.size() || r.ep_order[r.ep_next] == t.slot;
+}
+
+void Executor::ep_stream_release(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  r.ep_busy = false;
+  if (r.ep_next < r.ep_order.size()) ++r.ep_next;
+  for (std::size_t slot = 0; slot < 2; ++slot) {
+    const ThreadId parked = r.ep_parked[slot];
+    if (parked == kNoThread || !ep_stream_free(thread(parked))) continue;
+    r.ep_parked[slot] = kNoThread;
+    mark(rank, 0, -1);
+    run_collective(parked);
+    return;
+  }
 }
 
 void Executor::run_collective(ThreadId id) {
   Thread& t = thread(id);
   const Segment& seg = (*t.list)[t.pos];
   const int rank = t.rank;
+  const bool ep = seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine;
+  if (ep) {
+    RankState& r = rank_[static_cast<std::size_t>(rank)];
+    if (!ep_stream_free(t)) {  // waits for the all-to-all before it on the rank's stream
+      r.ep_parked[static_cast<std::size_t>(t.slot)] = id;
+      mark(rank, 0, +1);
+      return;
+    }
+    r.ep_busy = true;
+  }
   const RankCoords c = s_.layout.coords(rank);
   int group_first = rank;
   int group_size = 1;
@@ -687,6 +874,14 @@ void Executor::run_collective(ThreadId id) {
   Barrier& b = segment_pool_[barrier];
   b.expected = simulated_members(group_first, group_size, stride);
   b.waiting.push_back(id);
+  // tp_comm_overlap: the pass goes on with its next compute segment while the collective runs
+  // (it waits for it at its next collective or its end, see advance()).
+  const bool async = seg.kind == SegmentKind::TpCollective && s_.tp_comm_overlap;
+  if (async) {
+    t.tp_async = true;
+    t.async_start = eng_.now();
+    mark(rank, 0, -1, +1);
+  }
 
   // Rates are bytes per second and links are shared fairly per flow (SimGrid's network model):
   // an activity's work is its bytes, and each link's weight is the bytes it carries per byte of
@@ -727,7 +922,10 @@ void Executor::run_collective(ThreadId id) {
       // its last member joins and runs as ONE flow over every hop's NVLink ports, at the rate of
       // its slowest hop (the bound NCCL's ring bandwidth obeys) — two engine events per group
       // instead of two per member.
-      if (++b.arrived < b.expected) return;
+      if (++b.arrived < b.expected) {
+        if (async) continue_after_async(id);
+        return;
+      }
       b.arrived = b.expected - 1;  // the flow's completion is the release
       spec.work = volume;          // bytes each hop moves; a link's weight is the hops crossing it
       spec.uses = ring_uses(group_first, group_size);
@@ -741,6 +939,12 @@ void Executor::run_collective(ThreadId id) {
     }
   }
   eng_.start(spec, [this, barrier] { arrive_segment(barrier); });
+  if (async) continue_after_async(id);
+}
+
+void Executor::continue_after_async(ThreadId id) {
+  ++thread(id).pos;
+  advance(id);
 }
 
 void Executor::send_p2p(int from, int to, double bytes, engine::Handler on_arrival) {
@@ -782,123 +986,190 @@ void Executor::thread_done(ThreadId id) {
   if (t.pass == PassKind::B || t.pass == PassKind::BW) {
     r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t.stage)].activation_bytes;
   }
+  if (s_.dp.overlap_grad_reduce && (t.pass == PassKind::W || t.pass == PassKind::BW) &&
+      t.item == last_grad_item_[static_cast<std::size_t>(r.position)]
+                               [static_cast<std::size_t>(t.chunk)]) {
+    reduce_chunk_gradients(t.rank, t.chunk);
+  }
+  account_phase(t.rank, eng_.now());
+  r.slot_pass[static_cast<std::size_t>(t.slot)] = -1;
   if (--r.active_threads == 0) try_start(t.rank);
 }
 
-void Executor::start_dp_sync(int rank) {
-  RankState& r = rank_[static_cast<std::size_t>(rank)];
-  r.syncing = true;
+void Executor::dp_collective(int rank, double dense_bytes, double expert_bytes,
+                             std::string_view name, int phase, bool background,
+                             std::function<void()> then) {
+  // Groups: dense parameters are shared by every rank of the stage with the same TP index;
+  // experts by the ranks of the stage with the same EP index (and TP index). A stage block
+  // starts at a multiple of its size (dp·cp·tp), so inside it the TP index is i mod tp and the
+  // EP index i mod ep (rank_layout.hpp).
   const RankCoords c = s_.layout.coords(rank);
   const int stage_first = c.stage * s_.layout.stage_size();
-  // Groups: dense parameters are shared by every rank of the stage with the same TP index;
-  // experts by the ranks of the stage with the same EP index (and TP index).
-  // A stage block starts at a multiple of its size (dp·cp·tp), so inside it the TP index is
-  // i mod tp and the EP index i mod ep (rank_layout.hpp).
   std::vector<int> dense, expert;
   const int tp = s_.layout.tp(), ep = s_.layout.ep();
   for (int i = c.tp; i < s_.layout.stage_size(); i += tp) {
     dense.push_back(stage_first + i);
     if (i % ep == c.ep_index) expert.push_back(stage_first + i);
   }
-  struct Phase {
-    double dense_bytes, expert_bytes;
-    std::string name;
+  std::vector<std::pair<const std::vector<int>*, double>> parts;
+  if (dense.size() > 1 && dense_bytes > 0) parts.emplace_back(&dense, dense_bytes);
+  if (expert.size() > 1 && expert_bytes > 0) parts.emplace_back(&expert, expert_bytes);
+  if (parts.empty()) {
+    eng_.at(eng_.now(), std::move(then));
+    return;
+  }
+  // One ring flow per group this rank belongs to, then a barrier per group; `then` runs when
+  // both groups have released. A background collective (overlapped with the rank's other work)
+  // counts as communication but never as exposed: the rank waits on it only where it says so.
+  struct Pending {
+    int left = 0;
+    std::function<void()> then;
   };
-  const DpSync& d = s_.dp;
-  auto frac = [](std::size_t g) {
-    return g > 1 ? (static_cast<double>(g) - 1.0) / static_cast<double>(g) : 0.0;
-  };
-  const double rs_scale = d.all_reduce ? 2.0 : 1.0;
-  const double dense_rs = rs_scale * frac(dense.size()) * d.dense_grad_bytes;
-  const double expert_rs = rs_scale * frac(expert.size()) * d.expert_grad_bytes;
-  const double dense_ag =
-      d.all_gather_params && !d.all_reduce ? frac(dense.size()) * d.dense_param_bytes : 0.0;
-  const double expert_ag =
-      d.all_gather_params && !d.all_reduce ? frac(expert.size()) * d.expert_param_bytes : 0.0;
-
-  // A collective phase: one ring flow per group this rank belongs to, then a barrier per group.
-  auto collective = [this, rank, dense, expert](double dense_bytes, double expert_bytes,
-                                                std::string name, std::function<void()> then) {
-    struct Pending {
-      int left = 0;
-      std::function<void()> then;
-    };
-    auto pending = std::make_shared<Pending>();
-    pending->then = std::move(then);
-    const TimeNs start = eng_.now();
-    mark(rank, 0, +1);
-    auto one_done = [this, pending, rank, start, name] {
-      if (--pending->left == 0) {
-        mark(rank, 0, -1);
-        record(rank, "dp", name, -1, -1, start);
-        pending->then();
-      }
-    };
-    std::vector<std::pair<const std::vector<int>*, double>> parts;
-    if (dense.size() > 1 && dense_bytes > 0) parts.emplace_back(&dense, dense_bytes);
-    if (expert.size() > 1 && expert_bytes > 0) parts.emplace_back(&expert, expert_bytes);
-    if (parts.empty()) {
-      mark(rank, 0, -1);
-      eng_.at(eng_.now(), pending->then);
-      return;
+  auto pending = std::make_shared<Pending>();
+  pending->then = std::move(then);
+  pending->left = static_cast<int>(parts.size());
+  const TimeNs start = eng_.now();
+  const int d_comm = background ? 0 : 1, d_bg = background ? 1 : 0;
+  mark(rank, 0, d_comm, d_bg);
+  auto one_done = [this, pending, rank, start, name, d_comm, d_bg] {
+    if (--pending->left == 0) {
+      mark(rank, 0, -d_comm, -d_bg);
+      record(rank, "dp", name, -1, -1, start);
+      pending->then();
     }
-    pending->left = static_cast<int>(parts.size());
-    for (const auto& [group, bytes] : parts) {
-      const std::uint64_t key =
-          (static_cast<std::uint64_t>(1) << 63) |
-          ((static_cast<std::uint64_t>(name.size()) * 2u + (group == &dense ? 0u : 1u)) << 40) |
-          (static_cast<std::uint64_t>(group->front()) << 20) |
-          static_cast<std::uint64_t>(group->size());
-      Barrier& b = barriers_[key];
-      // Every member's ring hop is a flow: a ring runs at its slowest hop (e.g. the one that
-      // leaves the node). With the symmetry shortcut, a simulated rank also sends the hops of the
-      // unsimulated members it stands for (same CP and TP index), so the ring keeps its shape.
-      std::vector<int> senders{rank};
-      if (s_.symmetric) {
-        const RankCoords me = s_.layout.coords(rank);
-        for (int member : *group) {
-          if (simulated(member)) continue;
-          const RankCoords mc = s_.layout.coords(member);
-          if (mc.cp == me.cp && mc.tp == me.tp) senders.push_back(member);
+  };
+  for (const auto& [group, bytes] : parts) {
+    // Unique per (phase, dense or expert, group): phase < 2^20, ranks and group sizes < 2^20.
+    const std::uint64_t key =
+        (static_cast<std::uint64_t>(1) << 63) |
+        ((static_cast<std::uint64_t>(phase) * 2u + (group == &dense ? 0u : 1u)) << 40) |
+        (static_cast<std::uint64_t>(group->front()) << 20) |
+        static_cast<std::uint64_t>(group->size());
+    Barrier& b = barriers_[key];
+    // Every member's ring hop is a flow: a ring runs at its slowest hop (e.g. the one that
+    // leaves the node). With the symmetry shortcut, a simulated rank also sends the hops of the
+    // unsimulated members it stands for (same CP and TP index), so the ring keeps its shape.
+    std::vector<int> senders{rank};
+    if (s_.symmetric) {
+      for (int member : *group) {
+        if (simulated(member)) continue;
+        const RankCoords mc = s_.layout.coords(member);
+        if (mc.cp == c.cp && mc.tp == c.tp) senders.push_back(member);
+      }
+    }
+    b.expected = static_cast<int>(group->size());
+    b.on_release.push_back(one_done);
+    for (int sender : senders) {
+      const auto it = std::find(group->begin(), group->end(), sender);
+      const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) %
+                                                         static_cast<long>(group->size()))];
+      engine::ActivitySpec spec;
+      spec.work = bytes;
+      add_lane_route(sender, next, spec);
+      spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
+      eng_.start(spec, [this, key] { arrive(key); });
+    }
+  }
+}
+
+double Executor::chunk_share(int position, int chunk, bool expert) const {
+  // A chunk's part of the rank's gradient and parameter bytes: its stage's parameters over the
+  // rank's (equal parts when the stages do not say).
+  double mine = 0, all = 0;
+  for (int k = 0; k < chunks_; ++k) {
+    const StageWork& sw =
+        s_.stages[static_cast<std::size_t>(s_.schedule->stage_of(s_.shape, position, k))];
+    const double p = expert ? sw.expert_params : sw.dense_params;
+    all += p;
+    if (k == chunk) mine = p;
+  }
+  return all > 0 ? mine / all : 1.0 / chunks_;
+}
+
+void Executor::reduce_chunk_gradients(int rank, int chunk) {
+  // overlap_grad_reduce: the chunk's last backward on this rank has ended, so its gradients are
+  // final; reduce them now, beside whatever the rank runs next.
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  ++r.grad_reductions_pending;
+  const double dense = vol_.dense_rs * chunk_share(r.position, chunk, false);
+  const double expert = vol_.expert_rs * chunk_share(r.position, chunk, true);
+  dp_collective(rank, dense, expert, s_.dp.all_reduce ? "all-reduce" : "reduce-scatter", 2 + chunk,
+                /*background=*/true, [this, rank] {
+                  RankState& rs = rank_[static_cast<std::size_t>(rank)];
+                  if (--rs.grad_reductions_pending == 0 && rs.waiting_grads) {
+                    rs.waiting_grads = false;
+                    mark(rank, 0, -1);  // the rank stops waiting on its gradients
+                    run_optimizer(rank);
+                  }
+                });
+}
+
+void Executor::gather_chunk_parameters(int rank, int chunk) {
+  // overlap_param_gather: the gather of the previous step's update, behind this step's forward.
+  dp_collective(
+      rank,
+      vol_.dense_ag * chunk_share(rank_[static_cast<std::size_t>(rank)].position, chunk, false),
+      vol_.expert_ag * chunk_share(rank_[static_cast<std::size_t>(rank)].position, chunk, true),
+      "all-gather", 2 + chunks_ + chunk, /*background=*/true, [this, rank, chunk] {
+        params_ready_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(chunks_) +
+                      static_cast<std::size_t>(chunk)] = 1;
+        RankState& rs = rank_[static_cast<std::size_t>(rank)];
+        if (rs.param_waiter != kNoThread && thread(rs.param_waiter).chunk == chunk) {
+          const ThreadId waiter = rs.param_waiter;
+          rs.param_waiter = kNoThread;
+          mark(rank, 0, -1);
+          advance(waiter);
         }
-      }
-      b.expected = static_cast<int>(group->size());
-      b.on_release.push_back(one_done);
-      for (int sender : senders) {
-        const auto it = std::find(group->begin(), group->end(), sender);
-        const int next = (*group)[static_cast<std::size_t>((it - group->begin() + 1) %
-                                                           static_cast<long>(group->size()))];
-        engine::ActivitySpec spec;
-        spec.work = bytes;
-        add_lane_route(sender, next, spec);
-        spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
-        eng_.start(spec, [this, key] { arrive(key); });
-      }
-    }
-  };
+      });
+}
 
+void Executor::start_dp_sync(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  account_phase(rank, eng_.now());
+  r.syncing = true;
+  if (!s_.dp.overlap_grad_reduce) {
+    dp_collective(rank, vol_.dense_rs, vol_.expert_rs,
+                  s_.dp.all_reduce ? "all-reduce" : "reduce-scatter", 0, false,
+                  [this, rank] { run_optimizer(rank); });
+    return;
+  }
+  if (r.grad_reductions_pending == 0) {
+    run_optimizer(rank);
+    return;
+  }
+  r.waiting_grads = true;
+  mark(rank, 0, +1);  // nothing left to compute: waiting on the gradient reduction is exposed
+}
+
+void Executor::run_optimizer(int rank) {
   auto finish = [this, rank] {
     RankState& rs = rank_[static_cast<std::size_t>(rank)];
+    account_phase(rank, eng_.now());
     rs.finished = true;
     rs.finish = eng_.now();
   };
-  auto all_gather = [collective, dense_ag, expert_ag, finish] {
-    collective(dense_ag, expert_ag, "all-gather", finish);
-  };
-  auto optimizer = [this, rank, all_gather] {
-    if (s_.dp.optimizer_s <= 0) {
-      all_gather();
+  auto all_gather = [this, rank, finish] {
+    if (s_.dp.overlap_param_gather) {  // gathered behind the next step's forward instead
+      finish();
       return;
     }
-    mark(rank, +1, 0);
-    const TimeNs start = eng_.now();
-    eng_.at(eng_.now() + to_ns(s_.dp.optimizer_s), [this, rank, start, all_gather] {
-      mark(rank, -1, 0);
-      record(rank, "compute", "optimizer", -1, -1, start);
-      all_gather();
-    });
+    dp_collective(rank, vol_.dense_ag, vol_.expert_ag, "all-gather", 1, false, finish);
   };
-  collective(dense_rs, expert_rs, d.all_reduce ? "all-reduce" : "reduce-scatter", optimizer);
+  if (s_.dp.optimizer_s <= 0) {
+    all_gather();
+    return;
+  }
+  mark(rank, +1, 0);
+  account_phase(rank, eng_.now());
+  rank_[static_cast<std::size_t>(rank)].in_optimizer = true;
+  const TimeNs start = eng_.now();
+  eng_.at(eng_.now() + to_ns(s_.dp.optimizer_s), [this, rank, start, all_gather] {
+    mark(rank, -1, 0);
+    account_phase(rank, eng_.now());
+    rank_[static_cast<std::size_t>(rank)].in_optimizer = false;
+    record(rank, "compute", "optimizer", -1, -1, start);
+    all_gather();
+  });
 }
 
 void Executor::run() {
@@ -928,6 +1199,49 @@ void Executor::run() {
     st.position = c.stage;
     st.instance = r % s_.layout.stage_size();
   }
+  // Data-parallel volumes per member hop (ring: (g−1)/g of the buffer, twice for all-reduce).
+  // Every rank of a stage block sees the same group sizes.
+  {
+    const int dense_g = s_.layout.stage_size() / s_.layout.tp();
+    const int expert_g = std::max(1, dense_g / s_.layout.ep());
+    auto frac = [](int g) { return g > 1 ? (g - 1.0) / g : 0.0; };
+    const DpSync& d = s_.dp;
+    const double rs_scale = d.all_reduce ? 2.0 : 1.0;
+    const bool gather = d.all_gather_params && !d.all_reduce;
+    vol_.dense_rs = rs_scale * frac(dense_g) * d.dense_grad_bytes;
+    vol_.expert_rs = rs_scale * frac(expert_g) * d.expert_grad_bytes;
+    vol_.dense_ag = gather ? frac(dense_g) * d.dense_param_bytes : 0.0;
+    vol_.expert_ag = gather ? frac(expert_g) * d.expert_param_bytes : 0.0;
+  }
+  chunks_ = s_.schedule->chunks_per_rank(s_.shape);
+  input_share_.clear();
+  for (const StageWork& sw : s_.stages) {
+    double b = 0, w = 0;
+    for (const Segment& seg : sw.backward_input) b += seg.compute_s;
+    for (const Segment& seg : sw.backward_weight) w += seg.compute_s;
+    input_share_.push_back(b + w > 0 ? b / (b + w) : 1.0);
+  }
+  last_grad_item_.assign(static_cast<std::size_t>(pp),
+                         std::vector<int>(static_cast<std::size_t>(chunks_), -1));
+  for (int q = 0; q < pp; ++q) {
+    const auto& list = lists_[static_cast<std::size_t>(q)];
+    auto& last = last_grad_item_[static_cast<std::size_t>(q)];
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const WorkItem& w = list[i];
+      if (w.kind == WorkKind::W || w.kind == WorkKind::BW)
+        last[static_cast<std::size_t>(w.chunk)] = static_cast<int>(i);
+      if (w.kind == WorkKind::FB) last[static_cast<std::size_t>(w.chunk2)] = static_cast<int>(i);
+    }
+  }
+  const bool gather_early = s_.dp.overlap_param_gather && (vol_.dense_ag > 0 || vol_.expert_ag > 0);
+  params_ready_.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(chunks_),
+                       gather_early ? 0 : 1);
+  if (gather_early) {
+    for (int r = 0; r < n; ++r) {
+      if (!simulated(r)) continue;
+      for (int k = 0; k < chunks_; ++k) gather_chunk_parameters(r, k);
+    }
+  }
   for (int r = 0; r < n; ++r) {
     if (simulated(r)) try_start(r);
   }
@@ -946,6 +1260,23 @@ void Executor::run() {
     step_end = std::max(step_end, st.finish);
   }
   out_.step_time_s = to_s(step_end);
+  // Close every rank's phases at the step's end (a rank done early waits: bubble).
+  out_.critical_rank = -1;
+  for (int r = 0; r < n; ++r) {
+    if (!simulated(r)) continue;
+    account_phase(r, step_end);
+    const auto& st = rank_[static_cast<std::size_t>(r)];
+    if (out_.critical_rank < 0 && st.finish == step_end) {
+      out_.critical_rank = r;
+      out_.critical_stage = st.position;
+      out_.critical_phases = st.phases;
+    }
+  }
+  out_.stage_layers.clear();
+  for (const StageWork& sw : s_.stages) {
+    out_.stage_layers.push_back(
+        {sw.stage, sw.first_layer, sw.last_layer, sw.has_embedding, sw.has_head});
+  }
   out_.ranks.clear();
   out_.ranks.reserve(static_cast<std::size_t>(n));
   double max_compute = -1;
@@ -963,6 +1294,7 @@ void Executor::run() {
     rt.comm_s = to_s(st.comm_ns);
     rt.exposed_comm_s = to_s(st.exposed_ns);
     rt.bubble_s = std::max(0.0, out_.step_time_s - rt.compute_s - rt.exposed_comm_s);
+    rt.phases = st.phases;
     if (rt.compute_s > max_compute) {
       max_compute = rt.compute_s;
       busiest = r;

@@ -38,6 +38,12 @@ struct DpSync {
   bool all_gather_params = true;  ///< ZeRO ≥ 1: all-gather updated parameters after the step
   bool all_reduce = false;        ///< ZeRO-0: all-reduce instead of reduce-scatter
   double optimizer_s = 0;         ///< optimizer step on the local shard, seconds
+  /// Each chunk's gradients are reduced as soon as its last backward on the rank ends, beside
+  /// the rest of the step; the optimizer waits for all of them (ParallelPlan::overlap_grad_reduce).
+  bool overlap_grad_reduce = false;
+  /// The parameter all-gather runs behind the next step's forward: modelled in the steady state
+  /// as each chunk's gather starting with the step and its first forward waiting for it.
+  bool overlap_param_gather = false;
 };
 
 struct StepSetup {
@@ -66,6 +72,9 @@ struct StepSetup {
   /// (Llama 3.1 405B on its 1:7 fabric: 0.2% shorter 8K step, 5–8% shorter 32K–128K CP steps,
   /// where ECMP collisions slow some rings). Members' RankTimes are copies.
   bool fold_tensor_parallel = false;
+  /// TP collectives do not block their pass: it goes on to the next compute segment, and waits
+  /// for the collective only at its next collective or its end (ParallelPlan::tp_comm_overlap).
+  bool tp_comm_overlap = false;
 };
 
 /// Simulates the step; fills times, breakdowns, timeline and event counts of `out`.

@@ -228,6 +228,40 @@ TEST(Cli, CalibrateWithoutAGpuSaysSoAndExitsThree) {
       << o.text;
 }
 
+TEST(Cli, CalibrateFromTraceWritesAProfileTheSimulatorLoads) {
+  // DeepSeek's V3 trace excerpt (one MoE layer) against scenarios/deepseek-v3.yaml: a profile
+  // with measured ops, the match rate and the kernel classes on stdout; `step` runs with it.
+  const std::string trace =
+      std::string(TRAINSIM_TEST_DATA_DIR) + "/traces/deepseek-v3-train-excerpt.json";
+  const std::string out = ::testing::TempDir() + "trainsim-trace-profile.yaml";
+  const Output o = run("calibrate --from-trace " + trace + " --plan " + kV3 +
+                       " --base h800-published --source excerpt --out " + out);
+  EXPECT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "match rate 100.0% of kernel time");
+  expect_contains(o, "gemm.fp8.grouped");
+  const std::string yaml = read_text(out);
+  expect_contains({0, yaml}, "measured_ops:");
+  expect_contains({0, yaml}, "base: h800-published");
+  const Output s = run("step " + kSmall + " --calibration " + out);
+  EXPECT_EQ(s.status, 0) << s.text;
+}
+
+TEST(Cli, CalibrateFromTraceRejectsBadInput) {
+  const Output no_plan = run("calibrate --from-trace x.json --out y.yaml");
+  EXPECT_EQ(no_plan.status, 2);
+  expect_contains(no_plan, "--from-trace needs --plan SCENARIO");
+  const std::string bad = ::testing::TempDir() + "trainsim-not-a-trace.json";
+  std::FILE* f = std::fopen(bad.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("{\"rows\": 3}", f);
+  std::fclose(f);
+  const Output o =
+      run("calibrate --from-trace " + bad + " --plan " + kV3 + " --out /tmp/unused.yaml");
+  EXPECT_EQ(o.status, 2) << o.text;
+  expect_contains(o, "trainsim-not-a-trace.json");
+  expect_contains(o, "not a Chrome trace");
+}
+
 TEST(Cli, CompareWritesASideBySideReport) {
   const std::string dir = ::testing::TempDir() + "trainsim_compare_out";
   const Output o = run("compare " + kSmall + " " + kSmall +

@@ -46,7 +46,8 @@ TEST(HardwareCatalog, ListsAllGpusAndFabricsSorted) {
   EXPECT_EQ(catalog().gpu_names(),
             (std::vector<std::string>{"a100", "b200", "h100", "h200", "h800"}));
   EXPECT_EQ(catalog().fabric_names(),
-            (std::vector<std::string>{"fat-tree-ib-400g", "mpft-ib-400g", "rail-roce-400g"}));
+            (std::vector<std::string>{"fat-tree-ib-400g", "mpft-ib-400g", "rail-roce-400g",
+                                      "selene-ib-hdr-200g"}));
   for (const auto& e : catalog().gpu_entries()) EXPECT_FALSE(e.description.empty()) << e.name;
   for (const auto& e : catalog().fabric_entries()) EXPECT_FALSE(e.description.empty()) << e.name;
 }
@@ -151,6 +152,19 @@ TEST(HardwareCatalog, FabricsMatchFacts) {
   EXPECT_NEAR(r.nic_latency_s, 3.6e-6, 1e-15);
   EXPECT_NEAR(r.cross_leaf_latency_s, 5.6e-6, 1e-15);
   EXPECT_CONTAINS(r.sources.at("nic_achievable"), "ASSUMPTION");
+  // Selene (Narayanan et al. 2021 §5; DGX SuperPOD RA): 8 × 200 Gb/s HDR = 25 GB/s per NIC per
+  // direction, 20 GB/s achievable (the 0.8 fraction, an assumption); 40-port switches with
+  // rail leaves of 20 nodes; 1,120-GPU pods, non-blocking above.
+  const FabricSpec& s = catalog().fabric("selene-ib-hdr-200g");
+  EXPECT_EQ(s.kind, FabricKind::FatTree);
+  EXPECT_NEAR(s.nic_bw_Bps, 25e9, 25e9 * kRel);
+  EXPECT_NEAR(s.nic_achievable_Bps, 20e9, 20e9 * kRel);
+  EXPECT_EQ(s.switch_radix, 40);
+  EXPECT_EQ(s.gpus_per_leaf, 20);
+  EXPECT_EQ(s.leaf_grouping, LeafGrouping::Rail);
+  EXPECT_EQ(s.pod_gpus, 1120);
+  EXPECT_DOUBLE_EQ(s.oversubscription, 1.0);
+  EXPECT_CONTAINS(s.sources.at("nic_achievable"), "assumption");
 }
 
 TEST(HardwareCatalog, UnknownNameThrowsModelErrorListingValidOnes) {
@@ -162,7 +176,8 @@ TEST(HardwareCatalog, UnknownNameThrowsModelErrorListingValidOnes) {
   }
   EXPECT_CONTAINS(
       message_of([] { catalog().fabric("ethernet"); }),
-      "unknown fabric 'ethernet'; valid: fat-tree-ib-400g, mpft-ib-400g, rail-roce-400g");
+      "unknown fabric 'ethernet'; valid: fat-tree-ib-400g, mpft-ib-400g, rail-roce-400g, "
+      "selene-ib-hdr-200g");
 }
 
 // ---------------------------------------------------------------- resolve_gpu / resolve_fabric

@@ -133,6 +133,29 @@ TEST(ResolveModel, BaseWithOverriddenFields) {
   EXPECT_CONTAINS(m.sources.at("hidden"), "config_671B");
 }
 
+TEST(ResolveModel, AttentionVariantKeys) {
+  const auto m = inline_model(
+      "model:\n  base: llama-3.1-8b\n  attention_kernel: unfused\n  sliding_window: 4096\n"
+      "  qk_norm: true\n  parallel_block: true\n");
+  EXPECT_EQ(m.attention_kernel, AttentionKernel::Unfused);
+  EXPECT_EQ(m.sliding_window, 4096);
+  EXPECT_TRUE(m.qk_norm);
+  EXPECT_TRUE(m.parallel_block);
+  const auto plain = inline_model("model:\n  base: llama-3.1-8b\n");
+  EXPECT_EQ(plain.attention_kernel, AttentionKernel::Fused);
+  EXPECT_EQ(plain.sliding_window, 0);
+  EXPECT_FALSE(plain.qk_norm);
+  EXPECT_FALSE(plain.parallel_block);
+  const auto msg = message_of(
+      [] { (void)inline_model("model:\n  base: llama-3.1-8b\n  attention_kernel: flash\n"); });
+  EXPECT_CONTAINS(msg, "s.yaml:3");
+  EXPECT_CONTAINS(msg, "fused, unfused");
+  EXPECT_CONTAINS(message_of([] {
+                    (void)inline_model("model:\n  base: llama-3.1-8b\n  sliding_window: -1\n");
+                  }),
+                  "sliding_window");
+}
+
 TEST(ResolveModel, InlineNameAndSources) {
   const auto m = inline_model(
       "model:\n  base: llama-3.1-8b\n  name: tiny\n  layers: {value: 2, source: \"test\"}\n");

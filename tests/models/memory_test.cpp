@@ -322,6 +322,45 @@ TEST(LayerSplit, UniformGivesTheRemainderToInnerStages) {
   EXPECT_EQ(split_layers(model("llama-3.1-8b"), 1).front(), (LayerRange{0, 32}));
 }
 
+TEST(LayerSplit, ByCostCountsTheHeadAndEmbedding) {
+  // 32 layers of cost 1 over 4 stages. With a free head the split is 8/8/8/8. A head costing 2
+  // layers on the last stage: total 34, so the min-max is 9 = ceil(34/4) and the last stage holds
+  // at most 7 layers (ties leave more layers to earlier stages). An embedding costing 1 as well
+  // (total 35, bound 9): the first stage at most 8 layers, the last at most 7.
+  const auto& m = model("llama-3.1-8b");
+  const std::vector<double> unit(32, 1.0);
+  auto max_cost = [](const std::vector<LayerRange>& r, double first, double last) {
+    double worst = 0;
+    for (std::size_t s = 0; s < r.size(); ++s) {
+      const double c =
+          static_cast<double>(r[s].count()) + (s == 0 ? first : 0) + (s + 1 == r.size() ? last : 0);
+      worst = std::max(worst, c);
+    }
+    return worst;
+  };
+  const auto free_head = split_layers_by_cost(m, 4, unit, 0, 0);
+  for (const auto& r : free_head) EXPECT_EQ(r.count(), 8);
+  const auto head = split_layers_by_cost(m, 4, unit, 0, 2);
+  EXPECT_EQ(max_cost(head, 0, 2), 9.0);
+  EXPECT_LE(head.back().count(), 7);
+  EXPECT_EQ(head.front().first, 0);
+  EXPECT_EQ(head.back().last, 32);
+  const auto both = split_layers_by_cost(m, 4, unit, 1, 2);
+  EXPECT_EQ(max_cost(both, 1, 2), 9.0);
+  EXPECT_LE(both.front().count(), 8);
+  EXPECT_LE(both.back().count(), 7);
+  // The MTP modules stay on the last stage.
+  const auto& v3 = model("deepseek-v3");
+  const auto v = split_layers_by_cost(v3, 16, std::vector<double>(61, 1.0), 0, 1);
+  EXPECT_EQ(v.back().last, 62);
+  EXPECT_CONTAINS(message_of([&] {
+                    (void)split_layers_by_cost(m, 4, {1.0, 2.0}, 0, 0);
+                  }),
+                  "split of 'llama-3.1-8b': 2 layer costs given for 32 layers");
+  EXPECT_CONTAINS(message_of([&] { (void)split_layers_by_cost(m, 40, unit, 0, 0); }),
+                  "over 40 pipeline stages: need 1 to 32 stages");
+}
+
 TEST(LayerSplit, PolicyNames) {
   SplitPolicy p{};
   EXPECT_TRUE(parse_split_policy("balanced-parameters", p));

@@ -8,6 +8,7 @@
 
 #include "models/accounting.hpp"
 #include "models/catalog.hpp"
+#include "models/memory.hpp"
 
 namespace trainsim::models {
 namespace {
@@ -41,7 +42,7 @@ PrecisionPolicy fp8_policy() {
   p.dispatch = Dtype::FP8;
   p.activations = Dtype::FP8;
   p.optimizer_moments = Dtype::BF16;
-  p.name = "deepseek-fp8";
+  p.name = "fp8-deepseek-v3";
   return p;
 }
 
@@ -125,19 +126,42 @@ TEST(OpList, V3ForwardOrderAndDtypes) {
   const auto ops = build_layer_ops(model("deepseek-v3"), 3, v3_context());
   std::vector<std::string> names;
   for (const auto& op : ops.forward) names.push_back(op.name);
-  const std::vector<std::string> expected{"L3.attn.norm",           "L3.attn.q_a_proj",
-                                          "L3.attn.q_a_norm",       "L3.attn.q_b_proj",
-                                          "L3.attn.kv_a_proj",      "L3.attn.kv_a_norm",
-                                          "L3.attn.kv_b_proj",      "L3.attn.rope",
-                                          "L3.attn.core",           "L3.attn.o_proj",
-                                          "L3.attn.residual",       "L3.ffn.norm",
-                                          "L3.moe.router",          "L3.moe.dispatch_quantize",
-                                          "L3.moe.dispatch",        "L3.moe.permute",
-                                          "L3.moe.experts.gate_up", "L3.moe.experts.swiglu",
-                                          "L3.moe.experts.down",    "L3.moe.shared.gate_up_proj",
-                                          "L3.moe.shared.swiglu",   "L3.moe.shared.down_proj",
-                                          "L3.moe.unpermute",       "L3.moe.combine",
-                                          "L3.moe.combine_sum",     "L3.ffn.residual"};
+  // Every FP8 GEMM input is quantised first (1×128 tiles, V3 §3.3.2) except the expert gate_up,
+  // whose input arrives in FP8 from the dispatch.
+  const std::vector<std::string> expected{"L3.attn.norm",
+                                          "L3.attn.q_a_proj.quantize",
+                                          "L3.attn.q_a_proj",
+                                          "L3.attn.q_a_norm",
+                                          "L3.attn.q_b_proj.quantize",
+                                          "L3.attn.q_b_proj",
+                                          "L3.attn.kv_a_proj.quantize",
+                                          "L3.attn.kv_a_proj",
+                                          "L3.attn.kv_a_norm",
+                                          "L3.attn.kv_b_proj.quantize",
+                                          "L3.attn.kv_b_proj",
+                                          "L3.attn.rope",
+                                          "L3.attn.core",
+                                          "L3.attn.o_proj.quantize",
+                                          "L3.attn.o_proj",
+                                          "L3.attn.residual",
+                                          "L3.ffn.norm",
+                                          "L3.moe.router",
+                                          "L3.moe.dispatch_quantize",
+                                          "L3.moe.dispatch",
+                                          "L3.moe.permute",
+                                          "L3.moe.experts.gate_up",
+                                          "L3.moe.experts.swiglu",
+                                          "L3.moe.experts.down.quantize",
+                                          "L3.moe.experts.down",
+                                          "L3.moe.shared.gate_up_proj.quantize",
+                                          "L3.moe.shared.gate_up_proj",
+                                          "L3.moe.shared.swiglu",
+                                          "L3.moe.shared.down_proj.quantize",
+                                          "L3.moe.shared.down_proj",
+                                          "L3.moe.unpermute",
+                                          "L3.moe.combine",
+                                          "L3.moe.combine_sum",
+                                          "L3.ffn.residual"};
   EXPECT_EQ(names, expected);
   // FP8 for linear layers; BF16 for attention, norms, router (V3 §3.3.1).
   EXPECT_EQ(find(ops.forward, "L3.attn.q_b_proj")->dtype, Dtype::FP8);
@@ -160,6 +184,302 @@ TEST(OpList, V3ForwardOrderAndDtypes) {
     std::set<std::string> seen;
     for (const auto& op : *list) EXPECT_TRUE(seen.insert(op.name).second) << op.name;
   }
+}
+
+/// Index of the op named `name` in `ops` (ops.size() if absent).
+std::size_t index_of(const std::vector<Op>& ops, const std::string& name) {
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].name == name) return i;
+  }
+  return ops.size();
+}
+
+constexpr double kBytesExact = 1e-12;  // byte counts are exact products of the shapes
+
+TEST(OpList, Fp8TileQuantizeBytesAroundADenseGemm) {
+  // fp8-deepseek-v3 (V3 §3.3.2), Llama 3.1 8B's QKV projection on T = 4,096 tokens: x = T·K with
+  // K = 4,096; y = T·N with N = (32 + 2·8)·128 = 6,144; t = 1 + 4/128 B (FP8 + one FP32 scale per
+  // 1×128 tile). Forward quantize reads BF16 x, writes FP8 x: x·(2 + t). Backward: one kernel
+  // reads dy once and writes it row-wise and transposed: y·(2 + 2t). Weight gradient: the cached
+  // FP8 x re-quantised transposed: x·(t + t).
+  auto c = v3_context();
+  c.ep = 1;
+  const auto ops = build_layer_ops(model("llama-3.1-8b"), 2, c);
+  const double T = 4096, K = 4096, N = 6144, t = 1.0 + 4.0 / 128.0;
+  const Op* q = find(ops.forward, "L2.attn.qkv_proj.quantize");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->kind, OpKind::Quantize);
+  EXPECT_NEAR(q->bytes / (T * K * (2 + t)), 1.0, kBytesExact);
+  EXPECT_EQ(index_of(ops.forward, "L2.attn.qkv_proj.quantize") + 1,
+            index_of(ops.forward, "L2.attn.qkv_proj"));
+  const Op* gq = find(ops.backward_input, "L2.attn.qkv_proj.grad_quantize");
+  ASSERT_NE(gq, nullptr);
+  EXPECT_NEAR(gq->bytes / (T * N * (2 + 2 * t)), 1.0, kBytesExact);
+  EXPECT_LT(index_of(ops.backward_input, "L2.attn.qkv_proj.grad_quantize"),
+            index_of(ops.backward_input, "L2.attn.qkv_proj.dgrad"));
+  const Op* xt = find(ops.backward_weight, "L2.attn.qkv_proj.input_transpose_quantize");
+  ASSERT_NE(xt, nullptr);
+  EXPECT_NEAR(xt->bytes / (T * K * 2 * t), 1.0, kBytesExact);
+  EXPECT_LT(index_of(ops.backward_weight, "L2.attn.qkv_proj.input_transpose_quantize"),
+            index_of(ops.backward_weight, "L2.attn.qkv_proj.wgrad"));
+  // BF16 cached activations: the transpose-quantize reads BF16 x instead: x·(2 + t).
+  c.precision.activations = Dtype::BF16;
+  const auto bf = build_layer_ops(model("llama-3.1-8b"), 2, c);
+  EXPECT_NEAR(find(bf.backward_weight, "L2.attn.qkv_proj.input_transpose_quantize")->bytes /
+                  (T * K * (2 + t)),
+              1.0, kBytesExact);
+}
+
+TEST(OpList, Fp8PerTensorIsOneCastTransposePerTensor) {
+  // Transformer Engine delayed scaling ("fp8"): one kernel reads BF16 x and writes FP8 x and xᵀ
+  // plus a 4 B scale-inverse and a 4 B amax: x·(2 + 1 + 1) + 8; dy likewise; nothing in W.
+  auto c = v3_context();
+  c.ep = 1;
+  c.precision.name = "fp8";
+  const auto ops = build_layer_ops(model("llama-3.1-8b"), 2, c);
+  const double T = 4096, K = 4096, N = 6144;
+  EXPECT_NEAR(find(ops.forward, "L2.attn.qkv_proj.quantize")->bytes / (T * K * 4 + 8), 1.0,
+              kBytesExact);
+  EXPECT_NEAR(find(ops.backward_input, "L2.attn.qkv_proj.grad_quantize")->bytes / (T * N * 4 + 8),
+              1.0, kBytesExact);
+  for (const auto& op : ops.backward_weight) EXPECT_NE(op.kind, OpKind::Quantize) << op.name;
+}
+
+TEST(OpList, Bf16HasNoQuantizeOps) {
+  const auto ops =
+      build_layer_ops(model("deepseek-v3"), 3, ctx([](OpListContext& c) { c.ep = 64; }));
+  for (const auto* list : {&ops.forward, &ops.backward_input, &ops.backward_weight}) {
+    for (const auto& op : *list) EXPECT_NE(op.kind, OpKind::Quantize) << op.name;
+  }
+  EXPECT_TRUE(weight_cast_ops(ops, PrecisionPolicy{}).empty());
+}
+
+TEST(OpList, V3ExpertCastsFollowTheFp8Dispatch) {
+  // EP64: 4 local experts × m_e = 8,192 tokens, d = 7,168, f = 2,048, T_e = 4,096.
+  //  - gate_up's input arrives in FP8 from the dispatch: no forward quantize; its wgrad still
+  //    re-quantises it transposed: 4·8192·7168·2t.
+  //  - down's output gradient arrives in FP8 (V3 §3.3.3): no dgrad quantize, a W-pass transpose
+  //    of the FP8 dy: 4·8192·7168·2t.
+  //  - the cached FP8 SwiGLU input (4·8192·2·2048) is cast back to BF16 before its backward:
+  //    elements·(t + 2).
+  //  - the combine's output gradient is quantised before it is dispatched back: T_e·d·(2 + t).
+  const auto ops = build_layer_ops(model("deepseek-v3"), 3, v3_context());
+  const double t = 1.0 + 4.0 / 128.0, rows = 4.0 * 8192, d = 7168, f = 2048;
+  EXPECT_EQ(find(ops.forward, "L3.moe.experts.gate_up.quantize"), nullptr);
+  EXPECT_NEAR(find(ops.backward_weight, "L3.moe.experts.gate_up.input_transpose_quantize")->bytes /
+                  (rows * d * 2 * t),
+              1.0, kBytesExact);
+  EXPECT_EQ(find(ops.backward_input, "L3.moe.experts.down.grad_quantize"), nullptr);
+  EXPECT_NEAR(find(ops.backward_weight, "L3.moe.experts.down.grad_transpose_quantize")->bytes /
+                  (rows * d * 2 * t),
+              1.0, kBytesExact);
+  EXPECT_NEAR(
+      find(ops.backward_input, "L3.moe.experts.swiglu.cast_back")->bytes / (rows * 2 * f * (t + 2)),
+      1.0, kBytesExact);
+  EXPECT_LT(index_of(ops.backward_input, "L3.moe.experts.swiglu.cast_back"),
+            index_of(ops.backward_input, "L3.moe.experts.swiglu.bwd"));
+  EXPECT_NEAR(
+      find(ops.backward_input, "L3.moe.combine.grad_quantize")->bytes / (4096 * d * (2 + t)), 1.0,
+      kBytesExact);
+  EXPECT_LT(index_of(ops.backward_input, "L3.moe.combine.grad_quantize"),
+            index_of(ops.backward_input, "L3.moe.combine.bwd"));
+  EXPECT_NEAR(find(ops.forward, "L3.moe.dispatch_quantize")->bytes / (4096 * d * (2 + t)), 1.0,
+              kBytesExact);
+  // The head and router stay BF16: no casts around them.
+  EXPECT_EQ(find(ops.forward, "L3.moe.router.quantize"), nullptr);
+}
+
+TEST(OpList, WeightCastsRunOncePerStepPerFp8Gemm) {
+  // One cast per FP8 GEMM weight of the layer, K·N elements (× groups): tile scheme reads BF16 W
+  // and writes W and Wᵀ in FP8 with one FP32 scale per 128×128 block: K·N·(2 + 2·(1 + 4/16384));
+  // TE: one cast-transpose, K·N·(2 + 1 + 1) + 8. Not part of the per-micro-batch lists.
+  auto c = v3_context();
+  const auto ops = build_layer_ops(model("deepseek-v3"), 3, c);
+  const auto casts = weight_cast_ops(ops, c.precision);
+  std::size_t fp8_gemms = 0;
+  for (const auto& op : ops.forward) {
+    if ((op.kind == OpKind::Gemm || op.kind == OpKind::GroupedGemm) && op.dtype == Dtype::FP8)
+      ++fp8_gemms;
+  }
+  EXPECT_EQ(casts.size(), fp8_gemms);
+  const Op* gu = find(casts, "L3.moe.experts.gate_up.weight_quantize");
+  ASSERT_NE(gu, nullptr);
+  const double w = 4.0 * 7168 * 4096;
+  EXPECT_NEAR(gu->bytes / (w * (2 + 2 * (1 + 4.0 / 16384))), 1.0, kBytesExact);
+  for (const auto* list : {&ops.forward, &ops.backward_input, &ops.backward_weight}) {
+    for (const auto& op : *list) EXPECT_EQ(op.name.find("weight_quantize"), std::string::npos);
+  }
+  c.precision.name = "fp8";
+  const auto te = weight_cast_ops(ops, c.precision);
+  EXPECT_NEAR(find(te, "L3.moe.experts.gate_up.weight_quantize")->bytes / (w * 4 + 8), 1.0,
+              kBytesExact);
+}
+
+TEST(OpList, OptimizerBytesPerParameter) {
+  // Per shard parameter: the gradient-norm pass reads g; AdamW reads g, master, m, v and writes
+  // master, m, v and the working weight. V3 (FP32 g/master, BF16 m/v, BF16 weight): 4 + 2·4 + 4·2
+  // + 2 = 22 B; BF16 mixed precision (FP32 moments): 4 + 8 + 16 + 2 = 30 B. The whole local
+  // gradient buffer is zeroed: local · 4 B. Fused launches cover 320 × 65,536 elements each.
+  OptimizerShape s;
+  s.shard_params = 1e9;
+  s.local_params = 4e9;
+  auto sum = [](const std::vector<Op>& ops, const std::string& prefix) {
+    double b = 0;
+    int n = 0;
+    for (const auto& op : ops) {
+      if (op.name.rfind(prefix, 0) == 0) {
+        b += op.bytes;
+        ++n;
+      }
+    }
+    return std::make_pair(b, n);
+  };
+  const auto v3 = optimizer_ops(s, fp8_policy());
+  constexpr double kSum = 1e-12;
+  EXPECT_NEAR(sum(v3, "optimizer.adamw").first / (22 * 1e9), 1.0, kSum);
+  EXPECT_NEAR(sum(v3, "optimizer.grad_norm").first / (4 * 1e9), 1.0, kSum);
+  EXPECT_NEAR(sum(v3, "optimizer.zero_grad").first / (4 * 4e9), 1.0, kSum);
+  EXPECT_EQ(sum(v3, "optimizer.adamw").second, 48);  // ceil(1e9 / 20,971,520)
+  const auto bf16 = optimizer_ops(s, PrecisionPolicy{});
+  EXPECT_NEAR(sum(bf16, "optimizer.adamw").first / (30 * 1e9), 1.0, kSum);
+  for (const auto& op : bf16) EXPECT_FALSE(is_communication(op.kind)) << op.name;
+}
+
+TEST(OpList, LastStageRunsTheHeadOncePerModelAndMtpModule) {
+  // V3 with one MTP module: the last stage runs the main head once (after layer 60) and the MTP
+  // module's own pass through the shared head: two head GEMMs, not three.
+  const auto& m = model("deepseek-v3");
+  const auto ops = stage_ops(m, 58, 62, false, true, v3_context());
+  int heads = 0;
+  std::vector<std::string> order;
+  for (const auto& l : ops) {
+    for (const auto& op : l.forward) {
+      if (op.name.size() >= 11 && op.name.substr(op.name.size() - 11) == "head.output") {
+        ++heads;
+        order.push_back(op.name);
+      }
+    }
+  }
+  EXPECT_EQ(heads, 2);
+  EXPECT_EQ(order, (std::vector<std::string>{"head.output", "MTP0.head.output"}));
+  // Without MTP the head runs once, after the last layer; the first stage starts with the
+  // embedding.
+  const auto& llama = model("llama-3.1-8b");
+  const auto l = stage_ops(llama, 0, llama.layers, true, true, OpListContext{});
+  EXPECT_EQ(l.front().layer, kEmbeddingLayer);
+  EXPECT_EQ(l.back().layer, kHeadLayer);
+  EXPECT_EQ(l.size(), static_cast<std::size_t>(llama.layers + 2));
+}
+
+ModelSpec variant(const std::string& base, const std::function<void(ModelSpec&)>& set) {
+  ModelSpec m = model(base);
+  set(m);
+  return m;
+}
+
+TEST(OpList, UnfusedAttentionMaterialisesTheScores) {
+  // Llama 3.1 8B with 2021-era Megatron attention, one 4,096-token sequence, G = 32 heads:
+  // E = G·S² = 32·4096² scores. QKᵀ and P·V each 2·G·S²·128 FLOP (the full square; the fused
+  // causal core counts half), so the forward is 2× the fused one. The softmax reads and writes
+  // E in BF16 (4E bytes); dropout reads E, writes E and a 1 B mask (5E). Cached for backward:
+  // softmax output 2E + mask E + dropout output 2E = 5E bytes (Korthikanti et al. 2022, 5as²b).
+  const auto m =
+      variant("llama-3.1-8b", [](ModelSpec& x) { x.attention_kernel = AttentionKernel::Unfused; });
+  const auto& fused = model("llama-3.1-8b");
+  const OpListContext c;
+  const auto ops = build_layer_ops(m, 0, c);
+  const auto ref = build_layer_ops(fused, 0, c);
+  const double S = 4096, G = 32, E = G * S * S;
+  EXPECT_EQ(find(ops.forward, "L0.attn.core"), nullptr);
+  EXPECT_NEAR(find(ops.forward, "L0.attn.scores")->flops / (2 * G * S * S * 128), 1.0, kBytesExact);
+  EXPECT_NEAR(find(ops.forward, "L0.attn.context")->flops / (2 * G * S * S * 128), 1.0,
+              kBytesExact);
+  EXPECT_NEAR(
+      (find(ops.forward, "L0.attn.scores")->flops + find(ops.forward, "L0.attn.context")->flops) /
+          find(ref.forward, "L0.attn.core")->flops,
+      2.0, kBytesExact);
+  EXPECT_NEAR(find(ops.forward, "L0.attn.softmax")->bytes / (4 * E), 1.0, kBytesExact);
+  EXPECT_NEAR(find(ops.forward, "L0.attn.dropout")->bytes / (5 * E), 1.0, kBytesExact);
+  // Backward: four batched GEMMs of 2·G·S²·128 each, the softmax and dropout backward.
+  double bwd_gemm = 0;
+  for (const auto& op : ops.backward_input) {
+    if (op.kind == OpKind::Gemm && op.name.rfind("L0.attn.", 0) == 0 &&
+        op.name.find("proj") == std::string::npos)
+      bwd_gemm += op.flops;
+  }
+  EXPECT_NEAR(bwd_gemm / (4 * 2 * G * S * S * 128), 1.0, kBytesExact);
+  EXPECT_NE(find(ops.backward_input, "L0.attn.softmax.bwd"), nullptr);
+  EXPECT_NE(find(ops.backward_input, "L0.attn.dropout.bwd"), nullptr);
+  double cached = 0;
+  for (const auto& t : layer_activation_terms(m, 0, c)) {
+    if (t.name == "attn.softmax_output" || t.name == "attn.dropout_mask" ||
+        t.name == "attn.dropout_output")
+      cached += t.bytes;
+    EXPECT_NE(t.name, "attn.softmax_lse");
+  }
+  EXPECT_NEAR(cached / (5 * E), 1.0, kBytesExact);
+  // Selective recompute re-runs the core and caches none of the scores.
+  auto sel = c;
+  sel.recompute = Recompute::Selective;
+  const auto rs = build_layer_ops(m, 0, sel);
+  EXPECT_NE(find(rs.backward_input, "L0.attn.scores.recompute"), nullptr);
+  for (const auto& t : layer_activation_terms(m, 0, sel)) EXPECT_NE(t.name, "attn.dropout_mask");
+}
+
+TEST(OpList, SlidingWindowAttendsAtMostWKeys) {
+  // W = 1,024 keys per query on S = 4,096: S·W − W²/2 pairs against the causal S²/2, a ratio of
+  // (4096·1024 − 1024²/2) / (4096²/2) = 0.4375; the accounting's per-token FLOPs agree; a window
+  // at least S long is full causal attention.
+  const auto& base = model("llama-3.1-8b");
+  const auto m = variant("llama-3.1-8b", [](ModelSpec& x) { x.sliding_window = 1024; });
+  const OpListContext c;
+  const double full = find(build_layer_ops(base, 0, c).forward, "L0.attn.core")->flops;
+  const double win = find(build_layer_ops(m, 0, c).forward, "L0.attn.core")->flops;
+  EXPECT_NEAR(win / full, 0.4375, kBytesExact);
+  EXPECT_NEAR(win / (layer_attention_flops_per_token(m, 4096) * 4096), 1.0, kBytesExact);
+  const auto wide = variant("llama-3.1-8b", [](ModelSpec& x) { x.sliding_window = 8192; });
+  EXPECT_NEAR(find(build_layer_ops(wide, 0, c).forward, "L0.attn.core")->flops / full, 1.0,
+              kBytesExact);
+}
+
+TEST(OpList, QkNormIsAPerHeadNormOfQueriesAndKeys) {
+  // Qwen3-style q_norm/k_norm over head_dim: T·(H + KV)·d_h = 4096·(32 + 8)·128 elements; forward
+  // reads and writes them in BF16 (4 B per element), backward reads x, dy and writes dx (6 B).
+  const auto m = variant("llama-3.1-8b", [](ModelSpec& x) { x.qk_norm = true; });
+  const auto ops = build_layer_ops(m, 0, OpListContext{});
+  const double e = 4096.0 * 40 * 128;
+  const Op* n = find(ops.forward, "L0.attn.qk_norm");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->kind, OpKind::Norm);
+  EXPECT_NEAR(n->bytes / (4 * e), 1.0, kBytesExact);
+  EXPECT_NEAR(find(ops.backward_input, "L0.attn.qk_norm.bwd")->bytes / (6 * e), 1.0, kBytesExact);
+  EXPECT_EQ(index_of(ops.forward, "L0.attn.qk_norm"), index_of(ops.forward, "L0.attn.rope") - 1);
+}
+
+TEST(OpList, ParallelBlockSharesTheNormAndTheTpReduction) {
+  // y = x + Attn(LN(x)) + FFN(LN(x)) under TP2 without SP: one norm, one all-reduce of the
+  // summed branch outputs in forward (two for the sequential block), the same GEMM FLOPs, and one
+  // residual add reading x and both branches (3 tensors) and writing y: 4·T·d·2 bytes.
+  const auto m = variant("llama-3.1-8b", [](ModelSpec& x) { x.parallel_block = true; });
+  const auto c = ctx([](OpListContext& x) { x.tp = 2; });
+  const auto par = build_layer_ops(m, 0, c);
+  const auto seq = build_layer_ops(model("llama-3.1-8b"), 0, c);
+  auto count = [](const std::vector<Op>& ops, OpKind k) {
+    int n = 0;
+    for (const auto& op : ops) n += op.kind == k ? 1 : 0;
+    return n;
+  };
+  EXPECT_EQ(count(par.forward, OpKind::Norm), 1);
+  EXPECT_EQ(count(seq.forward, OpKind::Norm), 2);
+  EXPECT_EQ(count(par.forward, OpKind::TpCollective), 1);
+  EXPECT_EQ(count(seq.forward, OpKind::TpCollective), 2);
+  Sums ps, ss;
+  add(ps, par);
+  add(ss, seq);
+  EXPECT_NEAR(ps.gemm / ss.gemm, 1.0, kBytesExact);
+  EXPECT_NEAR(find(par.forward, "L0.block.residual")->bytes / (4 * 4096.0 * 4096 * 2), 1.0,
+              kBytesExact);
+  EXPECT_EQ(find(par.forward, "L0.ffn.norm"), nullptr);
 }
 
 TEST(OpList, V3MlaShapes) {

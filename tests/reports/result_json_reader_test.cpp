@@ -75,6 +75,8 @@ sim::RunResult full_run() {
     s.infeasible_reason = p.infeasible_reason;
     s.cost_model = "h800-published";
     s.roofline_ops = {"norm", "swiglu"};
+    s.fallbacks = {"gemm fp8 wgrad: the forward fit (no wgrad points)"};
+    s.calibration = {"auto", "h100-published", "h100", "h100 -> b200: ...", "warning text"};
     s.ranks_simulated = 2048;
     s.events = 4400000;
     r.phases.push_back(p);
@@ -89,6 +91,7 @@ sim::RunResult full_run() {
   r.goodput.goodput = 0.97;
   r.goodput.gpu_hours_with_failures = 2.5e6;
   r.goodput.basis = "Llama 3 §3.3.4";
+  r.calibration = {"h800-published", "h800-published", "h800", "none", ""};
   return r;
 }
 
@@ -107,6 +110,21 @@ std::string error_of(const std::string& text) {
     return e.what();
   }
   return "";
+}
+
+TEST(ResultJsonReader, ResultsWithoutCalibrationStillRead) {
+  // Results written before the `calibration` object and `fallbacks` existed read with defaults.
+  const std::string old = edited([](nlohmann::ordered_json& j) {
+    j.erase("calibration");
+    for (auto& ph : j["phases"]) {
+      ph["step"].erase("calibration");
+      ph["step"].erase("fallbacks");
+    }
+  });
+  const sim::RunResult r = read_run_json_text(old, "old.json");
+  EXPECT_EQ(r.calibration.requested, "auto");
+  EXPECT_EQ(r.calibration.transfer, "none");
+  EXPECT_TRUE(r.phases.at(0).representative.fallbacks.empty());
 }
 
 TEST(ResultJsonReader, RoundTripIsByteIdentical) {

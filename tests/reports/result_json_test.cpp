@@ -62,7 +62,7 @@ TEST(ResultJson, HostileNamesStayValidJson) {
 TEST(ResultJson, StepJson) {
   sim::StepResult s;
   s.step_time_s = 2.0;
-  s.ranks.push_back({3, 1, 1.0, 0.5, 0.2, 0.8});
+  s.ranks.push_back({3, 1, 1.0, 0.5, 0.2, 0.8, {}});
   JsonOptions o;
   o.include_ranks = true;
   const auto j = nlohmann::json::parse(step_to_json(s, o));

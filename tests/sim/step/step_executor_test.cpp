@@ -75,6 +75,33 @@ TEST(StepExecutor, OneFOneBStepTimeMatchesThePipelineFormula) {
   EXPECT_EQ(r.ranks_simulated, 8);
 }
 
+TEST(StepExecutor, PhasesOfAOneFOneBRankSumToTheStep) {
+  // PP4, m = 8, f = b = w = 1 ms, no communication. Every rank runs 8 unpaired forwards (8 ms)
+  // and 8 full backwards of 2 ms, split B:W by the stage's compute 1:1 (8 ms each); the rest is
+  // bubble, (PP − 1)(f + b + w) = 9 ms; the step is (m + PP − 1)(f + b + w) = 33 ms.
+  const double f = 1e-3, b = 1e-3, w = 1e-3;
+  const StepResult r = run("1f1b", 4, 1, 8, f, b, w);
+  for (const RankTime& rt : r.ranks) {
+    EXPECT_NEAR(rt.phases.forward_s, 8 * f, kTimeTol) << rt.rank;
+    EXPECT_NEAR(rt.phases.backward_input_s, 8 * b, kTimeTol) << rt.rank;
+    EXPECT_NEAR(rt.phases.backward_weight_s, 8 * w, kTimeTol) << rt.rank;
+    EXPECT_NEAR(rt.phases.bubble_s, 3 * (f + b + w), kTimeTol) << rt.rank;
+    EXPECT_EQ(rt.phases.overlapped_fb_s, 0.0);
+    EXPECT_NEAR(rt.phases.total(), r.step_time_s, kTimeTol) << rt.rank;
+  }
+  EXPECT_NEAR(r.critical_phases.total(), r.step_time_s, kTimeTol);
+  ASSERT_EQ(r.stage_layers.size(), 4u);
+}
+
+TEST(StepExecutor, DualPipeSpendsItsSteadyStateInOverlappedPairs) {
+  // DualPipe pairs a forward and a backward chunk in its steady state: the overlapped time is
+  // positive, and every rank's phases still sum to the step.
+  const StepResult r = run("dualpipe", 4, 1, 16, 1e-3, 1e-3, 1e-3);
+  EXPECT_GT(r.critical_phases.overlapped_fb_s, 0.0);
+  for (const RankTime& rt : r.ranks)
+    EXPECT_NEAR(rt.phases.total(), r.step_time_s, kTimeTol) << rt.rank;
+}
+
 TEST(StepExecutor, ZeroBubbleH1ShrinksTheBubbleByTwoW) {
   // ZB1P bubble (PP − 1)(F + B − 2W) where B is the FULL backward b + w (DualPipe README table):
   // with f = b = w = 1 ms, (4 − 1)(1 + 2 − 2) = 3 ms, against 1F1B's (4 − 1)(1 + 2) = 9 ms.

@@ -1,0 +1,116 @@
+#include "calibration/attention_rates.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainsim::calibration {
+namespace {
+
+using hardware::Dtype;
+
+double effective_head_dim(std::int64_t d_qk, std::int64_t d_v) {
+  return 0.5 * static_cast<double>(d_qk + (d_v > 0 ? d_v : d_qk));
+}
+
+std::vector<const AttentionPoint*> with_dtype(const std::vector<AttentionPoint>& points, Dtype d) {
+  std::vector<const AttentionPoint*> out;
+  for (const auto& p : points)
+    if (p.dtype == d) out.push_back(&p);
+  return out;
+}
+
+std::vector<const AttentionPoint*> filter(const std::vector<const AttentionPoint*>& in,
+                                          AttentionDirection dir) {
+  std::vector<const AttentionPoint*> out;
+  for (const auto* p : in)
+    if (p->direction == dir) out.push_back(p);
+  return out;
+}
+
+}  // namespace
+
+std::optional<AttentionRate> attention_rate(const std::vector<AttentionPoint>& points,
+                                            const models::Op& op) {
+  // 1. dtype (BF16 and FP16 stand in for each other).
+  auto candidates = with_dtype(points, op.dtype);
+  if (candidates.empty() && op.dtype == Dtype::BF16) candidates = with_dtype(points, Dtype::FP16);
+  if (candidates.empty() && op.dtype == Dtype::FP16) candidates = with_dtype(points, Dtype::BF16);
+  if (candidates.empty()) return std::nullopt;
+
+  AttentionRate out;
+  const bool forward = op.pass == models::Pass::Forward;
+  const std::string what =
+      fmt::format("attention {} {}", forward ? "fwd" : "bwd", hardware::dtype_name(op.dtype));
+  std::vector<std::string> subs;
+
+  // 2. direction.
+  const auto wanted = forward ? AttentionDirection::Forward : AttentionDirection::Backward;
+  const auto other = forward ? AttentionDirection::Backward : AttentionDirection::Forward;
+  auto dir = filter(candidates, wanted);
+  if (dir.empty()) {
+    dir = filter(candidates, AttentionDirection::ForwardBackward);
+    if (!dir.empty()) {
+      subs.emplace_back("the fwd+bwd pair's rate");
+    } else {
+      dir = filter(candidates, other);
+      subs.push_back(fmt::format("the {} points (no {} points)", forward ? "bwd" : "fwd",
+                                 forward ? "fwd" : "bwd"));
+    }
+  }
+
+  // 3. mask.
+  const bool causal = op.attention.causal;
+  std::vector<const AttentionPoint*> masked;
+  for (const auto* p : dir)
+    if (p->causal == causal) masked.push_back(p);
+  if (masked.empty()) {
+    masked = dir;
+    subs.push_back(fmt::format("{} points for a {} op", causal ? "non-causal" : "causal",
+                               causal ? "causal" : "non-causal"));
+  }
+
+  // 4. nearest effective head dim (log2 distance; ties to the smaller).
+  const double want_d = effective_head_dim(op.attention.head_dim_qk, op.attention.head_dim_v);
+  double best_d = 0, best_dist = 0;
+  for (const auto* p : masked) {
+    const double d = effective_head_dim(p->head_dim, p->head_dim_v);
+    const double dist = std::fabs(std::log2(d / std::max(want_d, 1.0)));
+    if (best_d == 0 || dist < best_dist - 1e-12 ||
+        (std::fabs(dist - best_dist) <= 1e-12 && d < best_d)) {
+      best_d = d;
+      best_dist = dist;
+    }
+  }
+  std::vector<const AttentionPoint*> row;
+  for (const auto* p : masked)
+    if (effective_head_dim(p->head_dim, p->head_dim_v) == best_d) row.push_back(p);
+  std::stable_sort(row.begin(), row.end(),
+                   [](const auto* a, const auto* b) { return a->seq_len < b->seq_len; });
+
+  // 5. log-linear in S_kv, held outside the measured range.
+  const double s = static_cast<double>(std::max<std::int64_t>(op.attention.seq_kv, 1));
+  if (s <= static_cast<double>(row.front()->seq_len)) {
+    out.flops_per_s = row.front()->flops_per_s;
+  } else if (s >= static_cast<double>(row.back()->seq_len)) {
+    out.flops_per_s = row.back()->flops_per_s;
+  } else {
+    std::size_t hi = 1;
+    while (static_cast<double>(row[hi]->seq_len) < s) ++hi;
+    const AttentionPoint& a = *row[hi - 1];
+    const AttentionPoint& b = *row[hi];
+    const double la = std::log(static_cast<double>(a.seq_len));
+    const double lb = std::log(static_cast<double>(b.seq_len));
+    const double w = lb > la ? (std::log(s) - la) / (lb - la) : 0.0;
+    out.flops_per_s = a.flops_per_s + w * (b.flops_per_s - a.flops_per_s);
+  }
+  if (!subs.empty()) {
+    std::string joined;
+    for (const auto& x : subs) joined += (joined.empty() ? "" : ", ") + x;
+    out.fallback = fmt::format("{}: {}", what, joined);
+  }
+  return out;
+}
+
+}  // namespace trainsim::calibration

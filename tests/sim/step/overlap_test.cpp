@@ -1,0 +1,143 @@
+// Overlap switches of the step executor, each against its analytic expectation: gradient
+// reduction per chunk beside the rest of the step (Megatron-Core --overlap-grad-reduce), the
+// parameter all-gather behind the next step's forward (--overlap-param-gather), and TP
+// collectives beside the next GEMM (Transformer Engine userbuffers, --tp-comm-overlap).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "hardware/catalog.hpp"
+#include "sim/step/step_executor.hpp"
+
+namespace trainsim::sim {
+namespace {
+
+constexpr double kTimeTol = 2e-6;     // seconds: latencies are 0, events round up to whole ns
+constexpr double kNvlinkBps = 160e9;  // H800 achievable NVLink bandwidth per direction (catalog)
+
+hardware::ClusterSpec one_node(int gpus) {
+  const auto& hw = hardware::HardwareCatalog::bundled();
+  hardware::ClusterSpec c;
+  c.gpu = hw.gpu("h800");
+  c.fabric = hw.fabric("mpft-ib-400g");
+  c.gpus = gpus;
+  c.node.gpus_per_node = 8;
+  return c;
+}
+
+Segment compute(double seconds) {
+  Segment s;
+  s.compute_s = seconds;
+  s.by_kind_s[static_cast<std::size_t>(models::OpKind::Gemm)] = seconds;
+  return s;
+}
+
+std::vector<StageWork> uniform_stages(int n, double pass_s) {
+  std::vector<StageWork> st(static_cast<std::size_t>(n));
+  for (int s = 0; s < n; ++s) {
+    auto& w = st[static_cast<std::size_t>(s)];
+    w.stage = s;
+    w.forward = {compute(pass_s)};
+    w.backward_input = {compute(pass_s)};
+    w.backward_weight = {compute(pass_s)};
+    w.backward_full = {compute(2 * pass_s)};
+  }
+  return st;
+}
+
+StepResult run(const StepSetup& setup) {
+  StepResult r;
+  execute_step(setup, r);
+  return r;
+}
+
+TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
+  // PP2 × DP2 interleaved 1F1B, two chunks per rank, 1 ms passes, no P2P bytes. Each rank
+  // reduce-scatters G/2 per hop (DP2 ring: (g−1)/g of its G gradient bytes), R = G/2/B = 20 ms
+  // alone on its NVLink port, half per chunk (the stages give no parameter counts: equal shares).
+  // Not overlapped, a rank starts its reduction when its list ends at T_r: step = max T_r + R.
+  // Overlapped, its second chunk's half starts when that chunk's last backward ends at t_r; from
+  // then on the port never idles (R/2 = 10 ms > T_r − t_r), so the rank ends at t_r + R.
+  const auto topo = hardware::Topology::build(one_node(4));
+  models::ParallelPlan plan;
+  plan.pp = 2;
+  plan.dp = 2;
+  const auto schedule = schedules::make_schedule("interleaved-1f1b");
+  schedules::ScheduleShape shape{2, 4, 2};
+  const double pass = 1e-3, r_s = 20e-3;
+  DpSync dp;
+  dp.dense_grad_bytes = 2 * r_s * kNvlinkBps;
+  dp.dense_group = 2;
+  dp.all_gather_params = false;
+  StepSetup setup{
+      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(4, pass), {}, {}, dp, 0, 0,
+      {0, 1}};
+  const StepResult plain = run(setup);
+  double list_end = 0, overlap_end = 0;
+  for (int rank : {0, 1}) {
+    double t_end = 0, chunk1_grads = 0;
+    for (const auto& e : plain.timeline) {
+      if (e.rank != rank || e.stream != "compute") continue;
+      t_end = std::max(t_end, e.end_s);
+      if (e.chunk == 1 && (e.name == "BW" || e.name == "W"))
+        chunk1_grads = std::max(chunk1_grads, e.end_s);
+    }
+    ASSERT_GT(t_end, chunk1_grads);
+    ASSERT_LT(t_end - chunk1_grads, r_s / 2);
+    list_end = std::max(list_end, t_end);
+    overlap_end = std::max(overlap_end, chunk1_grads + r_s);
+  }
+  EXPECT_NEAR(plain.step_time_s, list_end + r_s, kTimeTol);
+  setup.dp.overlap_grad_reduce = true;
+  EXPECT_NEAR(run(setup).step_time_s, overlap_end, kTimeTol);
+}
+
+TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
+  // DP2, one micro-batch, passes f = b = w = 1 ms, an all-gather of a = 3 ms (A/2 per hop over
+  // NVLink). Not overlapped it closes the step: f + (b + w) + a = 6 ms. Overlapped it starts with
+  // the step and the forward cannot end before it: max(f, a) + b + w = 5 ms.
+  const auto topo = hardware::Topology::build(one_node(2));
+  models::ParallelPlan plan;
+  plan.dp = 2;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  const double pass = 1e-3, a = 3e-3;
+  DpSync dp;
+  dp.dense_param_bytes = 2 * a * kNvlinkBps;
+  dp.dense_group = 2;
+  StepSetup setup{
+      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(1, pass), {}, {}, dp, 0, 0,
+      {}};
+  EXPECT_NEAR(run(setup).step_time_s, 3 * pass + a, kTimeTol);
+  setup.dp.overlap_param_gather = true;
+  EXPECT_NEAR(run(setup).step_time_s, std::max(pass, a) + 2 * pass, kTimeTol);
+}
+
+double tp_pass_time(double comm_s, bool overlap) {
+  // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
+  const auto topo = hardware::Topology::build(one_node(2));
+  models::ParallelPlan plan;
+  plan.tp = 2;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  std::vector<StageWork> st(1);
+  Segment ar;
+  ar.kind = SegmentKind::TpCollective;
+  ar.all_reduce = true;
+  ar.bytes = comm_s * kNvlinkBps;  // TP2 all-reduce moves 2(p−1)/p = 1× the buffer per hop
+  st[0].forward = {compute(1e-3), ar, compute(1e-3)};
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, 0, {}};
+  setup.tp_comm_overlap = overlap;
+  return run(setup).step_time_s;
+}
+
+TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
+  // Blocking: 1 ms + c + 1 ms. Overlapped with the second GEMM: 1 ms + max(1 ms, c).
+  for (double c : {0.5e-3, 1.5e-3}) {
+    EXPECT_NEAR(tp_pass_time(c, false), 2e-3 + c, kTimeTol) << c;
+    EXPECT_NEAR(tp_pass_time(c, true), 1e-3 + std::max(1e-3, c), kTimeTol) << c;
+  }
+}
+
+}  // namespace
+}  // namespace trainsim::sim
