@@ -32,9 +32,8 @@ Measured read_measured(const ConfigNode& node) {
   node.check_keys({"value", "metric", "flops", "source"});
   Measured m;
   m.value = node.at("value").as_number(std::numeric_limits<double>::min(), kMaxMeasured);
-  const std::string metric =
-      node.at("metric").as_choice(
-          {"iteration-s", "tokens-per-s-per-gpu", "tflops-per-gpu", "bandwidth-gbps"});
+  const std::string metric = node.at("metric").as_choice(
+      {"iteration-s", "tokens-per-s-per-gpu", "tflops-per-gpu", "bandwidth-gbps"});
   if (metric == "bandwidth-gbps") {
     m.metric = Metric::BandwidthGBps;
   } else if (metric == "iteration-s") {
@@ -98,8 +97,9 @@ void read_kind_block(const ConfigNode& root, ValidationCase& c) {
         cc.bytes = k.at("bytes").as_quantity(units::Quantity::Bytes, 1, 1e18);
       }
       if (c.measured.metric != Metric::BandwidthGBps) {
-        throw root.at("measured").at("metric").error(
-            "a collective case states a bandwidth: metric bandwidth-gbps");
+        throw root.at("measured")
+            .at("metric")
+            .error("a collective case states a bandwidth: metric bandwidth-gbps");
       }
       try {
         sim::collective::scenario_collective_spec(*c.scenario, 0, op, cc.group, cc.tokens);

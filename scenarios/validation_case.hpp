@@ -3,14 +3,10 @@
 // with the published figure, its source and the metric it is stated in. These figures are checks
 // only — nothing in trainsim is ever fitted to them (DESIGN.md principle 10).
 //
-// A case file is a YAML map:
-//   kind: step                      # what is simulated; dispatch on it is in
-//   cli/cmd_validation.cpp name: megatron2021-t1-1.7b      # optional, default: the file name
-//   without .yaml description: "..."              # optional measured: {value: 137, metric:
-//   tflops-per-gpu, flops: megatron-2021, source: "..."} not_expressible: "..."          #
-//   optional: why trainsim cannot simulate it faithfully yet assumptions: ["..."]            #
-//   optional: inputs the source does not state scenario: {...}                 # kind: step — a
-//   scenario (docs/scenarios.md) with one phase
+// A case file is a YAML map — `kind` (step or collective; the dispatch on it is in
+// cli/cmd_validation.cpp), optional `name` (default: the file name), `description`, `measured`
+// {value, metric, flops, source}, optional `not_expressible` and `assumptions`, and `scenario`
+// (one phase) or `collective`; validation/README.md documents every key.
 //
 // Metrics and their conversion from a simulated step of t seconds on G GPUs, B sequences of s
 // tokens:
@@ -43,7 +39,7 @@ enum class CaseKind {
 enum class Metric {
   IterationSeconds,  ///< seconds per training step
   TokensPerSecondPerGpu,
-  TflopsPerGpu,  ///< model TFLOP/s per GPU under a stated FLOP convention
+  TflopsPerGpu,   ///< model TFLOP/s per GPU under a stated FLOP convention
   BandwidthGBps,  ///< a collective's bandwidth, GB/s (1e9 B/s), as the case's `figure` counts it
 };
 

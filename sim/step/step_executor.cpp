@@ -605,9 +605,11 @@ void Executor::launch(int rank, const WorkItem& w, int item) {
   account_phase(rank, eng_.now());
   r.active_threads = count;
   // An F&B pair issues its all-to-alls in program order, as DeepSeek's trace of V3 training
-  // shows on its single DeepEP stream: per layer, the backward's first (the gradient of the
-  // combine), the forward's dispatch, the forward's combine, the backward's second (the gradient
-  // of the dispatch); what one pass has beyond the other follows in its own order.
+  // shows on its single DeepEP stream (deepseek-ai/profile-data train.json: per layer step,
+  // combine(B), attn(F), mlp(B), dispatch(F), dispatch(B), mlp(W), mlp(F), attn(B), attn(W),
+  // combine(F)): the backward's first (the gradient of the combine), the forward's dispatch, the
+  // backward's second (the gradient of the dispatch), the forward's combine — alternating,
+  // backward first; what one pass has beyond the other follows in its own order.
   r.ep_order.clear();
   r.ep_next = 0;
   if (count == 2) {
@@ -618,7 +620,7 @@ void Executor::launch(int rank, const WorkItem& w, int item) {
     };
     auto nf = ep_count(*thread(ids[0]).list), nb = ep_count(*thread(ids[1]).list);
     while (nf > 0 || nb > 0) {
-      for (const int slot : {1, 0, 0, 1}) {
+      for (const int slot : {1, 0, 1, 0}) {
         auto& left = slot == 0 ? nf : nb;
         if (left > 0) {
           r.ep_order.push_back(static_cast<std::int8_t>(slot));
