@@ -955,7 +955,7 @@ Point run_unpermute(Ctx& c, std::int64_t tokens, int dim) {
 // ------------------------------------------------------------------------------------------
 
 const std::vector<std::pair<std::int64_t, std::int64_t>>& v3_dense_nk() {
-  // DeepGEMM's table of DeepSeek-V3 shapes (facts/deepseek-v3.md §6.1): N × K.
+  // DeepGEMM's table of DeepSeek-V3 shapes: N × K.
   static const std::vector<std::pair<std::int64_t, std::int64_t>> nk{
       {2112, 7168}, {24576, 1536}, {32768, 512}, {7168, 16384}, {4096, 7168}, {7168, 2048}};
   return nk;

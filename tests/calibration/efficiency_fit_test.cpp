@@ -17,7 +17,7 @@ const hardware::GpuSpec& h800() {
   return hardware::HardwareCatalog::bundled().gpu("h800");
 }
 
-/// DeepGEMM's published shapes (facts/deepseek-v3.md §6.1, §6.2): {m, n, k, groups}.
+/// DeepGEMM's published shapes: {m, n, k, groups}.
 struct Shape {
   std::int64_t m, n, k, groups;
 };

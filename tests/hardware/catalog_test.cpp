@@ -59,7 +59,7 @@ TEST(HardwareCatalog, BundledIsTheSourceTreeCatalog) {
 }
 
 TEST(HardwareCatalog, H800MatchesPublishedDenseFigures) {
-  // facts/deepseek-v3.md §10: BF16 989 TFLOPS dense (not the 1,979 sparse figure), FP8 1,979
+  // H100/H800 datasheet figures: BF16 989 TFLOPS dense (not the 1,979 sparse figure), FP8 1,979
   // dense, 132 SMs, 3.35 TB/s, NVLink 400 GB/s bidirectional = 200 GB/s per direction,
   // ~160 GB/s achievable, NVLink latency 3.33 us (ISCA'25 Table 5).
   const GpuSpec& g = catalog().gpu("h800");

@@ -23,7 +23,7 @@ double rel(double a, double b) {
 // ---------------------------------------------------------------- parameters
 
 TEST(Parameters, DeepSeekV3BlocksMatchTheConfig) {
-  // facts/deepseek-v3.md §2.4: MLA = 7168·1536 + 1536 + 1536·128·192 + 7168·576 + 512
+  // V3 config_671B.json: MLA = 7168·1536 + 1536 + 1536·128·192 + 7168·576 + 512
   //   + 512·128·256 + 128·128·7168 = 187,107,328 (+ the 7,168 input norm);
   // one expert = 3·7168·2048 = 44,040,192; embedding = 129,280·7,168 = 926,679,040.
   const auto c = count_parameters(model("deepseek-v3"));

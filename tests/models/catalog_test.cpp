@@ -56,7 +56,7 @@ TEST(ModelCatalog, BundledIsTheSourceTreeCatalog) {
 }
 
 TEST(ModelCatalog, DeepSeekV3IsTheExactConfig) {
-  // config_671B.json and V3 §4.2 (facts/deepseek-v3.md §2.1-2.3).
+  // config_671B.json and V3 §4.2.
   const auto& m = catalog().get("deepseek-v3");
   EXPECT_EQ(m.layers, 61);
   EXPECT_EQ(m.hidden, 7168);
