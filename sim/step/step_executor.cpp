@@ -889,27 +889,37 @@ void Executor::run_collective(ThreadId id) {
   // an activity's work is its bytes, and each link's weight is the bytes it carries per byte of
   // work, so a small flow beside a large one gets an equal share until it ends.
   engine::ActivitySpec spec;
-  const double load = s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
   const auto& topo = *s_.topology;
   if (seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine) {
-    // Dispatch: a rank sends its tokens out and receives its experts' share (∝ load); combine
-    // is the reverse.
+    // DeepEP's all-to-all starts once every member of the group has joined (its notify kernel
+    // is a barrier over the group) and then moves the whole group's tokens together: ONE flow
+    // over every member's ports, ending when the slowest member's share has moved (which is
+    // when the group is released) — two engine events per group instead of two per member.
+    // Dispatch: a member sends its tokens out and receives its experts' share (∝ its load);
+    // combine is the reverse. Work: a member's token bytes; each port carries its routed share
+    // of them (IB / NVLink bytes per token byte, times the expert load on the receiving side of
+    // dispatch, the sending side of combine).
+    if (++b.arrived < b.expected) return;
+    b.arrived = b.expected - 1;  // the flow's completion is the release
     const bool dispatch = seg.kind == SegmentKind::EpDispatch;
-    const double out_scale = dispatch ? 1.0 : load;
-    const double in_scale = dispatch ? load : 1.0;
-    // Work: the rank's token bytes; each port carries its routed share of them (ib/nvlink bytes
-    // per token byte, times the expert load on the receiving side of dispatch, the sending side
-    // of combine).
     spec.work = seg.bytes;
     const double ib = s_.moe.ib_per_byte;
     const double nvl = s_.moe.nvlink_per_byte;
-    if (ib > 0) {
-      spec.uses.push_back({link_resource(topo.nic_out(rank)), ib * out_scale});
-      spec.uses.push_back({link_resource(topo.nic_in(rank)), ib * in_scale});
-    }
-    if (nvl > 0) {
-      spec.uses.push_back({link_resource(topo.nvlink_out(rank)), nvl * out_scale});
-      spec.uses.push_back({link_resource(topo.nvlink_in(rank)), nvl * in_scale});
+    for (int i = 0; i < group_size; ++i) {
+      const int m = group_first + i * stride;
+      if (!simulated(m)) continue;
+      const double load_m =
+          s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(m)];
+      const double out_scale = dispatch ? 1.0 : load_m;
+      const double in_scale = dispatch ? load_m : 1.0;
+      if (ib > 0) {
+        spec.uses.push_back({link_resource(topo.nic_out(m)), ib * out_scale});
+        spec.uses.push_back({link_resource(topo.nic_in(m)), ib * in_scale});
+      }
+      if (nvl > 0) {
+        spec.uses.push_back({link_resource(topo.nvlink_out(m)), nvl * out_scale});
+        spec.uses.push_back({link_resource(topo.nvlink_in(m)), nvl * in_scale});
+      }
     }
     spec.latency_ns = to_ns(s_.moe.latency_s);
   } else {

@@ -164,6 +164,36 @@ TEST(StepExecutor, ZeroAllGatherMovesTheWorkingWeightsNotTheGradients) {
   EXPECT_NEAR(r.step_time_s, 0.75 * (4 + 2) * params / bw, 1e-8);
 }
 
+TEST(StepExecutor, ExpertAllToAllStartsWhenTheLastMemberJoinsAndEndsWithTheSlowest) {
+  // EP2 inside one H800 node (NVLink only, B = 160 GB/s): each member computes c·load (an
+  // expert segment), then dispatches S bytes, of which a share ν = 1/2 crosses NVLink and the
+  // receiving side carries ν·S·load. Loads 1 and 2: the all-to-all starts when the slower
+  // member joins, at 2c, and ends when member 1 has received ν·S·2 at B:
+  // step = 2c + α + 2·ν·S/B.
+  const double c = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, bw = 160e9;
+  const auto topo = hardware::Topology::build(cluster(2));
+  models::ParallelPlan plan;
+  plan.dp = 2;
+  plan.ep = 2;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  std::vector<StageWork> st(1);
+  Segment experts = compute(c);
+  experts.expert_fraction = 1.0;
+  Segment dispatch;
+  dispatch.kind = SegmentKind::EpDispatch;
+  dispatch.bytes = bytes;
+  st[0].forward = {experts, dispatch};
+  MoeRouting moe;
+  moe.nvlink_per_byte = nu;
+  moe.latency_s = alpha;
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {1.0, 2.0}, moe, {}, 0, 0,
+                  {}};
+  StepResult r;
+  execute_step(setup, r);
+  EXPECT_NEAR(r.step_time_s, 2 * c + alpha + 2 * nu * bytes / bw, 1e-8);
+}
+
 TEST(StepExecutor, DataParallelRanksRunIdentically) {
   const StepResult r = run("1f1b", 2, 4, 4, 1e-3, 2e-3, 1e-3);
   for (const auto& rt : r.ranks) {
