@@ -273,15 +273,24 @@ TEST(AttentionCost, H100ProfileTimesAttentionAtFlashAttention3Rates) {
   EXPECT_NE(tb.fallback.find("non-causal points"), std::string::npos) << tb.fallback;
 }
 
+/// The fit of `dtype` among a profile cost model's fits (fails the test when there is none).
+const GemmEfficiencyModel* fit_of(const CostModel& model, Dtype dtype) {
+  for (const auto& f : static_cast<const ProfileCostModel&>(model).fits()) {
+    if (f.dtype() == dtype && !f.wgrad()) return &f;
+  }
+  ADD_FAILURE() << "no " << hardware::dtype_name(dtype) << " fit";
+  return nullptr;
+}
+
 TEST(H100Profile, Bf16GemmFitCrossValidates) {
   // 20 dense BF16 points (XLA's sm_90 table). The held-out error is finite and below 50% (a
   // sanity bound, not a target: the value is reported and printed for the README).
   constexpr double kSanity = 0.5;
   const auto model = make_cost_model("h100-published", gpu("h100"));
-  const auto& fits = static_cast<const ProfileCostModel&>(*model).fits();
-  ASSERT_EQ(fits.size(), 1u);
-  const FitReport& r = fits[0].report();
-  EXPECT_EQ(r.dtype, Dtype::BF16);
+  EXPECT_EQ(static_cast<const ProfileCostModel&>(*model).fits().size(), 2u);  // bf16 and fp8
+  const auto* fit = fit_of(*model, Dtype::BF16);
+  ASSERT_NE(fit, nullptr);
+  const FitReport& r = fit->report();
   EXPECT_EQ(r.dense_points, 20);
   EXPECT_LT(r.cv_rms_error, kSanity);
   const auto& c = r.coef;
@@ -296,11 +305,43 @@ TEST(H100Profile, Bf16GemmFitCrossValidates) {
   EXPECT_NEAR(t.seconds, op.flops / 764.1e12, op.flops / 764.1e12 * r.cv_max_error);
 }
 
-TEST(H100Profile, Fp8GemmsUseTheMeasuredFp8RooflineRate) {
-  // No FP8 GEMM points on H100: the roofline at the FP8 MAMF fraction 0.709 (not the BF16 one,
-  // 0.803): t = F / (1979e12 · 0.709) + 2 µs launch, when compute-bound.
-  constexpr double kTol = 1e-9;
+TEST(H100Profile, Fp8GemmsUseTheDeepGemmFitMeasuredOnTheH800) {
+  // 18 dense + 4 grouped FP8 points (DeepGEMM's H800 tables; the H800 has the H100's SMs,
+  // clocks and tensor cores, so the fit is the H800 profile's: same points, same device
+  // numbers). A table GEMM, 4096 x 7168 x 16384 at 1520 TFLOP/s, is priced within the fit's
+  // held-out error bound.
+  constexpr double kSanity = 0.5;
   const auto model = make_cost_model("h100-published", gpu("h100"));
+  const auto* fit = fit_of(*model, Dtype::FP8);
+  ASSERT_NE(fit, nullptr);
+  const FitReport& r = fit->report();
+  EXPECT_EQ(r.dense_points, 18);
+  EXPECT_EQ(r.grouped_points, 4);
+  EXPECT_LT(r.cv_rms_error, kSanity);
+  const auto h800 = make_cost_model("h800-published", gpu("h800"));
+  const auto* h800_fit = fit_of(*h800, Dtype::FP8);
+  ASSERT_NE(h800_fit, nullptr);
+  EXPECT_DOUBLE_EQ(r.cv_rms_error, h800_fit->report().cv_rms_error);
+  std::cout << "h100-published: " << r.summary() << " (worst " << r.cv_worst_point << ")\n";
+  const auto op = gemm(4096, 7168, 16384, Dtype::FP8);
+  const auto t = model->time(op, ComputeContext{&gpu("h100"), 0});
+  EXPECT_EQ(t.source, TimingSource::Profile);
+  EXPECT_EQ(t.fallback, "");
+  EXPECT_NEAR(t.seconds, op.flops / 1520e12, op.flops / 1520e12 * r.cv_max_error);
+}
+
+TEST(ProfileFormat, ComputeEfficiencyByDtypeSetsTheRooflineOfThatDtype) {
+  // No FP8 GEMM points: the roofline at the FP8 fraction 0.709 (not the profile-wide 0.803):
+  // t = F / (1979e12 · 0.709) + 2 µs launch, when compute-bound.
+  constexpr double kTol = 1e-9;
+  const std::string text =
+      "name: t\ndevice: test\ngpu: h100\nroofline:\n"
+      "  compute_efficiency: {value: 0.803, source: s}\n"
+      "  compute_efficiency_by_dtype:\n"
+      "    fp8: {value: 0.709, source: s}\n"
+      "  memory_efficiency: {value: 0.796, source: s}\n"
+      "  launch_overhead: {value: 2us, source: s}\n";
+  const auto model = make_cost_model(write_temp("fp8-roofline.yaml", text), gpu("h100"));
   const auto op = gemm(8192, 8192, 8192, Dtype::FP8);
   const auto t = model->time(op, ComputeContext{&gpu("h100"), 0});
   EXPECT_EQ(t.source, TimingSource::Roofline);
@@ -308,6 +349,34 @@ TEST(H100Profile, Fp8GemmsUseTheMeasuredFp8RooflineRate) {
   EXPECT_NEAR(t.seconds, expected, expected * kTol);
   EXPECT_NE(t.fallback.find("gemm fp8: roofline (70.9% of the dense peak"), std::string::npos)
       << t.fallback;
+}
+
+TEST(A100Profile, Fp16GemmFitCrossValidatesAndServesBf16) {
+  // 5 dense FP16 points (Triton's A100 regression table, square shapes). The held-out error is
+  // finite and below 50% (a sanity bound, not a target); per-point errors are printed for the
+  // README. A table GEMM, 8192^3 at 0.839 · 312 = 261.8 TFLOP/s, is priced within the held-out
+  // bound, and a BF16 GEMM of the same shape takes the same time (one tensor-core rate).
+  constexpr double kSanity = 0.5;
+  const auto model = make_cost_model("a100-published", gpu("a100"));
+  const auto* fit = fit_of(*model, Dtype::FP16);
+  ASSERT_NE(fit, nullptr);
+  const FitReport& r = fit->report();
+  EXPECT_EQ(r.dense_points, 5);
+  EXPECT_LT(r.cv_rms_error, kSanity);
+  const auto& c = r.coef;
+  std::cout << "a100-published: " << r.summary() << " (worst " << r.cv_worst_point
+            << "); 1/a_dense " << 1 / c.a_dense << ", b " << c.b_k << ", L " << c.launch_s * 1e6
+            << " us\n";
+  for (const auto& e : r.point_errors) {
+    std::cout << "  " << e.shape << ": fit " << e.fit * 100 << "%, held out " << e.held_out * 100
+              << "%\n";
+  }
+  const ComputeContext ctx{&gpu("a100"), 0};
+  const auto op = gemm(8192, 8192, 8192, Dtype::FP16);
+  const auto t = model->time(op, ctx);
+  EXPECT_EQ(t.source, TimingSource::Profile);
+  EXPECT_NEAR(t.seconds, op.flops / 261.8e12, op.flops / 261.8e12 * r.cv_max_error);
+  EXPECT_DOUBLE_EQ(model->time(gemm(8192, 8192, 8192, Dtype::BF16), ctx).seconds, t.seconds);
 }
 
 TEST(ProfileFormat, UnknownDtypeInComputeEfficiencyByDtypeIsAnError) {
