@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "calibration/cost_models.hpp"
 #include "core/units.hpp"
@@ -54,10 +55,27 @@ std::string describe_run(const sim::RunResult& run) {
                hours(p.gpu_hours), money(p.cost_usd), pct(p.mfu),
                with_commas(p.tokens_per_gpu_s, 0)});
   }
+  // A phase that cannot run has no GPU-hours: a total over the others would read as the whole
+  // run's, so it is shown as incomplete and never compared with a published figure.
+  std::set<std::string> infeasible_groups;
+  for (const auto& p : run.phases) {
+    if (!p.feasible) infeasible_groups.insert(p.group.empty() ? p.name : p.group);
+  }
+  const bool complete = infeasible_groups.empty();
   t.add_rule();
-  t.add_row({"total", "", "", "", "", days(run.total_wall_s), hours(run.total_gpu_hours),
-             money(run.total_cost_usd), pct(run.mfu), ""});
+  if (complete) {
+    t.add_row({"total", "", "", "", "", days(run.total_wall_s), hours(run.total_gpu_hours),
+               money(run.total_cost_usd), pct(run.mfu), ""});
+  } else {
+    t.add_row({"total", "", "", "", "", "", "incomplete", "", "", ""});
+  }
   out += t.render();
+  if (!complete) {
+    out += fmt::format("no total: {} of {} phases cannot run (reasons below)\n",
+                       std::count_if(run.phases.begin(), run.phases.end(),
+                                     [](const auto& p) { return !p.feasible; }),
+                       run.phases.size());
+  }
 
   const bool any_published = run.published_gpu_hours.has_value() ||
                              std::any_of(run.groups.begin(), run.groups.end(), [](const auto& g) {
@@ -69,16 +87,18 @@ std::string describe_run(const sim::RunResult& run) {
     out += ":\n";
     reports::TextTable c({"", "simulated GPU-hours", "published", "simulated / published"});
     for (const auto& g : run.groups) {
-      c.add_row({g.group, hours(g.gpu_hours),
+      const bool ok = infeasible_groups.count(g.group) == 0;
+      c.add_row({g.group, ok ? hours(g.gpu_hours) : "infeasible",
                  g.published_gpu_hours ? hours(*g.published_gpu_hours) : "—",
-                 g.published_gpu_hours ? ratio(g.gpu_hours, *g.published_gpu_hours) : ""});
+                 ok && g.published_gpu_hours ? ratio(g.gpu_hours, *g.published_gpu_hours) : ""});
     }
     c.add_rule();
-    c.add_row(
-        {"total", hours(run.total_gpu_hours),
-         run.published_gpu_hours ? hours(*run.published_gpu_hours) : "—",
-         run.published_gpu_hours ? ratio(run.total_gpu_hours, *run.published_gpu_hours) : ""});
-    if (run.published_cost_usd) {
+    c.add_row({"total", complete ? hours(run.total_gpu_hours) : "incomplete",
+               run.published_gpu_hours ? hours(*run.published_gpu_hours) : "—",
+               complete && run.published_gpu_hours
+                   ? ratio(run.total_gpu_hours, *run.published_gpu_hours)
+                   : ""});
+    if (run.published_cost_usd && complete) {
       c.add_row({"cost", money(run.total_cost_usd), money(*run.published_cost_usd),
                  ratio(run.total_cost_usd, *run.published_cost_usd)});
     }

@@ -144,6 +144,15 @@ TEST(Cli, RunOnASmallScenarioSetsResultBesidePublished) {
   expect_contains(o, "total");
 }
 
+TEST(Cli, RunWithAnInfeasiblePhaseHasNoTotalAndNoComparison) {
+  // A 1 GiB GPU holds no phase of the small scenario: no phase has GPU-hours, so there is no
+  // total to print or to set beside the published figure (not a total of zeros, "0.00×").
+  const Output o = run("run " + kSmall + " --jobs 1 --set 'cluster.gpu={base: h800, hbm: 1GiB}'");
+  expect_contains(o, "incomplete");
+  expect_contains(o, "no total:");
+  EXPECT_EQ(o.text.find("0.00×"), std::string::npos) << o.text;
+}
+
 TEST(Cli, RunIsDeterministic) {
   EXPECT_EQ(run("run " + kSmall + " --jobs 1").text, run("run " + kSmall + " --jobs 2").text);
 }
