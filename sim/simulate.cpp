@@ -322,6 +322,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   setup.dp.all_gather_params = plan.zero >= 1;
   setup.dp.overlap_grad_reduce = plan.overlap_grad_reduce;
   setup.dp.overlap_param_gather = plan.overlap_param_gather;
+  setup.dp.zero3 = plan.zero == 3;
   setup.tp_comm_overlap = plan.tp_comm_overlap;
   // Optimizer step as kernels (models::optimizer_ops: gradient norm and AdamW over the rank's
   // shard, zeroing of its gradient buffer) timed by the cost model at the profile's memory-bound

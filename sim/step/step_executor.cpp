@@ -46,12 +46,14 @@ struct Thread {
   int chunk = 0;
   int stage = 0;
   const SegmentList* list = nullptr;
-  std::size_t pos = 0;         ///< next segment of `list`
-  TimeNs segment_start = 0;    ///< when the running segment started
-  const char* comm_name = "";  ///< name of the running collective (for the timeline)
-  bool tp_async = false;       ///< tp_comm_overlap: a TP collective of this pass is in flight
-  bool waiting_async = false;  ///< the pass waits for it (at its next collective or its end)
-  TimeNs async_start = 0;      ///< when that collective was issued
+  std::size_t pos = 0;          ///< next segment of `list`
+  TimeNs segment_start = 0;     ///< when the running segment started
+  const char* comm_name = "";   ///< name of the running collective (for the timeline)
+  bool gathering = false;       ///< ZeRO-3: the pass's parameter all-gather is in flight
+  bool waiting_gather = false;  ///< the pass has ended its compute and waits for that gather
+  bool tp_async = false;        ///< tp_comm_overlap: a TP collective of this pass is in flight
+  bool waiting_async = false;   ///< the pass waits for it (at its next collective or its end)
+  TimeNs async_start = 0;       ///< when that collective was issued
 };
 using ThreadId = std::uint32_t;
 constexpr ThreadId kNoThread = std::numeric_limits<ThreadId>::max();
@@ -207,6 +209,13 @@ class Executor {
   double chunk_share(int position, int chunk, bool expert) const;
   void reduce_chunk_gradients(int rank, int chunk);
   void gather_chunk_parameters(int rank, int chunk);
+  /// ZeRO-3: the pass's chunk of parameters (see DpSync::zero3).
+  void gather_pass_parameters(ThreadId id);
+  /// ZeRO-3: the gradients a pass produced, reduce-scattered as it ends (beside later passes:
+  /// `phase` keeps each pass's reduction apart).
+  void reduce_pass_gradients(int rank, int chunk, int phase);
+  /// ZeRO-3 phase ids of a pass (its gather; +1 its reduction), past the per-chunk ones.
+  int zero3_phase(int item, int slot) const { return 2 + 2 * chunks_ + 2 * (2 * item + slot); }
 
   // --- activities ---
   void run_compute(ThreadId id);
@@ -641,7 +650,32 @@ void Executor::launch(int rank, const WorkItem& w, int item) {
       r.peak_inflight_bytes = std::max(r.peak_inflight_bytes, r.inflight_bytes);
     }
   }
+  if (s_.dp.zero3) {
+    for (int i = 0; i < count; ++i) {
+      const ThreadId id = ids[static_cast<std::size_t>(i)];
+      if (thread(id).pass != PassKind::W) gather_pass_parameters(id);
+    }
+  }
   for (int i = 0; i < count; ++i) advance(ids[static_cast<std::size_t>(i)]);
+}
+
+void Executor::gather_pass_parameters(ThreadId id) {
+  // ZeRO-3: this pass's chunk of parameters, gathered from the DP group beside its compute.
+  // Members of a group run the same work items, so (item, slot) names the pass for all of them.
+  Thread& t = thread(id);
+  const int position = rank_[static_cast<std::size_t>(t.rank)].position;
+  t.gathering = true;
+  dp_collective(t.rank, vol_.dense_ag * chunk_share(position, t.chunk, false),
+                vol_.expert_ag * chunk_share(position, t.chunk, true), "all-gather (ZeRO-3)",
+                zero3_phase(t.item, t.slot), /*background=*/true, [this, id] {
+                  Thread& th = thread(id);
+                  th.gathering = false;
+                  if (th.waiting_gather) {
+                    th.waiting_gather = false;
+                    mark(th.rank, 0, -1);
+                    advance(id);
+                  }
+                });
 }
 
 void Executor::try_start(int rank) {
@@ -664,6 +698,11 @@ void Executor::advance(ThreadId id) {
   if (t.tp_async && (t.pos >= t.list->size() || (*t.list)[t.pos].kind != SegmentKind::Compute)) {
     // Collectives of a pass run in issue order, and a pass ends with its communication done.
     t.waiting_async = true;
+    mark(t.rank, 0, +1);
+    return;
+  }
+  if (t.pos >= t.list->size() && t.gathering) {
+    t.waiting_gather = true;  // ZeRO-3: the pass's last layers need their gathered weights
     mark(t.rank, 0, +1);
     return;
   }
@@ -998,9 +1037,11 @@ void Executor::thread_done(ThreadId id) {
   if (t.pass == PassKind::B || t.pass == PassKind::BW) {
     r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t.stage)].activation_bytes;
   }
-  if (s_.dp.overlap_grad_reduce && (t.pass == PassKind::W || t.pass == PassKind::BW) &&
-      t.item == last_grad_item_[static_cast<std::size_t>(r.position)]
-                               [static_cast<std::size_t>(t.chunk)]) {
+  if (s_.dp.zero3 && (t.pass == PassKind::W || t.pass == PassKind::BW)) {
+    reduce_pass_gradients(t.rank, t.chunk, zero3_phase(t.item, t.slot) + 1);
+  } else if (s_.dp.overlap_grad_reduce && (t.pass == PassKind::W || t.pass == PassKind::BW) &&
+             t.item == last_grad_item_[static_cast<std::size_t>(r.position)]
+                                      [static_cast<std::size_t>(t.chunk)]) {
     reduce_chunk_gradients(t.rank, t.chunk);
   }
   account_phase(t.rank, eng_.now());
@@ -1116,6 +1157,22 @@ void Executor::reduce_chunk_gradients(int rank, int chunk) {
                 });
 }
 
+void Executor::reduce_pass_gradients(int rank, int chunk, int phase) {
+  // ZeRO-3: the gradients this pass produced, reduce-scattered to their owners as it ends.
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  ++r.grad_reductions_pending;
+  dp_collective(rank, vol_.dense_rs * chunk_share(r.position, chunk, false),
+                vol_.expert_rs * chunk_share(r.position, chunk, true), "reduce-scatter (ZeRO-3)",
+                phase, /*background=*/true, [this, rank] {
+                  RankState& rs = rank_[static_cast<std::size_t>(rank)];
+                  if (--rs.grad_reductions_pending == 0 && rs.waiting_grads) {
+                    rs.waiting_grads = false;
+                    mark(rank, 0, -1);
+                    run_optimizer(rank);
+                  }
+                });
+}
+
 void Executor::gather_chunk_parameters(int rank, int chunk) {
   // overlap_param_gather: the gather of the previous step's update, behind this step's forward.
   dp_collective(
@@ -1139,7 +1196,7 @@ void Executor::start_dp_sync(int rank) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
   account_phase(rank, eng_.now());
   r.syncing = true;
-  if (!s_.dp.overlap_grad_reduce) {
+  if (!s_.dp.overlap_grad_reduce && !s_.dp.zero3) {
     dp_collective(rank, vol_.dense_rs, vol_.expert_rs,
                   s_.dp.all_reduce ? "all-reduce" : "reduce-scatter", 0, false,
                   [this, rank] { run_optimizer(rank); });
@@ -1161,7 +1218,7 @@ void Executor::run_optimizer(int rank) {
     rs.finish = eng_.now();
   };
   auto all_gather = [this, rank, finish] {
-    if (s_.dp.overlap_param_gather) {  // gathered behind the next step's forward instead
+    if (s_.dp.overlap_param_gather || s_.dp.zero3) {  // gathered later (next step / per pass)
       finish();
       return;
     }

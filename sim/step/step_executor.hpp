@@ -44,6 +44,12 @@ struct DpSync {
   /// The parameter all-gather runs behind the next step's forward: modelled in the steady state
   /// as each chunk's gather starting with the step and its first forward waiting for it.
   bool overlap_param_gather = false;
+  /// ZeRO-3 (DeepSpeed ZeRO stage 3, FSDP full sharding): parameters stay sharded over the DP
+  /// group; every forward and backward-for-input pass all-gathers its chunk's parameters beside
+  /// its compute (prefetched layer by layer: the pass cannot end before its gather), and every
+  /// pass that produces weight gradients reduce-scatters them as it ends (DeepSpeed reduces per
+  /// micro-batch). The step then ends with the optimizer, with no gather after it.
+  bool zero3 = false;
 };
 
 struct StepSetup {

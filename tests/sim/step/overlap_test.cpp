@@ -113,6 +113,31 @@ TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
   EXPECT_NEAR(run(setup).step_time_s, std::max(pass, a) + 2 * pass, kTimeTol);
 }
 
+TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
+  // DP2, one micro-batch, f = 1 ms forward and a 2 ms full backward; a gather of the chunk's
+  // parameters takes a = 1.5 ms, a gradient reduce-scatter R = 1 ms (alone on NVLink).
+  // ZeRO-1: f + 2f + R + a = 5.5 ms (reduce-scatter, then the all-gather after the step).
+  // ZeRO-3: every pass gathers beside its compute and cannot end before it, the backward
+  // reduce-scatters as it ends, and nothing is gathered after the optimizer:
+  // max(f, a) + max(2f, a) + R = 4.5 ms.
+  const auto topo = hardware::Topology::build(one_node(2));
+  models::ParallelPlan plan;
+  plan.dp = 2;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  const double f = 1e-3, a = 1.5e-3, r_s = 1e-3;
+  DpSync dp;
+  dp.dense_param_bytes = 2 * a * kNvlinkBps;  // DP2: (g−1)/g = 1/2 of it moves per hop
+  dp.dense_grad_bytes = 2 * r_s * kNvlinkBps;
+  dp.dense_group = 2;
+  StepSetup setup{
+      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(1, f), {}, {}, dp, 0, 0,
+      {}};
+  EXPECT_NEAR(run(setup).step_time_s, f + 2 * f + r_s + a, kTimeTol);
+  setup.dp.zero3 = true;
+  EXPECT_NEAR(run(setup).step_time_s, std::max(f, a) + std::max(2 * f, a) + r_s, kTimeTol);
+}
+
 double tp_pass_time(double comm_s, bool overlap) {
   // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
   const auto topo = hardware::Topology::build(one_node(2));
