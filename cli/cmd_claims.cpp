@@ -206,10 +206,10 @@ int cmd_claims(const Args& args, std::ostream& out) {
         100 * kSimulatedTolerance, 100 * kArithmeticTolerance);
   }
   if (!out_dir.empty()) {
-    write_file_atomically((std::filesystem::path(out_dir) / "claims.md").string(),
-                          "# Claims\n\n" + reports::claims_markdown(c));
-    write_file_atomically((std::filesystem::path(out_dir) / "claims.json").string(),
-                          reports::claims_json(c));
+    write_files_atomically(  // both or neither
+        {{(std::filesystem::path(out_dir) / "claims.md").string(),
+          "# Claims\n\n" + reports::claims_markdown(c)},
+         {(std::filesystem::path(out_dir) / "claims.json").string(), reports::claims_json(c)}});
   }
   return kExitOk;
 }

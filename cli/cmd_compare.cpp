@@ -40,10 +40,12 @@ int cmd_compare(const Args& args, std::ostream& out) {
   for (const auto& s : loaded) runs.push_back(sim::simulate_run(s, opt));
   out << describe_comparison(runs);
   if (!out_dir.empty()) {
+    std::vector<std::pair<std::string, std::string>> outputs;  // all or none
     for (const auto& r : runs) {
-      write_file_atomically(out_dir + "/" + r.scenario + ".json", reports::run_to_json(r));
+      outputs.emplace_back(out_dir + "/" + r.scenario + ".json", reports::run_to_json(r));
     }
-    write_file_atomically(out_dir + "/report.html", reports::run_html(runs));
+    outputs.emplace_back(out_dir + "/report.html", reports::run_html(runs));
+    write_files_atomically(outputs);
     out << fmt::format("\nwrote {}/report.html and {} result files\n", out_dir, runs.size());
   }
   return kExitOk;

@@ -27,15 +27,15 @@ int cmd_report(const Args& args, std::ostream& out) {
   const sim::RunResult run = reports::read_run_json(file);  // before touching DIR
   ensure_writable_directory(out_dir);
   out << describe_run(run);
-  const auto written = reports::write_run_outputs(run, out_dir);
   // The result file holds no per-rank timeline, so the page has no pipeline-timeline chart;
-  // `trainsim run --out DIR` simulates the step that draws it.
-  write_file_atomically(out_dir + "/report.html", reports::run_html({run}));
+  // `trainsim run --out DIR` simulates the step that draws it. All six files or none.
+  const auto written =
+      reports::write_run_outputs(run, out_dir, {{"report.html", reports::run_html({run})}});
   out << fmt::format(
       "\nwrote {} files to {} from {}: report.html, report.md, result.json, phases.csv, "
       "groups.csv, batches.csv (no pipeline-timeline chart: the result file has no timeline; "
       "`trainsim run --out` draws it)\n",
-      written.size() + 1, out_dir, file);
+      written.size(), out_dir, file);
   return kExitOk;
 }
 

@@ -19,7 +19,8 @@ int cmd_run(const Args& args, std::ostream& out) {
   SimCommandOptions so;
   add_sim_options(desc, so);
   std::string json_file, out_dir;
-  desc.add_options()("json", po::value(&json_file), "write the machine-readable result to FILE")(
+  desc.add_options()("json", po::value(&json_file),
+                     "write the machine-readable result to FILE ('-': standard output only)")(
       "out", po::value(&out_dir),
       "write report.html, report.md, result.json and CSV tables to DIR");
   po::variables_map vm;
@@ -29,13 +30,19 @@ int cmd_run(const Args& args, std::ostream& out) {
   if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating, not after
   const sim::RunResult run = sim::simulate_run(scenario, to_sim_options(so));
   if (!run.calibration.warning.empty()) std::cerr << "warning: " << run.calibration.warning << "\n";
-  out << describe_run(run);
-  if (!json_file.empty()) {
+  // `--json -`: the JSON alone on standard output; the notes about files go to standard error.
+  const bool json_to_stdout = json_file == kStdoutPath;
+  std::ostream& info = json_to_stdout ? std::cerr : out;
+  if (json_to_stdout) {
+    out << reports::run_to_json(run);
+  } else {
+    out << describe_run(run);
+  }
+  if (!json_file.empty() && !json_to_stdout) {
     write_file_atomically(json_file, reports::run_to_json(run));
     out << fmt::format("\nwrote {}\n", json_file);
   }
   if (!out_dir.empty()) {
-    const auto written = reports::write_run_outputs(run, out_dir);
     // The pipeline chart: one step of the costliest phase, recording the first rank of every
     // pipeline stage.
     std::size_t main = 0;
@@ -50,11 +57,13 @@ int cmd_run(const Args& args, std::ostream& out) {
     const sim::StepResult traced = sim::simulate_step(scenario, main, 0, topt);
     reports::HtmlOptions hopt;
     hopt.timeline_step = &traced;
-    write_file_atomically(out_dir + "/report.html", reports::run_html({run}, hopt));
-    out << fmt::format(
+    // All six files or none (a full disk leaves nothing half-written).
+    const auto written =
+        reports::write_run_outputs(run, out_dir, {{"report.html", reports::run_html({run}, hopt)}});
+    info << fmt::format(
         "\nwrote {} files to {}: report.html, report.md, result.json, phases.csv, groups.csv, "
         "batches.csv\n",
-        written.size() + 1, out_dir);
+        written.size(), out_dir);
   }
   bool feasible = true;
   for (const auto& p : run.phases) feasible = feasible && p.feasible;

@@ -15,7 +15,10 @@
 namespace trainsim::cli {
 namespace {
 
-/// "0,1,128-135" → {0, 1, 128, …, 135}; at most 4,096 ranks (the file must stay readable).
+/// Most ranks a trace may record (the file must stay readable).
+constexpr long long kMaxTraceRanks = 4096;
+
+/// "0,1,128-135" → {0, 1, 128, …, 135}; at most kMaxTraceRanks ranks.
 std::vector<int> parse_rank_list(const std::string& text) {
   std::vector<int> out;
   std::size_t start = 0;
@@ -29,12 +32,22 @@ std::vector<int> parse_rank_list(const std::string& text) {
       const int a = std::stoi(item.substr(0, dash), &used);
       const int b = dash == std::string::npos ? a : std::stoi(item.substr(dash + 1));
       if (a < 0 || b < a) throw std::invalid_argument("range");
-      for (int r = a; r <= b; ++r) out.push_back(r);
-    } catch (const std::exception&) {
+      // The size is checked before any rank is stored (0-999999999 must not allocate first).
+      const long long count = static_cast<long long>(b) - a + 1;
+      if (static_cast<long long>(out.size()) + count > kMaxTraceRanks) {
+        throw po::error(fmt::format(
+            "--trace-ranks: '{}' is {} ranks; at most 4,096 ranks in all (a list and ranges, "
+            "e.g. 0,1,128-135)",
+            item, count));
+      }
+      for (long long r = a; r <= b; ++r) out.push_back(static_cast<int>(r));
+    } catch (const std::invalid_argument&) {
+      throw po::error(
+          fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
+    } catch (const std::out_of_range&) {
       throw po::error(
           fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
     }
-    if (out.size() > 4096) throw po::error("--trace-ranks: at most 4,096 ranks");
     start = comma + 1;
   }
   return out;
@@ -56,7 +69,8 @@ int cmd_step(const Args& args, std::ostream& out) {
   desc.add_options()("json", po::bool_switch(&json),
                      "print the result as JSON (docs/result-schema.md)")(
       "trace", po::value(&trace_file),
-      "write the step as Chrome/Perfetto trace JSON (open in ui.perfetto.dev)")(
+      "write the step as Chrome/Perfetto trace JSON to FILE ('-': standard output only; open "
+      "in ui.perfetto.dev)")(
       "trace-ranks", po::value(&trace_ranks_text)->default_value("0"),
       "ranks in the trace: a list and ranges, e.g. 0,1,128-135 (default 0)");
   int show_rank = -1;
@@ -83,6 +97,10 @@ int cmd_step(const Args& args, std::ostream& out) {
   const sim::StepResult r =
       sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
   if (!r.calibration.warning.empty()) std::cerr << "warning: " << r.calibration.warning << "\n";
+  if (trace_file == kStdoutPath) {  // the trace alone on standard output
+    out << reports::step_trace_json(r);
+    return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
+  }
   if (!trace_file.empty()) {
     write_file_atomically(trace_file, reports::step_trace_json(r));
     if (!json) out << fmt::format("wrote {} ({} intervals)\n", trace_file, r.timeline.size());

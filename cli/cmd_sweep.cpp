@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
@@ -32,8 +33,17 @@ namespace trainsim::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+/// The first Ctrl-C stops taking new points (the points in flight finish and are kept); a second
+/// one stops at once, exit 130, writing nothing (no output file is open while this is installed).
 extern "C" void on_sigint(int) {
-  g_interrupted.store(true);
+  if (g_interrupted.exchange(true)) {
+    static const char kNow[] = "\ninterrupted again: stopped at once; no files were written\n";
+    [[maybe_unused]] const auto n = ::write(STDERR_FILENO, kNow, sizeof kNow - 1);
+    ::_exit(130);
+  }
+  static const char kFirst[] =
+      "\ninterrupted: finishing the points in flight (Ctrl-C again to stop at once)\n";
+  [[maybe_unused]] const auto n = ::write(STDERR_FILENO, kFirst, sizeof kFirst - 1);
 }
 
 struct Axis {
@@ -69,7 +79,8 @@ struct Job {
 };
 
 /// Runs every job on up to `jobs` threads (each run itself sequential); Ctrl-C stops taking new
-/// jobs. Returns false if interrupted (then some jobs are not done).
+/// jobs (a second one exits at once). Returns false if some jobs are not done (interrupted); an
+/// interrupt after every job had finished loses nothing and returns true.
 bool run_jobs(const std::string& file, const std::vector<std::string>& base_sets,
               sim::SimOptions opt, std::vector<Job>& jobs) {
   const std::size_t total = jobs.size();
@@ -121,18 +132,21 @@ bool run_jobs(const std::string& file, const std::vector<std::string>& base_sets
   for (auto& t : pool) t.join();
   std::signal(SIGINT, previous);
   if (tty) std::cerr << "\n";
-  return !g_interrupted.load();
+  return std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.done; });
 }
 
 void write_outputs(const std::string& csv, const std::string& csv_text, const std::string& out_dir,
-                   const std::string& csv_name, const std::string& html, std::ostream& out) {
-  if (!csv.empty()) {
+                   const std::string& csv_name, const std::string& html, std::ostream& out,
+                   std::ostream& csv_out) {
+  if (csv == kStdoutPath) {
+    csv_out << csv_text;  // `--csv -`: the CSV alone on standard output (`out` is then stderr)
+  } else if (!csv.empty()) {
     write_file_atomically(csv, csv_text);
     out << fmt::format("\nwrote {}\n", csv);
   }
   if (!out_dir.empty()) {
-    write_file_atomically(out_dir + "/report.html", html);
-    write_file_atomically(out_dir + "/" + csv_name, csv_text);
+    write_files_atomically(  // both or neither
+        {{out_dir + "/report.html", html}, {out_dir + "/" + csv_name, csv_text}});
     out << fmt::format("\nwrote {}/report.html and {}/{}\n", out_dir, out_dir, csv_name);
   }
 }
@@ -141,7 +155,7 @@ void write_outputs(const std::string& csv, const std::string& csv_text, const st
 
 int run_vary(const std::string& file, const SimCommandOptions& so,
              const std::vector<std::string>& vary, const std::string& csv,
-             const std::string& out_dir, std::ostream& out) {
+             const std::string& out_dir, std::ostream& out, std::ostream& csv_out) {
   std::vector<Axis> axes;
   std::size_t total = 1;
   for (const auto& v : vary) {
@@ -192,7 +206,7 @@ int run_vary(const std::string& file, const SimCommandOptions& so,
     return 130;
   }
   write_outputs(csv, reports::sweep_csv(sweep), out_dir, "sweep.csv", reports::sweep_html(sweep),
-                out);
+                out, csv_out);
   return kExitOk;
 }
 
@@ -349,7 +363,8 @@ std::vector<InputSpec> study_inputs(const StudyContext& ctx) {
 }
 
 int run_sensitivity(const std::string& file, const SimCommandOptions& so, double delta,
-                    const std::string& csv, const std::string& out_dir, std::ostream& out) {
+                    const std::string& csv, const std::string& out_dir, std::ostream& out,
+                    std::ostream& csv_out) {
   if (!(delta > 0 && delta <= 0.9)) {
     throw po::error(fmt::format("--delta must be in (0, 0.9] (0.2 = ±20%), not {}", delta));
   }
@@ -434,7 +449,7 @@ int run_sensitivity(const std::string& file, const SimCommandOptions& so, double
   out << t.render();
   if (!reasons.empty()) out << "\n" << reasons;
   write_outputs(csv, reports::sensitivity_csv(study), out_dir, "sensitivity.csv",
-                reports::sensitivity_html(study), out);
+                reports::sensitivity_html(study), out, csv_out);
   return kExitOk;
 }
 
@@ -455,7 +470,9 @@ int cmd_sweep(const Args& args, std::ostream& out) {
       "tokens, price) at -delta and +delta and chart the change in GPU-hours (tornado)")(
       "delta", po::value(&delta)->default_value(0.2, "0.2"),
       "relative change of each input for --sensitivity (0.2 = ±20%)")(
-      "csv", po::value(&csv), "write the table as CSV to FILE")(
+      "csv", po::value(&csv),
+      "write the table as CSV to FILE ('-': the CSV alone on standard output, the table on "
+      "standard error)")(
       "out", po::value(&out_dir),
       "write report.html (charts and tables) and the CSV (sweep.csv or sensitivity.csv) to DIR");
   po::variables_map vm;
@@ -465,15 +482,16 @@ int cmd_sweep(const Args& args, std::ostream& out) {
     return kExitOk;
   }
   const std::string file = vm["scenario"].as<std::string>();
+  std::ostream& text = csv == kStdoutPath ? std::cerr : out;
   if (sensitivity) {
     if (!vary.empty()) throw po::error("--sensitivity and --vary cannot be combined");
-    return run_sensitivity(file, so, delta, csv, out_dir, out);
+    return run_sensitivity(file, so, delta, csv, out_dir, text, out);
   }
   if (!vm["delta"].defaulted()) throw po::error("--delta needs --sensitivity");
   if (vary.empty()) {
     throw po::error("sweep needs at least one --vary key=v1,v2,... (or --sensitivity)");
   }
-  return run_vary(file, so, vary, csv, out_dir, out);
+  return run_vary(file, so, vary, csv, out_dir, text, out);
 }
 
 }  // namespace trainsim::cli

@@ -28,6 +28,8 @@ std::string describe_plan(const models::ParallelPlan& p) {
   std::string s =
       fmt::format("DP{} TP{} PP{} EP{} CP{}, {}", p.dp, p.tp, p.pp, p.ep, p.cp, p.schedule);
   if (p.virtual_stages > 1) s += fmt::format(" (v={})", p.virtual_stages);
+  if (p.expert_tp > 1) s += fmt::format(", expert TP{}", p.expert_tp);
+  if (p.cp > 1 && p.cp_kind == models::CpKind::Ulysses) s += ", Ulysses CP";
   s += fmt::format(", ZeRO-{}, micro-batch {}, recompute {}", p.zero, p.micro_batch,
                    recompute_name(p.recompute));
   if (p.sequence_parallel) s += ", sequence parallel";

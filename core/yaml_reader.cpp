@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include "core/atomic_file.hpp"
 
 namespace trainsim {
 
@@ -118,20 +121,19 @@ ConfigNode& ConfigNode::operator=(ConfigNode&&) noexcept = default;
 ConfigNode::ConfigNode(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 ConfigNode ConfigNode::load_file(const std::string& path, const YamlLimits& limits) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(fmt::format("{}: cannot open file for reading", path));
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size < 0) throw IoError(fmt::format("{}: cannot read file", path));
-  if (static_cast<std::size_t>(size) > limits.max_bytes) {
-    throw ConfigError(path, 0, 0, "",
-                      fmt::format("file is {} bytes; the limit is {} bytes",
-                                  static_cast<long long>(size), limits.max_bytes));
+  // A regular file's size is known up front; anything else (a FIFO, /dev/zero) is read only up
+  // to the limit, and a directory is named as such (core/atomic_file.hpp: read_file).
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::is_regular_file(status)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > limits.max_bytes) {
+      throw ConfigError(path, 0, 0, "",
+                        fmt::format("file is {} bytes; the limit is {} bytes",
+                                    static_cast<unsigned long long>(size), limits.max_bytes));
+    }
   }
-  in.seekg(0, std::ios::beg);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return load_string(buffer.str(), path, limits);
+  return load_string(read_file(path, limits.max_bytes), path, limits);
 }
 
 ConfigNode ConfigNode::load_string(std::string_view text, const std::string& origin,

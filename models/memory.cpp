@@ -16,7 +16,9 @@
 // (q_a, kv_a) and the router are replicated across TP — so each dense shard has G_dense = dp·cp
 // replicas. Routed experts are split over EP (E/ep per rank, no TP inside an expert), and the
 // dp·tp·cp ranks of the stage form dp·tp·cp/ep EP groups, each holding all experts once: an
-// expert shard has G_expert = dp·tp·cp/ep replicas (DeepSeek-V3: 128/64 = 2).
+// expert shard has G_expert = dp·tp·cp/ep replicas (DeepSeek-V3: 128/64 = 2). Expert TP
+// (expert_tp) splits each expert's weights expert_tp ways: E/ep experts of 1/expert_tp each per
+// rank, G_expert = dp·tp·cp/(ep·expert_tp); moe.expert_input is the gathered expert_tp·T_e·k·d.
 //
 // Activations per layer and micro-batch (Korthikanti et al., "Reducing Activation Recomputation
 // in Large Transformer Models", MLSys'23 §4, adapted to FlashAttention — no s² score matrix —
@@ -137,7 +139,9 @@ std::vector<ActivationTerm> all_terms(const ModelSpec& m, std::int64_t layer,
       add(out, "attn.qkv", T * d(Hr * (2 * dqk + dv)) * t);
     }
   } else {
-    const std::int64_t kvr = std::max<std::int64_t>(1, m.kv_heads / c.tp);
+    std::int64_t kvr = std::max<std::int64_t>(1, m.kv_heads / c.tp);
+    // Ulysses caches the head-sharded K/V of the full sequence: kv heads fewer than cp replicate.
+    if (c.cp > 1 && c.cp_kind == CpKind::Ulysses) kvr = std::max<std::int64_t>(kvr, c.cp);
     add(out, "attn.qkv", T * d((Hr + 2 * kvr) * m.head_dim) * t);
   }
   add(out, "attn.core_output", T * d(Hr * dv) * a);
@@ -167,7 +171,8 @@ std::vector<ActivationTerm> all_terms(const ModelSpec& m, std::int64_t layer,
     const double Te = d(moe_tokens_per_rank(c));
     const double routed = Te * d(e.experts_per_token);
     add(out, "moe.router_probs", Te * d(e.routed_experts) * 4.0);
-    add(out, "moe.expert_input", routed * D * a);
+    // Expert TP: the gathered expert_tp·T_e·k tokens on f_e/expert_tp columns.
+    add(out, "moe.expert_input", d(c.expert_tp) * routed * D * a);
     add(out, "moe.expert_up_output", routed * up * d(e.expert_ffn_dim) * a);
     if (!selective) add(out, "moe.expert_act_output", routed * d(e.expert_ffn_dim) * a);
     if (e.shared_experts > 0) {
@@ -223,6 +228,8 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.tp = plan.tp;
   c.ep = plan.ep;
   c.cp = plan.cp;
+  c.expert_tp = plan.expert_tp;
+  c.cp_kind = plan.cp_kind;
   c.sequence_parallel = plan.sequence_parallel;
   c.precision = precision;
   c.recompute = plan.recompute;
@@ -255,7 +262,8 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
   MemoryBreakdown r;
   r.dense_dp_group = plan.dp * plan.cp;
   const std::int64_t stage_ranks = static_cast<std::int64_t>(plan.dp) * plan.tp * plan.cp;
-  r.expert_dp_group = static_cast<int>(std::max<std::int64_t>(1, stage_ranks / plan.ep));
+  r.expert_dp_group =
+      static_cast<int>(std::max<std::int64_t>(1, stage_ranks / (plan.ep * plan.expert_tp)));
 
   // Parameters held per copy.
   const auto counts = count_parameters(m);
@@ -264,7 +272,7 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
     const std::int64_t routed = layer_routed_expert_parameters(m, l);
     const std::int64_t repl = tp_replicated(m, l);
     dense += d(layer_parameters(m, l) - routed - repl) / plan.tp + d(repl);
-    experts += d(routed) / plan.ep;
+    experts += d(routed) / plan.ep / plan.expert_tp;
   }
   if (in.embedding) dense += d(counts.embedding) / plan.tp;
   if (in.head) {

@@ -14,7 +14,11 @@
 // when causal (the accounting's S/2 per token); backward 2.5× forward (five matmuls — QKᵀ
 // recomputed, dV, dP, dQ, dK — against the forward's two); bytes: Q, K, V, O (+ dO, dQ, dK, dV).
 // Under CP each rank attends its S/cp queries to the full gathered K/V (Llama 3 §3.3.2, load-
-// balanced causal chunks), so its FLOPs are 1/cp of the sequence's.
+// balanced causal chunks), so its FLOPs are 1/cp of the sequence's. Ulysses (cp_kind ulysses,
+// DeepSpeed-Ulysses arXiv 2309.14509 §3): the core runs the full S on H_r/cp heads (the same
+// FLOPs), between an all-to-all of Q, K, V (sequence → head sharding) and one of the output
+// (head → sequence), each transposed in backward: with MHA the four tensors are T·d each, so a
+// layer moves 4·(cp−1)/cp·T·d·b off each rank forward and as much backward (the paper's 4Nh/P).
 // Memory-bound ops (FLOP counts are nominal; the cost model times them by bytes): RMSNorm/
 // LayerNorm 4 FLOP per element forward, 8 backward; SwiGLU 4 per output element; GELU 8; RoPE
 // 3 per rotated element; residual add 1; FP8 quantize 2 (abs-max, scale); softmax cross-entropy
@@ -28,6 +32,10 @@
 // backward pass the roles swap: the combine's gradient goes out as a Dispatch (V3 quantizes the
 // gradient before the down projection to FP8, i.e. the dispatch dtype) and the dispatch's
 // gradient comes back as a Combine (BF16).
+// Expert TP (Megatron-Core expert_tensor_parallel_size, 1 or tp): f_e/expert_tp columns per
+// rank, m_e × expert_tp tokens per local expert, an all-gather of the received tokens over the
+// expert-TP group before the experts and a reduce-scatter after the down projection (transposed
+// in backward), each on the gathered expert_tp·T_e·k·d tensor; expert FLOPs per rank unchanged.
 // TP (Shoeybi et al. 2019; Korthikanti et al. 2022 for SP): an all-reduce of T·d after the
 // attention output projection and after the FFN down projection (forward), and after the first
 // GEMMs' dgrads (backward); under SP each becomes a reduce-scatter and an all-gather precedes
@@ -235,6 +243,8 @@ class Builder {
   }
 
   Fp8Scaling fp8() const { return fp8_; }
+  /// Ulysses context parallelism in force (cp > 1 and cp_kind Ulysses).
+  bool ulysses() const { return c_.cp > 1 && c_.cp_kind == CpKind::Ulysses; }
 
   /// A memory-bound op over `elements` outputs: forward f_fwd FLOP and `rw` tensors of
   /// `elements` moved per element; backward f_bwd FLOP and rw_bwd tensors.
@@ -289,11 +299,14 @@ class Builder {
       return;
     }
     const std::int64_t B = c_.sequences;
-    const std::int64_t sq = c_.seq_len / c_.cp, skv = c_.seq_len;
+    // Ulysses: the full sequence on heads_r/cp heads; ring: S/cp queries against all S keys.
+    const std::int64_t split = ulysses() ? 1 : c_.cp;
+    if (ulysses()) heads_r /= c_.cp;
+    const std::int64_t sq = c_.seq_len / split, skv = c_.seq_len;
     const Dtype dt = c_.precision.attention;
     const double b = bytes_of(dt);
     // Query-key pairs per sequence and rank: S²/2 causal, S·W − W²/2 with a window of W keys.
-    const double pairs = causal_pairs(c_.seq_len, m_.sliding_window) / as_d(c_.cp);
+    const double pairs = causal_pairs(c_.seq_len, m_.sliding_window) / as_d(split);
     const double fwd = 2.0 * as_d(B) * as_d(heads_r) * as_d(d_qk + d_v) * pairs;
     const double q = as_d(B * sq * heads_r * d_qk), k = as_d(B * skv * heads_r * d_qk);
     const double v = as_d(B * skv * heads_r * d_v), o = as_d(B * sq * heads_r * d_v);
@@ -317,8 +330,9 @@ class Builder {
   /// softmax backward (reads P and dP, writes dS), dQ = dS·K and dK = dSᵀ·Q. All BackwardInput:
   /// no weights. Selective recompute re-runs the whole core (their selective recomputation).
   void unfused_attention(std::int64_t heads_r, std::int64_t d_qk, std::int64_t d_v) {
+    if (ulysses()) heads_r /= c_.cp;
     const std::int64_t G = c_.sequences * heads_r;
-    const std::int64_t sq = c_.seq_len / c_.cp, skv = c_.seq_len;
+    const std::int64_t sq = c_.seq_len / (ulysses() ? 1 : c_.cp), skv = c_.seq_len;
     const Dtype dt = c_.precision.attention;
     const double b = bytes_of(dt), o = out_bytes(dt);
     const double g = as_d(G), Sq = as_d(sq), Skv = as_d(skv), E = g * Sq * Skv;
@@ -476,7 +490,19 @@ void add_attention(Builder& b, bool residual = true) {
       b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), false);
     }
   }
-  if (c.cp > 1) {
+  const double attn_b = hardware::dtype_bytes(c.precision.attention);
+  if (b.ulysses()) {
+    // DeepSpeed-Ulysses §3: all-to-all of the rank's Q, K, V from sequence to head sharding
+    // (GQA K/V heads fewer than cp are replicated: each of the cp destinations gets one), and
+    // of dQ, dK, dV back in backward. Bytes = the rank's send buffer; (cp−1)/cp leaves the rank.
+    const std::int64_t qkv_dims =
+        m.attention == AttentionKind::Mla
+            ? Hr * (2 * d_qk + d_v)
+            : (Hr + 2 * std::max<std::int64_t>(kv_r(m, c), c.cp)) * m.head_dim;
+    const double bytes = as_d(T * qkv_dims) * attn_b;
+    b.comm("attn.cp_qkv_all_to_all", OpKind::CpCollective, c.precision.attention, bytes,
+           "attn.cp_dqkv_all_to_all.bwd", OpKind::CpCollective, c.precision.attention, bytes);
+  } else if (c.cp > 1) {
     const std::int64_t kv_dims =
         m.attention == AttentionKind::Mla ? Hr * (d_qk + d_v) : 2 * kv_r(m, c) * m.head_dim;
     const double gathered = static_cast<double>(c.sequences * c.seq_len * kv_dims) *
@@ -485,6 +511,12 @@ void add_attention(Builder& b, bool residual = true) {
            "attn.cp_dkv_reduce_scatter.bwd", OpKind::CpCollective, c.precision.attention, gathered);
   }
   b.attention_core(Hr, d_qk, d_v);
+  if (b.ulysses()) {
+    // The output back from head to sequence sharding; in backward dO the other way.
+    const double bytes = as_d(T * Hr * d_v) * attn_b;
+    b.comm("attn.cp_out_all_to_all", OpKind::CpCollective, c.precision.attention, bytes,
+           "attn.cp_dout_all_to_all.bwd", OpKind::CpCollective, c.precision.attention, bytes);
+  }
   b.gemm("attn.o_proj", 1, as_d(T), d, Hr * d_v, g);
   if (!residual) return;
   b.tp_reduce("attn");
@@ -551,22 +583,37 @@ void add_ffn(Builder& b, std::int64_t layer, bool parallel = false) {
                 c.precision.dispatch, false);
     const std::int64_t groups = e.routed_experts / c.ep;
     const double m_e = tokens_per_expert(m, c);
+    const std::int64_t f_e = e.expert_ffn_dim / c.expert_tp;  // columns per expert-TP rank
+    // Expert TP (Megatron-Core MoEAlltoAllTokenDispatcher): the received tokens are all-gathered
+    // over the expert-TP group before the experts and the down-projection's partial sums are
+    // reduce-scattered back after them; bytes = the gathered expert_tp·T_e·k·d tensor.
+    const double etp_bytes = static_cast<double>(c.expert_tp) * routed * static_cast<double>(d);
+    if (c.expert_tp > 1) {
+      b.comm("moe.experts.etp_all_gather", OpKind::TpCollective, c.precision.dispatch,
+             etp_bytes * payload_bytes_per_element(c.precision.dispatch),
+             "moe.experts.etp_reduce_scatter.bwd", OpKind::TpCollective, hp,
+             etp_bytes * bytes_of(hp));
+    }
     b.set_grouped(true);
-    const double expert_act =
-        static_cast<double>(groups) * m_e * static_cast<double>(e.expert_ffn_dim);
+    const double expert_act = static_cast<double>(groups) * m_e * static_cast<double>(f_e);
     if (fp8_dispatch) b.next_input_fp8();  // the dispatched tokens are already FP8
     if (m.activation == FfnActivation::SwiGlu) {
-      b.gemm("moe.experts.gate_up", groups, m_e, 2 * e.expert_ffn_dim, d, g);
+      b.gemm("moe.experts.gate_up", groups, m_e, 2 * f_e, d, g);
       b.pointwise("moe.experts.swiglu", OpKind::Elementwise, expert_act, 4, 3, 8, 4, hp, true);
       b.cast_back_last(2 * expert_act);  // the cached FP8 SwiGLU input, back to BF16
     } else {
-      b.gemm("moe.experts.up", groups, m_e, e.expert_ffn_dim, d, g);
+      b.gemm("moe.experts.up", groups, m_e, f_e, d, g);
       b.pointwise("moe.experts.gelu", OpKind::Elementwise, expert_act, 8, 2, 16, 3, hp, true);
       b.cast_back_last(expert_act);
     }
     if (fp8_dispatch) b.next_grad_fp8();  // its output gradient comes back in FP8
-    b.gemm("moe.experts.down", groups, m_e, d, e.expert_ffn_dim, g);
+    b.gemm("moe.experts.down", groups, m_e, d, f_e, g);
     b.set_grouped(false);
+    if (c.expert_tp > 1) {
+      b.comm("moe.experts.etp_reduce_scatter", OpKind::TpCollective, hp, etp_bytes * bytes_of(hp),
+             "moe.experts.etp_all_gather.bwd", OpKind::TpCollective, c.precision.dispatch,
+             etp_bytes * payload_bytes_per_element(c.precision.dispatch));
+    }
     if (e.shared_experts > 0) {
       b.tp_gather("moe.shared");
       add_dense_ffn(b, "moe.shared", e.shared_experts * e.expert_ffn_dim);
@@ -652,16 +699,21 @@ std::int64_t moe_tokens_per_rank(const OpListContext& c) {
 double tokens_per_expert(const ModelSpec& m, const OpListContext& c) {
   if (c.tokens_per_expert > 0) return c.tokens_per_expert;
   if (!m.is_moe()) return 0;
-  return static_cast<double>(moe_tokens_per_rank(c)) * c.ep *
+  return static_cast<double>(moe_tokens_per_rank(c)) * c.ep * c.expert_tp *
          static_cast<double>(m.moe.experts_per_token) / static_cast<double>(m.moe.routed_experts);
+}
+
+int ep_ranks_per_node(const OpListContext& c) {
+  return std::max(1, c.gpus_per_node / std::max(1, c.expert_tp));
 }
 
 double dispatch_destinations_per_token(const ModelSpec& m, const OpListContext& c) {
   if (!m.is_moe()) return 0;
   const auto& e = m.moe;
-  const bool multi_node = c.ep > c.gpus_per_node;
+  const int node = ep_ranks_per_node(c);
+  const bool multi_node = c.ep > node;
   // Destination units: nodes when EP spans nodes, else EP ranks.
-  const std::int64_t units = multi_node ? c.ep / c.gpus_per_node : c.ep;
+  const std::int64_t units = multi_node ? c.ep / node : c.ep;
   const std::int64_t per_unit = e.routed_experts / units;  // experts per unit
   // Node/device-limited routing applies when the routing groups are these units.
   const std::int64_t candidates =
@@ -761,8 +813,8 @@ std::vector<Op> optimizer_ops(const OptimizerShape& s, const PrecisionPolicy& p)
 
 std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
   if (c.sequences < 1 || c.seq_len < 1) return "sequences and seq_len must be at least 1";
-  if (c.tp < 1 || c.ep < 1 || c.cp < 1 || c.gpus_per_node < 1) {
-    return "tp, ep, cp and gpus_per_node must be at least 1";
+  if (c.tp < 1 || c.ep < 1 || c.cp < 1 || c.expert_tp < 1 || c.gpus_per_node < 1) {
+    return "tp, ep, cp, expert_tp and gpus_per_node must be at least 1";
   }
   if (m.heads % c.tp != 0) return fmt::format("tp = {} does not divide {} heads", c.tp, m.heads);
   if (m.attention == AttentionKind::Gqa && m.kv_heads % c.tp != 0 && c.tp % m.kv_heads != 0) {
@@ -770,6 +822,17 @@ std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
   }
   if (c.seq_len % c.cp != 0)
     return fmt::format("cp = {} does not divide seq_len {}", c.cp, c.seq_len);
+  if (c.cp > 1 && c.cp_kind == CpKind::Ulysses) {
+    if ((m.heads / c.tp) % c.cp != 0) {
+      return fmt::format("Ulysses cp = {} does not divide the {} attention heads per TP rank", c.cp,
+                         m.heads / c.tp);
+    }
+    const std::int64_t kvr = std::max<std::int64_t>(1, m.kv_heads / c.tp);
+    if (m.attention == AttentionKind::Gqa && kvr % c.cp != 0 && c.cp % kvr != 0) {
+      return fmt::format("Ulysses cp = {} and {} KV heads per TP rank: neither divides the other",
+                         c.cp, kvr);
+    }
+  }
   const std::int64_t T = tokens_per_rank(c);
   if ((c.sequence_parallel || m.is_moe()) && T % c.tp != 0) {
     return fmt::format("tp = {} does not divide the {} tokens per rank", c.tp, T);
@@ -782,20 +845,31 @@ std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
     if (m.moe.routed_experts % c.ep != 0) {
       return fmt::format("ep = {} does not divide {} routed experts", c.ep, m.moe.routed_experts);
     }
-    if (c.ep > c.gpus_per_node && c.ep % c.gpus_per_node != 0) {
-      return fmt::format("ep = {} spans nodes of {} GPUs but is not a multiple of it", c.ep,
-                         c.gpus_per_node);
+    const int node = ep_ranks_per_node(c);
+    if (c.ep > node && c.ep % node != 0) {
+      return fmt::format("ep = {} spans nodes of {} EP ranks but is not a multiple of it", c.ep,
+                         node);
     }
-    const std::int64_t units = c.ep > c.gpus_per_node ? c.ep / c.gpus_per_node : c.ep;
+    const std::int64_t units = c.ep > node ? c.ep / node : c.ep;
     if (m.moe.routed_experts % units != 0) {
       return fmt::format("{} routed experts do not spread evenly over {} EP units",
                          m.moe.routed_experts, units);
+    }
+    if (c.expert_tp != 1 && c.expert_tp != c.tp) {
+      return fmt::format("expert_tp = {} must be 1 or tp = {} (the expert-TP group is the TP group)",
+                         c.expert_tp, c.tp);
+    }
+    if (m.moe.expert_ffn_dim % c.expert_tp != 0) {
+      return fmt::format("expert_tp = {} does not divide expert_ffn_dim {}", c.expert_tp,
+                         m.moe.expert_ffn_dim);
     }
     const std::int64_t shared = m.moe.shared_experts * m.moe.expert_ffn_dim;
     if (shared % c.tp != 0)
       return fmt::format("tp = {} does not divide the shared experts' {} columns", c.tp, shared);
   } else if (c.ep != 1) {
     return fmt::format("ep = {} but {} has no experts", c.ep, m.name);
+  } else if (c.expert_tp != 1) {
+    return fmt::format("expert_tp = {} but {} has no experts", c.expert_tp, m.name);
   }
   return "";
 }

@@ -27,6 +27,8 @@ struct OpListContext {
   int tp = 1;                      ///< tensor parallel: heads and FFN columns split tp ways
   int ep = 1;                      ///< expert parallel: routed experts split ep ways
   int cp = 1;                      ///< context parallel: each rank holds seq_len / cp tokens
+  CpKind cp_kind = CpKind::Ring;   ///< Ulysses: attention on the full sequence, heads/cp
+  int expert_tp = 1;  ///< expert TP: each expert's f_e columns split expert_tp ways (1 or tp)
   bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather; norms on T/tp tokens
   PrecisionPolicy precision;
   Recompute recompute = Recompute::None;
@@ -42,7 +44,12 @@ std::int64_t tokens_per_rank(const OpListContext& c);
 /// tokens before dispatch, as Megatron-Core requires sequence parallelism with MoE + TP).
 std::int64_t moe_tokens_per_rank(const OpListContext& c);
 /// Mean routed tokens per local expert: the context's value if set, else balanced routing.
+/// Under expert TP each rank of an expert's TP group runs all of the group's tokens for that
+/// expert (expert_tp × the EP share) on f_e/expert_tp columns.
 double tokens_per_expert(const ModelSpec& m, const OpListContext& c);
+/// Ranks of one EP group inside a node: gpus_per_node / expert_tp (EP groups stride over the
+/// expert-TP index, Megatron-Core's expert rank order tp-ep-dp).
+int ep_ranks_per_node(const OpListContext& c);
 /// Expected destinations a token is sent to in the dispatch (bytes multiplier): distinct EP
 /// nodes when EP spans nodes (a token crosses the network once per destination node, DeepSeek-V3
 /// §3.2.2), else distinct EP ranks; node- or device-limited routing caps the candidates at

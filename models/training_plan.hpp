@@ -15,12 +15,27 @@ enum class Recompute {
   Full,       ///< keep only each layer's input; recompute the whole layer in backward
 };
 
+/// How context parallelism splits attention.
+enum class CpKind {
+  Ring,     ///< K/V all-gathered over the CP group, queries stay sequence-sharded (Llama 3 §3.3.2)
+  Ulysses,  ///< all-to-all sequence→head sharding of Q, K, V and back for the output
+            ///< (DeepSpeed-Ulysses, Jacobs et al. 2023, arXiv 2309.14509 §3)
+};
+
 struct ParallelPlan {
   int dp = 1;
+  /// `dp: auto`: dp is the degree that fills the GPUs, gpus / (tp · pp · cp), resolved by the
+  /// scenario loader for the scenario and for every phase with its own GPUs or plan.
+  bool dp_auto = false;
   int tp = 1;
   int pp = 1;
   int ep = 1;  ///< expert parallel degree (carved out of dp × tp ranks of a stage)
   int cp = 1;  ///< context parallel degree
+  CpKind cp_kind = CpKind::Ring;  ///< how CP splits attention
+  /// Expert tensor parallel degree (Megatron-Core `expert_tensor_parallel_size`): each routed
+  /// expert's FFN columns split expert_tp ways; 1 or tp (the TP group). EP × expert_tp groups
+  /// tile the dp·tp·cp ranks of a stage with expert_tp innermost.
+  int expert_tp = 1;
   std::string schedule = "1f1b";   ///< pipeline schedule registry name
   int virtual_stages = 1;          ///< chunks per rank for interleaved schedules
   int zero = 1;                    ///< ZeRO stage 0-3

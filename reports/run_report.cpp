@@ -184,20 +184,23 @@ std::string batches_csv(const sim::RunResult& run) {
   return out;
 }
 
-std::vector<std::string> write_run_outputs(const sim::RunResult& run, const std::string& dir) {
+std::vector<std::string> write_run_outputs(
+    const sim::RunResult& run, const std::string& dir,
+    const std::vector<std::pair<std::string, std::string>>& extra) {
   ensure_writable_directory(dir);
-  const std::vector<std::pair<std::string, std::string>> files = {
+  std::vector<std::pair<std::string, std::string>> files = {
       {"result.json", run_to_json(run)},
       {"report.md", run_markdown(run)},
       {"phases.csv", phases_csv(run)},
       {"groups.csv", groups_csv(run)},
       {"batches.csv", batches_csv(run)}};
+  files.insert(files.end(), extra.begin(), extra.end());
   std::vector<std::string> written;
-  for (const auto& [name, text] : files) {
-    const std::string path = (std::filesystem::path(dir) / name).string();
-    write_file_atomically(path, text);
-    written.push_back(path);
+  for (auto& [name, text] : files) {
+    name = (std::filesystem::path(dir) / name).string();
+    written.push_back(name);
   }
+  write_files_atomically(files);
   return written;
 }
 

@@ -4,6 +4,7 @@
 // granularity dp × micro_batch, never below one granule), then b1. A step consumes b·S tokens.
 // The last step may be partial (the phase ends at exactly `tokens`), counted as a fraction.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "scenarios/scenario.hpp"
@@ -16,8 +17,20 @@ struct BatchSegment {
   double tokens = 0;       ///< tokens consumed by these steps
 };
 
-/// Segments in training order. `granularity` = dp × micro_batch (≥ 1). Exhaustive: walks every
-/// step of a ramp (a few hundred thousand at most per phase; microseconds each).
+/// Most steps a phase may have (a real run has about 10⁶): beyond it a double no longer counts
+/// single steps reliably, and the phase is surely a typo.
+inline constexpr double kMaxStepsPerPhase = 1e12;
+/// Most distinct batch sizes a ramp may pass through (each one a segment held in memory).
+inline constexpr double kMaxBatchSegments = 1e6;
+
+/// Why `phase` is too large to walk at `granularity` (more than kMaxStepsPerPhase steps, or a
+/// ramp through more than kMaxBatchSegments batch sizes), or "" if it is not. Cheap (closed
+/// form), so a loader can call it before anything is walked.
+std::string phase_size_problem(const Phase& phase, std::int64_t granularity);
+
+/// Segments in training order. `granularity` = dp × micro_batch (≥ 1). The ramp is walked in
+/// closed form, one segment (run of steps at one batch) at a time: time O(segments · log steps).
+/// Throws ModelError with phase_size_problem's reason for a phase too large to walk.
 std::vector<BatchSegment> batch_segments(const Phase& phase, std::int64_t granularity);
 
 /// Total steps of a phase (sum over its segments).

@@ -73,6 +73,9 @@ struct Scenario {
   std::string calibration = "auto";  ///< profile name or file; "auto" (default) or "roofline"
   std::uint64_t seed = 1;            ///< MoE routing imbalance draws
   double moe_imbalance = 0.0;        ///< 0 = balanced; coefficient of variation of expert load
+  /// Expert capacity over the balanced load (GShard/Switch): tokens beyond capacity·T·k/E per
+  /// expert skip it; 0 = no token dropping (DeepSeek-V3).
+  double moe_capacity_factor = 0.0;
   PublishedClaim published;
   GoodputSpec goodput;
   /// Assumptions the scenario states (missing published inputs), shown in every result.

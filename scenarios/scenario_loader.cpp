@@ -10,6 +10,7 @@
 #include "core/yaml_reader.hpp"
 #include "hardware/catalog.hpp"
 #include "models/catalog.hpp"
+#include "scenarios/batch_schedule.hpp"
 #include "sim/schedules/schedule.hpp"
 
 namespace trainsim::scenarios {
@@ -54,16 +55,26 @@ models::Recompute read_recompute(const ConfigNode& node) {
 
 /// Reads `parallelism:` on top of `base` (a phase override starts from the scenario's plan).
 ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
-  node.check_keys({"dp", "tp", "pp", "ep", "cp", "schedule", "virtual_stages", "zero",
+  node.check_keys({"dp", "tp", "pp", "ep", "cp", "cp_kind", "expert_tp", "schedule", "virtual_stages", "zero",
                    "micro_batch", "sequence_parallel", "recompute", "comm_sms",
                    "overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
                    "layers_per_stage"});
   ParallelPlan p = base;
-  p.dp = read_degree(node, "dp", base.dp);
+  if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
+    p.dp_auto = true;
+  } else {
+    p.dp = read_degree(node, "dp", base.dp);
+    if (dp) p.dp_auto = false;
+  }
   p.tp = read_degree(node, "tp", base.tp);
   p.pp = read_degree(node, "pp", base.pp);
   p.ep = read_degree(node, "ep", base.ep);
   p.cp = read_degree(node, "cp", base.cp);
+  p.expert_tp = read_degree(node, "expert_tp", base.expert_tp);
+  if (auto k = node.find("cp_kind")) {
+    p.cp_kind = k->as_choice({"ring", "ulysses"}) == "ulysses" ? models::CpKind::Ulysses
+                                                               : models::CpKind::Ring;
+  }
   p.virtual_stages = read_degree(node, "virtual_stages", base.virtual_stages);
   p.micro_batch = read_degree(node, "micro_batch", base.micro_batch);
   if (auto s = node.find("schedule"))
@@ -84,14 +95,17 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   return p;
 }
 
-PrecisionPolicy read_precision(const ConfigNode& node) {
+/// Reads `precision:`; a map without `preset:` starts from `base` (a phase's map changes only
+/// the classes it names, e.g. `{activations: fp8}` for that phase's cached activations).
+PrecisionPolicy read_precision(const ConfigNode& node,
+                               const PrecisionPolicy& base = precision_preset("bf16")) {
   if (node.is_scalar()) {
     const std::string name = node.as_choice(precision_preset_names());
     return precision_preset(name);
   }
   node.check_keys({"preset", "gemm", "attention", "dispatch", "combine", "activations", "grads",
                    "master_weights", "optimizer_moments", "weights"});
-  PrecisionPolicy p = precision_preset("bf16");
+  PrecisionPolicy p = base;
   if (auto preset = node.find("preset"))
     p = precision_preset(preset->as_choice(precision_preset_names()));
   bool custom = false;
@@ -110,7 +124,7 @@ PrecisionPolicy read_precision(const ConfigNode& node) {
   set("master_weights", p.master_weights);
   set("optimizer_moments", p.optimizer_moments);
   set("weights", p.weights);
-  if (custom) p.name += "+custom";
+  if (custom && p.name.find("+custom") == std::string::npos) p.name += "+custom";
   return p;
 }
 
@@ -127,7 +141,8 @@ BatchSchedule read_batch(const ConfigNode& node) {
   return b;
 }
 
-Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& base_plan) {
+Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& base_plan,
+                 const PrecisionPolicy& base_precision) {
   node.check_keys({"name", "group", "tokens", "steps", "seq_len", "batch", "gpus", "parallelism",
                    "precision", "note"});
   Phase ph;
@@ -161,7 +176,7 @@ Phase read_phase(const ConfigNode& node, std::size_t index, const ParallelPlan& 
     }
   }
   if (auto p = node.find("parallelism")) ph.plan = read_plan(*p, base_plan);
-  if (auto p = node.find("precision")) ph.precision = read_precision(*p);
+  if (auto p = node.find("precision")) ph.precision = read_precision(*p, base_precision);
   ph.group = node.has("group") ? node.at("group").as_string() : ph.name;
   if (auto g = node.find("gpus")) ph.gpus = static_cast<int>(g->as_integer(1, kMaxGpus));
   if (auto n = node.find("note")) ph.note = n->as_string();
@@ -202,6 +217,20 @@ models::PrecisionPolicy precision_preset(const std::string& name) {
                                join_names(precision_preset_names())));
 }
 
+/// Resolves `dp: auto` for `gpus`; the problem when tp · pp · cp does not divide them, else "".
+std::string resolve_auto_dp(ParallelPlan& p, int gpus) {
+  if (!p.dp_auto) return "";
+  const std::int64_t rest = static_cast<std::int64_t>(p.tp) * p.pp * p.cp;
+  if (rest <= 0 || gpus % rest != 0) {
+    return fmt::format(
+        "dp: auto needs tp × pp × cp = {} × {} × {} = {} to divide cluster.gpus = {}; valid GPU "
+        "counts are multiples of {}",
+        p.tp, p.pp, p.cp, rest, gpus, rest);
+  }
+  p.dp = static_cast<int>(gpus / rest);
+  return "";
+}
+
 std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
                          const hardware::ClusterSpec& cluster) {
   const std::int64_t product = static_cast<std::int64_t>(p.dp) * p.tp * p.pp * p.cp;
@@ -222,6 +251,21 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
       p.tp > model.kv_heads && p.tp % model.kv_heads != 0) {
     return fmt::format("tp = {} is not compatible with {} KV heads", p.tp, model.kv_heads);
   }
+  if (p.cp > 1 && p.cp_kind == models::CpKind::Ulysses) {
+    const std::int64_t heads_r = model.heads / p.tp;
+    if (heads_r % p.cp != 0) {
+      return fmt::format(
+          "cp_kind ulysses: cp = {} does not divide the {} attention heads per TP rank (heads / tp "
+          "= {} / {}); Ulysses shards attention by heads",
+          p.cp, heads_r, model.heads, p.tp);
+    }
+    const std::int64_t kv_r = std::max<std::int64_t>(1, model.kv_heads / p.tp);
+    if (model.attention == models::AttentionKind::Gqa && kv_r % p.cp != 0 && p.cp % kv_r != 0) {
+      return fmt::format(
+          "cp_kind ulysses: cp = {} and the {} KV heads per TP rank: neither divides the other",
+          p.cp, kv_r);
+    }
+  }
   const std::int64_t stage_layers = model.layers;
   if (stage_layers < static_cast<std::int64_t>(p.pp) * p.virtual_stages) {
     return fmt::format("pp × virtual_stages = {} exceeds the model's {} layers",
@@ -233,12 +277,30 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
       return fmt::format("ep = {} does not divide the {} GPUs of a pipeline stage (dp × tp × cp)",
                          p.ep, stage_ranks);
     }
+    if (p.expert_tp != 1 && p.expert_tp != p.tp) {
+      return fmt::format(
+          "expert_tp = {} must be 1 or equal to tp = {}: the expert-TP group is simulated as the "
+          "TP group (Megatron-Core allows other sizes; not modelled)",
+          p.expert_tp, p.tp);
+    }
+    if (model.moe.expert_ffn_dim % p.expert_tp != 0) {
+      return fmt::format("expert_tp = {} does not divide the model's expert_ffn_dim {}",
+                         p.expert_tp, model.moe.expert_ffn_dim);
+    }
+    if (stage_ranks % (static_cast<std::int64_t>(p.ep) * p.expert_tp) != 0) {
+      return fmt::format(
+          "ep × expert_tp = {} × {} does not divide the {} GPUs of a pipeline stage (dp × tp × cp)",
+          p.ep, p.expert_tp, stage_ranks);
+    }
     if (model.moe.routed_experts % p.ep != 0) {
       return fmt::format("ep = {} does not divide the model's {} routed experts", p.ep,
                          model.moe.routed_experts);
     }
   } else if (p.ep != 1) {
     return fmt::format("ep = {} but {} is a dense model (no experts); use ep: 1", p.ep, model.name);
+  } else if (p.expert_tp != 1) {
+    return fmt::format("expert_tp = {} but {} is a dense model (no experts); use expert_tp: 1",
+                       p.expert_tp, model.name);
   }
   if (!p.layers_per_stage.empty()) {
     const int stages = sim::schedules::make_schedule(p.schedule)
@@ -302,6 +364,9 @@ Scenario parse_scenario(const ConfigNode& root) {
 
   const auto par = root.at("parallelism");
   s.plan = read_plan(par, ParallelPlan{});
+  if (const std::string why = resolve_auto_dp(s.plan, s.cluster.gpus); !why.empty()) {
+    throw par.at("dp").error(why);
+  }
   if (const std::string why = plan_problem(s.plan, s.model, s.cluster); !why.empty()) {
     throw par.error(why);
   }
@@ -323,7 +388,18 @@ Scenario parse_scenario(const ConfigNode& root) {
   if (phases.size() == 0) throw phases.error("at least one phase is required");
   for (std::size_t i = 0; i < phases.size(); ++i) {
     const auto pn = phases[i];
-    Phase ph = read_phase(pn, i, s.plan);
+    Phase ph = read_phase(pn, i, s.plan, s.precision);
+    if (ph.precision && s.cluster.gpu.peak(ph.precision->gemm) <= 0) {
+      throw pn.at("precision")
+          .error(fmt::format("{} has no {} tensor-core rate in the catalog", s.cluster.gpu.name,
+                             hardware::dtype_name(ph.precision->gemm)));
+    }
+    if (ph.plan) {
+      const int phase_gpus = ph.gpus ? *ph.gpus : s.cluster.gpus;
+      if (const std::string why = resolve_auto_dp(*ph.plan, phase_gpus); !why.empty()) {
+        throw pn.at("parallelism").error(why);
+      }
+    }
     const ParallelPlan& plan = ph.plan ? *ph.plan : s.plan;
     hardware::ClusterSpec phase_cluster = s.cluster;
     if (ph.gpus) {
@@ -340,7 +416,12 @@ Scenario parse_scenario(const ConfigNode& root) {
         throw(pn.has("parallelism") ? pn.at("parallelism") : pn).error(why);
       }
     }
-    if (plan.cp > 1 && ph.seq_len % (2 * plan.cp) != 0) {
+    if (plan.cp > 1 && plan.cp_kind == models::CpKind::Ulysses && ph.seq_len % plan.cp != 0) {
+      throw pn.at("seq_len").error(fmt::format(
+          "seq_len {} is not divisible by cp = {} (Ulysses shards each sequence cp ways)",
+          ph.seq_len, plan.cp));
+    }
+    if (plan.cp > 1 && plan.cp_kind == models::CpKind::Ring && ph.seq_len % (2 * plan.cp) != 0) {
       throw pn.at("seq_len").error(fmt::format(
           "seq_len {} is not divisible by 2 × cp = {} (context parallelism splits each sequence "
           "into 2·cp load-balanced chunks)",
@@ -350,6 +431,13 @@ Scenario parse_scenario(const ConfigNode& root) {
       if (const std::string why = batch_problem(b, plan); !why.empty()) {
         throw pn.at("batch").error(why);
       }
+    }
+    // Too many steps or ramp sizes to walk (scenarios/batch_schedule.hpp): refused here, with
+    // the line, rather than walked until memory or patience runs out.
+    if (const std::string why =
+            phase_size_problem(ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
+        !why.empty()) {
+      throw(pn.has("tokens") ? pn.at("tokens") : pn).error(why);
     }
     s.phases.push_back(std::move(ph));
   }
@@ -370,8 +458,15 @@ Scenario parse_scenario(const ConfigNode& root) {
         static_cast<std::uint64_t>(seed->as_integer(0, std::numeric_limits<std::int64_t>::max()));
   }
   if (auto moe = root.find("moe")) {
-    moe->check_keys({"imbalance"});
+    moe->check_keys({"imbalance", "capacity_factor"});
     if (auto imb = moe->find("imbalance")) s.moe_imbalance = imb->as_number(0.0, 10.0);
+    if (auto cf = moe->find("capacity_factor")) {
+      if (!s.model.is_moe()) {
+        throw cf->error(fmt::format(
+            "capacity_factor applies to MoE models; {} is dense (no experts)", s.model.name));
+      }
+      s.moe_capacity_factor = cf->as_number(0.0, 1000.0);
+    }
   }
   if (auto pub = root.find("published")) {
     pub->check_keys({"gpu_hours", "cost_usd", "wall_days", "source", "phases"});

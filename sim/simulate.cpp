@@ -111,6 +111,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   ctx.tp = plan.tp;
   ctx.ep = plan.ep;
   ctx.cp = plan.cp;
+  ctx.expert_tp = plan.expert_tp;
+  ctx.cp_kind = plan.cp_kind;
   ctx.sequence_parallel = plan.sequence_parallel;
   ctx.precision = prec;
   ctx.recompute = plan.recompute;
@@ -238,10 +240,10 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     rs.top_k = model.moe.experts_per_token;
     rs.routed_experts = model.moe.routed_experts;
     rs.ep = plan.ep;
-    rs.gpus_per_node = cluster.node.gpus_per_node;
+    rs.gpus_per_node = models::ep_ranks_per_node(ctx);  // EP members per node (expert TP)
     rs.limited_nodes = static_cast<int>(model.moe.limited_groups);
     rs.mean_nodes_per_token = models::dispatch_destinations_per_token(model, ctx);
-    const int g = std::min(plan.ep, cluster.node.gpus_per_node);
+    const int g = std::min(plan.ep, rs.gpus_per_node);
     const int nodes = std::max(1, plan.ep / g);
     if (nodes > 1) {
       setup.moe.ib_per_byte = (nodes - 1.0) / nodes;
@@ -250,17 +252,27 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
       setup.moe.nvlink_per_byte = (g - 1.0) / g;
     }
     // Network latency of the all-to-all plus DeepEP's notify handshake before it.
-    const double l_ib = nodes > 1 ? topo.path_latency(0, g) : 0.0;
+    const double l_ib = nodes > 1 ? topo.path_latency(0, cluster.node.gpus_per_node) : 0.0;
     setup.moe.latency_s =
         (nodes > 1 ? l_ib : gpu.nvlink_latency_s) + deepep_handshake_s(l_ib, gpu.nvlink_latency_s);
     // Per-rank expert load factors, one seeded draw per EP group.
     setup.load_factor.assign(static_cast<std::size_t>(req.gpus), 1.0);
-    if (sc.moe_imbalance > 0) {
-      for (int first = 0; first < req.gpus; first += plan.ep) {
-        const auto f = moe::rank_load_factors(rs, sc.moe_imbalance,
-                                              sc.seed + static_cast<std::uint64_t>(first));
-        for (int i = 0; i < plan.ep; ++i)
-          setup.load_factor[static_cast<std::size_t>(first + i)] = f[static_cast<std::size_t>(i)];
+    // A capacity factor caps each expert's load (token dropping, moe/traffic.hpp).
+    if (sc.moe_imbalance > 0 || sc.moe_capacity_factor > 0) {
+      // A block of ep·expert_tp ranks holds every expert once: EP index i at ranks
+      // first + i·expert_tp + t, the expert-TP ranks t sharing their experts' load.
+      const int etp = plan.expert_tp;
+      for (int first = 0; first < req.gpus; first += plan.ep * etp) {
+        const auto f =
+            moe::rank_load_factors(rs, sc.moe_imbalance,
+                                   sc.seed + static_cast<std::uint64_t>(first),
+                                   sc.moe_capacity_factor);
+        for (int i = 0; i < plan.ep; ++i) {
+          for (int t = 0; t < etp; ++t) {
+            setup.load_factor[static_cast<std::size_t>(first + i * etp + t)] =
+                f[static_cast<std::size_t>(i)];
+          }
+        }
       }
     }
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "core/error.hpp"
@@ -89,9 +90,15 @@ RankTraffic balanced_traffic(const RoutingShape& s, double b) {
   return r;
 }
 
-std::vector<double> rank_load_factors(const RoutingShape& s, double cv, std::uint64_t seed) {
+std::vector<double> rank_load_factors(const RoutingShape& s, double cv, std::uint64_t seed,
+                                      double capacity_factor) {
   check(s);
-  std::vector<double> out(static_cast<std::size_t>(s.ep), 1.0);
+  if (!(capacity_factor >= 0) || !std::isfinite(capacity_factor)) {
+    throw ModelError("MoE capacity factor must be finite and >= 0 (0 = no token dropping)");
+  }
+  const double cap =
+      capacity_factor > 0 ? capacity_factor : std::numeric_limits<double>::infinity();
+  std::vector<double> out(static_cast<std::size_t>(s.ep), std::min(1.0, cap));
   if (!(cv > 0)) return out;
   if (!std::isfinite(cv)) throw ModelError("MoE imbalance must be finite");
   const int per_rank = static_cast<int>(s.routed_experts / s.ep);
@@ -107,8 +114,11 @@ std::vector<double> rank_load_factors(const RoutingShape& s, double cv, std::uin
   const double mean = sum / static_cast<double>(expert.size());
   for (int r = 0; r < s.ep; ++r) {
     double load = 0;
-    for (int e = 0; e < per_rank; ++e) load += expert[static_cast<std::size_t>(r * per_rank + e)];
-    out[static_cast<std::size_t>(r)] = load / per_rank / mean;
+    for (int e = 0; e < per_rank; ++e) {
+      // An expert's load relative to the balanced load, capped at its capacity.
+      load += std::min(expert[static_cast<std::size_t>(r * per_rank + e)] / mean, cap);
+    }
+    out[static_cast<std::size_t>(r)] = load / per_rank;
   }
   return out;
 }

@@ -52,7 +52,12 @@ RankTraffic balanced_traffic(const RoutingShape& s, double bytes_per_element);
 
 /// Per-rank load factors (mean 1) for the `ep` ranks of one EP group: each rank's experts' loads
 /// are drawn from Gamma(1/cv², cv²) with a generator seeded by `seed`; cv = 0 gives all ones.
-std::vector<double> rank_load_factors(const RoutingShape& s, double cv, std::uint64_t seed);
+/// With `capacity_factor` c > 0 tokens beyond an expert's capacity are dropped (GShard, Lepikhin
+/// et al. 2020 §2.2; Switch Transformer, Fedus et al. 2021 §2.2): capacity = c·T·k/E tokens, so
+/// each expert's load factor (relative to the balanced load) is min(x_e, c) before the rank's
+/// mean is taken; the factors' mean is then ≤ 1. 0 = no dropping (DeepSeek-V3 §3.2.2).
+std::vector<double> rank_load_factors(const RoutingShape& s, double cv, std::uint64_t seed,
+                                      double capacity_factor = 0);
 
 /// Payload bytes per element: FP8 (1 B) plus one FP32 scale per 128-channel tile (V3 §3.3),
 /// or the dtype's size for BF16/FP32.

@@ -13,7 +13,8 @@ RankLayout::RankLayout(const models::ParallelPlan& plan, int gpus_per_node)
       gpus_per_node < 1) {
     throw ModelError("parallel degrees and gpus_per_node must be at least 1");
   }
-  if (stage_size_ % plan.ep != 0) throw ModelError("ep must divide dp · cp · tp");
+  if (plan.expert_tp < 1 || stage_size_ % (plan.ep * plan.expert_tp) != 0)
+    throw ModelError("ep · expert_tp must divide dp · cp · tp");
 }
 
 RankCoords RankLayout::coords(int rank) const {
@@ -25,8 +26,9 @@ RankCoords RankLayout::coords(int rank) const {
   c.dp = rest % plan_.dp;
   c.stage = rest / plan_.dp;
   const int in_stage = rank % stage_size_;
-  c.ep_group = in_stage / plan_.ep;
-  c.ep_index = in_stage % plan_.ep;
+  const int block = plan_.ep * plan_.expert_tp;
+  c.ep_group = (in_stage / block) * plan_.expert_tp + in_stage % plan_.expert_tp;
+  c.ep_index = (in_stage % block) / plan_.expert_tp;
   return c;
 }
 
@@ -36,7 +38,8 @@ int RankLayout::rank_of(int stage, int dp, int cp, int tp) const {
 
 int RankLayout::ep_group_first(int rank) const {
   const int stage_first = (rank / stage_size_) * stage_size_;
-  return stage_first + ((rank - stage_first) / plan_.ep) * plan_.ep;
+  const int in_stage = rank - stage_first, block = plan_.ep * plan_.expert_tp;
+  return stage_first + (in_stage / block) * block + in_stage % plan_.expert_tp;
 }
 
 }  // namespace trainsim::sim

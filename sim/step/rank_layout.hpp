@@ -4,7 +4,9 @@
 // (NVLink), CP and DP spread over nodes, and every pipeline stage owns a contiguous block of
 // dp·cp·tp GPUs — the layout DeepSeek-V3 implies (EP64 "spanning 8 nodes" inside a 128-GPU stage)
 // and, with PP outermost, the order Llama 3 §3.3.2 gives up to the position of PP and DP.
-// An EP group is `ep` consecutive ranks of a stage (it may span several DP and CP indices).
+// An EP group is `ep` ranks of a stage `expert_tp` apart (consecutive when expert_tp = 1; it may
+// span several DP and CP indices): Megatron-Core's expert rank order, expert-TP innermost, then
+// EP, then expert-DP, over the same dp·cp·tp ranks (the expert-TP group is the TP group).
 #include <cstdint>
 
 #include "models/training_plan.hpp"
@@ -29,12 +31,13 @@ class RankLayout {
   int cp() const { return plan_.cp; }
   int dp() const { return plan_.dp; }
   int ep() const { return plan_.ep; }
+  int expert_tp() const { return plan_.expert_tp; }
   int pp() const { return plan_.pp; }
   int stage_size() const { return stage_size_; }  ///< dp · cp · tp GPUs per stage
   RankCoords coords(int rank) const;
   int rank_of(int stage, int dp, int cp, int tp) const;
   int node_of(int rank) const { return rank / gpus_per_node_; }
-  /// First rank of the EP group holding `rank`; the group is [first, first + ep).
+  /// First rank of the EP group holding `rank`; its members are first + i·expert_tp, i < ep.
   int ep_group_first(int rank) const;
 
  private:

@@ -26,7 +26,8 @@ enum class Granularity { Chunk, Layer, Auto };
 /// Number of models::OpKind values (the breakdown array size).
 inline constexpr std::size_t kOpKinds = 14;
 
-enum class SegmentKind { Compute, EpDispatch, EpCombine, TpCollective, CpCollective };
+/// CpAllToAll: a Ulysses all-to-all over the CP group ((p−1)/p of the bytes leave each rank).
+enum class SegmentKind { Compute, EpDispatch, EpCombine, TpCollective, CpCollective, CpAllToAll };
 
 struct Segment {
   SegmentKind kind = SegmentKind::Compute;

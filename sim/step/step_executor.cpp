@@ -242,6 +242,11 @@ class Executor {
   void add_lane_route(int from, int to, engine::ActivitySpec& spec);
   /// Sums the weights of repeated resources in `spec` (each resource once, sorted).
   static void merge_uses(engine::ActivitySpec& spec);
+  /// Link uses of one Ulysses all-to-all over the CP group [first, first + size·stride): every
+  /// ordered member pair's route (and every folded TP lane's) with share 1/(size − 1) of the
+  /// work, cached per group.
+  const std::vector<engine::ActivityUse>& cp_all_to_all_uses(int group_first, int group_size,
+                                                             int stride);
   /// Changes the rank's count of running compute, blocking communication (the rank waits on it)
   /// and background communication (overlapped: never exposed), accounting the interval before.
   void mark(int rank, int d_compute, int d_comm, int d_background = 0);
@@ -281,6 +286,7 @@ class Executor {
   std::vector<Barrier> segment_pool_;
   std::vector<std::uint32_t> free_segment_;
   std::vector<std::vector<engine::ActivityUse>> ring_uses_;  ///< per TP group's first rank
+  std::vector<std::vector<engine::ActivityUse>> a2a_uses_;   ///< per CP group's first rank
   std::vector<hardware::LinkId> route_scratch_;
   std::vector<char> traced_;
   bool fold_ = false;
@@ -460,6 +466,25 @@ const std::vector<engine::ActivityUse>& Executor::ring_uses(int group_first, int
   engine::ActivitySpec spec;
   for (int i = 0; i < group_size; ++i) {
     add_route(group_first + i, group_first + (i + 1) % group_size, 1.0, spec);
+  }
+  merge_uses(spec);
+  uses = std::move(spec.uses);
+  return uses;
+}
+
+const std::vector<engine::ActivityUse>& Executor::cp_all_to_all_uses(int group_first,
+                                                                     int group_size, int stride) {
+  auto& uses = a2a_uses_[static_cast<std::size_t>(group_first)];
+  if (!uses.empty()) return uses;
+  engine::ActivitySpec spec;
+  const double share = 1.0 / (group_size - 1.0);
+  for (int lane = 0; lane < lanes(); ++lane) {
+    for (int i = 0; i < group_size; ++i) {
+      for (int j = 0; j < group_size; ++j) {
+        if (i != j)
+          add_route(group_first + i * stride + lane, group_first + j * stride + lane, share, spec);
+      }
+    }
   }
   merge_uses(spec);
   uses = std::move(spec.uses);
@@ -878,6 +903,7 @@ void Executor::run_collective(ThreadId id) {
     case SegmentKind::EpCombine:
       group_first = s_.layout.ep_group_first(rank);
       group_size = s_.layout.ep();
+      stride = s_.layout.expert_tp();
       kind = seg.kind == SegmentKind::EpDispatch ? "dispatch" : "combine";
       break;
     case SegmentKind::TpCollective:
@@ -886,6 +912,7 @@ void Executor::run_collective(ThreadId id) {
       kind = "tp";
       break;
     case SegmentKind::CpCollective:
+    case SegmentKind::CpAllToAll:
       group_first = rank - c.cp * s_.layout.tp();
       group_size = s_.layout.cp();
       stride = s_.layout.tp();
@@ -980,6 +1007,15 @@ void Executor::run_collective(ThreadId id) {
       b.arrived = b.expected - 1;  // the flow's completion is the release
       spec.work = volume;          // bytes each hop moves; a link's weight is the hops crossing it
       spec.uses = ring_uses(group_first, group_size);
+    } else if (seg.kind == SegmentKind::CpAllToAll) {
+      // Ulysses all-to-all (DeepSpeed-Ulysses §3): each member sends bytes/p to each of the
+      // p − 1 others, (p−1)/p of its buffer in all, pairwise at once. Like the EP all-to-all it
+      // is ONE flow over the group's routes, started when the last member joins; one latency.
+      if (++b.arrived < b.expected) return;
+      b.arrived = b.expected - 1;  // the flow's completion is the release
+      spec.work = volume;
+      spec.uses = cp_all_to_all_uses(group_first, group_size, stride);
+      spec.latency_ns = to_ns(s_.collective_latency_s);
     } else {
       // A CP ring crosses nodes and shares NICs with the expert all-to-all: each member's hop is
       // its own flow (coupling 8-32 members' NICs into one flow would join every flow on them
@@ -1054,15 +1090,15 @@ void Executor::dp_collective(int rank, double dense_bytes, double expert_bytes,
                              std::function<void()> then) {
   // Groups: dense parameters are shared by every rank of the stage with the same TP index;
   // experts by the ranks of the stage with the same EP index (and TP index). A stage block
-  // starts at a multiple of its size (dp·cp·tp), so inside it the TP index is i mod tp and the
-  // EP index i mod ep (rank_layout.hpp).
+  // starts at a multiple of its size (dp·cp·tp), so inside it the TP index is i mod tp; the EP
+  // index is (i mod ep·expert_tp) / expert_tp (rank_layout.hpp).
   const RankCoords c = s_.layout.coords(rank);
   const int stage_first = c.stage * s_.layout.stage_size();
   std::vector<int> dense, expert;
-  const int tp = s_.layout.tp(), ep = s_.layout.ep();
+  const int tp = s_.layout.tp();
   for (int i = c.tp; i < s_.layout.stage_size(); i += tp) {
     dense.push_back(stage_first + i);
-    if (i % ep == c.ep_index) expert.push_back(stage_first + i);
+    if (s_.layout.coords(stage_first + i).ep_index == c.ep_index) expert.push_back(stage_first + i);
   }
   std::vector<std::pair<const std::vector<int>*, double>> parts;
   if (dense.size() > 1 && dense_bytes > 0) parts.emplace_back(&dense, dense_bytes);
@@ -1256,8 +1292,9 @@ void Executor::run() {
   fold_ = can_fold_tensor_parallel();
   link_res_.assign(s_.topology->link_count(), kNoResource);
   route_index_.assign(static_cast<std::size_t>(n), {});
-  segment_cell_.assign(5 * static_cast<std::size_t>(n) * 2, 0);  // SegmentKind has 5 values
+  segment_cell_.assign(6 * static_cast<std::size_t>(n) * 2, 0);  // SegmentKind has 6 values
   ring_uses_.assign(static_cast<std::size_t>(n), {});
+  a2a_uses_.assign(static_cast<std::size_t>(n), {});
   traced_.assign(static_cast<std::size_t>(n), 0);
   for (int r : s_.trace_ranks) {
     if (r >= 0 && r < n) traced_[static_cast<std::size_t>(r)] = 1;

@@ -74,10 +74,12 @@ TEST(Cli, ValidateBundledScenario) {
 }
 
 TEST(Cli, BadOverrideIsExitTwoWithLocation) {
+  // The scenario's dp is auto, so PP7 leaves no DP degree that fills 2,048 GPUs.
   const Output o = run("validate " + kV3 + " --set parallelism.pp=7");
   EXPECT_EQ(o.status, 2);
   expect_contains(o, "--set parallelism.pp=7");
-  expect_contains(o, "does not equal cluster.gpus = 2048");
+  expect_contains(o, "deepseek-v3.yaml:18:7");
+  expect_contains(o, "tp × pp × cp = 1 × 7 × 1 = 7 to divide cluster.gpus = 2048");
 }
 
 TEST(Cli, MissingFileIsExitFour) {

@@ -140,6 +140,61 @@ TEST(Memory, ExpertsShardOverEpAndReplicateOverDpTpCpOverEp) {
   EXPECT_DOUBLE_EQ(mem.gradients, 2 * 4 * (dense + experts));
 }
 
+TEST(Memory, ExpertTensorParallelSplitsEachExpert) {
+  // Mixtral 8x7B, one stage of all 32 layers, DP1 TP8 EP1: with expert_tp 1 every rank holds
+  // all 8 experts (3·4096·14336 parameters each) per layer, replicated over dp·tp·cp/ep = 8 ranks;
+  // with expert_tp 8 each rank holds 1/8 of each, and the expert DP group is 8/(1·8) = 1.
+  const auto& m = model("mixtral-8x7b");
+  StageMemoryInput in;
+  in.layers = {0, m.layers};
+  ParallelPlan plan;
+  plan.tp = 8;
+  const auto etp1 = stage_memory(m, plan, PrecisionPolicy{}, in);
+  plan.expert_tp = 8;
+  const auto etp8 = stage_memory(m, plan, PrecisionPolicy{}, in);
+  const double experts = 32.0 * 8 * 3 * 4096 * 14336;
+  EXPECT_DOUBLE_EQ(etp1.expert_parameters, experts);
+  EXPECT_DOUBLE_EQ(etp8.expert_parameters, experts / 8);
+  EXPECT_EQ(etp1.expert_dp_group, 8);
+  EXPECT_EQ(etp8.expert_dp_group, 1);
+  EXPECT_DOUBLE_EQ(etp8.dense_parameters, etp1.dense_parameters);
+  // Without ZeRO sharding the expert weights (BF16) and gradients (FP32) shrink 8×.
+  EXPECT_NEAR(etp1.weights - etp8.weights, 2.0 * experts * 7 / 8, 1.0);
+  EXPECT_NEAR(etp1.gradients - etp8.gradients, 4.0 * experts * 7 / 8, 1.0);
+  // The experts' cached input is the gathered expert_tp·T_e·k tokens: 8× larger.
+  ParallelPlan plain = plan;
+  plain.expert_tp = 1;
+  const auto t1 = layer_activation_terms(m, 0, op_list_context(plain, {}, 4096));
+  const auto t8 = layer_activation_terms(m, 0, op_list_context(plan, {}, 4096));
+  auto term = [](const std::vector<ActivationTerm>& v, const std::string& n) {
+    for (const auto& t : v)
+      if (t.name == n) return t.bytes;
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(term(t8, "moe.expert_input"), 8 * term(t1, "moe.expert_input"));
+  EXPECT_DOUBLE_EQ(term(t8, "moe.expert_up_output"), term(t1, "moe.expert_up_output"));
+}
+
+TEST(Memory, UlyssesCachesHeadShardedKvReplicatingFewKvHeads) {
+  // Ring and Ulysses cache the same Q/K/V bytes per rank when the KV heads divide by cp
+  // (S·(H + 2·kv)/cp·h_d either way). Llama 3.1 8B (8 KV heads) at Ulysses CP16 replicates each
+  // KV head to 2 ranks: attn.qkv = T·(32 + 2·16)·128·2 B instead of T·(32 + 2·8)·128·2 B.
+  const auto& m = model("llama-3.1-8b");
+  ParallelPlan plan;
+  plan.cp = 16;
+  auto term = [&](CpKind kind) {
+    plan.cp_kind = kind;
+    for (const auto& t : layer_activation_terms(m, 0, op_list_context(plan, {}, 65536)))
+      if (t.name == "attn.qkv") return t.bytes;
+    return -1.0;
+  };
+  const double T = 65536.0 / 16;
+  EXPECT_DOUBLE_EQ(term(CpKind::Ring), T * (32 + 16) * 128 * 2);
+  EXPECT_DOUBLE_EQ(term(CpKind::Ulysses), T * (32 + 32) * 128 * 2);
+  plan.cp = 8;
+  EXPECT_DOUBLE_EQ(term(CpKind::Ulysses), term(CpKind::Ring));
+}
+
 TEST(Memory, TensorParallelSplitsAllButReplicatedParameters) {
   // Llama 3.1 8B, TP 4: everything but the 2 norms per layer and the final norm is split.
   const auto& m = model("llama-3.1-8b");

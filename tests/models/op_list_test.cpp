@@ -648,6 +648,62 @@ TEST(OpList, TensorParallelDividesShapes) {
   EXPECT_NEAR(tp8 * 8 / tp1, 1.0, 1e-12);
 }
 
+TEST(OpList, ExpertTensorParallelShardsTheExperts) {
+  // Mixtral 8x7B, TP8 + EP1 + expert_tp 8 (the Megatron-Core baseline), BF16, one 4,096-token
+  // sequence: T_e = 4096/8 = 512 tokens dispatched per rank, T_e·k = 1,024 copies received. With
+  // expert_tp 1 each of the 8 local experts sees m_e = 512·1·2/8 = 128 tokens on f_e = 14,336
+  // columns; with expert_tp 8 it sees the expert-TP group's 8·128 = 1,024 tokens on
+  // 14,336/8 = 1,792 columns: gate+up [1024, 3584, 4096], down [1024, 4096, 1792] per group.
+  // Per-rank expert FLOPs are unchanged (2·8·128·28672·4096 = 2·8·1024·3584·4096). An all-gather
+  // of the 8·1024·4096 BF16 tokens precedes gate+up and a reduce-scatter of as many follows down.
+  const auto& m = model("mixtral-8x7b");
+  OpListContext c;
+  c.tp = 8;
+  const auto etp1 = build_layer_ops(m, 0, c);
+  c.expert_tp = 8;
+  const auto etp8 = build_layer_ops(m, 0, c);
+  const Op* gu = find(etp8.forward, "L0.moe.experts.gate_up");
+  ASSERT_NE(gu, nullptr);
+  EXPECT_EQ(gu->gemm.groups, 8);
+  EXPECT_EQ(gu->gemm.m, 1024);
+  EXPECT_EQ(gu->gemm.n, 3584);
+  EXPECT_EQ(gu->gemm.k, 4096);
+  const Op* down = find(etp8.forward, "L0.moe.experts.down");
+  ASSERT_NE(down, nullptr);
+  EXPECT_EQ(down->gemm.m, 1024);
+  EXPECT_EQ(down->gemm.n, 4096);
+  EXPECT_EQ(down->gemm.k, 1792);
+  EXPECT_EQ(find(etp1.forward, "L0.moe.experts.gate_up")->gemm.m, 128);
+  EXPECT_EQ(find(etp1.forward, "L0.moe.experts.gate_up")->gemm.n, 28672);
+  constexpr double kRel = 1e-12;
+  for (const char* name : {"L0.moe.experts.gate_up", "L0.moe.experts.down"}) {
+    EXPECT_NEAR(find(etp8.forward, name)->flops / find(etp1.forward, name)->flops, 1.0, kRel);
+  }
+  EXPECT_DOUBLE_EQ(gu->flops, 2.0 * 8 * 1024 * 3584 * 4096);
+  const double gathered = 8.0 * 1024 * 4096 * 2;
+  const Op* ag = find(etp8.forward, "L0.moe.experts.etp_all_gather");
+  const Op* rs = find(etp8.forward, "L0.moe.experts.etp_reduce_scatter");
+  ASSERT_NE(ag, nullptr);
+  ASSERT_NE(rs, nullptr);
+  EXPECT_EQ(ag->kind, OpKind::TpCollective);
+  EXPECT_DOUBLE_EQ(ag->bytes, gathered);
+  EXPECT_DOUBLE_EQ(rs->bytes, gathered);
+  EXPECT_NE(find(etp8.backward_input, "L0.moe.experts.etp_reduce_scatter.bwd"), nullptr);
+  EXPECT_NE(find(etp8.backward_input, "L0.moe.experts.etp_all_gather.bwd"), nullptr);
+  EXPECT_EQ(find(etp1.forward, "L0.moe.experts.etp_all_gather"), nullptr);
+  // Errors: expert_tp must be 1 or tp, and divide the expert FFN width.
+  c.expert_tp = 4;
+  EXPECT_CONTAINS(op_list_problem(m, c), "expert_tp = 4 must be 1 or tp = 8");
+  ModelSpec odd = m;
+  odd.moe.expert_ffn_dim = 14340;
+  c.expert_tp = 8;
+  EXPECT_CONTAINS(op_list_problem(odd, c), "expert_tp = 8 does not divide expert_ffn_dim 14340");
+  OpListContext dense;
+  dense.expert_tp = 2;
+  dense.tp = 2;
+  EXPECT_CONTAINS(op_list_problem(model("llama-3.1-8b"), dense), "has no experts");
+}
+
 TEST(OpList, SequenceParallelUsesReduceScatterAndAllGather) {
   OpListContext c;
   c.tp = 8;
@@ -676,6 +732,50 @@ TEST(OpList, ContextParallelGathersKv) {
   EXPECT_EQ(core.seq_q, 8192);
   EXPECT_EQ(core.seq_kv, 131072);
   EXPECT_NE(find(ops.backward_input, "L0.attn.cp_dkv_reduce_scatter.bwd"), nullptr);
+}
+
+TEST(OpList, UlyssesMovesFourActivationsPerAttentionLayer) {
+  // GPT-3 175B (MHA, 96 heads of 128, d = 12,288), TP8 → 12 heads per rank, Ulysses CP4 on an
+  // 8,192-token sequence: T = 2,048 tokens per rank. Forward: an all-to-all of the rank's Q, K, V
+  // (3·T·d/tp) before the core and of its output (T·d/tp) after it; backward: dO and dQ, dK, dV.
+  // Each moves (p−1)/p of its buffer off the rank (sim/step), so a layer moves
+  // 4·(p−1)/p·T·(d/tp)·2 B forward and as much backward (DeepSpeed-Ulysses' 4Nh/P per link).
+  const auto& m = model("gpt-3-175b");
+  OpListContext c;
+  c.seq_len = 8192;
+  c.tp = 8;
+  c.cp = 4;
+  c.cp_kind = CpKind::Ulysses;
+  const auto uly = build_layer_ops(m, 0, c);
+  c.cp_kind = CpKind::Ring;
+  const auto ring = build_layer_ops(m, 0, c);
+  const double T = 2048, act = T * 12288 / 8 * 2;  // one T·d/tp BF16 tensor
+  auto cp_bytes = [](const std::vector<Op>& ops, bool all_to_all) {
+    double sum = 0;
+    for (const auto& op : ops) {
+      const bool a2a = op.name.find("all_to_all") != std::string::npos;
+      if (op.kind == OpKind::CpCollective && a2a == all_to_all) sum += op.bytes;
+    }
+    return sum;
+  };
+  EXPECT_DOUBLE_EQ(cp_bytes(uly.forward, true), 4 * act);
+  EXPECT_DOUBLE_EQ(cp_bytes(uly.backward_input, true), 4 * act);
+  EXPECT_DOUBLE_EQ(cp_bytes(uly.forward, false), 0.0);  // no K/V all-gather
+  EXPECT_DOUBLE_EQ(find(uly.forward, "L0.attn.cp_qkv_all_to_all")->bytes, 3 * act);
+  EXPECT_DOUBLE_EQ(find(uly.forward, "L0.attn.cp_out_all_to_all")->bytes, act);
+  EXPECT_EQ(find(ring.forward, "L0.attn.cp_qkv_all_to_all"), nullptr);
+  // The core: the full 8,192 tokens on 12/4 = 3 heads, the same FLOPs as ring CP's.
+  const Op* core = find(uly.forward, "L0.attn.core");
+  EXPECT_EQ(core->attention.heads, 3);
+  EXPECT_EQ(core->attention.seq_q, 8192);
+  EXPECT_EQ(core->attention.seq_kv, 8192);
+  EXPECT_NEAR(core->flops / find(ring.forward, "L0.attn.core")->flops, 1.0, 1e-12);
+  // Heads per TP rank must divide by cp.
+  c.cp_kind = CpKind::Ulysses;
+  c.cp = 8;
+  c.seq_len = 8192;
+  EXPECT_CONTAINS(op_list_problem(m, c),
+                  "Ulysses cp = 8 does not divide the 12 attention heads per TP rank");
 }
 
 TEST(OpList, RecomputePolicies) {
@@ -759,7 +859,7 @@ TEST(OpList, ErrorsNameTheProblem) {
                                             x.gpus_per_node = 6;
                                           }));
                   }),
-                  "ep = 16 spans nodes of 6 GPUs but is not a multiple of it");
+                  "ep = 16 spans nodes of 6 EP ranks but is not a multiple of it");
   EXPECT_CONTAINS(message_of([&] {
                     (void)build_layer_ops(v3, 0, ctx([](OpListContext& x) {
                                             x.seq_len = 4096;

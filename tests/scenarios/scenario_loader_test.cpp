@@ -107,6 +107,31 @@ TEST(ScenarioLoader, DegreesMustMultiplyToGpuCount) {
                   "dp × tp × pp × cp = 100 × 1 × 16 × 1 = 1600 does not equal cluster.gpus = 2048");
 }
 
+TEST(ScenarioLoader, AutoDataParallelFillsTheGpusPerPhase) {
+  // dp: auto = gpus / (tp · pp · cp): 2,048 / 16 = 128; a phase with cp 8 inherits auto and gets
+  // 2,048 / (16 · 8) = 16; an override of the GPU count resolves again: 1,024 / 16 = 64.
+  const std::string text = replace(kBase, "dp: 128,", "dp: auto,");
+  const std::string with_phase =
+      replace(text, "  - {name: pre-training, tokens: 1T, seq_len: 4K, batch: 15360}",
+              "  - {name: pre-training, tokens: 1T, seq_len: 4K, batch: 15360}\n"
+              "  - {name: long, tokens: 1B, seq_len: 32K, batch: 1920, parallelism: {cp: 8}}");
+  const auto s = load_scenario_text(with_phase, "t.yaml", {});
+  EXPECT_EQ(s.plan.dp, 128);
+  ASSERT_TRUE(s.phases[1].plan.has_value());
+  EXPECT_EQ(s.phases[1].plan->dp, 16);
+  const auto half = load_scenario_text(with_phase, "t.yaml", {{"cluster.gpus=1024"}});
+  EXPECT_EQ(half.plan.dp, 64);
+  EXPECT_EQ(half.phases[1].plan->dp, 8);
+}
+
+TEST(ScenarioLoader, AutoDataParallelThatCannotFillTheGpusNamesTheProduct) {
+  const std::string e = error_of(replace(kBase, "dp: 128,", "dp: auto,"), {"cluster.gpus=2056"});
+  EXPECT_NE(e.find("t.yaml:4"), std::string::npos) << e;
+  EXPECT_NE(e.find("tp × pp × cp = 1 × 16 × 1 = 16 to divide cluster.gpus = 2056"),
+            std::string::npos)
+      << e;
+}
+
 TEST(ScenarioLoader, EpMustDivideExperts) {
   const std::string text = replace(replace(kBase, "dp: 128", "dp: 96"), "gpus: 2048", "gpus: 1536");
   expect_contains(error_of(replace(text, "ep: 64", "ep: 96")),
@@ -127,6 +152,85 @@ phases: [{tokens: 1T, seq_len: 8K, batch: 2048}]
 price: 2
 )";
   expect_contains(error_of(text), "tp = 16 is larger than a node (8 GPUs)");
+}
+
+TEST(ScenarioLoader, CapacityFactorIsReadAndChecked) {
+  const auto s =
+      load_scenario_text(kBase + "moe: {imbalance: 0.3, capacity_factor: 1.25}\n", "t.yaml", {});
+  EXPECT_DOUBLE_EQ(s.moe_capacity_factor, 1.25);
+  EXPECT_DOUBLE_EQ(load_scenario_text(kBase, "t.yaml", {}).moe_capacity_factor, 0.0);
+  expect_contains(error_of(kBase + "moe: {capacity_factor: -1}\n"), "t.yaml:9:");
+  expect_contains(error_of(kBase + "moe: {capacity_factor: -1}\n"), "moe.capacity_factor");
+  const std::string dense = R"(name: t
+model: llama-3.1-405b
+cluster: {gpu: h100, gpus: 1024, fabric: rail-roce-400g}
+parallelism: {tp: 8, pp: 16, dp: 8}
+phases: [{tokens: 1T, seq_len: 8K, batch: 2048}]
+price: 2
+moe: {capacity_factor: 1.25}
+)";
+  expect_contains(error_of(dense),
+                  "capacity_factor applies to MoE models; llama-3.1-405b is dense");
+}
+
+TEST(ScenarioLoader, PhasePrecisionMapStartsFromTheScenarios) {
+  // kBase trains in fp8; the phase changes only its cached activations.
+  const auto s = load_scenario_text(
+      replace(kBase, "batch: 15360}", "batch: 15360, precision: {activations: bf16}}"), "t.yaml",
+      {});
+  ASSERT_TRUE(s.phases[0].precision.has_value());
+  EXPECT_EQ(s.phases[0].precision->activations, hardware::Dtype::BF16);
+  EXPECT_EQ(s.phases[0].precision->gemm, hardware::Dtype::FP8);
+  EXPECT_EQ(s.phases[0].precision->name, "fp8+custom");
+  expect_contains(
+      error_of(replace(kBase, "batch: 15360}", "batch: 15360, precision: {activations: fp4}}")),
+      "t.yaml:7:");
+}
+
+TEST(ScenarioLoader, ExpertTpIsChecked) {
+  // kBase: V3 on 2048 GPUs, PP16 → 128 GPUs per stage, EP64.
+  const auto ok = load_scenario_text(
+      replace(replace(kBase, "dp: 128, ep: 64", "dp: 16, tp: 8, ep: 16, expert_tp: 8"),
+              "batch: 15360", "batch: 1536"),
+      "t.yaml", {});
+  EXPECT_EQ(ok.plan.expert_tp, 8);
+  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 64, expert_tp: 2")), "t.yaml:4:");
+  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 64, expert_tp: 2")),
+                  "expert_tp = 2 must be 1 or equal to tp = 1");
+  expect_contains(
+      error_of(replace(kBase, "dp: 128, ep: 64", "dp: 16, tp: 8, ep: 64, expert_tp: 8")),
+      "ep × expert_tp = 64 × 8 does not divide the 128 GPUs of a pipeline stage");
+  const std::string odd =
+      replace(replace(kBase, "model: deepseek-v3",
+                      "model: {base: deepseek-v3, moe: {expert_ffn_dim: 2052}}"),
+              "dp: 128, ep: 64", "dp: 16, tp: 8, ep: 16, expert_tp: 8");
+  expect_contains(error_of(odd), "expert_tp = 8 does not divide the model's expert_ffn_dim 2052");
+  const std::string dense = R"(name: t
+model: llama-3.1-405b
+cluster: {gpu: h100, gpus: 1024, fabric: rail-roce-400g}
+parallelism: {tp: 8, pp: 16, dp: 8, expert_tp: 8}
+phases: [{tokens: 1T, seq_len: 8K, batch: 2048}]
+price: 2
+)";
+  expect_contains(error_of(dense), "expert_tp = 8 but llama-3.1-405b is a dense model");
+}
+
+TEST(ScenarioLoader, UlyssesNeedsHeadsDivisibleByCp) {
+  // Llama 3.1 405B: 128 heads, TP8 → 16 per rank; cp 32 does not divide them.
+  const std::string text = R"(name: t
+model: llama-3.1-405b
+cluster: {gpu: h100, gpus: 4096, fabric: rail-roce-400g}
+parallelism: {tp: 8, pp: 16, dp: 1, cp: 32, cp_kind: ulysses}
+phases: [{tokens: 1T, seq_len: 128K, batch: 16}]
+price: 2
+)";
+  expect_contains(error_of(text), "t.yaml:4:");
+  expect_contains(error_of(text),
+                  "cp_kind ulysses: cp = 32 does not divide the 16 attention heads per TP rank");
+  expect_contains(error_of(replace(text, "ulysses", "ulysse")), "valid values: ring, ulysses");
+  const auto ok = load_scenario_text(
+      replace(replace(text, "cp: 32", "cp: 16"), "gpus: 4096", "gpus: 2048"), "t.yaml", {});
+  EXPECT_EQ(ok.plan.cp_kind, models::CpKind::Ulysses);
 }
 
 TEST(ScenarioLoader, DenseModelRejectsEp) {

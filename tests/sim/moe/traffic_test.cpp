@@ -89,6 +89,35 @@ TEST(MoeTraffic, LoadFactorsAreBalancedAtZeroSkewAndSeededOtherwise) {
   EXPECT_GT(*std::max_element(a.begin(), a.end()), 1.05);
 }
 
+TEST(MoeTraffic, CapacityFactorCapsEachExpertsLoad) {
+  // GShard/Switch capacity = c·T·k/E tokens per expert: with one expert per rank (E = ep = 8) a
+  // rank's load factor is its expert's load over the balanced load, so dropping gives exactly
+  // min(uncapped factor, c); the dropped tokens lower the mean below 1.
+  RoutingShape s = v3();
+  s.routed_experts = 8;
+  s.ep = 8;
+  constexpr double kCapacity = 1.25;
+  const auto free = rank_load_factors(s, 0.8, 3);
+  const auto capped = rank_load_factors(s, 0.8, 3, kCapacity);
+  ASSERT_EQ(free.size(), capped.size());
+  ASSERT_GT(*std::max_element(free.begin(), free.end()), kCapacity);  // some expert overflows
+  for (std::size_t i = 0; i < free.size(); ++i)
+    EXPECT_NEAR(capped[i], std::min(free[i], kCapacity), 1e-12);
+  EXPECT_LT(std::accumulate(capped.begin(), capped.end(), 0.0), 8.0);
+  // Several experts per rank: each expert is capped, so a rank never exceeds the capacity.
+  for (double f : rank_load_factors(v3(), 0.8, 3, kCapacity)) EXPECT_LE(f, kCapacity + 1e-12);
+  // Balanced routing: nothing is dropped at c >= 1; c < 1 drops the excess of every expert.
+  for (double f : rank_load_factors(v3(), 0.0, 3, kCapacity)) EXPECT_DOUBLE_EQ(f, 1.0);
+  for (double f : rank_load_factors(v3(), 0.0, 3, 0.5)) EXPECT_DOUBLE_EQ(f, 0.5);
+  try {
+    rank_load_factors(v3(), 0.5, 1, -1.0);
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("capacity factor must be finite and >= 0"),
+              std::string::npos);
+  }
+}
+
 TEST(MoeTraffic, BadShapesAreRejected) {
   RoutingShape s = v3();
   s.ep = 7;

@@ -99,6 +99,93 @@ TEST(Simulate, ImbalanceSlowsTheStep) {
   EXPECT_GT(skewed.step_time_s, balanced.step_time_s);
 }
 
+TEST(Simulate, CapacityFactorDropsTheOverflowingTokens) {
+  // Mixtral on EP8: one expert per rank. With capacity factor 1.0 every rank's expert load is
+  // min(load, 1) of the balanced load, so no rank does more expert work than balanced routing
+  // and the dropped tokens lower the executed FLOPs; the step is no slower than the balanced one.
+  auto s = scenarios::load_scenario(kSmall);
+  const StepResult balanced = simulate_step(s, 0, 0, {});
+  s.moe_imbalance = 0.5;
+  const StepResult skewed = simulate_step(s, 0, 0, {});
+  s.moe_capacity_factor = 1.0;
+  const StepResult dropped = simulate_step(s, 0, 0, {});
+  constexpr double kTol = 1e-9;
+  EXPECT_LT(dropped.hardware_flops, balanced.hardware_flops);
+  EXPECT_LE(dropped.step_time_s, balanced.step_time_s * (1 + kTol));
+  EXPECT_LT(dropped.step_time_s, skewed.step_time_s);
+}
+
+TEST(Simulate, PerPhaseActivationDtypeChangesThatPhasesMemory) {
+  // Two identical phases; the second caches activations in FP8 (1 B) instead of the scenario's
+  // BF16 (2 B). Its weights and optimizer states are unchanged; its cached activations shrink,
+  // but by less than half (layer inputs stay in BF16, FP32 router probabilities and softmax
+  // statistics keep their size): 0.5·A_bf16 < A_fp8 < A_bf16.
+  const std::string text = R"(name: t
+model: mixtral-8x7b
+cluster: {gpu: h100, gpus: 16, gpus_per_node: 8, fabric: fat-tree-ib-400g}
+parallelism: {pp: 2, dp: 8, ep: 8, micro_batch: 1, recompute: none}
+precision: bf16
+phases:
+  - {name: a, steps: 1, seq_len: 4K, batch: 64}
+  - {name: b, steps: 1, seq_len: 4K, batch: 64, precision: {activations: fp8}}
+price: 2
+)";
+  const auto s = scenarios::load_scenario_text(text, "t.yaml", {});
+  ASSERT_TRUE(s.phases[1].precision.has_value());
+  EXPECT_EQ(s.phases[1].precision->activations, hardware::Dtype::FP8);
+  EXPECT_EQ(s.phases[1].precision->gemm, s.precision.gemm);  // the rest is the scenario's
+  const StepResult a = simulate_step(s, 0, 0, {});
+  const StepResult b = simulate_step(s, 1, 0, {});
+  EXPECT_LT(b.memory.activations, a.memory.activations);
+  EXPECT_GT(b.memory.activations, 0.5 * a.memory.activations);
+  EXPECT_DOUBLE_EQ(b.memory.weights, a.memory.weights);
+  EXPECT_DOUBLE_EQ(b.memory.optimizer, a.memory.optimizer);
+}
+
+TEST(Simulate, ExpertTensorParallelRunsEndToEnd) {
+  // Mixtral on 16 H100s, PP2 TP8 (DP1): EP1 with experts TP-sharded 8 ways (Megatron-Core
+  // TP8 + EP1) holds 1/8 of the expert weights per rank and adds the expert-TP all-gather and
+  // reduce-scatter, so its step is no cheaper in communication; expert FLOPs per rank are equal.
+  auto base = scenarios::load_scenario(
+      kSmall, {{"parallelism.tp=8", "parallelism.dp=1", "parallelism.ep=1",
+                "parallelism.sequence_parallel=true"}});
+  const StepResult plain = simulate_step(base, 0, 64, {});
+  auto etp = scenarios::load_scenario(
+      kSmall, {{"parallelism.tp=8", "parallelism.dp=1", "parallelism.ep=1",
+                "parallelism.sequence_parallel=true", "parallelism.expert_tp=8"}});
+  const StepResult sharded = simulate_step(etp, 0, 64, {});
+  ASSERT_TRUE(sharded.infeasible_reason.empty()) << sharded.infeasible_reason;
+  EXPECT_GT(sharded.step_time_s, 0);
+  EXPECT_LT(sharded.memory.weights, plain.memory.weights);
+  constexpr double kRel = 1e-9;
+  EXPECT_NEAR(sharded.hardware_flops / plain.hardware_flops, 1.0, kRel);
+  // EP2 × expert_tp 8 over the 16 GPUs of PP1: each EP group pairs rank t with rank t + 8
+  // (another node), so the all-to-all crosses the network.
+  auto cross = scenarios::load_scenario(
+      kSmall, {{"parallelism.tp=8", "parallelism.dp=2", "parallelism.pp=1", "parallelism.ep=2",
+                "parallelism.sequence_parallel=true", "parallelism.expert_tp=8"}});
+  const StepResult r = simulate_step(cross, 0, 64, {});
+  ASSERT_TRUE(r.infeasible_reason.empty()) << r.infeasible_reason;
+  EXPECT_GT(r.step_time_s, 0);
+}
+
+TEST(Simulate, UlyssesContextParallelRunsEndToEnd) {
+  // Mixtral (32 heads, 8 KV heads) on 16 H100s, PP2 DP4 CP2 EP8: Ulysses replaces the K/V
+  // all-gather by two all-to-alls per layer and pass; attention FLOPs are unchanged.
+  const std::vector<std::string> cp = {"parallelism.dp=4", "parallelism.cp=2"};
+  const StepResult ring = simulate_step(scenarios::load_scenario(kSmall, {cp}), 0, 64, {});
+  auto with = cp;
+  with.push_back("parallelism.cp_kind=ulysses");
+  const auto s = scenarios::load_scenario(kSmall, {with});
+  EXPECT_EQ(s.plan.cp_kind, models::CpKind::Ulysses);
+  const StepResult uly = simulate_step(s, 0, 64, {});
+  ASSERT_TRUE(uly.infeasible_reason.empty()) << uly.infeasible_reason;
+  EXPECT_GT(uly.step_time_s, 0);
+  constexpr double kRel = 1e-9;
+  EXPECT_NEAR(uly.hardware_flops / ring.hardware_flops, 1.0, kRel);
+  EXPECT_NE(uly.step_time_s, ring.step_time_s);
+}
+
 TEST(Simulate, PlanThatDoesNotFitIsAResultWithItsReason) {
   auto s = scenarios::load_scenario(
       kSmall, {{"cluster.gpu={base: h100, hbm: {value: 1GiB, source: test}}"}});

@@ -142,6 +142,32 @@ TEST(StepExecutor, RingAllReduceAloneMatchesItsAnalyticCost) {
   EXPECT_NEAR(r.exposed_comm_s.max, r.step_time_s, 1e-8);
 }
 
+TEST(StepExecutor, UlyssesAllToAllMovesPMinusOneOverPOfTheBuffer) {
+  // One Ulysses all-to-all (CP4 inside an H800 node) of a S-byte buffer per rank, forward and
+  // the transposed one in backward: each rank sends S/p to each of the p − 1 others at once, so
+  // its NVLink port carries (p−1)/p·S at B = 160 GB/s per direction, after one latency α:
+  // step = 2·(α + (p−1)/p · S / B).
+  const double bytes = 256e6, alpha = 3.33e-6;
+  const auto topo = hardware::Topology::build(cluster(4));
+  models::ParallelPlan plan;
+  plan.cp = 4;
+  plan.cp_kind = models::CpKind::Ulysses;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  std::vector<StageWork> st(1);
+  Segment a2a;
+  a2a.kind = SegmentKind::CpAllToAll;
+  a2a.bytes = bytes;
+  st[0].forward = {a2a};
+  st[0].backward_input = {a2a};
+  st[0].backward_full = {a2a};
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, alpha, {}};
+  StepResult r;
+  execute_step(setup, r);
+  const double p = 4, bw = 160e9;
+  EXPECT_NEAR(r.step_time_s, 2 * (alpha + (p - 1) / p * bytes / bw), 1e-8);
+}
+
 TEST(StepExecutor, ZeroAllGatherMovesTheWorkingWeightsNotTheGradients) {
   // DP4 in one H800 node, no pipeline, no compute: the step is the ZeRO sync alone. The
   // reduce-scatter moves (g−1)/g of the FP32 gradients (4 B per parameter), the all-gather
