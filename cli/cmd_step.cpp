@@ -70,9 +70,8 @@ int cmd_step(const Args& args, std::ostream& out) {
                      "print the result as JSON (docs/result-schema.md)")(
       "trace", po::value(&trace_file),
       "write the step as Chrome/Perfetto trace JSON to FILE ('-': standard output only; open "
-      "in ui.perfetto.dev)")(
-      "trace-ranks", po::value(&trace_ranks_text)->default_value("0"),
-      "ranks in the trace: a list and ranges, e.g. 0,1,128-135 (default 0)");
+      "in ui.perfetto.dev)")("trace-ranks", po::value(&trace_ranks_text)->default_value("0"),
+                             "ranks in the trace: a list and ranges, e.g. 0,1,128-135 (default 0)");
   int show_rank = -1;
   int show_events = 40;
   desc.add_options()("show-rank", po::value(&show_rank)->default_value(-1),

@@ -143,8 +143,7 @@ std::string write_temporary(const std::string& path, const std::string& tmp,
                             std::string_view contents) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
-    return fmt::format("{}: cannot write (temporary file {}): {}", path, tmp,
-                       std::strerror(errno));
+    return fmt::format("{}: cannot write (temporary file {}): {}", path, tmp, std::strerror(errno));
   }
   const int err = write_all(fd, contents);
   const int close_rc = ::close(fd);
@@ -179,8 +178,7 @@ void write_files_atomically(const std::vector<std::pair<std::string, std::string
     const fs::path dir = checked_directory(path);
     regular.push_back(i);
     temporaries.push_back(
-        (dir / fmt::format(".{}.tmp-{}", fs::path(path).filename().string(), ::getpid()))
-            .string());
+        (dir / fmt::format(".{}.tmp-{}", fs::path(path).filename().string(), ::getpid())).string());
   }
   if (!regular.empty()) {
     const TemporaryGuard guard(temporaries);

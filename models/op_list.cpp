@@ -856,8 +856,9 @@ std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
                          m.moe.routed_experts, units);
     }
     if (c.expert_tp != 1 && c.expert_tp != c.tp) {
-      return fmt::format("expert_tp = {} must be 1 or tp = {} (the expert-TP group is the TP group)",
-                         c.expert_tp, c.tp);
+      return fmt::format(
+          "expert_tp = {} must be 1 or tp = {} (the expert-TP group is the TP group)", c.expert_tp,
+          c.tp);
     }
     if (m.moe.expert_ffn_dim % c.expert_tp != 0) {
       return fmt::format("expert_tp = {} does not divide expert_ffn_dim {}", c.expert_tp,

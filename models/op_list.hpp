@@ -22,12 +22,12 @@ inline constexpr std::int64_t kHeadLayer = -2;
 
 /// What the op list of one rank and one micro-batch depends on.
 struct OpListContext {
-  std::int64_t sequences = 1;      ///< sequences per micro-batch
-  std::int64_t seq_len = 4096;     ///< tokens per sequence (before CP splitting)
-  int tp = 1;                      ///< tensor parallel: heads and FFN columns split tp ways
-  int ep = 1;                      ///< expert parallel: routed experts split ep ways
-  int cp = 1;                      ///< context parallel: each rank holds seq_len / cp tokens
-  CpKind cp_kind = CpKind::Ring;   ///< Ulysses: attention on the full sequence, heads/cp
+  std::int64_t sequences = 1;     ///< sequences per micro-batch
+  std::int64_t seq_len = 4096;    ///< tokens per sequence (before CP splitting)
+  int tp = 1;                     ///< tensor parallel: heads and FFN columns split tp ways
+  int ep = 1;                     ///< expert parallel: routed experts split ep ways
+  int cp = 1;                     ///< context parallel: each rank holds seq_len / cp tokens
+  CpKind cp_kind = CpKind::Ring;  ///< Ulysses: attention on the full sequence, heads/cp
   int expert_tp = 1;  ///< expert TP: each expert's f_e columns split expert_tp ways (1 or tp)
   bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather; norms on T/tp tokens
   PrecisionPolicy precision;

@@ -188,12 +188,11 @@ std::vector<std::string> write_run_outputs(
     const sim::RunResult& run, const std::string& dir,
     const std::vector<std::pair<std::string, std::string>>& extra) {
   ensure_writable_directory(dir);
-  std::vector<std::pair<std::string, std::string>> files = {
-      {"result.json", run_to_json(run)},
-      {"report.md", run_markdown(run)},
-      {"phases.csv", phases_csv(run)},
-      {"groups.csv", groups_csv(run)},
-      {"batches.csv", batches_csv(run)}};
+  std::vector<std::pair<std::string, std::string>> files = {{"result.json", run_to_json(run)},
+                                                            {"report.md", run_markdown(run)},
+                                                            {"phases.csv", phases_csv(run)},
+                                                            {"groups.csv", groups_csv(run)},
+                                                            {"batches.csv", batches_csv(run)}};
   files.insert(files.end(), extra.begin(), extra.end());
   std::vector<std::string> written;
   for (auto& [name, text] : files) {

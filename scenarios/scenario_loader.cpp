@@ -55,9 +55,9 @@ models::Recompute read_recompute(const ConfigNode& node) {
 
 /// Reads `parallelism:` on top of `base` (a phase override starts from the scenario's plan).
 ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
-  node.check_keys({"dp", "tp", "pp", "ep", "cp", "cp_kind", "expert_tp", "schedule", "virtual_stages", "zero",
-                   "micro_batch", "sequence_parallel", "recompute", "comm_sms",
-                   "overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
+  node.check_keys({"dp", "tp", "pp", "ep", "cp", "cp_kind", "expert_tp", "schedule",
+                   "virtual_stages", "zero", "micro_batch", "sequence_parallel", "recompute",
+                   "comm_sms", "overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
                    "layers_per_stage"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
@@ -270,6 +270,16 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
   if (stage_layers < static_cast<std::int64_t>(p.pp) * p.virtual_stages) {
     return fmt::format("pp × virtual_stages = {} exceeds the model's {} layers",
                        static_cast<std::int64_t>(p.pp) * p.virtual_stages, stage_layers);
+  }
+  // The schedule's structural rules, which no batch can satisfy (dualpipe needs an even PP,
+  // 1f1b takes no virtual stages, ...): probed with 4·pp·v micro-batches, a count every schedule
+  // accepts, so that `validate` rejects what `run` would (a batch below a schedule's minimum
+  // stays a result: it is extrapolated).
+  try {
+    const int v = std::max(1, p.virtual_stages);
+    sim::schedules::make_schedule(p.schedule)->validate({p.pp, 4 * p.pp * v, p.virtual_stages});
+  } catch (const ModelError& e) {
+    return e.what();
   }
   const std::int64_t stage_ranks = static_cast<std::int64_t>(p.dp) * p.tp * p.cp;
   if (model.is_moe()) {

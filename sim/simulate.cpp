@@ -263,10 +263,9 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
       // first + i·expert_tp + t, the expert-TP ranks t sharing their experts' load.
       const int etp = plan.expert_tp;
       for (int first = 0; first < req.gpus; first += plan.ep * etp) {
-        const auto f =
-            moe::rank_load_factors(rs, sc.moe_imbalance,
-                                   sc.seed + static_cast<std::uint64_t>(first),
-                                   sc.moe_capacity_factor);
+        const auto f = moe::rank_load_factors(rs, sc.moe_imbalance,
+                                              sc.seed + static_cast<std::uint64_t>(first),
+                                              sc.moe_capacity_factor);
         for (int i = 0; i < plan.ep; ++i) {
           for (int t = 0; t < etp; ++t) {
             setup.load_factor[static_cast<std::size_t>(first + i * etp + t)] =

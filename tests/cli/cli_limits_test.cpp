@@ -209,15 +209,18 @@ TEST(CliLimits, OneGpuDeepSeekV3IsInfeasibleBecauseItDoesNotFitInMemory) {
 }
 
 TEST(CliLimits, OneGpuDeepSeekV3WithDualPipeSaysTheScheduleNeedsTwoRanks) {
-  // The bundled DualPipe schedule pairs stage r with PP−1−r: on one pipeline rank it is exit 1
-  // with the schedule's reason.
+  // The bundled DualPipe schedule pairs stage r with PP−1−r: on one pipeline rank no batch can
+  // run it, so the scenario is rejected as it loads (exit 2, with the key's location) — by
+  // `validate` as by `run`.
   TempDir tmp;
-  const Output o = run(with_sets({"run", kV3}, v3_on_one_gpu("dualpipe")), tmp.path());
-  EXPECT_EQ(o.status, 1) << o.text;
-  expect_contains(o.text,
-                  "infeasible: at batch 15360: dualpipe schedule needs an even number of "
-                  "ranks (rank r holds stages r and PP-1-r), got 1");
-  expect_no_nan_or_inf(o.text);
+  for (const char* command : {"run", "validate"}) {
+    const Output o = run(with_sets({command, kV3}, v3_on_one_gpu("dualpipe")), tmp.path());
+    EXPECT_EQ(o.status, 2) << o.text;
+    expect_contains(o.text,
+                    "deepseek-v3.yaml:17:3: parallelism: dualpipe schedule needs an even "
+                    "number of ranks (rank r holds stages r and PP-1-r), got 1");
+    expect_no_nan_or_inf(o.text);
+  }
 }
 
 TEST(CliLimits, HundredThousandGpusOnATwoTierMultiPlaneFatTreeIsAnErrorNamingTheLimit) {

@@ -132,6 +132,17 @@ TEST(ScenarioLoader, AutoDataParallelThatCannotFillTheGpusNamesTheProduct) {
       << e;
 }
 
+TEST(ScenarioLoader, PlansTheScheduleCanNeverRunAreRejectedAtLoad) {
+  // What `run` would reject for any batch: DualPipe on an odd PP (rank r holds stages r and
+  // PP−1−r), virtual stages with plain 1F1B.
+  const std::string odd = error_of(kBase, {"parallelism.pp=1", "parallelism.dp=2048"});
+  EXPECT_NE(odd.find("even number of ranks"), std::string::npos) << odd;
+  const std::string virt =
+      error_of(replace(kBase, "schedule: dualpipe", "schedule: 1f1b, virtual_stages: 2"), {});
+  EXPECT_NE(virt.find("1f1b"), std::string::npos) << virt;
+  EXPECT_NE(virt.find("t.yaml:4"), std::string::npos) << virt;
+}
+
 TEST(ScenarioLoader, EpMustDivideExperts) {
   const std::string text = replace(replace(kBase, "dp: 128", "dp: 96"), "gpus: 2048", "gpus: 1536");
   expect_contains(error_of(replace(text, "ep: 64", "ep: 96")),

@@ -146,9 +146,9 @@ TEST(Simulate, ExpertTensorParallelRunsEndToEnd) {
   // Mixtral on 16 H100s, PP2 TP8 (DP1): EP1 with experts TP-sharded 8 ways (Megatron-Core
   // TP8 + EP1) holds 1/8 of the expert weights per rank and adds the expert-TP all-gather and
   // reduce-scatter, so its step is no cheaper in communication; expert FLOPs per rank are equal.
-  auto base = scenarios::load_scenario(
-      kSmall, {{"parallelism.tp=8", "parallelism.dp=1", "parallelism.ep=1",
-                "parallelism.sequence_parallel=true"}});
+  auto base =
+      scenarios::load_scenario(kSmall, {{"parallelism.tp=8", "parallelism.dp=1", "parallelism.ep=1",
+                                         "parallelism.sequence_parallel=true"}});
   const StepResult plain = simulate_step(base, 0, 64, {});
   auto etp = scenarios::load_scenario(
       kSmall, {{"parallelism.tp=8", "parallelism.dp=1", "parallelism.ep=1",
