@@ -75,6 +75,16 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
         plan.micro_batch, per_step);
     return out;
   }
+  // The schedule holds every micro-batch's ops: bounded before anything is allocated.
+  constexpr std::int64_t kMaxMicroBatches = 100000;
+  if (out.micro_batches > kMaxMicroBatches) {
+    out.infeasible_reason = fmt::format(
+        "global batch {} sequences is {} micro-batches per data-parallel rank (batch / (dp × "
+        "micro_batch)); at most {} can be simulated in one step (raise micro_batch, or lower the "
+        "batch)",
+        req.global_batch, out.micro_batches, kMaxMicroBatches);
+    return out;
+  }
 
   hardware::ClusterSpec cluster = sc.cluster;
   cluster.gpus = req.gpus;
