@@ -17,8 +17,9 @@ namespace trainsim::cli {
 namespace {
 
 constexpr const char* kV3Report = "DeepSeek-V3 report, Table 1 / §1";
-constexpr const char* kArticle = "article: \"how true is the $5.5M claim\" (seeds/000)";
-constexpr const char* kVideo = "video: \"How did they do it?\" (seeds/001)";
+constexpr const char* kArticle = "article: \"So how true is the claim of $5.5 million?\"";
+constexpr const char* kVideo =
+    "video: \"How Did They Do It? DeepSeek V3 and R1 Explained\" (No Hype AI)";
 /// A simulated total carries the uncertainty of the unpublished inputs (micro-batching, layer
 /// split, context-extension plan, kernel versions): 15% either way still counts as consistent.
 constexpr double kSimulatedTolerance = 0.15;

@@ -1,6 +1,8 @@
 // End-to-end tests of the trainsim program: exit statuses, messages and machine-readable output.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
+#include "tests/support/cli_process.hpp"
 
 #include <array>
 #include <cstdio>
@@ -14,21 +16,10 @@
 
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string text;  // stdout and stderr together
-};
+using Output = trainsim::test::CliOutput;
 
 Output run(const std::string& args) {
-  const std::string cmd = std::string(TRAINSIM_CLI) + " " + args + " 2>&1";
-  Output out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe) != nullptr) out.text += buf.data();
-  const int rc = pclose(pipe);
-  out.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
+  return trainsim::test::run_cli("" + args);
 }
 
 const std::string kSmall = std::string(TRAINSIM_TEST_DATA_DIR) + "/scenarios/small-moe.yaml";

@@ -1,7 +1,9 @@
 // End-to-end tests of `trainsim collective`: the nccl-tests columns, the DeepEP columns, JSON
 // rows, and every bad-input message (exit status 2).
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
+#include "tests/support/cli_process.hpp"
 
 #include <array>
 #include <cstdio>
@@ -10,21 +12,10 @@
 
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string text;  // stdout and stderr together
-};
+using Output = trainsim::test::CliOutput;
 
 Output run(const std::string& args) {
-  const std::string cmd = std::string(TRAINSIM_CLI) + " collective " + args + " 2>&1";
-  Output out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe) != nullptr) out.text += buf.data();
-  const int rc = pclose(pipe);
-  out.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
+  return trainsim::test::run_cli("collective " + args);
 }
 
 const std::string kV3 = std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/deepseek-v3.yaml";

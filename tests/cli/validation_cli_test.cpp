@@ -2,7 +2,9 @@
 // the table's columns, one row per case, and the exact form of the last line. The full suite is
 // `make validate`, not a test.
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
+#include "tests/support/cli_process.hpp"
 
 #include <unistd.h>
 #include <array>
@@ -15,21 +17,10 @@
 
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string text;  // stdout and stderr together
-};
+using Output = trainsim::test::CliOutput;
 
 Output run(const std::string& args) {
-  const std::string cmd = std::string(TRAINSIM_CLI) + " " + args + " 2>&1";
-  Output out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe) != nullptr) out.text += buf.data();
-  const int rc = pclose(pipe);
-  out.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
+  return trainsim::test::run_cli("" + args);
 }
 
 const std::string kDir = std::string(TRAINSIM_SOURCE_DIR) + "/validation";
