@@ -146,6 +146,21 @@ TEST(Cli, RunWithAnInfeasiblePhaseHasNoTotalAndNoComparison) {
   EXPECT_EQ(o.text.find("0.00×"), std::string::npos) << o.text;
 }
 
+TEST(Cli, BadGranularityListsTheValidOnes) {
+  const Output o = run("step " + kSmall + " --granularity bogus");
+  EXPECT_EQ(o.status, 2) << o.text;
+  expect_contains(o, "--granularity must be 'auto', 'chunk' or 'layer', not 'bogus'");
+}
+
+TEST(Cli, OverlapSwitchesMustBeBooleans) {
+  for (const char* key : {"overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap"}) {
+    const Output o =
+        run("validate " + kSmall + " --set parallelism." + std::string(key) + "=maybe");
+    EXPECT_EQ(o.status, 2) << o.text;
+    expect_contains(o, "parallelism." + std::string(key) + ": 'maybe' is not a boolean");
+  }
+}
+
 TEST(Cli, RunIsDeterministic) {
   EXPECT_EQ(run("run " + kSmall + " --jobs 1").text, run("run " + kSmall + " --jobs 2").text);
 }
