@@ -6,7 +6,10 @@
 //     two share one tensor-core rate on Ampere and Hopper: A100 and H100 datasheets).
 //  2. direction: points of the op's pass (forward → `fwd`, backward → `bwd`); else `fwd_bwd`
 //     points (the rate of the pair, applied to either pass); else the other pass's points.
-//  3. mask: points with the op's causal flag, else the other mask's.
+//  3. mask: points with the op's causal flag; else the other mask's, times the ratio of the two
+//     masks' rates (steps 4-5 for each) in a pass where both were measured (the other pass, then
+//     fwd_bwd): e.g. FlashAttention-3's causal backward from its non-causal backward and the
+//     causal/non-causal ratio of its forward.
 //  4. head dimension: the points whose effective head dim (d_qk + d_v)/2 is nearest the op's in
 //     log2 distance; a tie takes the smaller (the slower kernel).
 //  5. sequence length: among those, the rate is interpolated linearly in ln(S_kv) between the

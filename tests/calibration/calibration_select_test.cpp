@@ -254,6 +254,31 @@ TEST(AttentionRates, SubstitutionsAreNamed) {
   EXPECT_FALSE(attention_rate(fp16, attention(Dtype::FP8, 128, 4096, true)));
 }
 
+TEST(AttentionRates, MissingMaskTakesTheOtherPassMaskRatio) {
+  // Backward measured without a causal mask only (600), forward with both masks: causal 450,
+  // non-causal 500 at the same head dim and S. A causal backward is priced at the non-causal
+  // backward rate times the forward's causal/non-causal ratio: 600 · 450/500 = 540 TFLOP/s.
+  const std::vector<AttentionPoint> pts{point(128, 4096, false, AttentionDirection::Backward, 600),
+                                        point(128, 4096, true, AttentionDirection::Forward, 450),
+                                        point(128, 4096, false, AttentionDirection::Forward, 500)};
+  const auto bwd =
+      attention_rate(pts, attention(Dtype::BF16, 128, 4096, true, models::Pass::BackwardInput));
+  ASSERT_TRUE(bwd);
+  EXPECT_NEAR(bwd->flops_per_s, 540e12, 1e3);
+  EXPECT_NE(bwd->fallback.find("non-causal points for a causal op, times the fwd causal/non-causal "
+                               "rate ratio 0.900"),
+            std::string::npos)
+      << bwd->fallback;
+  // Without a pass that has both masks, the other mask's rate is used as it is (and named).
+  const std::vector<AttentionPoint> one_mask{
+      point(128, 4096, false, AttentionDirection::Backward, 600),
+      point(128, 4096, false, AttentionDirection::Forward, 500)};
+  const auto plain = attention_rate(
+      one_mask, attention(Dtype::BF16, 128, 4096, true, models::Pass::BackwardInput));
+  EXPECT_DOUBLE_EQ(plain->flops_per_s, 600e12);
+  EXPECT_EQ(plain->fallback, "attention bwd bf16: non-causal points for a causal op");
+}
+
 TEST(AttentionCost, H100ProfileTimesAttentionAtFlashAttention3Rates) {
   // FA3 forward, BF16, head dim 128, causal, S = 4096: 579 TFLOP/s on 132 SMs. With 112 of 132
   // SMs left to compute, t scales by 132/112.
@@ -266,11 +291,14 @@ TEST(AttentionCost, H100ProfileTimesAttentionAtFlashAttention3Rates) {
   EXPECT_NEAR(t.seconds, op.flops / 579e12, op.flops / 579e12 * kTol);
   const auto reserved = model->time(op, ComputeContext{&gpu("h100"), 112});
   EXPECT_NEAR(reserved.seconds, op.flops / 579e12 * 132.0 / 112.0, op.flops / 579e12 * kTol);
-  // Backward, causal: FA3 published no causal backward → the non-causal 542 TFLOP/s, named.
+  // Backward, causal: FA3 published no causal backward → the non-causal 542 TFLOP/s times the
+  // forward's causal/non-causal ratio at the same head dim and S, 579/638: 491.9 TFLOP/s, named.
   const auto bwd = attention(Dtype::BF16, 128, 4096, true, models::Pass::BackwardInput);
   const auto tb = model->time(bwd, ComputeContext{&gpu("h100"), 0});
-  EXPECT_NEAR(tb.seconds, bwd.flops / 542e12, bwd.flops / 542e12 * kTol);
-  EXPECT_NE(tb.fallback.find("non-causal points"), std::string::npos) << tb.fallback;
+  const double rate = 542e12 * 579.0 / 638.0;
+  EXPECT_NEAR(tb.seconds, bwd.flops / rate, bwd.flops / rate * kTol);
+  EXPECT_NE(tb.fallback.find("non-causal points for a causal op, times the fwd"), std::string::npos)
+      << tb.fallback;
 }
 
 /// The fit of `dtype` among a profile cost model's fits (fails the test when there is none).
