@@ -1100,9 +1100,8 @@ void Executor::dp_collective(int rank, double dense_bytes, double expert_bytes,
     return;
   }
   // One ring per group this rank belongs to, then a barrier per group; `then` runs when both
-  // groups have released. A background collective (overlapped with the rank's
-  // other work) counts as communication but never as exposed: the rank waits on it only where it
-  // says so.
+  // groups have released. A background collective (overlapped with the rank's other work)
+  // counts as communication but never as exposed: the rank waits on it only where it says so.
   struct Pending {
     int left = 0;
     std::function<void()> then;
