@@ -1,16 +1,19 @@
-// trainsim claims [--scenario V3.yaml] [--baseline LLAMA.yaml] [--json] [--out DIR]: every
+// trainsim claims [--scenario V3.yaml] [--baseline LLAMA.yaml] [--json FILE|-] [--out DIR]: every
 // quantitative claim of the seed articles and of DeepSeek-V3's cost table beside trainsim's figure.
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <iostream>
 #include <ostream>
 
+#include "cli/json_output.hpp"
 #include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
 #include "core/data_paths.hpp"
 #include "models/accounting.hpp"
 #include "models/catalog.hpp"
 #include "reports/claims.hpp"
+#include "reports/text_table.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
@@ -45,10 +48,11 @@ const sim::PhaseResult* phase(const sim::RunResult& r, const std::string& group_
 int cmd_claims(const Args& args, std::ostream& out) {
   po::options_description desc("claims options");
   SimCommandOptions so;
-  add_sim_options(desc, so);
+  // --symmetric is claims' default (--explicit turns it off); the figures exclude goodput.
+  add_sim_options(desc, so, kAllSimOptions & ~(kOptSymmetric | kOptGoodput));
   std::string v3_file = data_path("scenarios/deepseek-v3.yaml");
   std::string llama_file = data_path("scenarios/llama-3.1-405b.yaml");
-  bool json = false;
+  std::string json_file;
   bool explicit_ranks = false;
   std::string out_dir;
   desc.add_options()("scenario", po::value(&v3_file),
@@ -56,8 +60,8 @@ int cmd_claims(const Args& args, std::ostream& out) {
       "baseline", po::value(&llama_file), "the Llama 3.1 405B scenario (default: the bundled one)")(
       "explicit", po::bool_switch(&explicit_ranks),
       "simulate every rank (default: one DP replica, --symmetric)")(
-      "json", po::bool_switch(&json), "print JSON")("out", po::value(&out_dir),
-                                                    "write claims.md and claims.json to DIR");
+      "out", po::value(&out_dir), "write claims.md and claims.json to DIR");
+  add_json_option(desc, json_file, "the claims table");
   po::variables_map vm;
   if (!parse_command_line(args, "claims", "[options]", desc, {}, vm, out)) return kExitOk;
   if (!out_dir.empty()) ensure_writable_directory(out_dir);
@@ -192,26 +196,36 @@ int cmd_claims(const Args& args, std::ostream& out) {
       "years", sim_v3, kSimulatedTolerance, "simulated GPU-hours / 8,766 hours per year");
   reports::judge(c);
 
-  if (json) {
-    out << reports::claims_json(c);
+  const bool json_only = json_to_stdout(json_file);
+  if (json_only) {
+    write_json_output(json_file, reports::claims_json(c), out, std::cerr);
   } else {
-    out << fmt::format(
-        "claims checked against trainsim ({} and {}; simulating {})\n\n", run.scenario,
-        base.scenario,
-        opt.symmetric ? "one data-parallel replica (--explicit for every rank)" : "every rank");
+    const std::size_t width = reports::TextTable::default_width();  // the terminal's, or 0
+    out << reports::wrap_paragraph(
+               fmt::format("claims checked against trainsim ({} and {}; simulating {})",
+                           run.scenario, base.scenario,
+                           opt.symmetric ? "one data-parallel replica (--explicit for every rank)"
+                                         : "every rank"),
+               width)
+        << "\n";
     out << reports::claims_text(c);
-    out << fmt::format(
-        "\nverdict: stated / trainsim within the tolerance → consistent (simulated figures "
-        "±{:.0f}%, "
-        "arithmetic ±{:.0f}%); above → overstated; below → understated\n",
-        100 * kSimulatedTolerance, 100 * kArithmeticTolerance);
+    out << "\n"
+        << reports::wrap_paragraph(
+               fmt::format("verdict: stated / trainsim within the tolerance → consistent "
+                           "(simulated figures ±{:.0f}%, arithmetic ±{:.0f}%); above → "
+                           "overstated; below → understated",
+                           100 * kSimulatedTolerance, 100 * kArithmeticTolerance),
+               width);
   }
   if (!out_dir.empty()) {
     write_files_atomically(  // both or neither
         {{(std::filesystem::path(out_dir) / "claims.md").string(),
           "# Claims\n\n" + reports::claims_markdown(c)},
          {(std::filesystem::path(out_dir) / "claims.json").string(), reports::claims_json(c)}});
+    (json_only ? std::cerr : out) << fmt::format("\nwrote {}/claims.md and {}/claims.json\n",
+                                                 out_dir, out_dir);
   }
+  if (!json_only) write_json_output(json_file, reports::claims_json(c), out, out);
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/json_output.hpp"
 #include "cli/options.hpp"
 #include "core/atomic_file.hpp"
 #include "core/units.hpp"
@@ -59,14 +60,14 @@ std::string describe_ranks(const std::vector<int>& r) {
   return fmt::format("{},{},…,{} (stride {})", r[0], r[1], r.back(), r[1] - r[0]);
 }
 
-nlohmann::json row_json(const col::CollectiveResult& r) {
-  nlohmann::json j = {{"bytes", r.bytes},
-                      {"time_s", r.time_s},
-                      {"algbw_GBps", r.algbw_Bps / 1e9},
-                      {"busbw_GBps", r.busbw_Bps / 1e9},
-                      {"step_s", r.step_s},
-                      {"latency_s", r.latency_s},
-                      {"flows", r.flows}};
+nlohmann::ordered_json row_json(const col::CollectiveResult& r) {
+  nlohmann::ordered_json j = {{"bytes", r.bytes},
+                              {"time_s", r.time_s},
+                              {"algbw_GBps", r.algbw_Bps / 1e9},
+                              {"busbw_GBps", r.busbw_Bps / 1e9},
+                              {"step_s", r.step_s},
+                              {"latency_s", r.latency_s},
+                              {"flows", r.flows}};
   if (col::is_ep_op(r.op)) {
     j["tokens"] = r.tokens;
     j["nodes_per_token"] = r.nodes_per_token;
@@ -103,8 +104,8 @@ int cmd_collective(const Args& args, std::ostream& out) {
       "tokens", po::value(&tokens_text),
       "ep ops: tokens per rank (4K = 4,096), or a doubling sweep like 128..4K (default 4096)")(
       "phase", po::value(&phase)->default_value(0), "phase whose parallel plan places the group")(
-      "set", po::value(&sets)->composing(), "override a scenario key: key.path=value")(
-      "json", po::value(&json_file), "write the rows as JSON to FILE ('-': standard output)");
+      "set", po::value(&sets)->composing(), "override a scenario key: key.path=value");
+  add_json_option(desc, json_file, "the rows");
   po::variables_map vm;
   if (!parse_command_line(args, "collective", "SCENARIO --op OP --group G [options]", desc,
                           {"scenario"}, vm, out))
@@ -167,16 +168,18 @@ int cmd_collective(const Args& args, std::ostream& out) {
                   ranks.size(), describe_ranks(ranks), first.nodes, first.nodes == 1 ? "" : "s",
                   cluster.gpus, cluster.gpu.name, cluster.fabric.name);
   if (!json_file.empty()) {
-    nlohmann::json j = {{"scenario", scenario.name},
-                        {"op", op_text},
-                        {"group", group_text},
-                        {"ranks", ranks.size()},
-                        {"nodes", first.nodes},
-                        {"gpu", cluster.gpu.name},
-                        {"fabric", cluster.fabric.name},
-                        {"bus_factor", col::bus_factor(op, static_cast<int>(ranks.size()))}};
+    nlohmann::ordered_json j = {
+        {"schema", "trainsim.collective/1"},
+        {"scenario", scenario.name},
+        {"op", op_text},
+        {"group", group_text},
+        {"ranks", ranks.size()},
+        {"nodes", first.nodes},
+        {"gpu", cluster.gpu.name},
+        {"fabric", cluster.fabric.name},
+        {"bus_factor", col::bus_factor(op, static_cast<int>(ranks.size()))}};
     if (ep_op) j["payload_bytes_per_element"] = payload;
-    j["rows"] = nlohmann::json::array();
+    j["rows"] = nlohmann::ordered_json::array();
     for (const auto& r : rows) j["rows"].push_back(row_json(r));
     const std::string text = j.dump(2) + "\n";
     if (json_file == "-") {

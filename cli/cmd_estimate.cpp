@@ -1,12 +1,14 @@
-// trainsim estimate SCENARIO [--mfu U] [--json]: the closed-form first-order estimate.
+// trainsim estimate SCENARIO [--mfu U] [--json FILE|-]: the closed-form first-order estimate.
 // FLOPs per phase = tokens × (6·N_matmul + causal attention at the phase's sequence length);
 // ideal GPU-seconds = matmul FLOPs / dense peak of the GEMM dtype + attention FLOPs / dense peak
 // of the attention dtype; at a utilisation u, GPU-seconds = ideal / u.
 #include <fmt/format.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "cli/json_output.hpp"
 #include "cli/options.hpp"
 #include "core/units.hpp"
 #include "models/accounting.hpp"
@@ -19,20 +21,20 @@ int cmd_estimate(const Args& args, std::ostream& out) {
   po::options_description desc("estimate options");
   std::vector<std::string> sets;
   double mfu = 0.4;
-  bool json = false;
+  std::string json_file;
   desc.add_options()("set", po::value(&sets)->composing(),
                      "override a scenario field: key.path=value")(
-      "mfu", po::value(&mfu)->default_value(0.4),
-      "utilisation of the ideal rate to price at (0 < u <= 1)")("json", po::bool_switch(&json),
-                                                                "print JSON");
+      "mfu", po::value(&mfu)->default_value(0.4, "0.4"),
+      "utilisation of the ideal rate to price at (0 < u <= 1)");
+  add_json_option(desc, json_file, "the estimate");
   po::variables_map vm;
-  if (!parse_command_line(args, "estimate", "SCENARIO [--mfu U] [--json]", desc, {"scenario"}, vm,
-                          out))
+  if (!parse_command_line(args, "estimate", "SCENARIO [--mfu U] [--json FILE|-]", desc,
+                          {"scenario"}, vm, out))
     return kExitOk;
   if (!(mfu > 0 && mfu <= 1)) throw po::error(fmt::format("--mfu must be in (0, 1], not {}", mfu));
   const auto s = scenarios::load_scenario(vm["scenario"].as<std::string>(), {sets});
   const auto& g = s.cluster.gpu;
-  nlohmann::ordered_json j;
+  nlohmann::ordered_json j{{"schema", "trainsim.estimate/1"}};
   j["scenario"] = s.name;
   j["mfu"] = mfu;
   double total_flops = 0, total_ideal_gpu_s = 0;
@@ -63,8 +65,9 @@ int cmd_estimate(const Args& args, std::ostream& out) {
                 {"gpu_hours_at_mfu", ideal_h / mfu},
                 {"cost_usd_at_mfu", ideal_h / mfu * s.price_per_gpu_hour},
                 {"wall_days_at_mfu", ideal_h / mfu / s.cluster.gpus / 24.0}};
-  if (json) {
-    out << j.dump(2) << "\n";
+  const std::string json_text = j.dump(2) + "\n";
+  if (json_to_stdout(json_file)) {
+    write_json_output(json_file, json_text, out, std::cerr);
     return kExitOk;
   }
   t.add_rule();
@@ -83,6 +86,7 @@ int cmd_estimate(const Args& args, std::ostream& out) {
   out << "this is arithmetic, not a simulation: `trainsim run` replays every step with pipeline "
          "bubbles, "
          "communication and kernel efficiency.\n";
+  write_json_output(json_file, json_text, out, out);
   return kExitOk;
 }
 

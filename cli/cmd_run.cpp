@@ -2,8 +2,12 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 #include <ostream>
 
+#include "cli/json_output.hpp"
+#include "cli/pipeline_trace.hpp"
+#include "cli/progress.hpp"
 #include "cli/result_printer.hpp"
 #include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
@@ -19,16 +23,24 @@ int cmd_run(const Args& args, std::ostream& out) {
   SimCommandOptions so;
   add_sim_options(desc, so);
   std::string json_file, out_dir;
-  desc.add_options()("json", po::value(&json_file),
-                     "write the machine-readable result to FILE ('-': standard output only)")(
-      "out", po::value(&out_dir),
-      "write report.html, report.md, result.json and CSV tables to DIR");
+  add_json_option(desc, json_file, "the run result");
+  desc.add_options()("out", po::value(&out_dir),
+                     "write report.html, report.md, result.json and CSV tables to DIR");
   po::variables_map vm;
   if (!parse_command_line(args, "run", "SCENARIO [options]", desc, {"scenario"}, vm, out))
     return kExitOk;
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
   if (!out_dir.empty()) ensure_writable_directory(out_dir);  // fail before simulating, not after
-  const sim::RunResult run = sim::simulate_run(scenario, to_sim_options(so));
+  notice_symmetric_fallback(so, scenario, std::cerr);
+  sim::SimOptions opt = to_sim_options(so);
+  std::optional<sim::RunResult> simulated;
+  {
+    ProgressLine progress("run " + scenario.name, "steps simulated",
+                          ProgressLine::stderr_enabled());
+    opt.progress = [&](std::size_t done, std::size_t total) { progress.update(done, total); };
+    simulated = sim::simulate_run(scenario, opt);
+  }
+  const sim::RunResult& run = *simulated;
   if (!run.calibration.warning.empty()) std::cerr << "warning: " << run.calibration.warning << "\n";
   // `--json -`: the JSON alone on standard output; the notes about files go to standard error.
   const bool json_to_stdout = json_file == kStdoutPath;
@@ -45,16 +57,7 @@ int cmd_run(const Args& args, std::ostream& out) {
   if (!out_dir.empty()) {
     // The pipeline chart: one step of the costliest phase, recording the first rank of every
     // pipeline stage.
-    std::size_t main = 0;
-    for (std::size_t i = 0; i < run.phases.size(); ++i) {
-      if (run.phases[i].gpu_hours > run.phases[main].gpu_hours) main = i;
-    }
-    sim::SimOptions topt = to_sim_options(so);
-    topt.symmetric = true;  // the recorded ranks are replica 0's; the step is identical
-    const auto& ph = scenario.phases[main];
-    const auto& plan = ph.plan ? *ph.plan : scenario.plan;
-    for (int q = 0; q < plan.pp; ++q) topt.trace_ranks.push_back(q * plan.dp * plan.cp * plan.tp);
-    const sim::StepResult traced = sim::simulate_step(scenario, main, 0, topt);
+    const sim::StepResult traced = trace_costliest_step(scenario, run, to_sim_options(so));
     reports::HtmlOptions hopt;
     hopt.timeline_step = &traced;
     // All six files or none (a full disk leaves nothing half-written).

@@ -1,10 +1,14 @@
-// trainsim step SCENARIO [--phase N] [--batch B] [--json]: one simulated training step.
+// trainsim step SCENARIO [--phase N] [--batch B] [--json FILE|-]: one simulated training step.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <ostream>
 
+#include "cli/json_output.hpp"
+#include "cli/progress.hpp"
+#include "cli/rank_selection.hpp"
 #include "cli/result_printer.hpp"
 #include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
@@ -13,61 +17,20 @@
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::cli {
-namespace {
-
-/// Most ranks a trace may record (the file must stay readable).
-constexpr long long kMaxTraceRanks = 4096;
-
-/// "0,1,128-135" → {0, 1, 128, …, 135}; at most kMaxTraceRanks ranks.
-std::vector<int> parse_rank_list(const std::string& text) {
-  std::vector<int> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    const std::string item = text.substr(start, comma - start);
-    const auto dash = item.find('-');
-    try {
-      std::size_t used = 0;
-      const int a = std::stoi(item.substr(0, dash), &used);
-      const int b = dash == std::string::npos ? a : std::stoi(item.substr(dash + 1));
-      if (a < 0 || b < a) throw std::invalid_argument("range");
-      // The size is checked before any rank is stored (0-999999999 must not allocate first).
-      const long long count = static_cast<long long>(b) - a + 1;
-      if (static_cast<long long>(out.size()) + count > kMaxTraceRanks) {
-        throw po::error(fmt::format(
-            "--trace-ranks: '{}' is {} ranks; at most 4,096 ranks in all (a list and ranges, "
-            "e.g. 0,1,128-135)",
-            item, count));
-      }
-      for (long long r = a; r <= b; ++r) out.push_back(static_cast<int>(r));
-    } catch (const std::invalid_argument&) {
-      throw po::error(
-          fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
-    } catch (const std::out_of_range&) {
-      throw po::error(
-          fmt::format("--trace-ranks: '{}' is not a rank or a range like 128-135", item));
-    }
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 int cmd_step(const Args& args, std::ostream& out) {
   po::options_description desc("step options");
   SimCommandOptions so;
-  add_sim_options(desc, so);
+  add_sim_options(desc, so, kStepSimOptions);
   int phase = 0;
   long long batch = 0;
   desc.add_options()("phase", po::value(&phase)->default_value(0), "phase index (0-based)")(
       "batch", po::value(&batch)->default_value(0),
       "global batch in sequences (default: the phase's final batch)");
-  bool json = false;
+  std::string json_file;
+  add_json_option(desc, json_file, "the step result");
   std::string trace_file, trace_ranks_text = "0";
-  desc.add_options()("json", po::bool_switch(&json),
-                     "print the result as JSON (docs/result-schema.md)")(
+  desc.add_options()(
       "trace", po::value(&trace_file),
       "write the step as Chrome/Perfetto trace JSON to FILE ('-': standard output only; open "
       "in ui.perfetto.dev)")("trace-ranks", po::value(&trace_ranks_text)->default_value("0"),
@@ -81,6 +44,9 @@ int cmd_step(const Args& args, std::ostream& out) {
   po::variables_map vm;
   if (!parse_command_line(args, "step", "SCENARIO [options]", desc, {"scenario"}, vm, out))
     return kExitOk;
+  if (json_to_stdout(json_file) && trace_file == kStdoutPath) {
+    throw po::error("--json - and --trace - cannot both be standard output; write one to a file");
+  }
   const auto scenario = scenarios::load_scenario(vm["scenario"].as<std::string>(), {so.sets});
   if (phase < 0 || static_cast<std::size_t>(phase) >= scenario.phases.size()) {
     throw po::error(fmt::format("--phase {} does not exist: the scenario has phases 0..{}", phase,
@@ -89,23 +55,60 @@ int cmd_step(const Args& args, std::ostream& out) {
   if (batch < 0) throw po::error("--batch must be positive");
   const auto& ph = scenario.phases[static_cast<std::size_t>(phase)];
   sim::SimOptions opt = to_sim_options(so);
-  if (show_rank >= 0) opt.trace_ranks.push_back(show_rank);
-  if (!trace_file.empty()) {
-    for (int r : parse_rank_list(trace_ranks_text)) opt.trace_ranks.push_back(r);
+  notice_symmetric_fallback(so, scenario, std::cerr);
+  // Named ranks must exist and be simulated (an empty trace or timeline says nothing).
+  const std::vector<int> simulated =
+      simulated_ranks(scenario, static_cast<std::size_t>(phase), so.symmetric);
+  const int all_ranks =
+      static_cast<int>(simulated_ranks(scenario, static_cast<std::size_t>(phase), false).size());
+  constexpr std::string_view kSymmetric = "--symmetric simulates data-parallel replica 0 only";
+  if (show_rank >= 0) {
+    check_ranks("--show-rank", {show_rank}, simulated, all_ranks, kSymmetric);
+    opt.trace_ranks.push_back(show_rank);
+  } else if (show_rank != -1) {
+    throw po::error(fmt::format("--show-rank {} is not a rank (0-{})", show_rank, all_ranks - 1));
   }
-  const sim::StepResult r =
-      sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
+  if (!trace_file.empty()) {
+    const std::vector<int> ranks = parse_rank_list(trace_ranks_text);
+    check_ranks("--trace-ranks", ranks, simulated, all_ranks, kSymmetric);
+    for (int r : ranks) opt.trace_ranks.push_back(r);
+  }
+  std::optional<sim::StepResult> result;
+  {
+    ProgressLine progress(fmt::format("step of '{}', phase {}", scenario.name, ph.name), "",
+                          ProgressLine::stderr_enabled());
+    result = sim::simulate_step(scenario, static_cast<std::size_t>(phase), batch, opt);
+  }
+  const sim::StepResult& r = *result;
   if (!r.calibration.warning.empty()) std::cerr << "warning: " << r.calibration.warning << "\n";
+  // --fold-tp simulates TP index 0 of a group when the group is identical: its other members
+  // record nothing, which only the step knows.
+  std::vector<int> recorded;
+  for (const auto& e : r.timeline) recorded.push_back(e.rank);
+  std::sort(recorded.begin(), recorded.end());
+  recorded.erase(std::unique(recorded.begin(), recorded.end()), recorded.end());
+  if (r.infeasible_reason.empty() && so.fold_tp &&
+      std::any_of(opt.trace_ranks.begin(), opt.trace_ranks.end(), [&](int q) {
+        return !std::binary_search(recorded.begin(), recorded.end(), q);
+      })) {
+    check_ranks(show_rank >= 0 && trace_file.empty() ? "--show-rank" : "--trace-ranks",
+                opt.trace_ranks,
+                tensor_parallel_leaders(scenario, static_cast<std::size_t>(phase), simulated),
+                all_ranks, "--fold-tp simulates tensor-parallel index 0 of each group");
+  }
   if (trace_file == kStdoutPath) {  // the trace alone on standard output
+    write_json_output(json_file, reports::step_to_json(r), out, std::cerr);
     out << reports::step_trace_json(r);
     return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
   }
+  const bool json_only = json_to_stdout(json_file);  // the JSON alone on standard output
+  std::ostream& note = json_only ? std::cerr : out;
   if (!trace_file.empty()) {
     write_file_atomically(trace_file, reports::step_trace_json(r));
-    if (!json) out << fmt::format("wrote {} ({} intervals)\n", trace_file, r.timeline.size());
+    note << fmt::format("wrote {} ({} intervals)\n", trace_file, r.timeline.size());
   }
-  if (json) {
-    out << reports::step_to_json(r);
+  if (json_only) {
+    write_json_output(json_file, reports::step_to_json(r), out, note);
     return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
   }
   out << fmt::format("{} — phase '{}', one step\n\n", scenario.name, ph.name);
@@ -122,6 +125,7 @@ int cmd_step(const Args& args, std::ostream& out) {
                          e.start_s * 1e3, e.end_s * 1e3, e.stream, e.name, e.micro_batch, e.chunk);
     }
   }
+  write_json_output(json_file, reports::step_to_json(r), out, out);
   return r.infeasible_reason.empty() ? kExitOk : kExitInfeasible;
 }
 

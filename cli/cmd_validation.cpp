@@ -3,9 +3,11 @@
 // `validation: median |error| X%, worst Y% over N cases`. The figures are checks, never inputs.
 #include <fmt/format.h>
 
+#include <iostream>
 #include <ostream>
 #include <regex>
 
+#include "cli/json_output.hpp"
 #include "cli/options.hpp"
 #include "core/atomic_file.hpp"
 #include "core/data_paths.hpp"
@@ -65,7 +67,6 @@ int cmd_validation(const Args& args, std::ostream& out) {
   bool explicit_ranks = false, include_all = false;
   desc.add_options()("dir", po::value(&dir)->default_value(dir), "folder of case files")(
       "only", po::value(&only), "simulate only the cases whose name matches this regex")(
-      "json", po::value(&json_file), "also write the table as JSON to FILE ('-': stdout only)")(
       "calibration", po::value(&calibration),
       "compute-time profile for every case (default: each scenario's)")(
       "explicit", po::bool_switch(&explicit_ranks),
@@ -73,6 +74,7 @@ int cmd_validation(const Args& args, std::ostream& out) {
       "--fold-tp, exact on the non-blocking fabrics the cases use)")(
       "include-not-expressible", po::bool_switch(&include_all),
       "count the not-expressible cases in the statistics too");
+  add_json_option(desc, json_file, "the table");
   po::variables_map vm;
   if (!parse_command_line(args, "validation", "[DIR] [--only REGEX] [--json FILE|-]", desc, {"dir"},
                           vm, out)) {
@@ -99,12 +101,12 @@ int cmd_validation(const Args& args, std::ostream& out) {
   }
   if (rows.empty()) throw po::error(fmt::format("--only '{}' matches no case in {}", only, dir));
   const reports::ValidationSummary summary = reports::summarize(rows, include_all);
-  if (json_file == "-") {
-    out << reports::validation_json(rows, summary);
+  if (json_to_stdout(json_file)) {
+    write_json_output(json_file, reports::validation_json(rows, summary), out, std::cerr);
     return kExitOk;
   }
-  if (!json_file.empty()) write_file_atomically(json_file, reports::validation_json(rows, summary));
   out << reports::validation_text(rows, summary);
+  write_json_output(json_file, reports::validation_json(rows, summary), out, out);
   return kExitOk;
 }
 

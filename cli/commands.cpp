@@ -12,6 +12,10 @@ const std::vector<Command>& commands() {
       {"validation",
        "every measured run of validation/ simulated beside its published figure, with the error",
        cmd_validation},
+      {"plan",
+       "search the parallel plans (GPU type and count, TP, PP, EP, schedule, recompute, ZeRO) "
+       "for the cheapest or fastest run within a deadline and budget",
+       cmd_plan},
       {"compare", "simulate several scenarios and set them side by side", cmd_compare},
       {"sweep",
        "simulate the cross product of --vary overrides (or each input at ±20% with "
@@ -27,7 +31,10 @@ const std::vector<Command>& commands() {
       {"estimate", "closed-form FLOP estimate: ideal GPU-hours at dense peak and at a given MFU",
        cmd_estimate},
       {"validate", "check a scenario and print the resolved plan", cmd_validate},
-      {"inspect", "parameter, FLOP and KV-cache accounting of a model", cmd_inspect},
+      {"inspect",
+       "parameter, FLOP and KV-cache accounting of a model (catalog, inline, a scenario's or a "
+       "Hugging Face config.json)",
+       cmd_inspect},
       {"list", "list catalog entries: models, gpus, fabrics, schedules, profiles, scenarios",
        cmd_list},
   };

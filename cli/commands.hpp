@@ -11,12 +11,13 @@ namespace trainsim::cli {
 using Args = std::vector<std::string>;
 
 /// Exit statuses: 0 ok, 1 a run whose plan is infeasible, 2 bad input, 3 unavailable capability,
-/// 4 I/O failure, 130 interrupted.
+/// 4 I/O failure or out of memory, 70 internal error (a bug), 130 interrupted.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInfeasible = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitUnavailable = 3;
 inline constexpr int kExitIo = 4;
+inline constexpr int kExitInternal = 70;
 
 struct Command {
   std::string name;
@@ -31,6 +32,7 @@ int cmd_validate(const Args& args, std::ostream& out);
 int cmd_list(const Args& args, std::ostream& out);
 int cmd_inspect(const Args& args, std::ostream& out);
 int cmd_estimate(const Args& args, std::ostream& out);
+int cmd_plan(const Args& args, std::ostream& out);
 int cmd_step(const Args& args, std::ostream& out);
 int cmd_run(const Args& args, std::ostream& out);
 int cmd_compare(const Args& args, std::ostream& out);

@@ -8,7 +8,9 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/terminal.hpp"
 #include "core/error.hpp"
+#include "reports/text_table.hpp"
 
 namespace {
 
@@ -44,6 +46,8 @@ int main(int argc, char** argv) {
     return cli::kExitBadInput;
   }
   const cli::Args rest(all.begin() + 1, all.end());
+  // Tables fit the terminal unless a command's --wide says otherwise (cli/terminal.hpp).
+  reports::TextTable::set_default_width(cli::table_width(false));
   try {
     return it->run(rest, std::cout);
   } catch (const boost::program_options::error& e) {
@@ -70,6 +74,6 @@ int main(int argc, char** argv) {
     return cli::kExitIo;
   } catch (const std::exception& e) {
     std::cerr << "internal error (please report): " << e.what() << "\n";
-    return 70;
+    return cli::kExitInternal;
   }
 }

@@ -7,6 +7,7 @@
 
 #include "calibration/cost_models.hpp"
 #include "core/units.hpp"
+#include "reports/comparison_table.hpp"
 #include "reports/text_table.hpp"
 
 namespace trainsim::cli {
@@ -41,7 +42,7 @@ std::string describe_run(const sim::RunResult& run) {
                                  : fmt::format("compute times from '{}'", run.cost_model);
   std::string out = fmt::format("{} — {} × {}, ${:.2f}/GPU-hour, {}\n\n", run.scenario, run.gpus,
                                 run.gpu, run.price_per_gpu_hour, timing);
-  reports::TextTable t({"phase", "GPUs", "seq", "steps", "step time", "days", "GPU-hours", "cost",
+  reports::TextTable t({"phase", "GPUs", "seq", "steps", "mean step", "days", "GPU-hours", "cost",
                         "MFU", "tok/GPU/s"});
   for (const auto& p : run.phases) {
     if (!p.feasible) {
@@ -70,6 +71,9 @@ std::string describe_run(const sim::RunResult& run) {
     t.add_row({"total", "", "", "", "", "", "incomplete", "", "", ""});
   }
   out += t.render();
+  out +=
+      "mean step: a phase's wall-clock / its steps, over its batch ramp (trainsim step times one "
+      "step at a batch)\n";
   if (!complete) {
     out += fmt::format("no total: {} of {} phases cannot run (reasons below)\n",
                        std::count_if(run.phases.begin(), run.phases.end(),
@@ -85,6 +89,15 @@ std::string describe_run(const sim::RunResult& run) {
     out += "\nbeside the published figures";
     if (!run.published_source.empty()) out += fmt::format(" ({})", run.published_source);
     out += ":\n";
+    if (!run.overrides.empty()) {
+      // The published figures are for the plan as published; say what this run changed.
+      std::string changed;
+      for (const auto& o : run.overrides) changed += (changed.empty() ? "" : ", ") + o;
+      out += fmt::format(
+          "not the published plan: --set changed {} (the published figures are for "
+          "the plan as published)\n",
+          changed);
+    }
     reports::TextTable c({"", "simulated GPU-hours", "published", "simulated / published"});
     for (const auto& g : run.groups) {
       const bool ok = infeasible_groups.count(g.group) == 0;
@@ -127,8 +140,10 @@ std::string describe_step(const sim::StepResult& s) {
     out += fmt::format("infeasible: {}\n", s.infeasible_reason);
   }
   out += fmt::format(
-      "step time        {:.3f} s for {} sequences × {} tokens ({} micro-batches per DP rank)\n",
-      s.step_time_s, with_commas(static_cast<double>(s.global_batch)), s.seq_len, s.micro_batches);
+      "step time        {:.3f} s, one step at batch {} (sequences of {} tokens; {} micro-batches "
+      "per DP rank{})\n",
+      s.step_time_s, with_commas(static_cast<double>(s.global_batch)), s.seq_len, s.micro_batches,
+      s.pipeline_passes > 1 ? fmt::format(" in {} pipeline passes", s.pipeline_passes) : "");
   out += fmt::format("MFU              {} of the {} (HFU {}); {} of the GEMM dtype's dense peak\n",
                      pct(s.mfu), s.peak_basis, pct(s.hfu), pct(s.mfu_vs_gemm_dtype));
   const std::string fit = calibration::bundled_fit_summary(s.cost_model);
@@ -214,40 +229,9 @@ std::string describe_step(const sim::StepResult& s) {
 }
 
 std::string describe_comparison(const std::vector<sim::RunResult>& runs) {
-  std::vector<std::string> headers{""};
-  for (const auto& r : runs) headers.push_back(r.scenario);
-  reports::TextTable t(headers);
-  auto add = [&](const std::string& name, auto value, auto fmt_fn) {
-    std::vector<std::string> row{name};
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      const double v = value(runs[i]);
-      std::string cell = fmt_fn(v);
-      if (i > 0 && value(runs[0]) > 0) cell += fmt::format(" ({:.2f}×)", v / value(runs[0]));
-      row.push_back(cell);
-    }
-    t.add_row(row);
-  };
-  add(
-      "GPUs", [](const sim::RunResult& r) { return static_cast<double>(r.gpus); },
-      [](double v) { return with_commas(v); });
-  add(
-      "tokens", [](const sim::RunResult& r) { return r.total_tokens; },
-      [](double v) { return units::format(v, Quantity::Count); });
-  add(
-      "GPU-hours", [](const sim::RunResult& r) { return r.total_gpu_hours; }, hours);
-  add(
-      "cost", [](const sim::RunResult& r) { return r.total_cost_usd; }, money);
-  add(
-      "wall days", [](const sim::RunResult& r) { return r.total_wall_s / 86400.0; },
-      [](double v) { return fmt::format("{:.1f}", v); });
-  add(
-      "MFU", [](const sim::RunResult& r) { return r.mfu; }, pct);
-  add(
-      "GPU-hours per T tokens",
-      [](const sim::RunResult& r) {
-        return r.total_tokens > 0 ? r.total_gpu_hours / (r.total_tokens / 1e12) : 0;
-      },
-      hours);
+  const reports::ComparisonTable table = reports::comparison_table(runs);  // as report.html
+  reports::TextTable t(table.headers);
+  for (const auto& row : table.rows) t.add_row(row);
   std::string out = t.render();
   out += "\nratios in parentheses are to the first scenario\n";
   return out;

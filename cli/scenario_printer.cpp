@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "cli/model_json.hpp"
 #include "core/units.hpp"
 #include "reports/text_table.hpp"
 #include "scenarios/batch_schedule.hpp"
+#include "sim/simulate.hpp"
 
 namespace trainsim::cli {
 
@@ -32,6 +34,8 @@ std::string describe_plan(const models::ParallelPlan& p) {
   if (p.cp > 1 && p.cp_kind == models::CpKind::Ulysses) s += ", Ulysses CP";
   s += fmt::format(", ZeRO-{}, micro-batch {}, recompute {}", p.zero, p.micro_batch,
                    recompute_name(p.recompute));
+  if (p.grad_accum_passes > 1)
+    s += fmt::format(", {} pipeline passes per step", p.grad_accum_passes);
   if (p.sequence_parallel) s += ", sequence parallel";
   if (p.comm_sms > 0) s += fmt::format(", {} SMs for communication", p.comm_sms);
   return s;
@@ -55,6 +59,7 @@ std::string describe_scenario(const scenarios::Scenario& s) {
       fmt::format("scenario   {}{}\n", s.name, s.file.empty() ? "" : fmt::format("  ({})", s.file));
   if (!s.description.empty()) out += fmt::format("           {}\n", s.description);
   out += fmt::format("model      {}: {}\n", s.model.name, s.model.description);
+  out += fmt::format("           {}\n", parameter_summary(s.model));
   const auto& g = s.cluster.gpu;
   out += fmt::format("cluster    {} × {} ({} nodes of {}), fabric {}\n", s.cluster.gpus, g.name,
                      s.cluster.nodes(), s.cluster.node.gpus_per_node, s.cluster.fabric.name);
@@ -69,11 +74,14 @@ std::string describe_scenario(const scenarios::Scenario& s) {
   out += fmt::format("price      ${:.2f} per GPU-hour\n", s.price_per_gpu_hour);
   out += fmt::format("calibration {}\n\n", s.calibration);
 
-  reports::TextTable t({"phase", "group", "tokens", "seq len", "batch (seqs)", "steps", "plan"});
-  for (const auto& ph : s.phases) {
+  using reports::Align;
+  reports::TextTable t({"phase", "group", "tokens", "seq len", "batch (seqs)", "steps", "plan"},
+                       {Align::Left, Align::Left, Align::Right, Align::Right, Align::Right,
+                        Align::Right, Align::Left});
+  t.notes_when_narrow({6});  // on a narrow terminal each phase's plan goes under the table
+  for (std::size_t i = 0; i < s.phases.size(); ++i) {
+    const auto& ph = s.phases[i];
     const auto& plan = ph.plan ? *ph.plan : s.plan;
-    const auto segments =
-        scenarios::batch_segments(ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
     const std::string batch = ph.batch.ramped()
                                   ? fmt::format("{} → {}", ph.batch.start, ph.batch.end)
                                   : fmt::format("{}", ph.batch.end);
@@ -81,7 +89,8 @@ std::string describe_scenario(const scenarios::Scenario& s) {
     if (ph.gpus) plan_text = fmt::format("{} GPUs: {}", *ph.gpus, plan_text);
     t.add_row({ph.name, ph.group, units::format(ph.tokens, Quantity::Count),
                fmt::format("{}", ph.seq_len), batch,
-               reports::with_commas(scenarios::total_steps(segments), 0), plan_text});
+               reports::with_commas(static_cast<double>(sim::phase_step_count(s, i)), 0),
+               plan_text});
   }
   out += t.render();
   for (const auto& ph : s.phases) {

@@ -213,26 +213,15 @@ void write_files_atomically(const std::vector<std::pair<std::string, std::string
   }
 }
 
-std::string read_file(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw IoError(fmt::format("{}: cannot open file for reading: {}", path, std::strerror(errno)));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::close(fd);
-    throw IoError(fmt::format("{}: cannot read: {}", path, reason));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    throw IoError(fmt::format("{}: cannot read: it is a directory, not a file", path));
-  }
-  if (S_ISREG(st.st_mode) && static_cast<unsigned long long>(st.st_size) > max_bytes) {
-    ::close(fd);
-    throw IoError(fmt::format("{}: file is {} bytes; the limit is {} bytes", path,
-                              static_cast<long long>(st.st_size), max_bytes));
-  }
+namespace {
+
+/// Reads `fd` (already checked: not a directory, a regular file within the limit) to its end,
+/// at most `max_bytes`; closes it. `name` names it in errors.
+std::string read_open_fd(int fd, const std::string& name, const struct stat& st,
+                         std::size_t max_bytes, bool close_fd) {
+  const auto done = [&] {
+    if (close_fd) ::close(fd);
+  };
   std::string out;
   char buffer[1 << 16];
   for (;;) {
@@ -240,20 +229,58 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
     if (n < 0) {
       if (errno == EINTR) continue;
       const std::string reason = std::strerror(errno);
-      ::close(fd);
-      throw IoError(fmt::format("{}: read failed: {}", path, reason));
+      done();
+      throw IoError(fmt::format("{}: read failed: {}", name, reason));
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
-      ::close(fd);
+      done();
       throw IoError(fmt::format(
           "{}: it is {} and holds more than the limit of {} bytes (it was read only that far)",
-          path, describe_kind(st), max_bytes));
+          name, describe_kind(st), max_bytes));
     }
     out.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(fd);
+  done();
   return out;
+}
+
+/// Checks an open descriptor before reading: a directory, or a regular file over the limit, is
+/// an IoError naming `name`.
+void check_readable(int fd, const std::string& name, struct stat& st, std::size_t max_bytes,
+                    bool close_fd) {
+  if (::fstat(fd, &st) != 0) {
+    const std::string reason = std::strerror(errno);
+    if (close_fd) ::close(fd);
+    throw IoError(fmt::format("{}: cannot read: {}", name, reason));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (close_fd) ::close(fd);
+    throw IoError(fmt::format("{}: cannot read: it is a directory, not a file", name));
+  }
+  if (S_ISREG(st.st_mode) && static_cast<unsigned long long>(st.st_size) > max_bytes) {
+    if (close_fd) ::close(fd);
+    throw IoError(fmt::format("{}: file is {} bytes; the limit is {} bytes", name,
+                              static_cast<long long>(st.st_size), max_bytes));
+  }
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path, std::size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw IoError(fmt::format("{}: cannot open file for reading: {}", path, std::strerror(errno)));
+  }
+  struct stat st {};
+  check_readable(fd, path, st, max_bytes, true);
+  return read_open_fd(fd, path, st, max_bytes, true);
+}
+
+std::string read_standard_input(std::size_t max_bytes) {
+  struct stat st {};
+  check_readable(STDIN_FILENO, std::string(kStdinName), st, max_bytes, false);
+  return read_open_fd(STDIN_FILENO, std::string(kStdinName), st, max_bytes, false);
 }
 
 void ensure_writable_directory(const std::string& dir) {

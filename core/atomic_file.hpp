@@ -13,6 +13,10 @@ namespace trainsim {
 
 /// The path that means standard output in every output option (`--json -`, `--csv -`).
 inline constexpr std::string_view kStdoutPath = "-";
+/// The path that means standard input where a command reads a file (`trainsim run -`).
+inline constexpr std::string_view kStdinPath = "-";
+/// How standard input is named in messages ("<stdin>:3:7: ...").
+inline constexpr std::string_view kStdinName = "<stdin>";
 
 /// Writes `contents` to `path` atomically; throws IoError naming the path and the OS reason
 /// (e.g. "No space left on device"). On failure, or on SIGINT/SIGTERM/SIGHUP during the write,
@@ -28,6 +32,10 @@ void write_files_atomically(const std::vector<std::pair<std::string, std::string
 /// directory (or another thing that is not a readable file), or if it holds more than `max_bytes`
 /// (a device such as /dev/zero never ends: it is read only up to the limit).
 std::string read_file(const std::string& path, std::size_t max_bytes = std::size_t{1} << 30);
+
+/// Reads standard input to its end, at most `max_bytes` bytes (as read_file reads a file; errors
+/// name it "<stdin>"). Standard input can be read once: callers that need it again keep the text.
+std::string read_standard_input(std::size_t max_bytes = std::size_t{1} << 30);
 
 /// Creates `dir` (and parents) if missing and checks it is writable; throws IoError otherwise.
 void ensure_writable_directory(const std::string& dir);

@@ -1,16 +1,21 @@
 #include "core/yaml_reader.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/atomic_file.hpp"
+#include "core/text.hpp"
 
 namespace trainsim {
 
@@ -32,11 +37,7 @@ constexpr std::string_view kOverrideMarker = "--set ";
 
 std::string describe_scalar(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return "null";
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    if (s.size() > 80) s = s.substr(0, 77) + "...";
-    return "'" + s + "'";
-  }
+  if (n.IsScalar()) return "'" + text::excerpt(n.Scalar()) + "'";
   if (n.IsSequence()) return "a list";
   return "a mapping";
 }
@@ -67,19 +68,176 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+ConfigError error_at(const std::string& origin, const YAML::Mark& m, const std::string& message) {
+  return ConfigError(origin, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, "",
+                     message);
+}
+
+/// 1-based line and column of byte `offset` of `text`.
+std::pair<int, int> line_column(std::string_view text, std::size_t offset) {
+  int line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return {line, static_cast<int>(offset - line_start + 1)};
+}
+
+/// What a raw document may not contain, found before yaml-cpp sees it (which reads a NUL as the
+/// end of a quoted string, and passes other bytes through into scalars that no JSON writer takes).
+void check_raw_text(std::string_view text, const std::string& origin) {
+  std::size_t bad = text::first_invalid_utf8(text);
+  bad = std::min(bad, text::first_control(text));
+  if (bad == std::string_view::npos) return;
+  const auto [line, col] = line_column(text, bad);
+  throw ConfigError(origin, line, col, "",
+                    fmt::format("{}: a YAML document is UTF-8 text without control characters "
+                                "other than tab, line feed and carriage return (YAML 1.2 §5.1)",
+                                text::describe_bad_byte(text, bad)));
+}
+
+/// Checks of the parsed tree that yaml-cpp does not make: a scalar's text after escapes (\0,
+/// \x1b, \uD800) must still be control-free UTF-8, keys are unique per mapping (yaml-cpp keeps
+/// the first and drops the rest), nesting and node count stay within `limits`.
+class TreeCheck {
+ public:
+  TreeCheck(const std::string& origin, const YamlLimits& limits)
+      : origin_(origin), limits_(limits) {}
+
+  void check(const YAML::Node& n, int depth) {
+    if (++nodes_ > limits_.max_nodes) {
+      throw error_at(origin_, n.Mark(),
+                     fmt::format("the document has more than {} nodes once its aliases are "
+                                 "expanded; a scenario has a few hundred",
+                                 limits_.max_nodes));
+    }
+    if (depth > limits_.max_depth) {
+      throw error_at(origin_, n.Mark(),
+                     fmt::format("mappings and lists nested more than {} levels deep; a scenario "
+                                 "needs fewer than 10",
+                                 limits_.max_depth));
+    }
+    if (n.IsScalar()) {
+      scalar(n, "value");
+    } else if (n.IsSequence()) {
+      for (const auto& child : n) check(child, depth + 1);
+    } else if (n.IsMap()) {
+      std::unordered_map<std::string, int> first_line;
+      for (const auto& kv : n) {
+        if (kv.first.IsScalar()) {
+          scalar(kv.first, "key");
+          const int line = kv.first.Mark().is_null() ? 0 : kv.first.Mark().line + 1;
+          const auto [it, inserted] = first_line.emplace(kv.first.Scalar(), line);
+          if (!inserted) {
+            throw error_at(origin_, kv.first.Mark(),
+                           fmt::format("duplicate key '{}' (first at line {}); a key may appear "
+                                       "once in a mapping",
+                                       text::excerpt(kv.first.Scalar()), it->second));
+          }
+        } else {
+          check(kv.first, depth + 1);
+        }
+        check(kv.second, depth + 1);
+      }
+    }
+  }
+
+ private:
+  void scalar(const YAML::Node& n, std::string_view what) {
+    const std::string& s = n.Scalar();
+    std::size_t bad = text::first_invalid_utf8(s);
+    bad = std::min(bad, text::first_control(s));
+    if (bad == std::string_view::npos) return;
+    throw error_at(origin_, n.Mark(),
+                   fmt::format("the {} '{}' holds {} at character {}; text must be UTF-8 without "
+                               "control characters other than tab, line feed and carriage return",
+                               what, text::excerpt(s), text::describe_bad_byte(s, bad), bad + 1));
+  }
+
+  const std::string& origin_;
+  const YamlLimits& limits_;
+  std::size_t nodes_ = 0;
+};
+
+/// Records where a document's first node starts (yaml-cpp's event interface, which builds no tree).
+class FirstMark : public YAML::EventHandler {
+ public:
+  YAML::Mark mark = YAML::Mark::null_mark();
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { first(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { first(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    first(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    first(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    first(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void first(const YAML::Mark& m) {
+    if (mark.is_null()) mark = m;
+  }
+};
+
+/// Throws when `text` holds more than the one document YAML::Load reads: a second document, or
+/// text yaml-cpp silently drops after the first (a stray ',' outside brackets: "[a], b" loads as
+/// [a]; YAML::LoadAll never returns on it, so the documents are probed one at a time, twice).
+void check_single_document(const std::string& text, const std::string& origin) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  FirstMark first, second;
+  if (!parser.HandleNextDocument(first) || !parser.HandleNextDocument(second)) return;
+  const std::size_t from = first.mark.is_null() ? 0 : static_cast<std::size_t>(first.mark.pos);
+  const std::size_t to =
+      second.mark.is_null() ? text.size() : static_cast<std::size_t>(second.mark.pos);
+  std::size_t marker = text.find("\n---", from);
+  if (text.rfind("---", 0) == 0 && from == 0) marker = text.find("\n---", 3);
+  if (marker != std::string::npos && marker < to) {
+    const auto [line, col] = line_column(text, marker + 1);
+    throw ConfigError(origin, line, col, "",
+                      "a second YAML document starts here ('---'); a file holds one document");
+  }
+  throw error_at(
+      origin, second.mark,
+      fmt::format("invalid YAML: '{}' here is outside any list or mapping, and the "
+                  "rest of the file would be ignored",
+                  text::excerpt(std::string_view(text).substr(std::min(to, text.size()), 1))));
+}
+
 YAML::Node parse_text(std::string_view text, const std::string& origin, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes) {
     throw ConfigError(
         origin, 0, 0, "",
         fmt::format("document is {} bytes; the limit is {} bytes", text.size(), limits.max_bytes));
   }
+  check_raw_text(text, origin);
+  const std::string owned(text);
+  YAML::Node doc;
   try {
-    return YAML::Load(std::string(text));
+    doc = YAML::Load(owned);
+    check_single_document(owned, origin);
+  } catch (const YAML::DeepRecursion& e) {
+    throw error_at(origin, e.mark,
+                   fmt::format("invalid YAML: nested deeper than the parser allows ({} levels); "
+                               "a scenario needs fewer than 10",
+                               e.depth()));
   } catch (const YAML::Exception& e) {
-    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
-    const int col = e.mark.is_null() ? 0 : e.mark.column + 1;
-    throw ConfigError(origin, line, col, "", fmt::format("invalid YAML: {}", e.msg));
+    throw error_at(origin, e.mark, fmt::format("invalid YAML: {}", e.msg));
   }
+  TreeCheck(origin, limits).check(doc, 0);
+  return doc;
 }
 
 }  // namespace
@@ -244,9 +402,12 @@ void ConfigNode::check_keys(const std::vector<std::string_view>& allowed) const 
     if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
     std::vector<std::string> names(allowed.begin(), allowed.end());
     const std::string hint = closest_name(k, names);
-    ConfigNode::Impl at_key = make_child(*impl_, kv.first, child_path(impl_->path, k));
+    // Quoted as a short escaped excerpt: a file that is not a scenario at all (a password
+    // file) parses as a mapping whose first key is its whole first line.
+    ConfigNode::Impl at_key =
+        make_child(*impl_, kv.first, child_path(impl_->path, text::excerpt(k, 24)));
     const ConfigNode located(std::make_shared<Impl>(std::move(at_key)));
-    throw located.error(fmt::format("unknown key '{}'{}; valid keys: {}", k,
+    throw located.error(fmt::format("unknown key '{}'{}; valid keys: {}", text::excerpt(k, 24),
                                     hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
                                     join_names(names)));
   }
@@ -313,21 +474,48 @@ double ConfigNode::as_number(double min, double max) const {
 
 std::int64_t ConfigNode::as_integer(std::int64_t min, std::int64_t max) const {
   const std::string text = as_string();
+  auto out_of_range = [&] {
+    return error(fmt::format("'{}' is out of range: must be a whole number between {} and {}",
+                             text::excerpt(text), min, max));
+  };
+  // A plain integer is read exactly: a double holds 53 bits, and a seed or a large count needs
+  // all 64 (9223372036854775807 would round to 2^63, which no int64 holds).
+  {
+    std::int64_t exact = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, exact);
+    if (ptr == end && ptr != text.data()) {
+      if (ec == std::errc::result_out_of_range) throw out_of_range();
+      if (ec == std::errc() && (exact < min || exact > max)) throw out_of_range();
+      if (ec == std::errc()) return exact;
+    }
+  }
+  // Otherwise a count with a suffix or exponent ("4K", "1e6"); a leading '-' is read apart, as
+  // counts are never negative.
+  const bool negative = !text.empty() && text.front() == '-';
   double v = 0.0;
   try {
-    v = units::parse(text, units::Quantity::Count);
-  } catch (const units::UnitError&) {
+    v = units::parse(negative ? std::string_view(text).substr(1) : std::string_view(text),
+                     units::Quantity::Count);
+  } catch (const units::UnitError& e) {
+    // "1e400" is a number, just too large for any type: out of range, not "not an integer".
+    if (std::string_view(e.what()).find("out of range") != std::string_view::npos)
+      throw out_of_range();
     throw error(fmt::format("'{}' is not an integer; expected a whole number between {} and {}",
-                            text, min, max));
+                            text::excerpt(text), min, max));
   }
+  if (negative) v = -v;
   if (v != std::floor(v)) {
     throw error(fmt::format("'{}' is not a whole number; expected an integer between {} and {}",
-                            text, min, max));
+                            text::excerpt(text), min, max));
   }
-  if (v < static_cast<double>(min) || v > static_cast<double>(max)) {
-    throw error(fmt::format("'{}' is out of range: must be between {} and {}", text, min, max));
-  }
-  return static_cast<std::int64_t>(v);
+  // Compared as doubles before converting: 2^63 and above do not fit an int64 (converting them
+  // is undefined behaviour), and max itself may round up to 2^63.
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (!(v >= -kTwo63 && v < kTwo63)) throw out_of_range();
+  const auto i = static_cast<std::int64_t>(v);
+  if (i < min || i > max) throw out_of_range();
+  return i;
 }
 
 bool ConfigNode::as_bool() const {
@@ -460,9 +648,13 @@ void apply_one(YAML::Node& doc, std::string_view assignment,
       if (!exists) {
         std::vector<std::string> present;
         for (const auto& kv : cur) present.push_back(kv.first.Scalar());
-        throw ConfigError(origin, 0, 0, next_path,
-                          fmt::format("no key '{}' under '{}'; present keys: {}", step.key,
-                                      walked.empty() ? "<root>" : walked, join_names(present)));
+        const std::string hint = closest_name(step.key, present);
+        throw ConfigError(
+            origin, 0, 0, next_path,
+            fmt::format("no key '{}' under '{}'{}; present keys: {}", step.key,
+                        walked.empty() ? "<root>" : walked,
+                        hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint),
+                        join_names(present)));
       }
       YAML::Node next = cur[step.key];
       cur.reset(next);

@@ -17,6 +17,11 @@ namespace trainsim {
 /// Limits that keep hostile input from exhausting memory or the stack.
 struct YamlLimits {
   std::size_t max_bytes = 16u << 20;  ///< largest document accepted, bytes
+  /// Deepest nesting of mappings and lists accepted (a scenario needs fewer than 10 levels).
+  int max_depth = 64;
+  /// Most nodes a document may have once its aliases are expanded (an alias bomb expands
+  /// exponentially; the bundled files have a few thousand).
+  std::size_t max_nodes = std::size_t{1} << 20;
 };
 
 /// A read-only view of one YAML node with its location. Cheap to copy (shared ownership).
@@ -25,6 +30,9 @@ class ConfigNode {
   enum class Kind { Null, Scalar, Sequence, Map };
 
   /// Parses a file; throws IoError if unreadable, ConfigError on YAML syntax or size errors.
+  /// Beyond YAML syntax, a document is rejected with its line when it holds a NUL or another
+  /// control character, bytes that are not UTF-8 (raw or from an escape), a key twice in one
+  /// mapping, a second document, or more nesting or nodes than `limits` allow.
   static ConfigNode load_file(const std::string& path, const YamlLimits& limits = {});
   /// Parses text; `origin` names it in error messages (e.g. "--set" or a file name).
   static ConfigNode load_string(std::string_view text, const std::string& origin,

@@ -55,12 +55,45 @@ FieldNode field_node(const ConfigNode& field, Mode mode) {
   return FieldNode{field, fmt::format("inline definition at {}:{}", field.file(), field.line())};
 }
 
-/// A positive, finite quantity with its unit.
+/// The range a rate or a latency must lie in, so that a simulated time overflows the engine's
+/// clock (sim/engine/engine.hpp: kHorizonNs, about 127 years) only for work far beyond any real
+/// step, which the engine then reports as such; a rate or latency outside it is named here:
+/// - bandwidth ≥ 1 MB/s: the slowest link any GPU cluster has used, 1 Gbit/s Ethernet, moves
+///   125 MB/s; at 1 MB/s the 2.7 TB of BF16 gradients of a 1.35T-parameter model take a month;
+/// - FLOP rate ≥ 1 GFLOP/s: one CPU core of 2005, and the floor calibration profiles already use
+///   (calibration/profile.cpp: tflops ≥ 1e-3);
+/// - latency ≤ 1 s: NVLink and InfiniBand latencies are microseconds (a 10^5 margin).
+/// The upper rate bounds (1 PB/s, 10^18 FLOP/s) are 100 times above any datasheet (B200: 8 TB/s
+/// HBM, 9 PFLOP/s dense FP4). Other quantities (bytes, watts) only need to be positive.
+struct Plausible {
+  double min, max;
+  std::string_view why;
+};
+std::optional<Plausible> plausible_range(units::Quantity q) {
+  switch (q) {
+    case units::Quantity::Bandwidth:
+      return Plausible{1e6, 1e15, "slower links would push simulated times past the clock"};
+    case units::Quantity::FlopRate:
+      return Plausible{1e9, 1e18, "slower rates would push simulated times past the clock"};
+    case units::Quantity::Duration:
+      return Plausible{0.0, 1.0, "fabric latencies are microseconds"};
+    default:
+      return std::nullopt;
+  }
+}
+
+/// A positive, finite quantity with its unit, within plausible_range(q).
 double positive_quantity(const ConfigNode& value, units::Quantity q) {
   const double v = value.as_quantity(q);
   if (!(v > 0.0) || !std::isfinite(v)) {
     throw value.error(
         fmt::format("{} must be positive, got '{}'", units::quantity_name(q), value.as_string()));
+  }
+  if (const auto r = plausible_range(q); r && (v < r->min || v > r->max)) {
+    throw value.error(fmt::format("'{}' is out of range: the {} must be between {} and {} ({})",
+                                  value.as_string(), units::quantity_name(q),
+                                  r->min > 0 ? units::format(r->min, q) : "0",
+                                  units::format(r->max, q), r->why));
   }
   return v;
 }
@@ -105,6 +138,54 @@ bool read_number(const ConfigNode& entry, std::string_view key, double min, doub
   return true;
 }
 
+/// The achievable rate of a link, written either as a rate (`achievable_key`, e.g.
+/// nic_achievable: 40GB/s) or as a fraction of the nominal rate (`efficiency_key`, e.g.
+/// nic_efficiency: 0.8), at most one of them; the other is derived. An inline definition on a base
+/// that gives neither keeps the base's efficiency, so a changed nominal rate (nic_bw: 800Gbps)
+/// moves the achievable one with it. Call after the nominal rate is read.
+struct AchievableKeys {
+  std::string_view nominal, achievable, efficiency;
+};
+void read_achievable(const ConfigNode& entry, Mode mode, const AchievableKeys& k, double nominal,
+                     double& achievable, double& efficiency,
+                     std::map<std::string, std::string>& sources) {
+  const auto given_rate = entry.find(k.achievable);
+  const auto given_fraction = entry.find(k.efficiency);
+  if (given_rate && given_fraction) {
+    throw given_fraction->error(fmt::format(
+        "'{}' and '{}' are both given: write the achievable rate or its fraction of {}, not both",
+        k.achievable, k.efficiency, k.nominal));
+  }
+  const std::string nominal_text = units::format(nominal, units::Quantity::Bandwidth);
+  if (given_rate) {
+    read_quantity(entry, k.achievable, units::Quantity::Bandwidth, mode, achievable, sources);
+    efficiency = achievable / nominal;
+    sources[std::string(k.efficiency)] = fmt::format("derived: {} / {}", k.achievable, k.nominal);
+    return;
+  }
+  if (given_fraction) {
+    // Below 1% a fraction is surely a mistyped one (0.008 for 0.8); 1 is the line rate itself.
+    read_number(entry, k.efficiency, 0.01, 1.0, mode, efficiency, sources);
+  } else if (requires_all(mode)) {
+    throw entry.error(
+        fmt::format("missing required key '{}' (the achievable fraction of {}, e.g. 0.8) or '{}' "
+                    "(the achievable rate)",
+                    k.efficiency, k.nominal, k.achievable));
+  } else if (!entry.find(k.nominal)) {
+    return;  // neither rate changed: the base's achievable rate and its source stand
+  }
+  achievable = efficiency * nominal;
+  sources[std::string(k.achievable)] =
+      fmt::format("derived: {} {} × {} {} ({}: {})", k.efficiency, efficiency, k.nominal,
+                  nominal_text, k.efficiency, sources[std::string(k.efficiency)]);
+  if (const auto r = plausible_range(units::Quantity::Bandwidth); r && achievable < r->min) {
+    throw entry.find(k.nominal).value_or(entry).error(
+        fmt::format("{} {} × {} {} is {}, below the {} minimum ({})", k.efficiency, efficiency,
+                    k.nominal, nominal_text, units::format(achievable, units::Quantity::Bandwidth),
+                    units::format(r->min, units::Quantity::Bandwidth), r->why));
+  }
+}
+
 void read_description(const ConfigNode& entry, Mode mode, std::string& out) {
   if (auto d = entry.find("description")) {
     out = d->as_string();
@@ -124,6 +205,7 @@ const std::vector<std::string_view> kGpuKeys{"description",
                                              "hbm_bw",
                                              "nvlink_bw_per_direction",
                                              "nvlink_achievable_per_direction",
+                                             "nvlink_efficiency",
                                              "nvlink_latency",
                                              "tdp"};
 
@@ -167,8 +249,10 @@ void read_gpu_fields(const ConfigNode& entry, Mode mode, GpuSpec& gpu) {
   read_quantity(entry, "hbm_bw", units::Quantity::Bandwidth, mode, gpu.hbm_bw_Bps, gpu.sources);
   read_quantity(entry, "nvlink_bw_per_direction", units::Quantity::Bandwidth, mode,
                 gpu.nvlink_bw_Bps, gpu.sources);
-  read_quantity(entry, "nvlink_achievable_per_direction", units::Quantity::Bandwidth, mode,
-                gpu.nvlink_achievable_Bps, gpu.sources);
+  read_achievable(
+      entry, mode,
+      {"nvlink_bw_per_direction", "nvlink_achievable_per_direction", "nvlink_efficiency"},
+      gpu.nvlink_bw_Bps, gpu.nvlink_achievable_Bps, gpu.nvlink_efficiency, gpu.sources);
   read_quantity(entry, "nvlink_latency", units::Quantity::Duration, mode, gpu.nvlink_latency_s,
                 gpu.sources);
   read_quantity(entry, "tdp", units::Quantity::Power, mode, gpu.tdp_w, gpu.sources);
@@ -184,14 +268,10 @@ void read_gpu_fields(const ConfigNode& entry, Mode mode, GpuSpec& gpu) {
 
 // ------------------------------------------------------------------ fabrics
 
-const std::vector<std::string_view> kFabricCommonKeys{"description",
-                                                      "kind",
-                                                      "nic_bw",
-                                                      "nic_achievable",
-                                                      "nics_per_node",
-                                                      "switch_radix",
-                                                      "latency_same_leaf",
-                                                      "latency_cross_leaf"};
+const std::vector<std::string_view> kFabricCommonKeys{
+    "description",       "kind",          "nic_bw",       "nic_achievable",
+    "nic_efficiency",    "nics_per_node", "switch_radix", "latency_same_leaf",
+    "latency_cross_leaf"};
 const std::vector<std::string_view> kMpftKeys{"planes"};
 const std::vector<std::string_view> kThreeTierKeys{"gpus_per_leaf", "leaf_grouping", "pod_gpus",
                                                    "oversubscription"};
@@ -224,8 +304,8 @@ void read_fabric_fields(const ConfigNode& entry, Mode mode, FabricSpec& f) {
   read_description(entry, mode, f.description);
 
   read_quantity(entry, "nic_bw", units::Quantity::Bandwidth, mode, f.nic_bw_Bps, f.sources);
-  read_quantity(entry, "nic_achievable", units::Quantity::Bandwidth, mode, f.nic_achievable_Bps,
-                f.sources);
+  read_achievable(entry, mode, {"nic_bw", "nic_achievable", "nic_efficiency"}, f.nic_bw_Bps,
+                  f.nic_achievable_Bps, f.nic_efficiency, f.sources);
   read_int(entry, "nics_per_node", 1, 1024, mode, f.nics_per_node, f.sources);
   read_int(entry, "switch_radix", 2, 4096, mode, f.switch_radix, f.sources);
   read_quantity(entry, "latency_same_leaf", units::Quantity::Duration, mode, f.nic_latency_s,

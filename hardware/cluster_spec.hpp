@@ -25,7 +25,8 @@ struct FabricSpec {
   std::string description;
   FabricKind kind = FabricKind::MultiPlaneFatTree;
   double nic_bw_Bps = 0;            ///< NIC line rate per direction, bytes/s (400 Gb/s = 50e9)
-  double nic_achievable_Bps = 0;    ///< measured achievable per NIC per direction, bytes/s
+  double nic_achievable_Bps = 0;    ///< achievable per NIC per direction, bytes/s
+  double nic_efficiency = 0;        ///< nic_achievable_Bps / nic_bw_Bps, in (0, 1]
   int nics_per_node = 8;            ///< scale-out NICs per node (one per GPU in both fabrics)
   int switch_radix = 64;            ///< ports per switch
   double oversubscription = 1.0;    ///< above pods, downlink:uplink (7 means 1:7); 1 = non-blocking

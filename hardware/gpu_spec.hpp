@@ -18,9 +18,11 @@ struct GpuSpec {
   double hbm_bytes = 0;              ///< device memory capacity, bytes
   double hbm_bw_Bps = 0;             ///< peak device-memory bandwidth, bytes/s
   double nvlink_bw_Bps = 0;          ///< NVLink bandwidth per GPU per direction, bytes/s
-  double nvlink_achievable_Bps = 0;  ///< measured achievable NVLink bandwidth per direction
-  double nvlink_latency_s = 0;       ///< one-way small-message latency over NVLink, seconds
-  double tdp_w = 0;                  ///< board power, watts
+  double nvlink_achievable_Bps = 0;  ///< achievable NVLink bandwidth per direction, bytes/s
+  /// nvlink_achievable_Bps / nvlink_bw_Bps, in (0, 1]: a changed nominal rate keeps it.
+  double nvlink_efficiency = 0;
+  double nvlink_latency_s = 0;  ///< one-way small-message latency over NVLink, seconds
+  double tdp_w = 0;             ///< board power, watts
   /// field name → source (datasheet, paper table, repository file, measurement).
   std::map<std::string, std::string> sources;
 

@@ -4,7 +4,7 @@
 // experts, k = experts per token, s = shared experts; a norm has d weights, a LayerNorm also d
 // biases; q_c = q_lora_rank, c = kv_lora_rank):
 //   GQA attention  = d·H·h_d + 2·d·kv·h_d + H·h_d·d + norm
-//                    (+ (H + 2·kv)·h_d QKV bias, + d output bias)
+//                    (+ (H + 2·kv)·h_d QKV bias, + d output bias, + 2·h_d with qk_norm)
 //   MLA attention  = d·q_c + norm(q_c) + q_c·H·(d_nope + d_rope)   (q_c = 0: d·H·(d_nope + d_rope))
 //                    + d·(c + d_rope) + norm(c) + c·H·(d_nope + d_v) + H·d_v·d + norm
 //                    — DeepSeek-V2 §2.1.2-2.1.3 eqs. 9-17; V3 §2.1.1 (facts §2.4: 187.1M for V3)
@@ -65,6 +65,9 @@ std::int64_t attention_params(const ModelSpec& m) {
   } else if (m.attention_bias) {
     p += (m.heads + 2 * m.kv_heads) * m.head_dim;
   }
+  // qk_norm: one RMSNorm weight of head_dim for the queries and one for the keys, shared by the
+  // heads (transformers modeling_qwen3.py q_norm, k_norm).
+  if (m.qk_norm && m.attention == AttentionKind::Gqa) p += 2 * norm_params(m, m.head_dim);
   if (m.linear_bias) p += m.hidden;  // output projection bias
   return p;
 }

@@ -11,6 +11,7 @@
 #include "core/data_paths.hpp"
 #include "core/error.hpp"
 #include "core/units.hpp"
+#include "models/hf_config.hpp"
 
 namespace trainsim::models {
 
@@ -111,7 +112,7 @@ class FieldReader {
 };
 
 std::vector<std::string_view> with_inline_keys(std::vector<std::string_view> keys) {
-  keys.insert(keys.begin(), {"base", "name"});
+  keys.insert(keys.begin(), {"base", "hf_config", "name"});
   return keys;
 }
 
@@ -233,8 +234,68 @@ struct Problem {
   std::string message;
 };
 
+/// The deepest model accepted: 79 times Llama 3.1 405B's 126 layers, the deepest published
+/// (Llama 3 paper, Table 3). The step simulator keeps per-layer lists, so this bounds its memory.
+constexpr std::int64_t kMaxLayers = 10'000;
+/// Routed experts accepted: 32 times Switch-C's 2,048 (Fedus et al. 2021, Table 9); the MoE
+/// imbalance model draws a load per expert.
+constexpr std::int64_t kMaxRoutedExperts = 65'536;
+/// Parameters accepted: about 600 times the largest published models (Switch-C 1.57T, DeepSeek-V3
+/// 671B); it keeps every parameter, FLOP and byte count (int64) far from overflow.
+constexpr double kMaxParameters = 1e15;
+
+/// An upper bound of the parameter count, in double so that it cannot overflow: every weight
+/// matrix of count_parameters (models/accounting.cpp) with each biased or grouped term rounded up
+/// (kv_heads ≤ heads, 3 matrices per FFN, norms as 4·hidden per layer).
+double parameter_upper_bound(const ModelSpec& m) {
+  const auto d = static_cast<double>(m.hidden);
+  const auto heads = static_cast<double>(m.heads);
+  double attention = 0;
+  if (m.attention == AttentionKind::Mla) {
+    const auto& a = m.mla;
+    const double qk = static_cast<double>(a.qk_nope_head_dim + a.qk_rope_head_dim);
+    const auto q_lora = static_cast<double>(a.q_lora_rank);
+    const auto kv_lora = static_cast<double>(a.kv_lora_rank);
+    attention = d * q_lora + q_lora * heads * qk + d * heads * qk +
+                d * (kv_lora + static_cast<double>(a.qk_rope_head_dim)) +
+                kv_lora * heads * static_cast<double>(a.qk_nope_head_dim + a.v_head_dim) +
+                heads * static_cast<double>(a.v_head_dim) * d + 2 * (q_lora + kv_lora);
+  } else {
+    const auto hd = static_cast<double>(m.head_dim);
+    attention = 4 * d * heads * hd + 3 * heads * hd;
+  }
+  const auto ffn = [&](double f) { return 3 * d * f + 2 * f + d; };
+  double per_layer = attention + ffn(static_cast<double>(m.ffn_dim)) + 4 * d + 2 * d * d;
+  if (m.is_moe()) {
+    per_layer += static_cast<double>(m.moe.routed_experts + m.moe.shared_experts) *
+                     ffn(static_cast<double>(m.moe.expert_ffn_dim)) +
+                 d * static_cast<double>(m.moe.routed_experts);
+  }
+  return static_cast<double>(m.layers + m.mtp_depth) * per_layer +
+         2 * static_cast<double>(m.vocab) * d + static_cast<double>(m.learned_positions) * d;
+}
+
 std::optional<Problem> first_problem(const ModelSpec& m) {
   if (m.layers < 1) return Problem{"layers", "layers must be at least 1"};
+  if (m.layers > kMaxLayers) {
+    return Problem{"layers",
+                   fmt::format("layers = {} is more than {} (79 times the deepest published "
+                               "model, Llama 3.1 405B with 126)",
+                               m.layers, kMaxLayers)};
+  }
+  if (m.is_moe() && m.moe.routed_experts > kMaxRoutedExperts) {
+    return Problem{"moe.routed_experts",
+                   fmt::format("moe.routed_experts = {} is more than {} (32 times Switch-C's "
+                               "2,048)",
+                               m.moe.routed_experts, kMaxRoutedExperts)};
+  }
+  if (const double p = parameter_upper_bound(m); p > kMaxParameters) {
+    return Problem{"hidden",
+                   fmt::format("the model would have about {:.3g} parameters, more than {:.0e} "
+                               "(600 times the largest published model); check hidden, ffn_dim, "
+                               "heads, vocab and the moe: sizes",
+                               p, kMaxParameters)};
+  }
   if (m.hidden < 1) return Problem{"hidden", "hidden must be at least 1"};
   if (m.heads < 1) return Problem{"heads", "heads must be at least 1"};
   if (m.vocab < 1) return Problem{"vocab", "vocab must be at least 1"};
@@ -438,6 +499,18 @@ ModelSpec resolve_model(const ConfigNode& node, const ModelCatalog& catalog) {
     m.published_total_params = 0;
     m.published_activated_params = 0;
     mode = detail::Mode::InlineBase;
+    if (auto h = node.find("hf_config")) {
+      throw h->error(
+          "give either 'base' (a catalog entry) or 'hf_config' (a config.json), not both");
+    }
+  } else if (auto h = node.find("hf_config")) {
+    // A Hugging Face config.json (models/hf_config.hpp); the other keys override it, as for base.
+    m = load_hf_config(hf_config_path(*h));
+    mode = detail::Mode::InlineBase;
+    if (node.keys().size() > (node.has("name") ? 2u : 1u)) {  // fields changed, as for base:
+      m.name = "custom-" + m.name;
+      m.description += " (modified inline)";
+    }
   } else {
     m.name = "custom";
     m.description = fmt::format("inline model defined at {}:{}", node.file(), node.line());

@@ -32,10 +32,12 @@
 // backward pass the roles swap: the combine's gradient goes out as a Dispatch (V3 quantizes the
 // gradient before the down projection to FP8, i.e. the dispatch dtype) and the dispatch's
 // gradient comes back as a Combine (BF16).
-// Expert TP (Megatron-Core expert_tensor_parallel_size, 1 or tp): f_e/expert_tp columns per
+// Expert TP (Megatron-Core expert_tensor_parallel_size; the expert-TP group is expert_tp
+// consecutive ranks of a node, the TP group when expert_tp = tp): f_e/expert_tp columns per
 // rank, m_e × expert_tp tokens per local expert, an all-gather of the received tokens over the
 // expert-TP group before the experts and a reduce-scatter after the down projection (transposed
 // in backward), each on the gathered expert_tp·T_e·k·d tensor; expert FLOPs per rank unchanged.
+// Their names carry "etp_", which the step simulator runs over the expert-TP group.
 // TP (Shoeybi et al. 2019; Korthikanti et al. 2022 for SP): an all-reduce of T·d after the
 // attention output projection and after the FFN down projection (forward), and after the first
 // GEMMs' dgrads (backward); under SP each becomes a reduce-scatter and an all-gather precedes
@@ -855,10 +857,11 @@ std::string op_list_problem(const ModelSpec& m, const OpListContext& c) {
       return fmt::format("{} routed experts do not spread evenly over {} EP units",
                          m.moe.routed_experts, units);
     }
-    if (c.expert_tp != 1 && c.expert_tp != c.tp) {
+    if (c.expert_tp > c.gpus_per_node || c.gpus_per_node % c.expert_tp != 0) {
       return fmt::format(
-          "expert_tp = {} must be 1 or tp = {} (the expert-TP group is the TP group)", c.expert_tp,
-          c.tp);
+          "expert_tp = {} does not divide a node of {} GPUs (the expert-TP group is expert_tp "
+          "consecutive ranks inside a node)",
+          c.expert_tp, c.gpus_per_node);
     }
     if (m.moe.expert_ffn_dim % c.expert_tp != 0) {
       return fmt::format("expert_tp = {} does not divide expert_ffn_dim {}", c.expert_tp,

@@ -28,7 +28,7 @@ struct OpListContext {
   int ep = 1;                     ///< expert parallel: routed experts split ep ways
   int cp = 1;                     ///< context parallel: each rank holds seq_len / cp tokens
   CpKind cp_kind = CpKind::Ring;  ///< Ulysses: attention on the full sequence, heads/cp
-  int expert_tp = 1;  ///< expert TP: each expert's f_e columns split expert_tp ways (1 or tp)
+  int expert_tp = 1;  ///< expert TP: each expert's f_e columns split expert_tp ways in a node
   bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather; norms on T/tp tokens
   PrecisionPolicy precision;
   Recompute recompute = Recompute::None;

@@ -33,13 +33,19 @@ struct ParallelPlan {
   int cp = 1;  ///< context parallel degree
   CpKind cp_kind = CpKind::Ring;  ///< how CP splits attention
   /// Expert tensor parallel degree (Megatron-Core `expert_tensor_parallel_size`): each routed
-  /// expert's FFN columns split expert_tp ways; 1 or tp (the TP group). EP × expert_tp groups
-  /// tile the dp·tp·cp ranks of a stage with expert_tp innermost.
+  /// expert's FFN columns split expert_tp ways over expert_tp consecutive ranks of a node (the TP
+  /// group when equal to tp). EP × expert_tp groups tile the dp·tp·cp ranks of a stage with
+  /// expert_tp innermost.
   int expert_tp = 1;
-  std::string schedule = "1f1b";   ///< pipeline schedule registry name
-  int virtual_stages = 1;          ///< chunks per rank for interleaved schedules
-  int zero = 1;                    ///< ZeRO stage 0-3
-  int micro_batch = 1;             ///< sequences per micro-batch
+  std::string schedule = "1f1b";  ///< pipeline schedule registry name
+  int virtual_stages = 1;         ///< chunks per rank for interleaved schedules
+  int zero = 1;                   ///< ZeRO stage 0-3
+  int micro_batch = 1;            ///< sequences per micro-batch
+  /// Pipeline passes per optimizer step (gradient accumulation as torchtitan runs it: the
+  /// schedule runs this many times, each a full flush of batch / (dp · micro_batch · passes)
+  /// micro-batches, then one data-parallel sync and one optimizer step). 1: one pass holds the
+  /// whole batch (Megatron-LM, whose "GA" is the micro-batch count of that one pass).
+  int grad_accum_passes = 1;
   bool sequence_parallel = false;  ///< TP with reduce-scatter/all-gather instead of all-reduce
   Recompute recompute = Recompute::None;
   int comm_sms = 0;  ///< SMs reserved for communication kernels per GPU

@@ -55,6 +55,7 @@ TextTable table(const std::vector<Claim>& claims) {
   TextTable t({"claim", "source", "stated", "trainsim", "stated/trainsim", "verdict", "why"},
               {Align::Left, Align::Left, Align::Right, Align::Right, Align::Right, Align::Left,
                Align::Left});
+  t.notes_when_narrow({1, 6});  // on a narrow terminal, source and why go under the table
   for (const auto& c : claims) {
     t.add_row({c.claim, c.source, value(c.stated, c.unit),
                c.trainsim ? value(*c.trainsim, c.unit) : "—",
@@ -74,7 +75,7 @@ std::string claims_markdown(const std::vector<Claim>& claims) {
 }
 
 std::string claims_json(const std::vector<Claim>& claims) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& c : claims) {
     nlohmann::ordered_json o{
         {"claim", c.claim}, {"source", c.source}, {"stated", c.stated}, {"unit", c.unit}};
@@ -85,9 +86,10 @@ std::string claims_json(const std::vector<Claim>& claims) {
     o["ratio"] = c.ratio ? nlohmann::ordered_json(*c.ratio) : nlohmann::ordered_json(nullptr);
     o["verdict"] = verdict_name(c.verdict);
     o["reason"] = c.reason;
-    j.push_back(o);
+    list.push_back(o);
   }
-  return j.dump(2) + "\n";
+  const nlohmann::ordered_json j{{"schema", "trainsim.claims/1"}, {"claims", list}};
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace trainsim::reports

@@ -33,6 +33,7 @@ void judge(std::vector<Claim>& claims);
 
 std::string claims_text(const std::vector<Claim>& claims);
 std::string claims_markdown(const std::vector<Claim>& claims);
+/// {"schema": "trainsim.claims/1", "claims": [...]} (docs/result-schema.md).
 std::string claims_json(const std::vector<Claim>& claims);
 
 }  // namespace trainsim::reports

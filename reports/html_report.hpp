@@ -26,6 +26,13 @@ std::string run_html(const std::vector<sim::RunResult>& runs, const HtmlOptions&
 std::vector<std::pair<std::string, std::string>> chart_specs(
     const std::vector<sim::RunResult>& runs, const sim::StepResult* timeline_step);
 
+/// One run's heading, description, phase table, published comparison, notes and assumptions
+/// (every scenario-provided string escaped): the part of the page each run contributes.
+std::string run_summary_html(const sim::RunResult& run);
+
+/// The paragraph explaining what the waterfall's parts are.
+std::string waterfall_note_html();
+
 /// HTML-escapes &, <, >, " and '.
 std::string html_escape(const std::string& text);
 

@@ -35,6 +35,7 @@ Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   j["global_batch"] = s.global_batch;
   j["seq_len"] = s.seq_len;
   j["micro_batches"] = s.micro_batches;
+  if (s.pipeline_passes > 1) j["pipeline_passes"] = s.pipeline_passes;
   j["tokens"] = s.tokens;
   j["model_flops"] = s.model_flops;
   j["mfu"] = s.mfu;
@@ -107,6 +108,8 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
   if (run.published_gpu_hours) pub["gpu_hours"] = *run.published_gpu_hours;
   if (run.published_cost_usd) pub["cost_usd"] = *run.published_cost_usd;
   pub["source"] = run.published_source;
+  // The --set overrides: inputs that differ from the plan the published figures are for.
+  pub["overrides"] = run.overrides;
   if (run.published_gpu_hours && *run.published_gpu_hours > 0) {
     pub["ratio_gpu_hours"] = run.total_gpu_hours / *run.published_gpu_hours;
   }
@@ -120,7 +123,7 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
     ph["seq_len"] = p.seq_len;
     ph["tokens"] = p.tokens;
     ph["steps"] = p.steps;
-    ph["step_time_s"] = p.step_time_s;
+    ph["mean_step_time_s"] = p.step_time_s;  // wall / steps over the phase (its ramp too)
     ph["wall_days"] = p.wall_s / 86400.0;
     ph["gpu_hours"] = p.gpu_hours;
     ph["cost_usd"] = p.cost_usd;
@@ -162,13 +165,13 @@ std::string run_to_json(const sim::RunResult& run, const JsonOptions& o) {
                     {"basis", run.goodput.basis}};
   }
   if (o.include_timing) j["wall_s"] = run.wall_s;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string step_to_json(const sim::StepResult& step, const JsonOptions& o) {
   Json j{{"schema", "trainsim.step/1"}};
   j.update(step_json(step, o));
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace trainsim::reports

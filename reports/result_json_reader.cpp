@@ -198,6 +198,8 @@ sim::StepResult read_step(const Node& n) {
   s.global_batch = n.int64("global_batch");
   s.seq_len = n.int64("seq_len");
   s.micro_batches = n.int64("micro_batches");
+  if (auto passes = n.find("pipeline_passes"))
+    s.pipeline_passes = static_cast<int>(passes->integer(1, 1000000));
   s.tokens = n.num("tokens");
   s.model_flops = n.num("model_flops");
   s.mfu = n.num("mfu");
@@ -273,7 +275,9 @@ sim::PhaseResult read_phase(const Node& n) {
   p.seq_len = n.int64("seq_len");
   p.tokens = n.num("tokens");
   p.steps = n.num("steps");
-  p.step_time_s = n.num("step_time_s");
+  // `mean_step_time_s` (the mean over the phase's steps); files before it said `step_time_s`.
+  const auto mean_step = n.optional_num("mean_step_time_s");
+  p.step_time_s = mean_step ? *mean_step : n.num("step_time_s");
   p.wall_s = seconds_from_days(n.num("wall_days"));
   p.gpu_hours = n.num("gpu_hours");
   p.cost_usd = n.num("cost_usd");
@@ -331,6 +335,9 @@ sim::RunResult read_run(const Node& root) {
   r.published_gpu_hours = pub.optional_num("gpu_hours");
   r.published_cost_usd = pub.optional_num("cost_usd");
   r.published_source = pub.str("source");
+  if (auto o = pub.find("overrides")) {  // absent in files written before it
+    for (const auto& a : o->elements("strings")) r.overrides.push_back(a.string());
+  }
 
   for (const auto& p : root.at("phases", "an array of phase objects").elements("phase objects")) {
     r.phases.push_back(read_phase(p));

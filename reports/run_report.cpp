@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.hpp"
+#include "reports/escape.hpp"
 #include "reports/result_json.hpp"
 #include "reports/text_table.hpp"
 
@@ -14,8 +15,14 @@ namespace {
 std::string pct(double f) {
   return fmt::format("{:.1f}%", 100.0 * f);
 }
+/// A CSV number at full precision: the shortest text that reads back as the same double
+/// ({fmt}'s "{}"), never rounded to a few digits (2399812.5, not 2.39981e+06).
 std::string num(double v) {
-  return fmt::format("{:.6g}", v);
+  return fmt::format("{}", v);
+}
+/// A count held in a double (steps), as an integer.
+std::string count(double v) {
+  return fmt::format("{:.0f}", v);
 }
 
 std::string csv_line(const std::vector<std::string>& cells) {
@@ -24,43 +31,24 @@ std::string csv_line(const std::vector<std::string>& cells) {
   return out + "\n";
 }
 
-/// Markdown-safe inline text: no HTML from scenario-provided strings (table cells get their '|'
-/// escaped by TextTable::render_markdown).
+/// Markdown-safe inline text: no HTML, links, emphasis or code from scenario-provided strings
+/// (reports/escape.hpp).
 std::string md_text(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\n':
-        out += ' ';
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return markdown_inline(s);
 }
 
 }  // namespace
 
 std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+  return csv_cell(text);
 }
 
 std::string run_markdown(const sim::RunResult& run) {
-  std::string out =
-      fmt::format("# trainsim: {}\n\n{}\n\n", md_text(run.scenario), md_text(run.description));
-  const std::string timing = run.cost_model.empty()
-                                 ? std::string("no phase could be simulated")
-                                 : fmt::format("compute times from `{}`", md_text(run.cost_model));
+  std::string out = fmt::format("# trainsim: {}\n\n{}\n\n", md_text(run.scenario),
+                                markdown_inline(run.description, /*line_start=*/true));
+  const std::string timing =
+      run.cost_model.empty() ? std::string("no phase could be simulated")
+                             : fmt::format("compute times from {}", markdown_code(run.cost_model));
   out += fmt::format("{} × {}, ${:.2f} per GPU-hour, {}.\n\n", run.gpus, md_text(run.gpu),
                      run.price_per_gpu_hour, timing);
   out += "## Headline\n\n";
@@ -80,27 +68,38 @@ std::string run_markdown(const sim::RunResult& run) {
   out += h.render_markdown();
   if (!run.published_source.empty())
     out += fmt::format("\nPublished figures: {}.\n", md_text(run.published_source));
+  if (!run.overrides.empty()) {
+    std::string changed;
+    for (const auto& o : run.overrides) changed += (changed.empty() ? "" : ", ") + markdown_code(o);
+    out += fmt::format(
+        "\nNot the published plan: `--set` changed {}; the published figures are for the plan "
+        "as published.\n",
+        changed);
+  }
 
   out += "\n## Phases\n\n";
-  TextTable p({"phase", "GPUs", "seq len", "steps", "step time (s)", "days", "GPU-hours",
+  TextTable p({"phase", "GPUs", "seq len", "steps", "mean step (s)", "days", "GPU-hours",
                "cost (USD)", "MFU", "tokens/GPU/s"});
   for (const auto& ph : run.phases) {
     if (!ph.feasible) {
-      p.add_row({md_text(ph.name), std::to_string(ph.gpus), std::to_string(ph.seq_len), "", "", "",
+      p.add_row({ph.name, std::to_string(ph.gpus), std::to_string(ph.seq_len), "", "", "",
                  "infeasible", "", "", ""});
       continue;
     }
-    p.add_row({md_text(ph.name), std::to_string(ph.gpus), std::to_string(ph.seq_len),
-               with_commas(ph.steps), fmt::format("{:.2f}", ph.step_time_s),
-               fmt::format("{:.1f}", ph.wall_s / 86400.0), with_commas(ph.gpu_hours),
-               with_commas(ph.cost_usd), pct(ph.mfu), with_commas(ph.tokens_per_gpu_s)});
+    p.add_row({ph.name, std::to_string(ph.gpus), std::to_string(ph.seq_len), with_commas(ph.steps),
+               fmt::format("{:.2f}", ph.step_time_s), fmt::format("{:.1f}", ph.wall_s / 86400.0),
+               with_commas(ph.gpu_hours), with_commas(ph.cost_usd), pct(ph.mfu),
+               with_commas(ph.tokens_per_gpu_s)});
   }
   out += p.render_markdown();
+  out +=
+      "\nMean step: a phase's wall-clock divided by its steps, over its batch ramp (one step at "
+      "a given batch is below).\n";
 
   out += "\n## Groups beside the published figures\n\n";
   TextTable g({"group", "simulated GPU-hours", "published GPU-hours", "ratio"});
   for (const auto& gr : run.groups) {
-    g.add_row({md_text(gr.group), with_commas(gr.gpu_hours),
+    g.add_row({gr.group, with_commas(gr.gpu_hours),
                gr.published_gpu_hours ? with_commas(*gr.published_gpu_hours) : "—",
                gr.published_gpu_hours && *gr.published_gpu_hours > 0
                    ? fmt::format("{:.2f}×", gr.gpu_hours / *gr.published_gpu_hours)
@@ -112,11 +111,12 @@ std::string run_markdown(const sim::RunResult& run) {
       "\n## Where the time of one step goes\n\nPer phase, the step at its final batch; seconds per "
       "rank "
       "(mean over ranks, max in parentheses).\n\n";
-  TextTable w(
-      {"phase", "step (s)", "compute", "exposed comm", "bubble", "MFU", "memory (GB)", "fits"});
+  TextTable w({"phase", "batch (seqs)", "step at batch (s)", "compute", "exposed comm", "bubble",
+               "MFU", "memory (GB)", "fits"});
   for (const auto& ph : run.phases) {
     const auto& s = ph.representative;
-    w.add_row({md_text(ph.name), fmt::format("{:.2f}", s.step_time_s),
+    w.add_row({ph.name, with_commas(static_cast<double>(s.global_batch)),
+               fmt::format("{:.2f}", s.step_time_s),
                fmt::format("{:.2f} ({:.2f})", s.compute_s.mean, s.compute_s.max),
                fmt::format("{:.2f} ({:.2f})", s.exposed_comm_s.mean, s.exposed_comm_s.max),
                fmt::format("{:.2f} ({:.2f})", s.bubble_s.mean, s.bubble_s.max), pct(s.mfu),
@@ -150,12 +150,12 @@ std::string run_markdown(const sim::RunResult& run) {
 }
 
 std::string phases_csv(const sim::RunResult& run) {
-  std::string out =
-      csv_line({"phase", "group", "gpus", "seq_len", "tokens", "steps", "step_time_s", "wall_days",
-                "gpu_hours", "cost_usd", "mfu", "tokens_per_gpu_s", "feasible", "reason"});
+  std::string out = csv_line({"phase", "group", "gpus", "seq_len_tokens", "tokens", "steps",
+                              "mean_step_time_s", "wall_days", "gpu_hours", "cost_usd", "mfu",
+                              "tokens_per_gpu_s", "feasible", "reason"});
   for (const auto& p : run.phases) {
     out += csv_line({p.name, p.group, std::to_string(p.gpus), std::to_string(p.seq_len),
-                     num(p.tokens), num(p.steps), num(p.step_time_s), num(p.wall_s / 86400.0),
+                     num(p.tokens), count(p.steps), num(p.step_time_s), num(p.wall_s / 86400.0),
                      num(p.gpu_hours), num(p.cost_usd), num(p.mfu), num(p.tokens_per_gpu_s),
                      p.feasible ? "true" : "false", p.infeasible_reason});
   }
@@ -174,10 +174,10 @@ std::string groups_csv(const sim::RunResult& run) {
 
 std::string batches_csv(const sim::RunResult& run) {
   std::string out =
-      csv_line({"phase", "batch", "steps", "step_time_s", "simulated", "extrapolated"});
+      csv_line({"phase", "batch_sequences", "steps", "step_time_s", "simulated", "extrapolated"});
   for (const auto& p : run.phases) {
     for (const auto& b : p.batches) {
-      out += csv_line({p.name, std::to_string(b.batch), num(b.steps), num(b.step_time_s),
+      out += csv_line({p.name, std::to_string(b.batch), count(b.steps), num(b.step_time_s),
                        b.simulated ? "true" : "false", b.extrapolated ? "true" : "false"});
     }
   }

@@ -27,7 +27,7 @@ std::vector<std::string> write_run_outputs(
     const sim::RunResult& run, const std::string& dir,
     const std::vector<std::pair<std::string, std::string>>& extra = {});
 
-/// RFC 4180 field quoting.
+/// RFC 4180 field quoting, formulas neutralised (reports/escape.hpp: csv_cell).
 std::string csv_field(const std::string& text);
 
 }  // namespace trainsim::reports

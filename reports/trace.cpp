@@ -50,7 +50,7 @@ std::string step_trace_json(const sim::StepResult& step, const TraceOptions& opt
                     {"truncated", written < step.timeline.size()},
                     {"events_written", written},
                     {"events_recorded", step.timeline.size()}};
-  return j.dump() + "\n";
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace trainsim::reports

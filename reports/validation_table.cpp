@@ -133,7 +133,8 @@ std::string validation_json(const std::vector<ValidationRow>& rows, const Valida
             {"worst_abs_error_pct", s.worst_abs_error_pct},
             {"worst_case", s.worst_case},
             {"line", summary_line(s)}};
-  return J{{"cases", cases}, {"summary", summary}}.dump(2) + "\n";
+  return J{{"schema", "trainsim.validation/1"}, {"cases", cases}, {"summary", summary}}.dump(2) +
+         "\n";
 }
 
 }  // namespace trainsim::reports

@@ -134,6 +134,16 @@ std::vector<BatchSegment> batch_segments(const Phase& phase, std::int64_t granul
   return out;
 }
 
+std::int64_t step_count(const BatchSegment& segment) {
+  return static_cast<std::int64_t>(std::ceil(segment.steps - kPartialStepEpsilon));
+}
+
+std::int64_t step_count(const std::vector<BatchSegment>& segments) {
+  std::int64_t n = 0;
+  for (const auto& seg : segments) n += step_count(seg);
+  return n;
+}
+
 double total_steps(const std::vector<BatchSegment>& segments) {
   double s = 0;
   for (const auto& seg : segments) s += seg.steps;

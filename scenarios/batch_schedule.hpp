@@ -33,7 +33,16 @@ std::string phase_size_problem(const Phase& phase, std::int64_t granularity);
 /// Throws ModelError with phase_size_problem's reason for a phase too large to walk.
 std::vector<BatchSegment> batch_segments(const Phase& phase, std::int64_t granularity);
 
-/// Total steps of a phase (sum over its segments).
+/// Total steps of a phase (sum over its segments), the partial last step as its fraction: what
+/// the phase's time integrates over.
 double total_steps(const std::vector<BatchSegment>& segments);
+
+/// A remainder of less than this fraction of a step is rounding of the token count, not a step.
+inline constexpr double kPartialStepEpsilon = 1e-6;
+/// Steps of a segment as a count: its whole steps, and a partial last step as one step.
+std::int64_t step_count(const BatchSegment& segment);
+/// Steps of a phase as a count (sum of step_count over its segments): the number every output
+/// prints (validate, run, reports, CSV).
+std::int64_t step_count(const std::vector<BatchSegment>& segments);
 
 }  // namespace trainsim::scenarios

@@ -64,6 +64,8 @@ struct Scenario {
   std::string name;
   std::string description;
   std::string file;  ///< where it was loaded from ("" for built in)
+  /// The `key.path=value` overrides (--set) applied to the file, in order; empty = as written.
+  std::vector<std::string> overrides;
   models::ModelSpec model;
   hardware::ClusterSpec cluster;
   models::ParallelPlan plan;

@@ -11,6 +11,7 @@
 #include "hardware/catalog.hpp"
 #include "models/catalog.hpp"
 #include "scenarios/batch_schedule.hpp"
+#include "scenarios/scenario_source.hpp"
 #include "sim/schedules/schedule.hpp"
 
 namespace trainsim::scenarios {
@@ -58,7 +59,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   node.check_keys({"dp", "tp", "pp", "ep", "cp", "cp_kind", "expert_tp", "schedule",
                    "virtual_stages", "zero", "micro_batch", "sequence_parallel", "recompute",
                    "comm_sms", "overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
-                   "layers_per_stage"});
+                   "layers_per_stage", "grad_accum_passes"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
     p.dp_auto = true;
@@ -77,6 +78,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   }
   p.virtual_stages = read_degree(node, "virtual_stages", base.virtual_stages);
   p.micro_batch = read_degree(node, "micro_batch", base.micro_batch);
+  p.grad_accum_passes = read_degree(node, "grad_accum_passes", base.grad_accum_passes);
   if (auto s = node.find("schedule"))
     p.schedule = s->as_choice(sim::schedules::schedule_registry().names());
   if (auto z = node.find("zero")) p.zero = static_cast<int>(z->as_integer(0, 3));
@@ -233,11 +235,16 @@ std::string resolve_auto_dp(ParallelPlan& p, int gpus) {
 
 std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
                          const hardware::ClusterSpec& cluster) {
-  const std::int64_t product = static_cast<std::int64_t>(p.dp) * p.tp * p.pp * p.cp;
-  if (product != cluster.gpus) {
+  // Each degree is at most kMaxDegree = 10^6, so the product of four can reach 10^24: compared in
+  // double (exact for any cluster size), and multiplied in int64 only when it fits.
+  const double product = static_cast<double>(p.dp) * p.tp * p.pp * p.cp;
+  if (product != static_cast<double>(cluster.gpus)) {
     return fmt::format(
         "dp × tp × pp × cp = {} × {} × {} × {} = {} does not equal cluster.gpus = {}", p.dp, p.tp,
-        p.pp, p.cp, product, cluster.gpus);
+        p.pp, p.cp,
+        product < 9e18 ? fmt::format("{}", static_cast<std::int64_t>(p.dp) * p.tp * p.pp * p.cp)
+                       : fmt::format("{:.3g}", product),
+        cluster.gpus);
   }
   if (p.tp > cluster.node.gpus_per_node) {
     return fmt::format(
@@ -287,11 +294,12 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
       return fmt::format("ep = {} does not divide the {} GPUs of a pipeline stage (dp × tp × cp)",
                          p.ep, stage_ranks);
     }
-    if (p.expert_tp != 1 && p.expert_tp != p.tp) {
+    if (p.expert_tp > cluster.node.gpus_per_node || cluster.node.gpus_per_node % p.expert_tp != 0) {
       return fmt::format(
-          "expert_tp = {} must be 1 or equal to tp = {}: the expert-TP group is simulated as the "
-          "TP group (Megatron-Core allows other sizes; not modelled)",
-          p.expert_tp, p.tp);
+          "expert_tp = {} does not divide a node of {} GPUs: the expert-TP group is expert_tp "
+          "consecutive ranks inside a node, on NVLink (Megatron-Core allows groups across nodes; "
+          "not modelled)",
+          p.expert_tp, cluster.node.gpus_per_node);
     }
     if (model.moe.expert_ffn_dim % p.expert_tp != 0) {
       return fmt::format("expert_tp = {} does not divide the model's expert_ffn_dim {}",
@@ -335,6 +343,17 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
 
 std::string batch_problem(std::int64_t batch, const ParallelPlan& plan) {
   const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
+  if (plan.grad_accum_passes > 1) {
+    // Every pipeline pass runs the same whole number of micro-batches on every DP rank.
+    const std::int64_t per_ga = per_step * plan.grad_accum_passes;
+    if (batch < per_ga || batch % per_ga != 0) {
+      return fmt::format(
+          "global batch {} sequences is {} dp × micro_batch × grad_accum_passes = {} × {} × {} = "
+          "{}",
+          batch, batch < per_ga ? "smaller than" : "not a multiple of", plan.dp, plan.micro_batch,
+          plan.grad_accum_passes, per_ga);
+    }
+  }
   if (batch < per_step || batch % per_step != 0) {
     return fmt::format("global batch {} sequences is {} dp × micro_batch = {} × {} = {}", batch,
                        batch < per_step ? "smaller than" : "not a multiple of", plan.dp,
@@ -346,8 +365,21 @@ std::string batch_problem(std::int64_t batch, const ParallelPlan& plan) {
 Scenario parse_scenario(const ConfigNode& root) {
   if (!root.is_map())
     throw root.error("a scenario must be a YAML mapping of keys (name, model, cluster, ...)");
-  root.check_keys({"name", "description", "model", "cluster", "parallelism", "precision", "phases",
-                   "price", "calibration", "seed", "moe", "published", "assumptions", "goodput"});
+  const std::vector<std::string_view> scenario_keys{
+      "name",  "description", "model", "cluster", "parallelism", "precision",   "phases",
+      "price", "calibration", "seed",  "moe",     "published",   "assumptions", "goodput"};
+  // A file that is not a scenario (a password file parses as a mapping whose key is its first
+  // line) is named as such without quoting any of it.
+  if (const auto keys = root.keys();
+      !keys.empty() && std::none_of(keys.begin(), keys.end(), [&](const std::string& k) {
+        return std::find(scenario_keys.begin(), scenario_keys.end(), k) != scenario_keys.end();
+      })) {
+    throw ConfigError(root.file(), 0, 0, "",
+                      fmt::format("not a scenario: none of its {} top-level keys is a scenario "
+                                  "key ({})",
+                                  keys.size(), join_names(scenario_keys)));
+  }
+  root.check_keys(scenario_keys);
   Scenario s;
   s.file = root.file();
   s.name = root.at("name").as_string();
@@ -444,8 +476,8 @@ Scenario parse_scenario(const ConfigNode& root) {
     }
     // Too many steps or ramp sizes to walk (scenarios/batch_schedule.hpp): refused here, with
     // the line, rather than walked until memory or patience runs out.
-    if (const std::string why =
-            phase_size_problem(ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
+    if (const std::string why = phase_size_problem(
+            ph, static_cast<std::int64_t>(plan.dp) * plan.micro_batch * plan.grad_accum_passes);
         !why.empty()) {
       throw(pn.has("tokens") ? pn.at("tokens") : pn).error(why);
     }
@@ -469,7 +501,18 @@ Scenario parse_scenario(const ConfigNode& root) {
   }
   if (auto moe = root.find("moe")) {
     moe->check_keys({"imbalance", "capacity_factor"});
-    if (auto imb = moe->find("imbalance")) s.moe_imbalance = imb->as_number(0.0, 10.0);
+    if (auto imb = moe->find("imbalance")) {
+      // The coefficient of variation of expert loads, drawn from a gamma distribution of shape
+      // 1/cv² (sim/moe): below 10^-3 no load moves by 0.1%, and the shape overflows as cv → 0,
+      // so a tiny cv is refused in favour of 0 (balanced routing).
+      s.moe_imbalance = imb->as_number(0.0, 10.0);
+      if (s.moe_imbalance > 0 && s.moe_imbalance < 1e-3) {
+        throw imb->error(fmt::format(
+            "'{}' is out of range: the imbalance (a coefficient of variation) must be 0 "
+            "(balanced routing) or between 0.001 and 10",
+            imb->as_string()));
+      }
+    }
     if (auto cf = moe->find("capacity_factor")) {
       if (!s.model.is_moe()) {
         throw cf->error(fmt::format(
@@ -549,7 +592,9 @@ Scenario parse_with_overrides(ConfigNode root, const LoadOptions& options) {
   if (options.overrides.empty()) return parse_guarded(root);
   root = apply_overrides(root, options.overrides);
   try {
-    return parse_guarded(root);
+    Scenario s = parse_guarded(root);
+    s.overrides = options.overrides;
+    return s;
   } catch (const ConfigError& e) {
     if (e.file().rfind("--set ", 0) == 0) throw;
     std::string sets;
@@ -566,7 +611,8 @@ Scenario load_scenario_text(const std::string& text, const std::string& origin,
 }
 
 Scenario load_scenario(const std::string& path, const LoadOptions& options) {
-  return parse_with_overrides(ConfigNode::load_file(path), options);
+  // `-` is standard input (read once, kept); a name that is not a file is a bundled scenario.
+  return parse_with_overrides(load_scenario_document(path), options);
 }
 
 }  // namespace trainsim::scenarios

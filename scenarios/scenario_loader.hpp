@@ -39,6 +39,10 @@ models::PrecisionPolicy precision_preset(const std::string& name);
 std::string plan_problem(const models::ParallelPlan& plan, const models::ModelSpec& model,
                          const hardware::ClusterSpec& cluster);
 
+/// Resolves `dp: auto` (plan.dp_auto) to gpus / (tp · pp · cp); returns the problem when that
+/// product does not divide `gpus`, else "" (a plan without dp_auto is left as it is).
+std::string resolve_auto_dp(models::ParallelPlan& plan, int gpus);
+
 /// Returns "" if `batch` sequences divide evenly over the plan's data-parallel micro-batches.
 std::string batch_problem(std::int64_t batch, const models::ParallelPlan& plan);
 

@@ -20,6 +20,7 @@
 #include "models/memory.hpp"
 #include "models/op_list.hpp"
 #include "sim/moe/traffic.hpp"
+#include "sim/schedules/repeated_passes.hpp"
 #include "sim/schedules/schedule.hpp"
 #include "sim/step/rank_layout.hpp"
 #include "sim/step/stage_builder.hpp"
@@ -53,6 +54,14 @@ double deepep_handshake_s(double l_ib, double l_nvl) {
 
 }  // namespace
 
+std::string symmetric_shortcut_problem(const scenarios::Scenario& sc) {
+  if (!sc.model.is_moe() || !(sc.moe_imbalance > 0)) return "";
+  return fmt::format(
+      "moe.imbalance {} draws each expert-parallel group's load separately, so the data-parallel "
+      "replicas differ and one replica does not stand for the others",
+      sc.moe_imbalance);
+}
+
 StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   const auto wall_start = std::chrono::steady_clock::now();
   const scenarios::Scenario& sc = *req.scenario;
@@ -64,15 +73,26 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   out.global_batch = req.global_batch;
   out.seq_len = phase.seq_len;
   out.tokens = static_cast<double>(req.global_batch) * static_cast<double>(phase.seq_len);
-  const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
-  out.micro_batches = req.global_batch / per_step;
+  // Gradient accumulation over pipeline passes (schedules/repeated_passes.hpp): each pass runs
+  // batch / (dp · micro_batch · passes) micro-batches.
+  const int passes = std::max(1, plan.grad_accum_passes);
+  const std::int64_t per_step = static_cast<std::int64_t>(plan.dp) * plan.micro_batch * passes;
+  out.micro_batches = req.global_batch / (static_cast<std::int64_t>(plan.dp) * plan.micro_batch);
+  out.pipeline_passes = passes;
   // Every data-parallel rank runs whole micro-batches: a remainder would be dropped silently
   // (tokens and MFU counted for sequences never simulated), and less than one is no step at all.
   if (req.global_batch < per_step || req.global_batch % per_step != 0) {
-    out.infeasible_reason = fmt::format(
-        "global batch {} sequences is {} dp × micro_batch = {} × {} = {}", req.global_batch,
-        req.global_batch < per_step ? "smaller than" : "not a multiple of", plan.dp,
-        plan.micro_batch, per_step);
+    out.infeasible_reason =
+        passes > 1 ? fmt::format(
+                         "global batch {} sequences is {} dp × micro_batch × grad_accum_passes = "
+                         "{} × {} × {} = {}",
+                         req.global_batch,
+                         req.global_batch < per_step ? "smaller than" : "not a multiple of",
+                         plan.dp, plan.micro_batch, passes, per_step)
+                   : fmt::format("global batch {} sequences is {} dp × micro_batch = {} × {} = {}",
+                                 req.global_batch,
+                                 req.global_batch < per_step ? "smaller than" : "not a multiple of",
+                                 plan.dp, plan.micro_batch, per_step);
     return out;
   }
   // The schedule holds every micro-batch's ops: bounded before anything is allocated.
@@ -97,8 +117,10 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   const auto fpt = models::flops_per_token(model, phase.seq_len);
   out.model_flops = fpt.total * out.tokens;
 
-  // Schedule and its shape.
-  const auto schedule = schedules::make_schedule(plan.schedule);
+  // Schedule and its shape (all passes' micro-batches: the executor runs them in order).
+  std::unique_ptr<schedules::PipelineSchedule> schedule = schedules::make_schedule(plan.schedule);
+  if (passes > 1)
+    schedule = std::make_unique<schedules::RepeatedPasses>(std::move(schedule), passes);
   schedules::ScheduleShape shape{plan.pp, static_cast<int>(out.micro_batches), plan.virtual_stages};
   try {
     schedule->validate(shape);
@@ -224,6 +246,15 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   for (const auto& k : stats.roofline_kinds) out.roofline_ops.push_back(k);
   for (const auto& f : stats.fallbacks) out.fallbacks.push_back(f);
 
+  // The symmetry shortcut only where it is exact; otherwise every rank, said in the result.
+  bool symmetric = opt.symmetric;
+  if (symmetric) {
+    if (const std::string why = symmetric_shortcut_problem(sc); !why.empty()) {
+      symmetric = false;
+      out.fallbacks.push_back("--symmetric not applied, every rank simulated: " + why);
+    }
+  }
+
   // Topology and layout.
   const hardware::Topology topo = hardware::Topology::build(cluster);
   StepSetup setup{&topo,
@@ -237,7 +268,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
                   0,
                   0,
                   opt.trace_ranks,
-                  opt.symmetric,
+                  symmetric,
                   opt.fold_tensor_parallel};
 
   // MoE routing: the op list's dispatch bytes are per destination node (or rank inside a node);
@@ -330,7 +361,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   out.memory.gradients = states.gradients;
   out.memory.optimizer = states.master_weights + states.optimizer_moments;
   const int dense_group = plan.dp * plan.cp;
-  const int expert_group = std::max(1, plan.dp * plan.cp * plan.tp / plan.ep);
+  // Ranks holding the same expert shard (Megatron-Core's expert-DP group): dp·cp·tp/(ep·expert_tp).
+  const int expert_group = std::max(1, plan.dp * plan.cp * plan.tp / (plan.ep * plan.expert_tp));
   const double grad_b = hardware::dtype_bytes(prec.grads);
   setup.dp.dense_grad_bytes = dense_params * grad_b;
   setup.dp.expert_grad_bytes = expert_params * grad_b;
@@ -403,44 +435,62 @@ StepResult simulate_step(const scenarios::Scenario& sc, std::size_t phase_index,
   return simulate_step(req, opt);
 }
 
+MicroBatchRule micro_batch_rule(const models::ParallelPlan& p) {
+  // Probe the schedule's validation (it rejects with ModelError) for the smallest accepted
+  // micro-batch count and the step to the next one. Bounded: every schedule accepts some count
+  // up to 2·pp·v, and the next valid one within pp·v more.
+  const auto s = schedules::make_schedule(p.schedule);
+  const int v = std::max(1, p.virtual_stages);
+  const int limit = 4 * p.pp * v + 4;
+  auto ok = [&](int m) {
+    try {
+      s->validate({p.pp, m, p.virtual_stages});
+      return true;
+    } catch (const ModelError&) {
+      return false;
+    }
+  };
+  MicroBatchRule rule{limit, 1};
+  for (int m = 1; m <= limit; ++m) {
+    if (ok(m)) {
+      rule.min = m;
+      break;
+    }
+  }
+  for (int k = 1; k <= limit; ++k) {
+    if (ok(static_cast<int>(rule.min) + k)) {
+      rule.multiple = k;
+      break;
+    }
+  }
+  // Several pipeline passes per step: each pass takes a count the schedule accepts, so the
+  // step's count is passes × that (schedules/repeated_passes.hpp).
+  const int passes = std::max(1, p.grad_accum_passes);
+  rule.min *= passes;
+  rule.multiple *= passes;
+  return rule;
+}
+
+std::vector<scenarios::BatchSegment> phase_batch_segments(const scenarios::Scenario& sc,
+                                                          std::size_t phase_index) {
+  const auto& ph = sc.phases.at(phase_index);
+  const models::ParallelPlan& plan = ph.plan ? *ph.plan : sc.plan;
+  return scenarios::batch_segments(ph, batch_granule(ph, plan, micro_batch_rule(plan)));
+}
+
+std::int64_t phase_step_count(const scenarios::Scenario& sc, std::size_t phase_index) {
+  return scenarios::step_count(phase_batch_segments(sc, phase_index));
+}
+
 RunResult simulate_run(const scenarios::Scenario& sc, const SimOptions& opt) {
   ReplayOptions ro;
   ro.jobs = opt.jobs;
+  ro.progress = opt.progress;
   ro.max_points_per_phase = opt.max_points_per_phase;
   SimOptions step_opt = opt;
   step_opt.trace_ranks.clear();
   auto step = [&](const StepRequest& r) { return simulate_step(r, step_opt); };
-  auto min_mb = [](const models::ParallelPlan& p) -> MicroBatchRule {
-    // Probe the schedule's validation (it rejects with ModelError) for the smallest accepted
-    // micro-batch count and the step to the next one. Bounded: every schedule accepts some count
-    // up to 2·pp·v, and the next valid one within pp·v more.
-    const auto s = schedules::make_schedule(p.schedule);
-    const int v = std::max(1, p.virtual_stages);
-    const int limit = 4 * p.pp * v + 4;
-    auto ok = [&](int m) {
-      try {
-        s->validate({p.pp, m, p.virtual_stages});
-        return true;
-      } catch (const ModelError&) {
-        return false;
-      }
-    };
-    MicroBatchRule rule{limit, 1};
-    for (int m = 1; m <= limit; ++m) {
-      if (ok(m)) {
-        rule.min = m;
-        break;
-      }
-    }
-    for (int k = 1; k <= limit; ++k) {
-      if (ok(static_cast<int>(rule.min) + k)) {
-        rule.multiple = k;
-        break;
-      }
-    }
-    return rule;
-  };
-  RunResult run = replay(sc, step, min_mb, ro);
+  RunResult run = replay(sc, step, micro_batch_rule, ro);
   GoodputInputs g = opt.goodput;
   if (sc.goodput.enabled) {
     g.enabled = true;

@@ -49,7 +49,7 @@ bool is_bottleneck_candidate(hardware::LinkKind kind) {
 }
 
 engine::TimeNs to_ns(double s) {
-  return static_cast<engine::TimeNs>(std::ceil(s * 1e9));
+  return engine::seconds_to_ns(s);  // throws past the clock's horizon (no int overflow)
 }
 
 /// Starts every flow at t = 0 (each after its route's latency) with work = its bytes and weight 1
@@ -187,16 +187,26 @@ CollectiveResult simulate_all_to_all(const hardware::Topology& topo, const Colle
 
 CollectiveResult simulate_ep(const hardware::Topology& topo, const CollectiveSpec& spec,
                              CollectiveResult res) {
-  const int gpn = topo.gpus_per_node();
   const auto nodes = members_by_node(topo, spec.ranks);
   const int n = static_cast<int>(nodes.size());
+  // EP members per node: every GPU of it, or 1/expert_tp of them (an EP group strides over the
+  // expert-TP index). A token crosses IB to the member with the sender's local index, so every
+  // node must hold the same local indices.
+  const int gpn = static_cast<int>(nodes.front().size());
   if (n > 1) {
+    std::vector<int> first_locals;
+    for (int r : nodes.front()) first_locals.push_back(topo.local_index(r));
+    std::sort(first_locals.begin(), first_locals.end());
     for (const auto& node : nodes) {
-      if (static_cast<int>(node.size()) != gpn) {
+      std::vector<int> locals;
+      for (int r : node) locals.push_back(topo.local_index(r));
+      std::sort(locals.begin(), locals.end());
+      if (locals != first_locals) {
         throw ModelError(fmt::format(
-            "{} group must lie inside one node or consist of whole nodes: node {} holds {} of "
-            "its {} GPUs in the group",
-            op_name(spec.op), topo.node_of(node.front()), node.size(), gpn));
+            "{} group must lie inside one node or hold the same GPUs (local indices) of every "
+            "node it spans: node {} holds {} of its GPUs in the group, node {} {}",
+            op_name(spec.op), topo.node_of(nodes.front().front()), nodes.front().size(),
+            topo.node_of(node.front()), node.size()));
       }
     }
   }

@@ -65,7 +65,7 @@ struct CollectiveSpec {
   /// ops.
   double bytes = 0;
   /// EP ops: tokens per rank, hidden, top-k, experts, node limit and destinations per token;
-  /// `ep` and `gpus_per_node` are taken from the group and the topology.
+  /// `ep` and `gpus_per_node` (the group's members per node) are taken from the group.
   moe::RoutingShape routing;
   /// EP ops: payload bytes per element (FP8 dispatch 1 + 4/128, BF16 combine 2).
   double payload_bytes_per_element = 0;

@@ -29,7 +29,12 @@ std::vector<int> group_ranks(std::string_view group, const models::ParallelPlan&
   } else if (group == "dp") {
     for (int d = 0; d < plan.dp; ++d) out.push_back(layout.rank_of(0, d, 0, 0));
   } else if (group == "ep") {
-    for (int e = 0; e < plan.ep; ++e) out.push_back(layout.ep_group_first(0) + e);
+    // EP members stride over the expert-TP index (rank_layout.hpp).
+    for (int e = 0; e < plan.ep; ++e)
+      out.push_back(layout.ep_group_first(0) + e * layout.expert_tp());
+  } else if (group == "etp") {
+    // The expert-TP group: expert_tp consecutive ranks (the TP group when expert_tp = tp).
+    for (int t = 0; t < plan.expert_tp; ++t) out.push_back(t);
   } else if (group == "node") {
     first_n(std::min(cluster.node.gpus_per_node, cluster.gpus));
   } else if (group == "all") {
@@ -48,8 +53,10 @@ std::vector<int> group_ranks(std::string_view group, const models::ParallelPlan&
   }
   if (out.size() < 2) {
     throw ModelError(fmt::format(
-        "group {} has {} rank{} (plan: tp {}, cp {}, dp {}, ep {}); a collective needs at least 2",
-        group, out.size(), out.size() == 1 ? "" : "s", plan.tp, plan.cp, plan.dp, plan.ep));
+        "group {} has {} rank{} (plan: tp {}, cp {}, dp {}, ep {}, expert_tp {}); a collective "
+        "needs at least 2",
+        group, out.size(), out.size() == 1 ? "" : "s", plan.tp, plan.cp, plan.dp, plan.ep,
+        plan.expert_tp));
   }
   return out;
 }
@@ -86,9 +93,13 @@ CollectiveSpec scenario_collective_spec(const scenarios::Scenario& s, std::size_
   spec.routing.limited_nodes = static_cast<int>(m.moe.limited_groups);
   // Destinations per token as sim/simulate.cpp prices them: the model's gate (node-limited groups
   // where the groups are the EP nodes) with uniform routing over the candidate nodes.
+  // The group's members per node stand for the node's EP ranks (gpus_per_node / expert_tp for an
+  // `ep` group under expert TP), as models::ep_ranks_per_node gives the step simulator.
   models::OpListContext ctx;
   ctx.ep = p;
-  ctx.gpus_per_node = s.cluster.node.gpus_per_node;
+  const int gpn = s.cluster.node.gpus_per_node;
+  ctx.gpus_per_node = static_cast<int>(std::count_if(
+      spec.ranks.begin(), spec.ranks.end(), [&](int r) { return r / gpn == spec.ranks[0] / gpn; }));
   spec.routing.mean_nodes_per_token = models::dispatch_destinations_per_token(m, ctx);
   return spec;
 }

@@ -16,9 +16,10 @@ namespace trainsim::sim::collective {
 
 /// The group names group_ranks accepts, for messages.
 inline constexpr const char* kGroupNames =
-    "tp, cp, dp, ep (rank 0's group under the plan), node, all, or a number N (ranks 0..N-1)";
+    "tp, cp, dp, ep, etp (rank 0's group under the plan; etp: the expert-TP group), node, all, or "
+    "a number N (ranks 0..N-1)";
 
-/// Ranks of rank 0's `group` ("tp", "cp", "dp", "ep", "node", "all", or a count N of
+/// Ranks of rank 0's `group` ("tp", "cp", "dp", "ep", "etp", "node", "all", or a count N of
 /// consecutive ranks) under `plan` on `cluster`. Throws ModelError for an unknown name, N larger
 /// than the cluster, or a group of fewer than 2 ranks.
 std::vector<int> group_ranks(std::string_view group, const models::ParallelPlan& plan,

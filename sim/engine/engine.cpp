@@ -10,6 +10,27 @@
 namespace trainsim::sim::engine {
 namespace {
 constexpr double kNsPerS = 1e9;
+
+std::string horizon_text() {
+  return fmt::format("the simulator's clock ends at {:.0e} s (about {:.0f} years)",
+                     static_cast<double>(kHorizonNs) / kNsPerS,
+                     static_cast<double>(kHorizonNs) / kNsPerS / (365.25 * 86400.0));
+}
+}  // namespace
+
+TimeNs seconds_to_ns(double seconds) {
+  const double ns = std::ceil(seconds * kNsPerS);
+  if (!(ns >= 0.0)) {
+    throw ModelError(
+        fmt::format("a simulated duration must be finite and not negative, got {} s", seconds));
+  }
+  if (ns > static_cast<double>(kHorizonNs)) {
+    throw ModelError(fmt::format(
+        "a simulated duration of {:.3g} s is longer than the whole simulation may last: {}; a "
+        "latency is far too large or a rate far too small",
+        seconds, horizon_text()));
+  }
+  return static_cast<TimeNs>(ns);
 }
 
 ResourceId Engine::add_resource(double capacity, std::string name) {
@@ -30,6 +51,12 @@ std::uint32_t Engine::push(TimeNs t, EventKind kind, std::uint32_t id) {
     throw ModelError("the event engine ran past 4,294,967,294 events in one simulation");
   }
   if (id >= (1u << 30)) throw ModelError("the event engine ran past 2^30 concurrent activities");
+  if (t > kHorizonNs) {
+    throw ModelError(fmt::format(
+        "an event falls {:.3g} s into the simulation, past its end: {}; a latency is far too "
+        "large or a rate far too small",
+        static_cast<double>(t) / kNsPerS, horizon_text()));
+  }
   const auto seq = static_cast<std::uint32_t>(seq_++);
   queue_.push(detail::QueuedEvent{t, seq, (id << 2) | static_cast<std::uint32_t>(kind)});
   return seq;
@@ -123,8 +150,10 @@ void Engine::schedule_completion(ActivityId id) {
   } else if (!(a.rate > 0)) {
     a.due = kNever;  // stalled until a re-solve gives it bandwidth
   } else {
+    // Past the horizon the activity waits for a faster rate (another flow may end and free
+    // bandwidth); if none comes, run() reports it.
     const double dt = std::ceil(a.remaining / a.rate * kNsPerS);
-    a.due = dt >= 9.0e18 ? kNever : now_ + static_cast<TimeNs>(dt);
+    a.due = dt > static_cast<double>(kHorizonNs - now_) ? kNever : now_ + static_cast<TimeNs>(dt);
   }
   if (a.due == kNever) return;
   if (a.pending != kNoEvent && a.pending_time <= a.due) return;  // the earlier event wakes it
@@ -313,6 +342,22 @@ bool Engine::step() {
 void Engine::run() {
   while (step()) {
   }
+  if (active_count_ == 0) return;
+  // Every live activity has a positive rate (capacities and caps are positive), so one still
+  // running once no event is left would complete only past the horizon: name the slowest.
+  const Activity* slowest = nullptr;
+  for (const Activity& a : activities_) {
+    if (a.live && (!slowest || a.remaining / a.rate > slowest->remaining / slowest->rate))
+      slowest = &a;
+  }
+  std::string where = "no resource (a rate cap)";
+  if (slowest && !slowest->uses.empty()) where = "'" + names_[slowest->uses.front().resource] + "'";
+  throw ModelError(fmt::format(
+      "{} activities cannot finish before the end of the simulated time: {}; the slowest has "
+      "{:.3g} units of work left at {:.3g} units/s on {} — a rate (peak_flops, hbm_bw, NVLink or "
+      "NIC bandwidth) is far too small for the work",
+      active_count_, horizon_text(), slowest ? slowest->remaining : 0.0,
+      slowest ? slowest->rate : 0.0, where));
 }
 
 void Engine::run_until(TimeNs t) {

@@ -20,6 +20,16 @@
 namespace trainsim::sim::engine {
 
 using TimeNs = std::int64_t;
+
+/// The last instant the clock may reach: 4·10^18 ns = 4·10^9 s, about 127 years. The clock is an
+/// int64 of nanoseconds (2^63 ns ≈ 292 years); stopping well short of that keeps every sum of a
+/// time and a duration representable. A step or collective longer than this is a sign of a rate
+/// that is far too small or an amount of work far too large, reported as a ModelError.
+inline constexpr TimeNs kHorizonNs = 4'000'000'000'000'000'000;
+
+/// `seconds` rounded up to whole nanoseconds. Throws ModelError when it is NaN, negative or
+/// beyond kHorizonNs (converting such a double to an integer is undefined behaviour).
+TimeNs seconds_to_ns(double seconds);
 using ResourceId = std::uint32_t;
 using ActivityId = std::uint32_t;
 /// Called when an activity completes or a timer fires; may start activities and timers.
@@ -51,7 +61,8 @@ class Engine {
   std::optional<TimeNs> next_event_time() const;
   /// Processes the next event; false when none is left.
   bool step();
-  /// Runs until no event is left.
+  /// Runs until no event is left. Throws ModelError when activities are still running then:
+  /// at their rates they would finish only past kHorizonNs.
   void run();
   /// Runs every event with time ≤ t, then sets the clock to t.
   void run_until(TimeNs t);

@@ -72,6 +72,12 @@ double interpolate(const std::map<std::int64_t, double>& simulated, std::int64_t
 
 }  // namespace
 
+std::int64_t batch_granule(const scenarios::Phase& phase, const models::ParallelPlan& plan,
+                           const MicroBatchRule& rule) {
+  const std::int64_t per_mb = static_cast<std::int64_t>(plan.dp) * plan.micro_batch;
+  return phase.batch.ramped() ? per_mb * std::max<std::int64_t>(1, rule.multiple) : per_mb;
+}
+
 RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
                  const MinMicroBatches& min_micro_batches, const ReplayOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
@@ -87,8 +93,7 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
     pp.gpus = ph.gpus ? *ph.gpus : s.cluster.gpus;
     const MicroBatchRule rule = min_micro_batches(pp.plan);
     const std::int64_t per_mb = static_cast<std::int64_t>(pp.plan.dp) * pp.plan.micro_batch;
-    const std::int64_t granule = per_mb * std::max<std::int64_t>(1, rule.multiple);
-    pp.segments = scenarios::batch_segments(ph, ph.batch.ramped() ? granule : per_mb);
+    pp.segments = scenarios::batch_segments(ph, batch_granule(ph, pp.plan, rule));
     for (const auto& seg : pp.segments) pp.distinct.push_back(seg.batch);
     std::sort(pp.distinct.begin(), pp.distinct.end());
     pp.distinct.erase(std::unique(pp.distinct.begin(), pp.distinct.end()), pp.distinct.end());
@@ -112,10 +117,13 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
   for (std::size_t i = 0; i < plans.size(); ++i) {
     for (std::int64_t b : plans[i].simulate) jobs.push_back({i, b, {}});
   }
+  std::atomic<std::size_t> finished{0};
   auto run_job = [&](Job& job) {
     const PhasePlan& pp = plans[job.phase];
     StepRequest req{&s, pp.phase, pp.plan, pp.precision, pp.gpus, job.batch};
     job.result = step(req);
+    const std::size_t done = ++finished;
+    if (options.progress) options.progress(done, jobs.size());
   };
   const int workers = std::max(1, std::min<int>(options.jobs, static_cast<int>(jobs.size())));
   if (workers == 1) {
@@ -152,6 +160,7 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
   run.published_gpu_hours = s.published.gpu_hours;
   run.published_cost_usd = s.published.cost_usd;
   run.published_source = s.published.source;
+  run.overrides = s.overrides;
   double total_model_flops = 0;
   double total_peak_gpu_s = 0;
   for (std::size_t i = 0; i < plans.size(); ++i) {
@@ -196,7 +205,7 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
     for (const auto& seg : pp.segments) {
       BatchPoint bp;
       bp.batch = seg.batch;
-      bp.steps = seg.steps;
+      bp.steps = static_cast<double>(scenarios::step_count(seg));  // a count (partial step: 1)
       if (seg.batch < pp.min_batch) {
         bp.extrapolated = true;
         bp.simulated = false;
@@ -207,7 +216,7 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
         bp.simulated = simulated.count(seg.batch) > 0;
         bp.step_time_s = interpolate(simulated, seg.batch);
       }
-      pr.wall_s += bp.step_time_s * bp.steps;
+      pr.wall_s += bp.step_time_s * seg.steps;  // a partial last step for its fraction
       pr.steps += bp.steps;
       pr.tokens += seg.tokens;
       // Model FLOPs scale with tokens at fixed sequence length.
@@ -223,7 +232,7 @@ RunResult replay(const scenarios::Scenario& s, const StepFunction& step,
       const bool sentence = !pr.note.empty() && pr.note.back() == '.';
       pr.note = pr.note.empty() ? msg : pr.note + (sentence ? " " : "; ") + msg;
     }
-    pr.step_time_s = pr.steps > 0 ? pr.wall_s / pr.steps : 0;
+    pr.step_time_s = pr.steps > 0 ? pr.wall_s / pr.steps : 0;  // mean over the phase's steps
     pr.gpu_hours = pr.wall_s * pr.gpus / 3600.0;
     pr.cost_usd = pr.gpu_hours * s.price_per_gpu_hour;
     pr.tokens_per_gpu_s = pr.wall_s > 0 ? pr.tokens / (pr.wall_s * pr.gpus) : 0;

@@ -36,11 +36,19 @@ struct MicroBatchRule {
 };
 using MinMicroBatches = std::function<MicroBatchRule(const models::ParallelPlan&)>;
 
+/// The batch granularity a phase's ramp is rounded to: dp × micro_batch, times the schedule's
+/// micro-batch multiple when the batch ramps (a constant batch is the scenario's, as given).
+std::int64_t batch_granule(const scenarios::Phase& phase, const models::ParallelPlan& plan,
+                           const MicroBatchRule& rule);
+
 struct ReplayOptions {
   int max_points_per_phase = 9;
   /// Workers for the independent step simulations of all phases (1 = sequential). The result
   /// does not depend on it.
   int jobs = 1;
+  /// Called after each step simulation with (done, total) steps simulated, from the worker that
+  /// finished it (so it must be thread-safe); empty = none. Observes only.
+  std::function<void(std::size_t, std::size_t)> progress;
 };
 
 RunResult replay(const scenarios::Scenario& scenario, const StepFunction& step,

@@ -10,9 +10,9 @@ namespace trainsim::sim {
 
 /// One distinct global batch of a phase and the step time simulated (or interpolated) for it.
 struct BatchPoint {
-  std::int64_t batch = 0;  ///< sequences per step
-  double steps = 0;        ///< steps taken at this batch
-  double step_time_s = 0;
+  std::int64_t batch = 0;     ///< sequences per step
+  double steps = 0;           ///< steps taken at this batch, a count (a partial last step is one)
+  double step_time_s = 0;     ///< one step at this batch
   bool simulated = true;      ///< false: interpolated between simulated neighbours
   bool extrapolated = false;  ///< true: below the schedule's minimum micro-batch count
 };
@@ -23,8 +23,8 @@ struct PhaseResult {
   int gpus = 0;
   std::int64_t seq_len = 0;
   double tokens = 0;
-  double steps = 0;
-  double step_time_s = 0;  ///< token-weighted mean over the phase's batches
+  double steps = 0;        ///< a count, sim::phase_step_count (a partial last step is one)
+  double step_time_s = 0;  ///< mean over the phase's steps (wall_s / steps), its batch ramp too
   double wall_s = 0;
   double gpu_hours = 0;
   double cost_usd = 0;
@@ -73,6 +73,9 @@ struct RunResult {
   std::optional<double> published_gpu_hours;
   std::optional<double> published_cost_usd;
   std::string published_source;
+  /// The scenario's --set overrides (Scenario::overrides): inputs that differ from the file's,
+  /// and so from the published plan its published figures are for.
+  std::vector<std::string> overrides;
   std::vector<std::string> assumptions;
   GoodputResult goodput;
   std::string cost_model;

@@ -6,7 +6,8 @@
 // and, with PP outermost, the order Llama 3 §3.3.2 gives up to the position of PP and DP.
 // An EP group is `ep` ranks of a stage `expert_tp` apart (consecutive when expert_tp = 1; it may
 // span several DP and CP indices): Megatron-Core's expert rank order, expert-TP innermost, then
-// EP, then expert-DP, over the same dp·cp·tp ranks (the expert-TP group is the TP group).
+// EP, then expert-DP, over the same dp·cp·tp ranks: the expert-TP group is the expert_tp
+// consecutive ranks from a multiple of expert_tp (the TP group when expert_tp = tp).
 #include <cstdint>
 
 #include "models/training_plan.hpp"

@@ -46,6 +46,8 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
       c.kind = comm_kind(op.kind);
       if (c.kind == SegmentKind::CpCollective && op.name.find("all_to_all") != std::string::npos)
         c.kind = SegmentKind::CpAllToAll;  // Ulysses (models/op_list.cpp)
+      if (c.kind == SegmentKind::TpCollective && op.name.find("etp_") != std::string::npos)
+        c.kind = SegmentKind::EtpCollective;  // expert TP (models/op_list.cpp)
       c.bytes = ctx.payload_bytes ? ctx.payload_bytes(op) : op.bytes;
       c.all_reduce = op.name.find("all_reduce") != std::string::npos;
       out.push_back(c);

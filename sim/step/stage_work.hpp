@@ -27,7 +27,19 @@ enum class Granularity { Chunk, Layer, Auto };
 inline constexpr std::size_t kOpKinds = 14;
 
 /// CpAllToAll: a Ulysses all-to-all over the CP group ((p−1)/p of the bytes leave each rank).
-enum class SegmentKind { Compute, EpDispatch, EpCombine, TpCollective, CpCollective, CpAllToAll };
+/// EtpCollective: an expert-TP all-gather or reduce-scatter over the expert_tp consecutive ranks
+/// holding one expert's column shards (the TP group when expert_tp = tp).
+enum class SegmentKind {
+  Compute,
+  EpDispatch,
+  EpCombine,
+  TpCollective,
+  CpCollective,
+  CpAllToAll,
+  EtpCollective
+};
+/// Number of SegmentKind values.
+inline constexpr std::size_t kSegmentKinds = 7;
 
 struct Segment {
   SegmentKind kind = SegmentKind::Compute;

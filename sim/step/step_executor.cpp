@@ -26,7 +26,7 @@ constexpr double kNsPerS = 1e9;
 constexpr engine::ResourceId kNoResource = std::numeric_limits<engine::ResourceId>::max();
 
 TimeNs to_ns(double seconds) {
-  return static_cast<TimeNs>(std::ceil(seconds * kNsPerS));
+  return engine::seconds_to_ns(seconds);  // throws past the clock's horizon (no int overflow)
 }
 double to_s(TimeNs ns) {
   return static_cast<double>(ns) / kNsPerS;
@@ -111,8 +111,13 @@ struct RankState {
   bool finished = false;
   TimeNs finish = 0;
   int computing = 0;
-  int communicating = 0;            ///< collectives the rank waits on
-  int background = 0;               ///< overlapped collectives (never exposed)
+  int communicating = 0;  ///< collectives the rank waits on
+  int background = 0;     ///< overlapped collectives (never exposed)
+  // mark()'s time accounting, beside the counters it reads: one cache line per event.
+  TimeNs last_change = 0;
+  TimeNs compute_ns = 0;
+  TimeNs comm_ns = 0;
+  TimeNs exposed_ns = 0;
   int grad_reductions_pending = 0;  ///< overlap_grad_reduce: chunk reductions in flight
   bool waiting_grads = false;       ///< the list is done and waits for those reductions
   bool in_optimizer = false;
@@ -129,10 +134,6 @@ struct RankState {
   TimeNs phase_since = 0;
   StepPhases phases;
   ThreadId param_waiter = kNoThread;  ///< a forward that waits for its chunk's gathered weights
-  TimeNs last_change = 0;
-  TimeNs compute_ns = 0;
-  TimeNs comm_ns = 0;
-  TimeNs exposed_ns = 0;
   double inflight_bytes = 0;
   double peak_inflight_bytes = 0;
   bool compute_running = false;
@@ -288,8 +289,9 @@ class Executor {
   std::vector<std::uint32_t> segment_cell_;              ///< 0 = free, else pool index + 1
   std::vector<Barrier> segment_pool_;
   std::vector<std::uint32_t> free_segment_;
-  std::vector<std::vector<engine::ActivityUse>> ring_uses_;  ///< per TP group's first rank
-  std::vector<std::vector<engine::ActivityUse>> a2a_uses_;   ///< per CP group's first rank
+  std::vector<std::vector<engine::ActivityUse>> ring_uses_;      ///< per TP group's first rank
+  std::vector<std::vector<engine::ActivityUse>> etp_ring_uses_;  ///< expert-TP rings ≠ TP's
+  std::vector<std::vector<engine::ActivityUse>> a2a_uses_;       ///< per CP group's first rank
   std::vector<hardware::LinkId> route_scratch_;
   std::vector<char> traced_;
   bool fold_ = false;
@@ -312,6 +314,10 @@ class Executor {
   std::vector<std::vector<int>> dp_groups_;
   std::vector<std::uint32_t> dense_group_, expert_group_;
   std::vector<std::size_t> dense_pos_, expert_pos_;
+  /// Per rank: the positions in its dense / expert DP group whose ring hops it sends (its own,
+  /// and with the symmetry shortcut those of the unsimulated members it stands for); empty until
+  /// its first collective on that group.
+  std::vector<std::vector<std::size_t>> dense_senders_, expert_senders_;
   /// Per stage: B's share of its B + W compute (splits an unpaired full backward's time).
   std::vector<double> input_share_;
 };
@@ -319,6 +325,10 @@ class Executor {
 bool Executor::can_fold_tensor_parallel() const {
   const int tp = s_.layout.tp();
   if (!s_.fold_tensor_parallel || tp <= 1 || s_.layout.ep() > 1) return false;
+  // An expert-TP group other than the TP group couples TP lanes differently, and expert
+  // gradients not split over the TP group are reduced across its lanes: not folded.
+  const bool expert_state = s_.dp.expert_grad_bytes > 0 || s_.dp.expert_param_bytes > 0;
+  if (s_.layout.expert_tp() != tp && (s_.layout.expert_tp() > 1 || expert_state)) return false;
   if (s_.layout.ranks() % tp != 0) return false;
   for (std::size_t first = 0; first < s_.load_factor.size();
        first += static_cast<std::size_t>(tp)) {
@@ -459,7 +469,9 @@ void Executor::arrive_segment(std::uint32_t idx) {
 }
 
 const std::vector<engine::ActivityUse>& Executor::ring_uses(int group_first, int group_size) {
-  auto& uses = ring_uses_[static_cast<std::size_t>(group_first)];
+  // TP rings and expert-TP rings of another size may start at one rank: one cache each.
+  auto& cache = group_size == s_.layout.tp() ? ring_uses_ : etp_ring_uses_;
+  auto& uses = cache[static_cast<std::size_t>(group_first)];
   if (!uses.empty()) return uses;
   // A TP ring spans its lanes itself (TP folding needs no extra lanes here).
   engine::ActivitySpec spec;
@@ -910,6 +922,11 @@ void Executor::run_collective(ThreadId id) {
       group_size = s_.layout.tp();
       kind = "tp";
       break;
+    case SegmentKind::EtpCollective:  // expert_tp consecutive ranks (rank_layout.hpp)
+      group_first = rank - rank % s_.layout.expert_tp();
+      group_size = s_.layout.expert_tp();
+      kind = "etp";
+      break;
     case SegmentKind::CpCollective:
     case SegmentKind::CpAllToAll:
       group_first = rank - c.cp * s_.layout.tp();
@@ -994,11 +1011,11 @@ void Executor::run_collective(ThreadId id) {
     const double volume = (seg.all_reduce ? 2.0 : 1.0) * (p - 1.0) / p * seg.bytes;
     const int steps = (seg.all_reduce ? 2 : 1) * (group_size - 1);
     spec.latency_ns = to_ns(steps * s_.collective_latency_s);
-    if (seg.kind == SegmentKind::TpCollective) {
-      // A TP ring moves in lockstep inside its node, one chunk per hop per step: it starts when
-      // its last member joins and runs as ONE flow over every hop's NVLink ports, at the rate of
-      // its slowest hop (the bound NCCL's ring bandwidth obeys) — two engine events per group
-      // instead of two per member.
+    if (seg.kind == SegmentKind::TpCollective || seg.kind == SegmentKind::EtpCollective) {
+      // A TP (or expert-TP) ring moves in lockstep inside its node, one chunk per hop per step: it
+      // starts when its last member joins and runs as ONE flow over every hop's NVLink ports, at
+      // the rate of its slowest hop (the bound NCCL's ring bandwidth obeys) — two engine events per
+      // group instead of two per member.
       if (++b.arrived < b.expected) {
         if (async) continue_after_async(id);
         return;
@@ -1134,15 +1151,19 @@ void Executor::dp_collective(int rank, double dense_bytes, double expert_bytes,
     // lockstep ring exactly, but it joins every ring and every pipeline send on the ranks' NICs
     // into one max-min component: Llama 3.1 405B's explicit 4K step ran 5x slower for a 0.01%
     // different step time.)
-    const std::size_t position = group == &dense ? dense_pos_[r] : expert_pos_[r];
-    std::vector<std::size_t> senders{position};  // positions in the group
-    if (s_.symmetric) {
-      const RankCoords c = s_.layout.coords(rank);
-      for (std::size_t m = 0; m < group->size(); ++m) {
-        const int member = (*group)[m];
-        if (simulated(member)) continue;
-        const RankCoords mc = s_.layout.coords(member);
-        if (mc.cp == c.cp && mc.tp == c.tp) senders.push_back(m);
+    // The senders of a rank's group do not change during the step: found once per rank and
+    // group (a scan of the group, O(group) per rank), not per collective.
+    std::vector<std::size_t>& senders = group == &dense ? dense_senders_[r] : expert_senders_[r];
+    if (senders.empty()) {
+      senders.push_back(group == &dense ? dense_pos_[r] : expert_pos_[r]);  // positions
+      if (s_.symmetric) {
+        const RankCoords c = s_.layout.coords(rank);
+        for (std::size_t m = 0; m < group->size(); ++m) {
+          const int member = (*group)[m];
+          if (simulated(member)) continue;
+          const RankCoords mc = s_.layout.coords(member);
+          if (mc.cp == c.cp && mc.tp == c.tp) senders.push_back(m);
+        }
       }
     }
     b.expected = static_cast<int>(group->size());
@@ -1170,44 +1191,45 @@ void Executor::arrive(std::uint64_t key) {
 
 void Executor::build_dp_groups() {
   // Dense parameters are shared by every rank of the stage with the same TP index; experts by
-  // the ranks of the stage with the same EP index (and TP index). A stage block starts at a
-  // multiple of its size (dp·cp·tp), so inside it the TP index is i mod tp; the EP index is
-  // (i mod ep·expert_tp) / expert_tp (rank_layout.hpp). Every rank is in one group of each kind,
-  // so the groups hold 2·ranks members in all: built once, O(ranks), instead of per collective.
+  // the ranks of the stage holding the same expert shard: the same EP index and expert-TP index,
+  // i.e. the same i mod ep·expert_tp (Megatron-Core's expert-DP group, of dp·cp·tp/(ep·expert_tp)
+  // ranks). A stage block starts at a multiple of its size (dp·cp·tp), so inside it the TP index
+  // is i mod tp (rank_layout.hpp). Every rank is in one group of each kind, so the groups hold
+  // 2·ranks members in all: built once, O(ranks), instead of per collective.
   const auto n = static_cast<std::size_t>(ranks());
   dense_group_.assign(n, 0);
   expert_group_.assign(n, 0);
   dense_pos_.assign(n, 0);
   expert_pos_.assign(n, 0);
+  dense_senders_.assign(n, {});
+  expert_senders_.assign(n, {});
   const int tp = s_.layout.tp(), stage_size = s_.layout.stage_size();
-  std::vector<std::pair<int, std::uint32_t>> expert_of_index;  // (ep_index, group id), per TP row
+  const int shard_block = std::min(stage_size, s_.layout.ep() * s_.layout.expert_tp());
+  std::vector<std::uint32_t> expert_of_shard(static_cast<std::size_t>(shard_block));
   for (int position = 0; position < ranks() / stage_size; ++position) {  // pipeline positions
     const int stage_first = position * stage_size;
     for (int t = 0; t < tp && t < stage_size; ++t) {
       const auto dense_id = static_cast<std::uint32_t>(dp_groups_.size());
       dp_groups_.emplace_back();
-      expert_of_index.clear();
       for (int i = t; i < stage_size; i += tp) {
         const int member = stage_first + i;
         const auto m = static_cast<std::size_t>(member);
         dense_group_[m] = dense_id;
         dense_pos_[m] = dp_groups_[dense_id].size();
         dp_groups_[dense_id].push_back(member);
-        const int ep_index = s_.layout.coords(member).ep_index;
-        std::uint32_t expert_id = 0;
-        const auto it = std::find_if(expert_of_index.begin(), expert_of_index.end(),
-                                     [ep_index](const auto& e) { return e.first == ep_index; });
-        if (it != expert_of_index.end()) {
-          expert_id = it->second;
-        } else {
-          expert_id = static_cast<std::uint32_t>(dp_groups_.size());
-          dp_groups_.emplace_back();
-          expert_of_index.emplace_back(ep_index, expert_id);
-        }
-        expert_group_[m] = expert_id;
-        expert_pos_[m] = dp_groups_[expert_id].size();
-        dp_groups_[expert_id].push_back(member);
       }
+    }
+    for (int j = 0; j < shard_block; ++j) {
+      expert_of_shard[static_cast<std::size_t>(j)] = static_cast<std::uint32_t>(dp_groups_.size());
+      dp_groups_.emplace_back();
+    }
+    for (int i = 0; i < stage_size; ++i) {  // members in rank order
+      const int member = stage_first + i;
+      const auto m = static_cast<std::size_t>(member);
+      const std::uint32_t expert_id = expert_of_shard[static_cast<std::size_t>(i % shard_block)];
+      expert_group_[m] = expert_id;
+      expert_pos_[m] = dp_groups_[expert_id].size();
+      dp_groups_[expert_id].push_back(member);
     }
   }
 }
@@ -1343,8 +1365,9 @@ void Executor::run() {
   fold_ = can_fold_tensor_parallel();
   link_res_.assign(s_.topology->link_count(), kNoResource);
   route_index_.assign(static_cast<std::size_t>(n), {});
-  segment_cell_.assign(6 * static_cast<std::size_t>(n) * 2, 0);  // SegmentKind has 6 values
+  segment_cell_.assign(kSegmentKinds * static_cast<std::size_t>(n) * 2, 0);
   ring_uses_.assign(static_cast<std::size_t>(n), {});
+  etp_ring_uses_.assign(static_cast<std::size_t>(n), {});
   a2a_uses_.assign(static_cast<std::size_t>(n), {});
   traced_.assign(static_cast<std::size_t>(n), 0);
   for (int r : s_.trace_ranks) {
@@ -1360,7 +1383,8 @@ void Executor::run() {
   // Every rank of a stage block sees the same group sizes.
   {
     const int dense_g = s_.layout.stage_size() / s_.layout.tp();
-    const int expert_g = std::max(1, dense_g / s_.layout.ep());
+    const int expert_g =
+        std::max(1, s_.layout.stage_size() / (s_.layout.ep() * s_.layout.expert_tp()));
     auto frac = [](int g) { return g > 1 ? (g - 1.0) / g : 0.0; };
     const DpSync& d = s_.dp;
     const double rs_scale = d.all_reduce ? 2.0 : 1.0;

@@ -33,8 +33,8 @@ struct DpSync {
   /// all-gather moves after the optimizer step (the updated working weights, not FP32 gradients).
   double dense_param_bytes = 0;
   double expert_param_bytes = 0;
-  int dense_group = 1;            ///< ranks sharing the dense parameters (dp · cp)
-  int expert_group = 1;           ///< ranks sharing the same experts (dp · cp · tp / ep)
+  int dense_group = 1;   ///< ranks sharing the dense parameters (dp · cp)
+  int expert_group = 1;  ///< ranks sharing the same expert shard (dp·cp·tp / (ep·expert_tp))
   bool all_gather_params = true;  ///< ZeRO ≥ 1: all-gather updated parameters after the step
   bool all_reduce = false;        ///< ZeRO-0: all-reduce instead of reduce-scatter
   double optimizer_s = 0;         ///< optimizer step on the local shard, seconds

@@ -82,7 +82,8 @@ struct CalibrationUse {
 
 struct StepResult {
   double step_time_s = 0;
-  std::int64_t micro_batches = 0;  ///< per DP rank
+  std::int64_t micro_batches = 0;  ///< per DP rank, all pipeline passes together
+  int pipeline_passes = 1;         ///< pipeline passes per optimizer step (grad_accum_passes)
   std::int64_t global_batch = 0;   ///< sequences per step
   std::int64_t seq_len = 0;
   double tokens = 0;             ///< global_batch × seq_len

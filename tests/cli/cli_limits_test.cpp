@@ -250,13 +250,15 @@ TEST(CliLimits, ValidateRefusesAClusterTheFabricCannotHold) {
 }
 
 TEST(CliLimits, HundredThousandGpusInASweepAreARowWithTheFabricLimit) {
-  // In a sweep the same limit is a row with its reason, not the end of the sweep.
+  // In a sweep the same limit is a row with its reason, not the end of the sweep; as the only
+  // point, nothing ran: exit 2 (bad input, as validate says), the CSV written all the same.
   TempDir tmp;
   const Output o = run(with_sets({"sweep", kSmall, "--symmetric", "--vary",
                                   "cluster.fabric=mpft-ib-400g", "--csv", tmp.path() + "/s.csv"},
                                  kHundredThousand),
                        tmp.path());
-  EXPECT_EQ(o.status, 0) << o.text;
+  EXPECT_EQ(o.status, 2) << o.text;
+  expect_contains(o.text, "1 of 1 point, invalid combination: fabric 'mpft-ib-400g'");
   expect_contains(o.text, "holds at most 64 × 32 = 2048 NICs");
   expect_contains(read_text(tmp.path() + "/s.csv"), "holds at most 64 × 32 = 2048 NICs");
 }
@@ -306,7 +308,7 @@ TEST(CliLimits, StepBatchSmallerThanDataParallelIsInfeasibleWithTheReason) {
                   "infeasible: global batch 8 sequences is smaller than dp × micro_batch = 128 × "
                   "1 = 128");
   expect_no_nan_or_inf(o.text);
-  const Output js = run({"step", kV3, "--symmetric", "--batch", "8", "--json"}, tmp.path());
+  const Output js = run({"step", kV3, "--symmetric", "--batch", "8", "--json", "-"}, tmp.path());
   EXPECT_EQ(js.status, 1) << js.text;
   const auto j = nlohmann::json::parse(js.text);
   EXPECT_EQ(j.at("infeasible_reason").get<std::string>(),
@@ -378,8 +380,8 @@ TEST(CliLimits, SigintDuringASweepSaysWhatFinishedAndWritesNoFiles) {
     const int finished = std::stoi(m[1]);
     EXPECT_EQ(std::stoi(m[2]), points);
     EXPECT_LT(finished, points);
-    // The table lists exactly the finished points, each ok.
-    static const std::regex row(R"((^|\n)\d+ +[0-9,]+ +\$[0-9,]+ +[0-9.]+ +[0-9.]+% +ok(?=\n|$))");
+    // The table lists exactly the finished points (the table has only points that ran).
+    static const std::regex row(R"((^|\n)\d+ +[0-9,]+ +\$[0-9,]+ +[0-9.]+ +[0-9.]+%(?=\n|$))");
     const auto rows =
         std::distance(std::sregex_iterator(text.begin(), text.end(), row), std::sregex_iterator());
     EXPECT_EQ(rows, finished) << text;

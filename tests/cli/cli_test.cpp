@@ -86,7 +86,7 @@ TEST(Cli, MissingArgumentIsExitTwo) {
 }
 
 TEST(Cli, InspectJsonHasTheStableKeys) {
-  const Output o = run("inspect model deepseek-v3 --json");
+  const Output o = run("inspect model deepseek-v3 --json -");
   ASSERT_EQ(o.status, 0) << o.text;
   const auto j = nlohmann::json::parse(o.text);
   // 671B total, ~37B activated, ~250 GFLOP per token at 4K (ISCA'25 Table 2), 70,272 B KV.
@@ -97,7 +97,7 @@ TEST(Cli, InspectJsonHasTheStableKeys) {
 }
 
 TEST(Cli, EstimateJsonTotals) {
-  const Output o = run("estimate " + kV3 + " --json --mfu 0.5");
+  const Output o = run("estimate " + kV3 + " --json - --mfu 0.5");
   ASSERT_EQ(o.status, 0) << o.text;
   const auto j = nlohmann::json::parse(o.text);
   const double ideal = j.at("total").at("ideal_gpu_hours").get<double>();
@@ -128,6 +128,29 @@ TEST(Cli, StepOnASmallScenario) {
   EXPECT_EQ(o.status, 0) << o.text;
   expect_contains(o, "where the time goes");
   expect_contains(o, "simulated 16 ranks");
+}
+
+TEST(Cli, GradAccumPassesAndExpertTpRunEndToEnd) {
+  // Mixtral on 16 GPUs, PP2 TP4 DP2 EP4 with expert_tp 2 and 2 pipeline passes per step: the
+  // final batch of 128 sequences is 128 / (dp × micro_batch) = 64 micro-batches per DP rank, 32
+  // per pass; validate shows the plan, step the passes, run the phase.
+  const std::string sets =
+      " --set parallelism.grad_accum_passes=2 --set parallelism.tp=4 --set parallelism.dp=2"
+      " --set parallelism.ep=4 --set parallelism.expert_tp=2 --set "
+      "parallelism.sequence_parallel=true";
+  const Output v = run("validate " + kSmall + sets);
+  EXPECT_EQ(v.status, 0) << v.text;
+  expect_contains(v, "DP2 TP4 PP2 EP4 CP1, 1f1b, expert TP2");
+  expect_contains(v, "2 pipeline passes per step");
+  const Output s = run("step " + kSmall + sets);
+  EXPECT_EQ(s.status, 0) << s.text;
+  expect_contains(s, "64 micro-batches per DP rank in 2 pipeline passes)");
+  const Output r = run("run " + kSmall + " --jobs 1" + sets);
+  EXPECT_EQ(r.status, 0) << r.text;
+  // A batch that does not split into whole passes is the loader's error (exit 2).
+  const Output bad = run("validate " + kSmall + " --set parallelism.grad_accum_passes=3");
+  EXPECT_EQ(bad.status, 2);
+  expect_contains(bad, "not a multiple of dp × micro_batch × grad_accum_passes = 8 × 1 × 3 = 24");
 }
 
 TEST(Cli, RunOnASmallScenarioSetsResultBesidePublished) {
@@ -181,7 +204,7 @@ TEST(Cli, RunWritesJsonWithTheStableKeysAndTheOutputDirectory) {
   for (const char* k : {"gpu_hours", "cost_usd", "wall_days"})
     EXPECT_TRUE(j.at("total").contains(k)) << k;
   ASSERT_FALSE(j.at("phases").empty());
-  for (const char* k : {"name", "steps", "step_time_s", "gpu_hours", "mfu"})
+  for (const char* k : {"name", "steps", "mean_step_time_s", "gpu_hours", "mfu"})
     EXPECT_TRUE(j.at("phases")[0].contains(k)) << k;
   for (const char* file :
        {"/report.md", "/result.json", "/phases.csv", "/groups.csv", "/batches.csv"}) {
@@ -198,24 +221,31 @@ TEST(Cli, UnwritableOutputDirectoryFailsBeforeSimulating) {
 }
 
 TEST(Cli, StepJsonIsParseable) {
-  const Output o = run("step " + kSmall + " --json");
+  const Output o = run("step " + kSmall + " --json -");
   ASSERT_EQ(o.status, 0) << o.text;
   const auto j = nlohmann::json::parse(o.text);
   EXPECT_GT(j.at("step_time_s").get<double>(), 0.0);
   EXPECT_EQ(j.at("ranks_simulated").get<int>(), 16);
 }
 
-TEST(Cli, SweepReportsInvalidPointsAsRows) {
+TEST(Cli, SweepListsInvalidPointsOnceWithTheReason) {
+  // pp=2 runs (its row in the table); pp=3 cannot (8 × 3 = 24 ≠ 16): listed below it with the
+  // reason and the point.
   const Output o = run("sweep " + kSmall + " --vary parallelism.pp=2,3 --jobs 2");
   EXPECT_EQ(o.status, 0) << o.text;
-  expect_contains(o, "does not equal cluster.gpus = 16");
-  expect_contains(o, " ok");
+  expect_contains(
+      o,
+      "- 1 of 2 points, invalid combination: parallelism: dp × tp × pp × cp = 8 × 1 × 3 × 1 = 24 "
+      "does not equal cluster.gpus = 16\n  pp=3\n");
+  expect_contains(o, "46.4%");
 }
 
 TEST(Cli, ClaimsJsonHasAVerdictForEveryClaim) {
-  const Output o = run("claims --json");
+  const Output o = run("claims --json -");
   ASSERT_EQ(o.status, 0) << o.text;
-  const auto j = nlohmann::json::parse(o.text);
+  const auto doc = nlohmann::json::parse(o.text);
+  EXPECT_EQ(doc.at("schema"), "trainsim.claims/1");
+  const auto& j = doc.at("claims");
   ASSERT_GE(j.size(), 20u);
   for (const auto& c : j) {
     const std::string v = c.at("verdict");
@@ -292,7 +322,14 @@ TEST(Cli, CompareWritesASideBySideReport) {
   std::size_t n = 0;
   while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) html.append(buf.data(), n);
   std::fclose(f);
-  EXPECT_NE(html.find("spec-comparison"), std::string::npos);
+  // The page names both runs, prints the command's table, and charts every run: shared charts
+  // first, then each run's own, its pipeline timeline included (one more traced step per run).
+  EXPECT_NE(html.find("<h1>trainsim compare: small-moe vs small-moe</h1>"), std::string::npos);
+  EXPECT_NE(html.find("<h2>Side by side</h2>"), std::string::npos);
+  EXPECT_NE(html.find("GPU-hours per T tokens"), std::string::npos);
+  for (const char* id : {"spec-totals", "spec-steps", "spec-memory", "spec-run1-groups",
+                         "spec-run1-timeline", "spec-run2-waterfall", "spec-run2-timeline"})
+    EXPECT_NE(html.find(id), std::string::npos) << id;
 }
 
 TEST(Cli, SweepNeedsVary) {

@@ -86,7 +86,11 @@ TEST(CollectiveCli, BadInputIsExitTwoWithTheReason) {
       {"--op all-reduce --group 4096", "group 4096 is larger than the cluster's 2048 GPUs"},
       {"--op all-reduce --group rack", "group 'rack' is not a group; valid: tp, cp, dp, ep"},
       {"--op all-reduce --group tp",
-       "group tp has 1 rank (plan: tp 1, cp 1, dp 128, ep 64); a collective needs at least 2"},
+       "group tp has 1 rank (plan: tp 1, cp 1, dp 128, ep 64, expert_tp 1); a collective needs at "
+       "least 2"},
+      {"--op all-gather --group etp",
+       "group etp has 1 rank (plan: tp 1, cp 1, dp 128, ep 64, expert_tp 1); a collective needs "
+       "at least 2"},
       {"--op all-reduce --group node --sizes 8GiB..1MiB",
        "--sizes '8GiB..1MiB': the end is smaller than the start"},
       {"--op all-reduce --group node --sizes abc..1MiB", "--sizes 'abc..1MiB': 'abc' is not a"},
@@ -108,6 +112,20 @@ TEST(CollectiveCli, BadInputIsExitTwoWithTheReason) {
     EXPECT_EQ(o.status, 2) << c.args << "\n" << o.text;
     expect_contains(o, c.message);
   }
+}
+
+TEST(CollectiveCli, EpGroupFollowsExpertTp) {
+  // V3 with EP32 × expert_tp 2: rank 0's EP group is every second rank of 0..63 (eight nodes,
+  // four members each), and its expert-TP group ranks 0 and 1.
+  const Output ep = run(
+      kV3 + " --op ep-dispatch --group ep --set parallelism.ep=32 --set parallelism.expert_tp=2");
+  EXPECT_EQ(ep.status, 0) << ep.text;
+  expect_contains(ep, "ep-dispatch on group ep (32 ranks: 0,2,…,62 (stride 2), 8 nodes)");
+  const Output etp = run(kV3 +
+                         " --op all-gather --group etp --bytes 64MiB --set parallelism.ep=32 --set "
+                         "parallelism.expert_tp=2");
+  EXPECT_EQ(etp.status, 0) << etp.text;
+  expect_contains(etp, "all-gather on group etp (2 ranks: 0-1, 1 node)");
 }
 
 }  // namespace

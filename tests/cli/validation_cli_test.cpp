@@ -73,6 +73,7 @@ TEST(ValidationCli, JsonToStdout) {
   const Output o = run("validation " + cheap_cases() + " --json -");
   ASSERT_EQ(o.status, 0) << o.text;
   const auto j = nlohmann::json::parse(o.text);
+  EXPECT_EQ(j["schema"], "trainsim.validation/1");
   ASSERT_EQ(j["cases"].size(), 2u);
   EXPECT_EQ(j["summary"]["cases"], 1);
   EXPECT_EQ(j["summary"]["not_expressible"], 1);

@@ -104,11 +104,17 @@ TEST(YamlReader, OverrideKeepsTheFilePositionsOfUntouchedFields) {
 }
 
 TEST(YamlReader, OverrideOfMissingIntermediateKeyListsPresentKeys) {
+  // One edit away from a present key: named as the likely one, as an unknown key in a file is.
   const auto doc = ConfigNode::load_string("parallelism: {pp: 16}\n", "s.yaml");
   const std::string msg = message_of([&] { apply_overrides(doc, {"paralelism.pp=8"}); });
-  EXPECT_NE(msg.find("no key 'paralelism' under '<root>'; present keys: parallelism"),
+  EXPECT_NE(msg.find("no key 'paralelism' under '<root>' (did you mean 'parallelism'?); present "
+                     "keys: parallelism"),
             std::string::npos)
       << msg;
+  // Nothing close: no guess, only the list.
+  const std::string far = message_of([&] { apply_overrides(doc, {"zzz.pp=8"}); });
+  EXPECT_NE(far.find("no key 'zzz' under '<root>'; present keys: parallelism"), std::string::npos)
+      << far;
 }
 
 TEST(YamlReader, OverrideIndexesSequences) {

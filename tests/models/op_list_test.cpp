@@ -691,9 +691,19 @@ TEST(OpList, ExpertTensorParallelShardsTheExperts) {
   EXPECT_NE(find(etp8.backward_input, "L0.moe.experts.etp_reduce_scatter.bwd"), nullptr);
   EXPECT_NE(find(etp8.backward_input, "L0.moe.experts.etp_all_gather.bwd"), nullptr);
   EXPECT_EQ(find(etp1.forward, "L0.moe.experts.etp_all_gather"), nullptr);
-  // Errors: expert_tp must be 1 or tp, and divide the expert FFN width.
+  // expert_tp other than tp (Megatron-Core allows it; its group is expert_tp consecutive ranks of
+  // a node): expert_tp 4 gathers 4·T_e·k·d over its own group, and the op list is the same shape.
   c.expert_tp = 4;
-  EXPECT_CONTAINS(op_list_problem(m, c), "expert_tp = 4 must be 1 or tp = 8");
+  EXPECT_EQ(op_list_problem(m, c), "");
+  const LayerOps etp4 = build_layer_ops(m, 0, c);
+  const Op* ag4 = find(etp4.forward, "L0.moe.experts.etp_all_gather");
+  ASSERT_NE(ag4, nullptr);
+  EXPECT_DOUBLE_EQ(ag4->bytes, gathered / 2);
+  // Errors: expert_tp must divide a node (its group stays on NVLink) and the expert FFN width.
+  c.expert_tp = 3;
+  EXPECT_CONTAINS(op_list_problem(m, c), "expert_tp = 3 does not divide a node of 8 GPUs");
+  c.expert_tp = 16;
+  EXPECT_CONTAINS(op_list_problem(m, c), "expert_tp = 16 does not divide a node of 8 GPUs");
   ModelSpec odd = m;
   odd.moe.expert_ffn_dim = 14340;
   c.expert_tp = 8;

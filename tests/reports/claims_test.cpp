@@ -42,6 +42,9 @@ TEST(Claims, RenderingsCarryEveryRow) {
   EXPECT_NE(claims_text(c).find("overstated"), std::string::npos);
   EXPECT_NE(claims_markdown(c).find("because \\| pipes"), std::string::npos);
   EXPECT_NE(claims_json(c).find("\"verdict\": \"overstated\""), std::string::npos);
+  // An object whose first key names the schema, the rows under "claims" (docs/result-schema.md).
+  EXPECT_EQ(claims_json(c).rfind("{\n  \"schema\": \"trainsim.claims/1\",\n  \"claims\": [", 0),
+            0u);
 }
 
 }  // namespace

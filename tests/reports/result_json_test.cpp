@@ -38,7 +38,7 @@ TEST(ResultJson, StableKeysArePresent) {
   EXPECT_DOUBLE_EQ(j.at("total").at("wall_days").get<double>(), 50.0);
   EXPECT_DOUBLE_EQ(j.at("published").at("ratio_gpu_hours").get<double>(), 2.5e6 / 2.788e6);
   const auto& p = j.at("phases")[0];
-  for (const char* k : {"name", "steps", "step_time_s", "gpu_hours", "mfu", "step"})
+  for (const char* k : {"name", "steps", "mean_step_time_s", "gpu_hours", "mfu", "step"})
     EXPECT_TRUE(p.contains(k)) << k;
   EXPECT_DOUBLE_EQ(j.at("groups")[0].at("ratio").get<double>(), 2.2e6 / 2.664e6);
 }

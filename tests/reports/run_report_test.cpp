@@ -25,7 +25,7 @@ TEST(RunReport, MarkdownEscapesScenarioText) {
   r.phases.push_back(p);
   const std::string md = run_markdown(r);
   EXPECT_EQ(md.find("<b>"), std::string::npos);
-  EXPECT_NE(md.find("&lt;b&gt;bold&lt;/b&gt; | pipe"), std::string::npos);
+  EXPECT_NE(md.find("&lt;b&gt;bold&lt;/b&gt; \\| pipe"), std::string::npos);
   EXPECT_NE(md.find("a\\|b"), std::string::npos);
 }
 

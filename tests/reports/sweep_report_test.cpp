@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -72,9 +74,165 @@ TEST(SweepReport, ScatterHasOnePointPerPointThatRan) {
   EXPECT_EQ(values[1].at("point"), "parallelism.schedule=1f1b, cluster.gpu=h800");
   // Axis values under dot-free field names (a "." would mean nesting to Vega-Lite).
   EXPECT_EQ(values[1].at("axis0"), "1f1b");
-  EXPECT_EQ(spec.at("encoding").at("color").at("field"), "axis0");
-  EXPECT_EQ(spec.at("encoding").at("x").at("field"), "wall_days");
-  EXPECT_EQ(spec.at("encoding").at("y").at("field"), "cost_usd");
+  const auto& encoding = spec.at("layer")[0].at("encoding");
+  EXPECT_EQ(encoding.at("color").at("field"), "axis0");
+  EXPECT_EQ(encoding.at("x").at("field"), "wall_days");
+  EXPECT_EQ(encoding.at("y").at("field"), "cost_usd");
+  // Nothing coincides: one point per spot, no "×n" label layer.
+  EXPECT_EQ(values[0].at("here"), 1);
+  EXPECT_EQ(spec.at("layer").size(), 1u);
+}
+
+SweepResult numeric_sweep() {
+  // 16, 2 and 4 GPUs (given in that order) × two published figures that change nothing in the
+  // run: every (GPUs) point is drawn twice at one spot.
+  SweepResult s;
+  s.scenario = "s.yaml";
+  s.axes = {"cluster.gpus", "published.gpu_hours"};
+  const double days[] = {1.0, 6.0, 3.5};
+  const double scale[] = {1.0, 2.0, 3.0};
+  for (std::size_t g = 0; g < 3; ++g) {
+    for (const char* pub : {"1000", "2000"}) {
+      s.points.push_back({{std::vector<std::string>{"16", "2", "4"}[g], pub},
+                          {true, "", 100.0 * scale[g], 200.0 * scale[g], days[g], 0.4}});
+    }
+  }
+  return s;
+}
+
+TEST(SweepReport, NumericLegendsSortByNumberNotAsText) {
+  // As text "16" < "2" < "4"; as numbers 2 < 4 < 16.
+  const auto specs = sweep_chart_specs(numeric_sweep());
+  ASSERT_EQ(specs.size(), 1u);
+  const auto spec = nlohmann::json::parse(specs[0].second);
+  const auto& encoding = spec.at("layer")[0].at("encoding");
+  EXPECT_EQ(encoding.at("color").at("sort"), nlohmann::json({"2", "4", "16"}));
+  EXPECT_EQ(encoding.at("shape").at("sort"), nlohmann::json({"1000", "2000"}));
+}
+
+TEST(SweepReport, LegendOrderIsNumericWithACommonSuffixElseAsGiven) {
+  EXPECT_EQ(legend_order({"16", "2", "4", "2"}), (std::vector<std::string>{"2", "4", "16"}));
+  EXPECT_EQ(legend_order({"16K", "4K", "8K"}), (std::vector<std::string>{"4K", "8K", "16K"}));
+  EXPECT_EQ(legend_order({"800Gbps", "400Gbps"}), (std::vector<std::string>{"400Gbps", "800Gbps"}));
+  EXPECT_EQ(legend_order({"0.5", "-1", "1e3"}), (std::vector<std::string>{"-1", "0.5", "1e3"}));
+  // Names, and numbers with different suffixes, keep the order they were given in (--vary's).
+  EXPECT_EQ(legend_order({"h800", "h100", "a100"}),
+            (std::vector<std::string>{"h800", "h100", "a100"}));
+  EXPECT_EQ(legend_order({"2K", "512"}), (std::vector<std::string>{"2K", "512"}));
+}
+
+TEST(SweepReport, PointsThatCoincideAreRingsWithACountAndTheirTooltipListsThemAll) {
+  // Each spot holds 2 points (same days and cost): the first drawn larger (90 + 110 px²) under
+  // the second (90 px²), both keep their colour and shape, and a "×2" label marks the spot.
+  const auto spec = nlohmann::json::parse(sweep_chart_specs(numeric_sweep())[0].second);
+  const auto& values = spec.at("data").at("values");
+  ASSERT_EQ(values.size(), 6u);
+  int large = 0, small = 0;
+  for (const auto& v : values) {
+    EXPECT_EQ(v.at("here"), 2);
+    const std::string here = v.at("points_here");
+    EXPECT_NE(here.find("published.gpu_hours=1000"), std::string::npos) << here;
+    EXPECT_NE(here.find("published.gpu_hours=2000"), std::string::npos) << here;
+    const double size = v.at("size");
+    if (size == 200.0) ++large;
+    if (size == 90.0) ++small;
+  }
+  EXPECT_EQ(large, 3);
+  EXPECT_EQ(small, 3);
+  // Larger first, so the smaller marks are drawn on top.
+  EXPECT_EQ(values[0].at("size"), 200.0);
+  EXPECT_EQ(values[5].at("size"), 90.0);
+  ASSERT_EQ(spec.at("layer").size(), 2u);
+  const auto& labels = spec.at("layer")[1].at("data").at("values");
+  ASSERT_EQ(labels.size(), 3u);
+  EXPECT_EQ(labels[0].at("label"), "×2");
+  EXPECT_EQ(spec.at("layer")[0].at("encoding").at("size").at("field"), "size");
+}
+
+TEST(SweepReport, PointsCloserThanAMarkerCoincideAndFarOnesDoNot) {
+  // Days range 0..120 → a spot reaches 120/100 = 1.2 days from its first point. 47.9 and 48.1
+  // days (same cost) are 0.2 apart: one spot, though they fall in different 1.2-day grid cells
+  // (39 and 40). 50.0 is 2.1 days from 47.9: a spot of its own.
+  SweepResult s;
+  s.axes = {"price"};
+  for (const auto& [p, d] : std::vector<std::pair<const char*, double>>{
+           {"a", 0.0}, {"b", 47.9}, {"c", 48.1}, {"d", 50.0}, {"e", 120.0}}) {
+    s.points.push_back({{p}, {true, "", 1.0, 10.0, d, 0.4}});
+  }
+  const auto spec = nlohmann::json::parse(sweep_chart_specs(s)[0].second);
+  std::map<std::string, int> here;
+  for (const auto& v : spec.at("data").at("values")) here[v.at("axis0")] = v.at("here");
+  EXPECT_EQ(here["a"], 1);
+  EXPECT_EQ(here["b"], 2);
+  EXPECT_EQ(here["c"], 2);
+  EXPECT_EQ(here["d"], 1);
+  EXPECT_EQ(here["e"], 1);
+}
+
+TEST(SweepReport, FailuresGroupByReasonUpToTheirNumbers) {
+  // Four points of a 2 × 3 product are invalid with one sentence and different numbers, one is
+  // infeasible, one ran: two groups, the first with 4 points, in point order.
+  SweepResult s;
+  s.axes = {"parallelism.pp", "parallelism.dp"};
+  auto invalid = [](int dp, int pp) {
+    SweepOutcome o;
+    o.reason = fmt::format(
+        "dp × tp × pp × cp = {} × 1 × {} × 1 = {} does not equal cluster.gpus "
+        "= 16",
+        dp, pp, dp * pp);
+    o.failure = SweepFailure::Invalid;
+    return o;
+  };
+  SweepOutcome oom;
+  oom.reason = "main: needs 81.1 GB per GPU but h100 has 80.0 GB";
+  oom.failure = SweepFailure::Infeasible;
+  s.points = {{{"1", "4"}, invalid(4, 1)}, {{"1", "8"}, invalid(8, 1)},
+              {{"2", "4"}, invalid(4, 2)}, {{"2", "8"}, {true, "", 48, 97, 0.1, 0.46}},
+              {{"4", "4"}, oom},           {{"4", "8"}, invalid(8, 4)}};
+  const auto groups = failure_groups(s);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].kind, SweepFailure::Invalid);
+  EXPECT_EQ(groups[0].points, (std::vector<std::size_t>{0, 1, 2, 5}));
+  EXPECT_FALSE(groups[0].same_text);
+  EXPECT_EQ(groups[0].reason, invalid(4, 1).reason);
+  EXPECT_EQ(groups[1].points, (std::vector<std::size_t>{4}));
+  EXPECT_TRUE(groups[1].same_text);
+
+  const std::string html = sweep_html(s);
+  EXPECT_NE(html.find("<b>4 of 6 points, invalid combination:</b> dp × tp × pp × cp = 4 × 1 × 1 "
+                      "× 1 = 4 does not equal cluster.gpus = 16 (figures at parallelism.pp=1, "
+                      "parallelism.dp=4; the others differ only in the numbers)"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<b>1 of 6 points, infeasible:</b> main: needs 81.1 GB"), std::string::npos);
+  // Each reason once; the table's rows point at it.
+  EXPECT_EQ(html.find("does not equal"), html.rfind("does not equal"));
+  EXPECT_NE(html.find("<td>invalid combination (reason 1)</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>infeasible (reason 2)</td>"), std::string::npos);
+}
+
+TEST(SweepReport, NamesWithDigitsAreNotNumbers) {
+  // "h100" and "h200" are different GPUs, not one reason with different numbers.
+  SweepResult s;
+  s.axes = {"cluster.gpu"};
+  SweepOutcome a, b;
+  a.reason = "h100 has no fp4 peak";
+  b.reason = "h200 has no fp4 peak";
+  a.failure = b.failure = SweepFailure::Invalid;
+  s.points = {{{"h100"}, a}, {{"h200"}, b}};
+  EXPECT_EQ(failure_groups(s).size(), 2u);
+  // One sentence of one kind, with thousands separators and exponents, is one group.
+  SweepOutcome c, d;
+  c.reason = "needs 1,024.5 GB (2.4e+06 B)";
+  d.reason = "needs 512 GB (1e3 B)";
+  c.failure = d.failure = SweepFailure::Infeasible;
+  s.points = {{{"x"}, c}, {{"y"}, d}};
+  EXPECT_EQ(failure_groups(s).size(), 1u);
+  // The same sentence of different kinds stays apart.
+  d.reason = c.reason;
+  d.failure = SweepFailure::OutOfMemory;
+  s.points = {{{"x"}, c}, {{"y"}, d}};
+  EXPECT_EQ(failure_groups(s).size(), 2u);
 }
 
 TEST(SweepReport, InfeasiblePointsAreListedWithTheirReasonEscaped) {
@@ -99,7 +257,8 @@ TEST(SweepReport, CsvHasAHeaderAndOneRowPerPoint) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "parallelism.schedule,cluster.gpu,GPU-hours,cost,days,MFU,status");
-  EXPECT_NE(csv.find("dualpipe,h800,2.4e+06,4.8e+06,49.6,0.44,ok"), std::string::npos);
+  // Full precision (the shortest round-trip text), not 6 significant digits.
+  EXPECT_NE(csv.find("dualpipe,h800,2400000,4800000,49.6,0.44,ok"), std::string::npos) << csv;
 }
 
 TEST(SweepReport, TornadoIsSortedBySwingAndHasEverySideThatRan) {
@@ -130,7 +289,9 @@ TEST(SweepReport, SensitivityTableHasBothSidesAndTheReasons) {
   // A header, the base row, two rows per input.
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 1 + 2 * 4);
   EXPECT_NE(
-      csv.find("NIC bandwidth,\"cluster.fabric.nic_bw, nic_achievable\",-20%,32 GB/s,110,0.1,"),
+      // Full precision: 110 / 100 − 1 in binary floating point is 0.10000000000000009.
+      csv.find("NIC bandwidth,\"cluster.fabric.nic_bw, nic_achievable\",-20%,32 GB/s,110,"
+               "0.10000000000000009,"),
       std::string::npos)
       << csv;
 }

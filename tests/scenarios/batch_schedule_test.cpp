@@ -55,6 +55,17 @@ TEST(BatchSchedule, PhaseShorterThanOneStepIsAFractionalStep) {
   EXPECT_DOUBLE_EQ(segs[0].steps, 0.5);
 }
 
+TEST(BatchSchedule, StepCountCountsAPartialLastStepAsOneStep) {
+  // Half a step of tokens is one step run (at a smaller batch): 1 step, time for 0.5.
+  EXPECT_EQ(step_count(batch_segments(phase(4096.0 * 100, 4096, 200, 200, 0), 8)), 1);
+  // 10.25 steps of tokens: 10 full steps and a partial one = 11; exactly 10 steps = 10.
+  EXPECT_EQ(step_count(batch_segments(phase(4096.0 * 200 * 10.25, 4096, 200, 200, 0), 8)), 11);
+  EXPECT_EQ(step_count(batch_segments(phase(4096.0 * 200 * 10, 4096, 200, 200, 0), 8)), 10);
+  // A remainder below kPartialStepEpsilon of a step is rounding, not a step.
+  EXPECT_EQ(step_count(BatchSegment{200, 10 + 1e-9, 0}), 10);
+  EXPECT_EQ(step_count(std::vector<BatchSegment>{}), 0);
+}
+
 TEST(BatchSchedule, ZeroTokensHasNoSteps) {
   EXPECT_TRUE(batch_segments(phase(0, 4096, 8, 8, 0), 8).empty());
 }

@@ -205,9 +205,23 @@ TEST(ScenarioLoader, ExpertTpIsChecked) {
               "batch: 15360", "batch: 1536"),
       "t.yaml", {});
   EXPECT_EQ(ok.plan.expert_tp, 8);
-  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 64, expert_tp: 2")), "t.yaml:4:");
-  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 64, expert_tp: 2")),
-                  "expert_tp = 2 must be 1 or equal to tp = 1");
+  // expert_tp other than 1 or tp: its own group of expert_tp consecutive ranks in a node (TP1
+  // with EP32 × expert_tp 4 over a 128-GPU stage; TP4 with expert_tp 2).
+  EXPECT_EQ(load_scenario_text(replace(kBase, "ep: 64", "ep: 32, expert_tp: 4"), "t.yaml", {})
+                .plan.expert_tp,
+            4);
+  EXPECT_EQ(load_scenario_text(
+                replace(replace(kBase, "dp: 128, ep: 64", "dp: 32, tp: 4, ep: 32, expert_tp: 2"),
+                        "batch: 15360", "batch: 1536"),
+                "t.yaml", {})
+                .plan.expert_tp,
+            2);
+  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 32, expert_tp: 3")), "t.yaml:4:");
+  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 32, expert_tp: 3")),
+                  "expert_tp = 3 does not divide a node of 8 GPUs: the expert-TP group is "
+                  "expert_tp consecutive ranks inside a node");
+  expect_contains(error_of(replace(kBase, "ep: 64", "ep: 8, expert_tp: 16")),
+                  "expert_tp = 16 does not divide a node of 8 GPUs");
   expect_contains(
       error_of(replace(kBase, "dp: 128, ep: 64", "dp: 16, tp: 8, ep: 64, expert_tp: 8")),
       "ep × expert_tp = 64 × 8 does not divide the 128 GPUs of a pipeline stage");
@@ -224,6 +238,31 @@ phases: [{tokens: 1T, seq_len: 8K, batch: 2048}]
 price: 2
 )";
   expect_contains(error_of(dense), "expert_tp = 8 but llama-3.1-405b is a dense model");
+}
+
+TEST(ScenarioLoader, GradAccumPassesSplitTheBatchIntoWholePasses) {
+  // grad_accum_passes k: each of the k pipeline passes runs batch / (dp · micro_batch · k)
+  // micro-batches, so the batch must be a multiple of dp × micro_batch × k (128 × 1 × 4 = 512
+  // divides 15,360; 128 × 1 × 7 = 896 does not). Default 1; 0 is out of range.
+  const auto ok = load_scenario_text(replace(kBase, "micro_batch: 1",
+                                             "micro_batch: 1, "
+                                             "grad_accum_passes: 4"),
+                                     "t.yaml", {});
+  EXPECT_EQ(ok.plan.grad_accum_passes, 4);
+  EXPECT_EQ(load_scenario_text(kBase, "t.yaml", {}).plan.grad_accum_passes, 1);
+  const std::string seven =
+      error_of(replace(kBase, "micro_batch: 1", "micro_batch: 1, grad_accum_passes: 7"));
+  expect_contains(seven, "t.yaml:7:");
+  expect_contains(seven,
+                  "phases[0].batch: global batch 15360 sequences is not a multiple of dp × "
+                  "micro_batch × grad_accum_passes = 128 × 1 × 7 = 896");
+  expect_contains(error_of(kBase, {"parallelism.grad_accum_passes=0"}), "out of range");
+  // A phase's own plan inherits the key and may change it.
+  const auto phase = load_scenario_text(
+      replace(kBase, "batch: 15360}", "batch: 15360, parallelism: {grad_accum_passes: 2}}"),
+      "t.yaml", {});
+  ASSERT_TRUE(phase.phases[0].plan.has_value());
+  EXPECT_EQ(phase.phases[0].plan->grad_accum_passes, 2);
 }
 
 TEST(ScenarioLoader, UlyssesNeedsHeadsDivisibleByCp) {

@@ -14,9 +14,9 @@ struct CliOutput {
   std::string text;  ///< stdout and stderr together
 };
 
-/// Runs `trainsim ARGS 2>&1` through the shell (ARGS is shell text: quote what needs it).
-inline CliOutput run_cli(const std::string& args) {
-  const std::string cmd = std::string(TRAINSIM_CLI) + " " + args + " 2>&1";
+/// Runs shell text `COMMAND 2>&1` (wrapped in a subshell) and collects its status and output.
+inline CliOutput run_shell(const std::string& command) {
+  const std::string cmd = "(" + command + ") 2>&1";
   CliOutput out;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return out;
@@ -25,6 +25,11 @@ inline CliOutput run_cli(const std::string& args) {
   const int rc = pclose(pipe);
   out.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   return out;
+}
+
+/// Runs `trainsim ARGS 2>&1` through the shell (ARGS is shell text: quote what needs it).
+inline CliOutput run_cli(const std::string& args) {
+  return run_shell(std::string(TRAINSIM_CLI) + " " + args);
 }
 
 }  // namespace trainsim::test

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "models/op_list.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::sim::collective {
@@ -231,6 +232,36 @@ TEST(Collective, InternodeDispatchAndCombineCrossIbOncePerNode) {
   }
 }
 
+TEST(Collective, InternodeDispatchOverAStridedEpGroup) {
+  // EP8 over two nodes with expert_tp 2: the EP group is ranks 0, 2, …, 14, four per node at the
+  // same local indices. A token crosses IB once per destination node (ν as for EP16 on two
+  // nodes: 128 experts per node), to the other node's GPU with the sender's local index, and is
+  // forwarded over NVLink to the g of the node's 4 members holding its experts:
+  //   t = max(α_ib + T·ν/2·H·b / 40 GB/s,  α_nvl + T·ν·g·(3/4)·H·b / 160 GB/s).
+  const auto topo = h800(16);
+  CollectiveSpec spec;
+  spec.op = CollectiveOp::EpDispatch;
+  for (int r = 0; r < 16; r += 2) spec.ranks.push_back(r);
+  spec.routing = deepep_shape();
+  spec.payload_bytes_per_element = kFp8;
+  const auto r = simulate_collective(topo, spec);
+  const double nu = 2.0 * (1.0 - miss(256, 128, 8));
+  const double g = r.gpus_per_node_hit;
+  const double row = 7168 * kFp8;
+  EXPECT_NEAR(r.nodes_per_token, nu, 1e-9);
+  EXPECT_GT(g, 1.0);
+  EXPECT_LE(g, 4.0);
+  EXPECT_NEAR(r.ib_out_bytes, 4096 * nu / 2 * row, 1e-3);
+  const double t_ib = 2.8e-6 + 4096 * nu / 2 * row / 40e9;
+  const double t_nvl = 3.33e-6 + 4096 * nu * g * 3.0 / 4.0 * row / 160e9;
+  EXPECT_NEAR(r.time_s, std::max(t_ib, t_nvl), kNs);
+  // Members at different local indices on the two nodes cannot pair over IB.
+  spec.ranks = {0, 2, 4, 6, 9, 11, 13, 15};
+  EXPECT_EQ(message_of([&] { simulate_collective(topo, spec); }),
+            "ep-dispatch group must lie inside one node or hold the same GPUs (local indices) of "
+            "every node it spans: node 0 holds 4 of its GPUs in the group, node 1 4");
+}
+
 // ---------------------------------------------------------------- errors
 
 TEST(Collective, UnknownOpListsTheValidOnes) {
@@ -279,8 +310,8 @@ TEST(Collective, EpGroupsMustBeWholeNodesOrInsideOne) {
   spec.payload_bytes_per_element = kFp8;
   spec.ranks = consecutive(4, 8);  // half of node 0, half of node 1
   EXPECT_EQ(message_of([&] { simulate_collective(topo, spec); }),
-            "ep-dispatch group must lie inside one node or consist of whole nodes: node 0 "
-            "holds 4 of its 8 GPUs in the group");
+            "ep-dispatch group must lie inside one node or hold the same GPUs (local indices) of "
+            "every node it spans: node 0 holds 4 of its GPUs in the group, node 1 4");
   spec.ranks = consecutive(0, 8);
   spec.routing.tokens_per_rank = 0;
   EXPECT_EQ(message_of([&] { simulate_collective(topo, spec); }),
@@ -310,6 +341,27 @@ TEST(ScenarioCollective, GroupsFollowTheRankLayout) {
   EXPECT_EQ(group_ranks("24", s.plan, s.cluster), consecutive(0, 24));
 }
 
+TEST(ScenarioCollective, ExpertTpPlacesTheEpAndExpertTpGroups) {
+  // V3 with EP32 × expert_tp 2 (Megatron-Core order: expert-TP innermost, then EP): rank 0's
+  // expert-TP group is ranks 0, 1 and its EP group ranks 0, 2, …, 62 (eight nodes, four members
+  // each), which `ep-dispatch` then prices with 4 EP ranks per node, as the step simulator does.
+  const auto s =
+      scenarios::load_scenario(std::string(TRAINSIM_SOURCE_DIR) + "/scenarios/deepseek-v3.yaml",
+                               {{"parallelism.ep=32", "parallelism.expert_tp=2"}});
+  std::vector<int> strided;
+  for (int r = 0; r < 64; r += 2) strided.push_back(r);
+  EXPECT_EQ(group_ranks("ep", s.plan, s.cluster), strided);
+  EXPECT_EQ(group_ranks("etp", s.plan, s.cluster), consecutive(0, 2));
+  const auto d = scenario_collective_spec(s, 0, CollectiveOp::EpDispatch, "ep", 4096);
+  models::OpListContext ctx;
+  ctx.ep = 32;
+  ctx.expert_tp = 2;
+  EXPECT_NEAR(d.routing.mean_nodes_per_token, models::dispatch_destinations_per_token(s.model, ctx),
+              1e-12);
+  const auto r = simulate_collective(h800(2048), d);
+  EXPECT_EQ(r.nodes, 8);
+}
+
 TEST(ScenarioCollective, BadGroupsAreErrors) {
   const auto& s = deepseek_v3();
   EXPECT_EQ(message_of([&] { group_ranks("4096", s.plan, s.cluster); }),
@@ -317,7 +369,11 @@ TEST(ScenarioCollective, BadGroupsAreErrors) {
   EXPECT_EQ(message_of([&] { group_ranks("rack", s.plan, s.cluster); }),
             std::string("group 'rack' is not a group; valid: ") + kGroupNames);
   EXPECT_EQ(message_of([&] { group_ranks("tp", s.plan, s.cluster); }),
-            "group tp has 1 rank (plan: tp 1, cp 1, dp 128, ep 64); a collective needs at least 2");
+            "group tp has 1 rank (plan: tp 1, cp 1, dp 128, ep 64, expert_tp 1); a collective "
+            "needs at least 2");
+  EXPECT_EQ(message_of([&] { group_ranks("etp", s.plan, s.cluster); }),
+            "group etp has 1 rank (plan: tp 1, cp 1, dp 128, ep 64, expert_tp 1); a collective "
+            "needs at least 2");
 }
 
 TEST(ScenarioCollective, EpSpecTakesTheModelAndPrecision) {

@@ -1,0 +1,407 @@
+#include "sim/plan/plan_search.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "hardware/catalog.hpp"
+#include "models/accounting.hpp"
+#include "models/memory.hpp"
+#include "scenarios/scenario_loader.hpp"
+#include "sim/simulate.hpp"
+
+namespace trainsim::sim::plan {
+namespace {
+
+/// Candidates simulated between two updates of the best-so-far (fixed, so that which candidates
+/// the bound prunes does not depend on --jobs).
+constexpr std::size_t kWave = 8;
+
+const char* recompute_name(models::Recompute r) {
+  switch (r) {
+    case models::Recompute::Selective:
+      return "selective";
+    case models::Recompute::Full:
+      return "full";
+    case models::Recompute::None:
+      break;
+  }
+  return "none";
+}
+
+/// Extra matmul FLOP of a recompute policy over 6·N per token: full recompute runs each layer's
+/// forward again in backward, 2·N more (Korthikanti et al. 2022, arXiv 2205.05198 §4: 8·N
+/// instead of 6·N); selective recomputes only norms and up-projections, counted as nothing here
+/// so that the bound stays a lower bound.
+double recompute_factor(models::Recompute r) {
+  return r == models::Recompute::Full ? 8.0 / 6.0 : 1.0;
+}
+
+/// Lower bound on one phase's wall seconds: its model FLOP at the GEMM dtype's dense peak on
+/// every GPU, times the 1F1B fill-and-drain of the final batch, (m + (pp − 1)/v) / m for m
+/// micro-batches per DP rank (Narayanan et al. 2021, arXiv 2104.04473 §2.2; DualPipe's bubble is
+/// not credited, which keeps the bound below the truth).
+double phase_bound_s(const scenarios::Scenario& s, const scenarios::Phase& ph) {
+  const models::ParallelPlan& p = ph.plan ? *ph.plan : s.plan;
+  const models::PrecisionPolicy& prec = ph.precision ? *ph.precision : s.precision;
+  const int gpus = ph.gpus ? *ph.gpus : s.cluster.gpus;
+  const auto fpt = models::flops_per_token(s.model, ph.seq_len);
+  const double flop = ph.tokens * (fpt.matmul * recompute_factor(p.recompute) + fpt.attention);
+  const double peak = s.cluster.gpu.peak(prec.gemm);
+  if (peak <= 0 || gpus <= 0) return 0;
+  double t = flop / (static_cast<double>(gpus) * peak);
+  const double m = static_cast<double>(ph.batch.end) / (static_cast<double>(p.dp) * p.micro_batch);
+  const bool fill_drain = p.schedule == "1f1b" || p.schedule == "interleaved-1f1b";
+  if (fill_drain && m >= 1) t *= (m + (p.pp - 1.0) / std::max(1, p.virtual_stages)) / m;
+  return t;
+}
+
+/// Lower bound on the heaviest rank's model states: the mean over the PP ranks of the whole
+/// model's weights, gradients, master weights and moments under the plan's TP/EP/ZeRO sharding.
+double states_bound_bytes(const scenarios::Scenario& s, const scenarios::Phase& ph,
+                          const models::ParallelPlan& p, const models::PrecisionPolicy& prec) {
+  models::StageMemoryInput in;
+  in.layers = {0, s.model.layers + s.model.mtp_depth};
+  in.embedding = true;
+  in.head = true;
+  in.seq_len = ph.seq_len;  // the states do not depend on it; the op context checks CP with it
+  in.gpus_per_node = s.cluster.node.gpus_per_node;
+  const auto m = models::stage_memory(s.model, p, prec, in);
+  return m.states() / p.pp;
+}
+
+std::string gb(double bytes) {
+  return fmt::format("{:.1f} GB", bytes / 1e9);
+}
+
+struct Space {
+  std::vector<int> tp, pp, ep;
+  std::vector<std::pair<std::string, int>> schedules;  ///< name, virtual stages
+  std::vector<models::Recompute> recompute;
+  std::vector<int> zero;
+};
+
+Space search_space(const scenarios::Scenario& base) {
+  Space sp;
+  for (int t = 1; t <= base.cluster.node.gpus_per_node && t <= 8; t *= 2) sp.tp.push_back(t);
+  for (int q = 1; q <= 32 && q <= base.model.layers; q *= 2) sp.pp.push_back(q);
+  if (base.model.is_moe()) {
+    for (int e = 1; e <= base.model.moe.routed_experts; e *= 2) {
+      if (base.model.moe.routed_experts % e == 0) sp.ep.push_back(e);
+    }
+  } else {
+    sp.ep.push_back(1);
+  }
+  sp.schedules = {{"1f1b", 1}, {"interleaved-1f1b", 2}, {"dualpipe", 1}};
+  const std::pair<std::string, int> own{base.plan.schedule, base.plan.virtual_stages};
+  if (std::find(sp.schedules.begin(), sp.schedules.end(), own) == sp.schedules.end())
+    sp.schedules.push_back(own);
+  sp.recompute = {models::Recompute::None, models::Recompute::Selective, models::Recompute::Full};
+  sp.zero = {1, 2};
+  return sp;
+}
+
+bool better(const PlanCandidate& a, const PlanCandidate& b, Objective o) {
+  const double va = objective_value(a, o), vb = objective_value(b, o);
+  if (va != vb) return va < vb;
+  if (a.cost_usd != b.cost_usd) return a.cost_usd < b.cost_usd;
+  return a.days < b.days;
+}
+
+}  // namespace
+
+double objective_value(const PlanCandidate& c, Objective objective) {
+  switch (objective) {
+    case Objective::Time:
+      return c.days;
+    case Objective::Gpus:
+      return static_cast<double>(c.gpus);
+    case Objective::Cost:
+      break;
+  }
+  return c.cost_usd;
+}
+
+PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& opt) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::string text = read_file(file);
+  const scenarios::Scenario base = scenarios::load_scenario_text(text, file, {opt.base_sets});
+  PlanSearchResult res;
+  res.scenario = base.name;
+  const auto& hw = hardware::HardwareCatalog::bundled();
+  std::vector<std::string> types = opt.gpu_types;
+  if (types.empty()) types.push_back(base.cluster.gpu.name);
+  std::vector<int> counts = opt.gpu_counts;
+  if (counts.empty()) counts.push_back(base.cluster.gpus);
+  std::map<std::string, double> price;
+  for (const auto& t : types) {
+    if (!hw.has_gpu(t)) hw.gpu(t);  // throws, listing the catalog's GPUs
+    if (auto it = opt.price.find(t); it != opt.price.end()) {
+      price[t] = it->second;
+    } else if (t == base.cluster.gpu.name) {
+      price[t] = base.price_per_gpu_hour;
+    } else {
+      throw ModelError(fmt::format(
+          "no price for {}: give --price {}=USD_PER_GPU_HOUR (the scenario prices only {} at ${})",
+          t, t, base.cluster.gpu.name, base.price_per_gpu_hour));
+    }
+  }
+  const bool balanced = base.moe_imbalance == 0 && base.moe_capacity_factor == 0;
+  res.symmetric_note =
+      balanced ? "each run simulated with --symmetric (one data-parallel replica; exact for "
+                 "balanced experts on a non-blocking fabric)"
+               : "each run simulated on every rank (moe.imbalance or capacity_factor > 0: "
+                 "replicas differ, --symmetric would not be exact)";
+
+  // 1. Generate in a fixed order; structural rules first (the loader's plan_problem on the plan
+  // as the scenario would resolve it), then the whole loader on the survivors.
+  const Space sp = search_space(base);
+  std::vector<scenarios::Scenario> loaded;  // by candidate index, for those that load
+  std::vector<std::size_t> loaded_of;
+  for (const auto& type : types) {
+    for (int gpus : counts) {
+      hardware::ClusterSpec cluster = base.cluster;
+      cluster.gpus = gpus;
+      for (int tp : sp.tp)
+        for (int pp : sp.pp)
+          for (int ep : sp.ep)
+            for (const auto& [sched, v] : sp.schedules)
+              for (auto rc : sp.recompute)
+                for (int zero : sp.zero) {
+                  PlanCandidate c;
+                  c.gpu = type;
+                  c.gpus = gpus;
+                  c.tp = tp;
+                  c.pp = pp;
+                  c.ep = ep;
+                  c.schedule = sched;
+                  c.virtual_stages = v;
+                  c.recompute = recompute_name(rc);
+                  c.zero = zero;
+                  c.micro_batch = base.plan.micro_batch;
+                  c.price_per_gpu_hour = price[type];
+                  c.published = type == base.cluster.gpu.name && gpus == base.cluster.gpus &&
+                                tp == base.plan.tp && pp == base.plan.pp && ep == base.plan.ep &&
+                                sched == base.plan.schedule && v == base.plan.virtual_stages &&
+                                rc == base.plan.recompute && zero == base.plan.zero;
+                  c.sets = {"cluster.gpu=" + type,
+                            fmt::format("cluster.gpus={}", gpus),
+                            "parallelism.dp=auto",
+                            fmt::format("parallelism.tp={}", tp),
+                            fmt::format("parallelism.pp={}", pp),
+                            fmt::format("parallelism.ep={}", ep),
+                            "parallelism.schedule=" + sched,
+                            fmt::format("parallelism.virtual_stages={}", v),
+                            fmt::format("parallelism.recompute={}", c.recompute),
+                            fmt::format("parallelism.zero={}", zero)};
+                  if (base.plan.expert_tp != 1)
+                    c.sets.push_back(fmt::format("parallelism.expert_tp={}", tp));
+                  models::ParallelPlan p = base.plan;
+                  p.tp = tp;
+                  p.pp = pp;
+                  p.ep = ep;
+                  p.schedule = sched;
+                  p.virtual_stages = v;
+                  p.recompute = rc;
+                  p.zero = zero;
+                  if (p.expert_tp != 1) p.expert_tp = tp;
+                  p.dp_auto = true;
+                  std::string why = scenarios::resolve_auto_dp(p, gpus);
+                  if (why.empty()) why = scenarios::plan_problem(p, base.model, cluster);
+                  if (!why.empty()) {
+                    c.status = "structure";
+                    c.reason = why;
+                  }
+                  res.candidates.push_back(std::move(c));
+                }
+    }
+  }
+  for (std::size_t i = 0; i < res.candidates.size(); ++i) {
+    PlanCandidate& c = res.candidates[i];
+    if (c.published) res.published = i;
+    if (!c.status.empty()) continue;
+    std::vector<std::string> sets = opt.base_sets;
+    sets.insert(sets.end(), c.sets.begin(), c.sets.end());
+    try {
+      scenarios::Scenario s = scenarios::load_scenario_text(text, file, {sets});
+      // 2. Memory: no rank holds less than the mean of the model states.
+      std::string mem;
+      for (const auto& ph : s.phases) {
+        const auto& p = ph.plan ? *ph.plan : s.plan;
+        const double states =
+            states_bound_bytes(s, ph, p, ph.precision ? *ph.precision : s.precision);
+        if (states > s.cluster.gpu.hbm_bytes) {
+          mem = fmt::format(
+              "{}: the model states alone need at least {} per GPU (weights, gradients, "
+              "optimizer over {} pipeline ranks) but {} has {}",
+              ph.name, gb(states), p.pp, s.cluster.gpu.name, gb(s.cluster.gpu.hbm_bytes));
+          break;
+        }
+      }
+      if (!mem.empty()) {
+        c.status = "memory";
+        c.reason = mem;
+        continue;
+      }
+      double bound = 0;
+      for (const auto& ph : s.phases) bound += phase_bound_s(s, ph);
+      c.lower_bound_days = bound / 86400.0;
+      loaded_of.push_back(i);
+      loaded.push_back(std::move(s));
+    } catch (const ConfigError& e) {
+      c.status = "structure";
+      c.reason = e.detail();
+    } catch (const Error& e) {
+      c.status = "structure";
+      c.reason = e.what();
+    }
+  }
+
+  // 3. Bound order, then waves.
+  std::vector<std::size_t> order(loaded_of.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  auto bound_value = [&](const PlanCandidate& c) {
+    const double gpu_hours = c.lower_bound_days * 24.0 * c.gpus;
+    switch (opt.objective) {
+      case Objective::Time:
+        return c.lower_bound_days;
+      case Objective::Gpus:
+        return static_cast<double>(c.gpus);
+      case Objective::Cost:
+        break;
+    }
+    return gpu_hours * c.price_per_gpu_hour;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return bound_value(res.candidates[loaded_of[a]]) < bound_value(res.candidates[loaded_of[b]]);
+  });
+  SimOptions so;
+  so.symmetric = balanced;
+  so.jobs = 1;
+  std::optional<std::size_t> best;
+  std::size_t done = 0;
+  const std::size_t total = res.candidates.size();
+  std::size_t pruned = total - order.size();
+  std::size_t pos = 0;
+  const int workers = std::max(1, opt.jobs);
+  while (pos < order.size()) {
+    if (opt.stop && opt.stop->load()) {
+      res.interrupted = true;
+      break;
+    }
+    std::vector<std::size_t> wave;
+    for (; pos < order.size() && wave.size() < kWave; ++pos) {
+      const std::size_t k = order[pos];
+      PlanCandidate& c = res.candidates[loaded_of[k]];
+      const double lb_cost = c.lower_bound_days * 24.0 * c.gpus * c.price_per_gpu_hour;
+      if (opt.deadline_days && c.lower_bound_days > *opt.deadline_days) {
+        c.status = "bound";
+        c.reason = fmt::format("even at the dense peak the run takes {:.1f} days (deadline {})",
+                               c.lower_bound_days, *opt.deadline_days);
+      } else if (opt.budget_usd && lb_cost > *opt.budget_usd) {
+        c.status = "bound";
+        c.reason = fmt::format("even at the dense peak the run costs ${:.0f} (budget ${:.0f})",
+                               lb_cost, *opt.budget_usd);
+      } else if (best && bound_value(c) > objective_value(res.candidates[*best], opt.objective)) {
+        c.status = "bound";
+        c.reason =
+            fmt::format("its ideal-FLOP bound ({:.4g}) cannot beat the best plan ({:.4g})",
+                        bound_value(c), objective_value(res.candidates[*best], opt.objective));
+      } else {
+        wave.push_back(k);
+        continue;
+      }
+      ++pruned;
+      ++done;
+    }
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t w = next++; w < wave.size(); w = next++) {
+        const std::size_t k = wave[w];
+        PlanCandidate& c = res.candidates[loaded_of[k]];
+        const RunResult run = simulate_run(loaded[k], so);
+        c.simulated = true;
+        c.gpu_hours = run.total_gpu_hours;
+        c.cost_usd = run.total_cost_usd;
+        c.days = run.total_wall_s / 86400.0;
+        c.mfu = run.mfu;
+        c.memory_headroom = 1.0;
+        for (const auto& ph : run.phases) {
+          if (!ph.feasible) {
+            c.status = ph.representative.fits_in_memory ? "infeasible" : "memory";
+            c.reason = fmt::format("{}: {}", ph.name, ph.infeasible_reason);
+            break;
+          }
+          const auto& r = ph.representative;
+          if (r.memory_capacity > 0) {
+            c.memory_headroom = std::min(
+                c.memory_headroom, (r.memory_capacity - r.memory.total()) / r.memory_capacity);
+          }
+        }
+        if (!c.status.empty()) continue;
+        if (opt.deadline_days && c.days > *opt.deadline_days) {
+          c.status = "deadline";
+          c.reason =
+              fmt::format("{:.1f} days, over the {} day deadline", c.days, *opt.deadline_days);
+        } else if (opt.budget_usd && c.cost_usd > *opt.budget_usd) {
+          c.status = "budget";
+          c.reason = fmt::format("${:.0f}, over the ${:.0f} budget", c.cost_usd, *opt.budget_usd);
+        } else {
+          c.status = "ok";
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    const int n = std::min<int>(workers, static_cast<int>(wave.size()));
+    for (int w = 1; w < n; ++w) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (std::size_t k : wave) {  // in wave order: the same best on any thread count
+      const std::size_t i = loaded_of[k];
+      ++res.simulated;
+      ++done;
+      if (res.candidates[i].status == "ok" &&
+          (!best || better(res.candidates[i], res.candidates[*best], opt.objective)))
+        best = i;
+    }
+    if (opt.progress) {
+      opt.progress(done + (total - order.size()), total, pruned,
+                   best ? objective_value(res.candidates[*best], opt.objective) : -1.0,
+                   opt.progress_user);
+    }
+  }
+
+  // Ranking, dominance and the cost-days frontier among the ok plans.
+  for (std::size_t i = 0; i < res.candidates.size(); ++i) {
+    if (res.candidates[i].status == "ok") res.ranking.push_back(i);
+  }
+  std::stable_sort(res.ranking.begin(), res.ranking.end(), [&](std::size_t a, std::size_t b) {
+    return better(res.candidates[a], res.candidates[b], opt.objective);
+  });
+  for (std::size_t a : res.ranking) {
+    PlanCandidate& ca = res.candidates[a];
+    for (std::size_t b : res.ranking) {
+      const PlanCandidate& cb = res.candidates[b];
+      if (cb.cost_usd <= ca.cost_usd && cb.days <= ca.days &&
+          (cb.cost_usd < ca.cost_usd || cb.days < ca.days)) {
+        ca.dominated = true;
+        break;
+      }
+    }
+    ca.frontier = !ca.dominated;
+  }
+  for (auto& c : res.candidates) {
+    if (c.status.empty()) c.status = "not reached";
+    ++res.counts[c.status];
+  }
+  res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return res;
+}
+
+}  // namespace trainsim::sim::plan
