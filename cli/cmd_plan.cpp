@@ -217,15 +217,11 @@ int cmd_plan(const Args& args, std::ostream& out) {
   std::signal(SIGINT, previous);
   if (tty) std::cerr << "\n";
 
-  nlohmann::json j = {{"schema", "trainsim.plan/1"},
-                      {"scenario", r.scenario},
-                      {"file", file},
-                      {"objective", objective},
-                      {"evaluated", r.candidates.size()},
-                      {"simulated", r.simulated},
-                      {"interrupted", r.interrupted},
-                      {"counts", r.counts},
-                      {"simulation", r.symmetric_note}};
+  nlohmann::json j = {
+      {"schema", "trainsim.plan/1"},   {"scenario", r.scenario},           {"file", file},
+      {"objective", objective},        {"evaluated", r.candidates.size()}, {"screened", r.screened},
+      {"simulated", r.simulated},      {"interrupted", r.interrupted},     {"counts", r.counts},
+      {"simulation", r.symmetric_note}};
   j["ranking"] = nlohmann::json::array();
   for (std::size_t i : r.ranking) j["ranking"].push_back(i);
   j["candidates"] = nlohmann::json::array();
@@ -235,8 +231,10 @@ int cmd_plan(const Args& args, std::ostream& out) {
   std::ostream& text = json_stdout ? std::cerr : out;
   if (json_stdout) out << j.dump(2) << "\n";
 
-  text << fmt::format("{}: {} candidate plans evaluated, {} simulated ({:.1f} s)\n", r.scenario,
-                      r.candidates.size(), r.simulated, r.wall_s);
+  text << fmt::format(
+      "{}: {} candidate plans evaluated, {} screened by one step, {} whole runs simulated "
+      "({:.1f} s)\n",
+      r.scenario, r.candidates.size(), r.screened, r.simulated, r.wall_s);
   std::string pruned_line;
   for (const auto& [status, n] : r.counts) pruned_line += fmt::format("  {} {}", status, n);
   text << "outcome:" << pruned_line << "\n" << r.symmetric_note << "\n\n";

@@ -683,4 +683,22 @@ ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string
   return ConfigNode(std::move(impl));
 }
 
+ConfigNode apply_overrides(ConfigNode&& root, const std::vector<std::string>& assignments) {
+  // Only a whole document nobody else holds, with no overrides yet: its tree still has every
+  // mark, and changing it in place is seen by no one.
+  if (root.impl_.use_count() != 1 || !root.impl_->path.empty() || root.impl_->overrides)
+    return apply_overrides(static_cast<const ConfigNode&>(root), assignments);
+  const ConfigNode::Impl& old = *root.impl_;
+  YAML::Node doc = old.node;
+  auto overrides = std::make_shared<std::vector<std::pair<YAML::Node, std::string>>>();
+  for (const auto& a : assignments) apply_one(doc, a, *overrides);
+  auto impl = std::make_shared<ConfigNode::Impl>();
+  impl->node = doc;
+  impl->file = old.file;
+  impl->overrides = std::move(overrides);
+  impl->text = old.text;
+  root = ConfigNode();
+  return ConfigNode(std::move(impl));
+}
+
 }  // namespace trainsim

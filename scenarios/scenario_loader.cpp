@@ -590,7 +590,7 @@ Scenario parse_guarded(const ConfigNode& root) {
 
 Scenario parse_with_overrides(ConfigNode root, const LoadOptions& options) {
   if (options.overrides.empty()) return parse_guarded(root);
-  root = apply_overrides(root, options.overrides);
+  root = apply_overrides(std::move(root), options.overrides);
   try {
     Scenario s = parse_guarded(root);
     s.overrides = options.overrides;

@@ -24,6 +24,7 @@
 #include "sim/schedules/schedule.hpp"
 #include "sim/step/rank_layout.hpp"
 #include "sim/step/stage_builder.hpp"
+#include "sim/step/stage_compute.hpp"
 #include "sim/step/step_executor.hpp"
 
 namespace trainsim::sim {
@@ -159,38 +160,12 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   // Layers over the model stages, balanced by simulated compute seconds per micro-batch (all
   // three passes timed by the cost model): the embedding on the first stage and the head, loss and
   // MTP modules on the last are not free. DeepSeek's split is unpublished: an assumption.
-  const auto compute_s = [&](const models::LayerOps& l) {
-    double t = 0;
-    for (const auto* list : {&l.forward, &l.backward_input, &l.backward_weight}) {
-      for (const auto& op : *list) {
-        if (!models::is_communication(op.kind)) t += cost->time(op, cctx).seconds;
-      }
-    }
-    return t;
-  };
-  std::vector<double> layer_s;
-  for (std::int64_t l = 0; l < model.layers; ++l)
-    layer_s.push_back(compute_s(models::build_layer_ops(model, l, ctx)));
-  double last_extra_s = compute_s(models::head_ops(model, ctx));
-  for (std::int64_t l = model.layers; l < model.layers + model.mtp_depth; ++l)
-    last_extra_s += compute_s(models::build_layer_ops(model, l, ctx));
-  std::vector<models::LayerRange> ranges;
-  if (!plan.layers_per_stage.empty()) {
-    // An explicit split (validated by the loader; a phase may still disagree with its schedule).
-    if (static_cast<int>(plan.layers_per_stage.size()) != n_stages) {
-      out.infeasible_reason = fmt::format("layers_per_stage has {} entries for {} model stages",
-                                          plan.layers_per_stage.size(), n_stages);
-      return out;
-    }
-    std::int64_t first = 0;
-    for (int n : plan.layers_per_stage) {
-      ranges.push_back({first, first + n});
-      first += n;
-    }
-    ranges.back().last = model.layers + model.mtp_depth;
-  } else {
-    ranges = models::split_layers_by_cost(
-        model, n_stages, layer_s, compute_s(models::embedding_ops(model, ctx)), last_extra_s);
+  std::string split_problem;
+  const std::vector<models::LayerRange> ranges =
+      stage_ranges(model, plan, n_stages, layer_compute(model, ctx, *cost, cctx), split_problem);
+  if (!split_problem.empty()) {
+    out.infeasible_reason = split_problem;
+    return out;
   }
   StageBuildContext bctx;
   bctx.cost = cost.get();

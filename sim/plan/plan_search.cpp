@@ -10,10 +10,12 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/parallel_points.hpp"
 #include "hardware/catalog.hpp"
 #include "models/accounting.hpp"
 #include "models/memory.hpp"
 #include "scenarios/scenario_loader.hpp"
+#include "sim/plan/compute_floor.hpp"
 #include "sim/simulate.hpp"
 
 namespace trainsim::sim::plan {
@@ -43,11 +45,20 @@ double recompute_factor(models::Recompute r) {
   return r == models::Recompute::Full ? 8.0 / 6.0 : 1.0;
 }
 
-/// Lower bound on one phase's wall seconds: its model FLOP at the GEMM dtype's dense peak on
-/// every GPU, times the 1F1B fill-and-drain of the final batch, (m + (pp − 1)/v) / m for m
-/// micro-batches per DP rank (Narayanan et al. 2021, arXiv 2104.04473 §2.2; DualPipe's bubble is
-/// not credited, which keeps the bound below the truth).
-double phase_bound_s(const scenarios::Scenario& s, const scenarios::Phase& ph) {
+/// The 1F1B fill-and-drain factor of a phase's final batch, (m + (pp − 1)/v) / m for m
+/// micro-batches per DP rank (Narayanan et al. 2021, arXiv 2104.04473 §2.2): every pipeline rank
+/// idles (pp − 1)/v micro-batch times per step. A ramp's earlier, smaller batches idle a larger
+/// share, so the final batch's factor keeps a bound below the truth; DualPipe's and the
+/// zero-bubble schedules' smaller bubbles are not credited (factor 1).
+double fill_drain_factor(const scenarios::Phase& ph, const models::ParallelPlan& p) {
+  const double m = static_cast<double>(ph.batch.end) / (static_cast<double>(p.dp) * p.micro_batch);
+  const bool fill_drain = p.schedule == "1f1b" || p.schedule == "interleaved-1f1b";
+  return fill_drain && m >= 1 ? (m + (p.pp - 1.0) / std::max(1, p.virtual_stages)) / m : 1.0;
+}
+
+/// Lower bound on one phase's wall seconds from its FLOP alone: its model FLOP at the GEMM
+/// dtype's dense peak on every GPU.
+double ideal_phase_s(const scenarios::Scenario& s, const scenarios::Phase& ph) {
   const models::ParallelPlan& p = ph.plan ? *ph.plan : s.plan;
   const models::PrecisionPolicy& prec = ph.precision ? *ph.precision : s.precision;
   const int gpus = ph.gpus ? *ph.gpus : s.cluster.gpus;
@@ -55,11 +66,7 @@ double phase_bound_s(const scenarios::Scenario& s, const scenarios::Phase& ph) {
   const double flop = ph.tokens * (fpt.matmul * recompute_factor(p.recompute) + fpt.attention);
   const double peak = s.cluster.gpu.peak(prec.gemm);
   if (peak <= 0 || gpus <= 0) return 0;
-  double t = flop / (static_cast<double>(gpus) * peak);
-  const double m = static_cast<double>(ph.batch.end) / (static_cast<double>(p.dp) * p.micro_batch);
-  const bool fill_drain = p.schedule == "1f1b" || p.schedule == "interleaved-1f1b";
-  if (fill_drain && m >= 1) t *= (m + (p.pp - 1.0) / std::max(1, p.virtual_stages)) / m;
-  return t;
+  return flop / (static_cast<double>(gpus) * peak);
 }
 
 /// Lower bound on the heaviest rank's model states: the mean over the PP ranks of the whole
@@ -164,6 +171,11 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
   const Space sp = search_space(base);
   std::vector<scenarios::Scenario> loaded;  // by candidate index, for those that load
   std::vector<std::size_t> loaded_of;
+  struct Screen {
+    std::size_t main_phase = 0;  ///< the phase with the largest bound, screened first
+    double others_bound_s = 0;   ///< the other phases' bounds
+  };
+  std::vector<Screen> screens;  // parallel to loaded
   for (const auto& type : types) {
     for (int gpus : counts) {
       hardware::ClusterSpec cluster = base.cluster;
@@ -222,38 +234,22 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
                 }
     }
   }
+  // The loader on every structurally sound candidate, in parallel (each candidate's outcome is
+  // its own, so the result does not depend on --jobs).
   for (std::size_t i = 0; i < res.candidates.size(); ++i) {
-    PlanCandidate& c = res.candidates[i];
-    if (c.published) res.published = i;
-    if (!c.status.empty()) continue;
+    if (res.candidates[i].published) res.published = i;
+  }
+  std::vector<std::size_t> to_load;
+  for (std::size_t i = 0; i < res.candidates.size(); ++i) {
+    if (res.candidates[i].status.empty()) to_load.push_back(i);
+  }
+  std::vector<std::optional<scenarios::Scenario>> loads(to_load.size());
+  const PointsRun load_run = run_points(to_load.size(), std::max(1, opt.jobs), [&](std::size_t k) {
+    PlanCandidate& c = res.candidates[to_load[k]];
     std::vector<std::string> sets = opt.base_sets;
     sets.insert(sets.end(), c.sets.begin(), c.sets.end());
     try {
-      scenarios::Scenario s = scenarios::load_scenario_text(text, file, {sets});
-      // 2. Memory: no rank holds less than the mean of the model states.
-      std::string mem;
-      for (const auto& ph : s.phases) {
-        const auto& p = ph.plan ? *ph.plan : s.plan;
-        const double states =
-            states_bound_bytes(s, ph, p, ph.precision ? *ph.precision : s.precision);
-        if (states > s.cluster.gpu.hbm_bytes) {
-          mem = fmt::format(
-              "{}: the model states alone need at least {} per GPU (weights, gradients, "
-              "optimizer over {} pipeline ranks) but {} has {}",
-              ph.name, gb(states), p.pp, s.cluster.gpu.name, gb(s.cluster.gpu.hbm_bytes));
-          break;
-        }
-      }
-      if (!mem.empty()) {
-        c.status = "memory";
-        c.reason = mem;
-        continue;
-      }
-      double bound = 0;
-      for (const auto& ph : s.phases) bound += phase_bound_s(s, ph);
-      c.lower_bound_days = bound / 86400.0;
-      loaded_of.push_back(i);
-      loaded.push_back(std::move(s));
+      loads[k] = scenarios::load_scenario_text(text, file, {sets});
     } catch (const ConfigError& e) {
       c.status = "structure";
       c.reason = e.detail();
@@ -261,6 +257,71 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
       c.status = "structure";
       c.reason = e.what();
     }
+  });
+  ComputeFloor floors;
+  for (std::size_t k = 0; k < to_load.size(); ++k) {
+    const std::size_t i = to_load[k];
+    PlanCandidate& c = res.candidates[i];
+    if (load_run.failures[k]) {
+      c.status = "structure";
+      c.reason = load_run.failures[k]->message;
+    }
+    if (!loads[k]) continue;
+    scenarios::Scenario& s = *loads[k];
+    // 2. Memory: no rank holds less than the mean of the model states.
+    std::string mem;
+    for (const auto& ph : s.phases) {
+      const auto& p = ph.plan ? *ph.plan : s.plan;
+      const double states =
+          states_bound_bytes(s, ph, p, ph.precision ? *ph.precision : s.precision);
+      if (states > s.cluster.gpu.hbm_bytes) {
+        mem = fmt::format(
+            "{}: the model states alone need at least {} per GPU (weights, gradients, "
+            "optimizer over {} pipeline ranks) but {} has {}",
+            ph.name, gb(states), p.pp, s.cluster.gpu.name, gb(s.cluster.gpu.hbm_bytes));
+        break;
+      }
+    }
+    if (!mem.empty()) {
+      c.status = "memory";
+      c.reason = mem;
+      continue;
+    }
+    // The bound of every phase: the larger of the ideal-FLOP time and the kernel floor
+    // (compute_floor.hpp), times the fill-and-drain factor.
+    double bound = 0, main_bound = -1;
+    std::size_t main = 0;
+    for (std::size_t ph = 0; ph < s.phases.size() && c.status.empty(); ++ph) {
+      const PhaseFloor f = floors.phase(s, ph);
+      if (!f.problem.empty()) {  // what the step would say, without simulating it
+        c.status = "infeasible";
+        c.reason = fmt::format("{}: {}", s.phases[ph].name, f.problem);
+        break;
+      }
+      const scenarios::Phase& phase = s.phases[ph];
+      if (f.min_memory_bytes > s.cluster.gpu.hbm_bytes) {
+        c.status = "memory";
+        c.reason = fmt::format(
+            "{}: needs at least {} per GPU (pipeline rank {}: states {}, activations in flight {}) "
+            "but {} has {}",
+            phase.name, gb(f.min_memory_bytes), f.min_memory_rank, gb(f.min_memory_states),
+            gb(f.min_memory_activations), s.cluster.gpu.name, gb(s.cluster.gpu.hbm_bytes));
+        break;
+      }
+      const double b = std::max(
+          ideal_phase_s(s, phase) * fill_drain_factor(phase, phase.plan ? *phase.plan : s.plan),
+          f.wall_s);
+      bound += b;
+      if (b > main_bound) {
+        main_bound = b;
+        main = ph;
+      }
+    }
+    if (!c.status.empty()) continue;
+    c.lower_bound_days = bound / 86400.0;
+    screens.push_back({main, bound - main_bound});
+    loaded_of.push_back(i);
+    loaded.push_back(std::move(s));
   }
 
   // 3. Bound order, then waves.
@@ -295,73 +356,111 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
       res.interrupted = true;
       break;
     }
+    // A candidate whose lower bound misses the deadline or the budget, or cannot beat the best
+    // plan simulated so far, is not simulated further; `what` names the bound.
+    auto pruned_by_bound = [&](PlanCandidate& c, const std::string& what) {
+      const double lb_cost = c.lower_bound_days * 24.0 * c.gpus * c.price_per_gpu_hour;
+      if (opt.deadline_days && c.lower_bound_days > *opt.deadline_days) {
+        c.reason = fmt::format("{}: the run takes at least {:.1f} days (deadline {})", what,
+                               c.lower_bound_days, *opt.deadline_days);
+      } else if (opt.budget_usd && lb_cost > *opt.budget_usd) {
+        c.reason = fmt::format("{}: the run costs at least ${:.0f} (budget ${:.0f})", what, lb_cost,
+                               *opt.budget_usd);
+      } else if (best && bound_value(c) > objective_value(res.candidates[*best], opt.objective)) {
+        c.reason =
+            fmt::format("{} ({:.4g}) cannot beat the best plan ({:.4g})", what, bound_value(c),
+                        objective_value(res.candidates[*best], opt.objective));
+      } else {
+        return false;
+      }
+      c.status = "bound";
+      ++pruned;
+      ++done;
+      return true;
+    };
     std::vector<std::size_t> wave;
     for (; pos < order.size() && wave.size() < kWave; ++pos) {
       const std::size_t k = order[pos];
-      PlanCandidate& c = res.candidates[loaded_of[k]];
-      const double lb_cost = c.lower_bound_days * 24.0 * c.gpus * c.price_per_gpu_hour;
-      if (opt.deadline_days && c.lower_bound_days > *opt.deadline_days) {
-        c.status = "bound";
-        c.reason = fmt::format("even at the dense peak the run takes {:.1f} days (deadline {})",
-                               c.lower_bound_days, *opt.deadline_days);
-      } else if (opt.budget_usd && lb_cost > *opt.budget_usd) {
-        c.status = "bound";
-        c.reason = fmt::format("even at the dense peak the run costs ${:.0f} (budget ${:.0f})",
-                               lb_cost, *opt.budget_usd);
-      } else if (best && bound_value(c) > objective_value(res.candidates[*best], opt.objective)) {
-        c.status = "bound";
-        c.reason =
-            fmt::format("its ideal-FLOP bound ({:.4g}) cannot beat the best plan ({:.4g})",
-                        bound_value(c), objective_value(res.candidates[*best], opt.objective));
-      } else {
+      if (!pruned_by_bound(res.candidates[loaded_of[k]], "its ideal-FLOP and kernel floor"))
         wave.push_back(k);
+    }
+    // Screen: one step of the candidate's largest phase at its final batch. Its time per token
+    // is the phase's least (a smaller batch of the ramp amortises the pipeline fill and the DP
+    // synchronisation over fewer micro-batches), so tokens × it bounds the phase from below
+    // where the floor was loosest; an infeasible step is the run's outcome as it is.
+    std::vector<StepResult> screened(wave.size());
+    const PointsRun screen_run = run_points(wave.size(), workers, [&](std::size_t w) {
+      const std::size_t k = wave[w];
+      screened[w] = simulate_step(loaded[k], screens[k].main_phase, 0, so);
+    });
+    std::vector<std::size_t> full;
+    for (std::size_t w = 0; w < wave.size(); ++w) {
+      const std::size_t k = wave[w];
+      PlanCandidate& c = res.candidates[loaded_of[k]];
+      const scenarios::Phase& ph = loaded[k].phases[screens[k].main_phase];
+      const StepResult& r = screened[w];
+      ++res.screened;
+      if (screen_run.failures[w]) {
+        c.status = "error";
+        c.reason = screen_run.failures[w]->message;
+      } else if (!r.infeasible_reason.empty()) {
+        c.status = r.fits_in_memory ? "infeasible" : "memory";
+        c.reason = fmt::format("{}: at batch {}: {}", ph.name, r.global_batch, r.infeasible_reason);
+      }
+      if (!c.status.empty()) {
+        ++done;
         continue;
       }
-      ++pruned;
-      ++done;
+      const double main_s = r.tokens > 0 ? r.step_time_s * ph.tokens / r.tokens : 0;
+      c.lower_bound_days =
+          std::max(c.lower_bound_days, (main_s + screens[k].others_bound_s) / 86400.0);
+      if (!pruned_by_bound(c, fmt::format("its screened bound ({}, one step at batch {}: {:.2f} s)",
+                                          ph.name, r.global_batch, r.step_time_s)))
+        full.push_back(k);
     }
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      for (std::size_t w = next++; w < wave.size(); w = next++) {
-        const std::size_t k = wave[w];
-        PlanCandidate& c = res.candidates[loaded_of[k]];
-        const RunResult run = simulate_run(loaded[k], so);
-        c.simulated = true;
-        c.gpu_hours = run.total_gpu_hours;
-        c.cost_usd = run.total_cost_usd;
-        c.days = run.total_wall_s / 86400.0;
-        c.mfu = run.mfu;
-        c.memory_headroom = 1.0;
-        for (const auto& ph : run.phases) {
-          if (!ph.feasible) {
-            c.status = ph.representative.fits_in_memory ? "infeasible" : "memory";
-            c.reason = fmt::format("{}: {}", ph.name, ph.infeasible_reason);
-            break;
-          }
-          const auto& r = ph.representative;
-          if (r.memory_capacity > 0) {
-            c.memory_headroom = std::min(
-                c.memory_headroom, (r.memory_capacity - r.memory.total()) / r.memory_capacity);
-          }
+    wave = std::move(full);
+    auto work = [&](std::size_t w) {
+      const std::size_t k = wave[w];
+      PlanCandidate& c = res.candidates[loaded_of[k]];
+      const RunResult run = simulate_run(loaded[k], so);
+      c.simulated = true;
+      c.gpu_hours = run.total_gpu_hours;
+      c.cost_usd = run.total_cost_usd;
+      c.days = run.total_wall_s / 86400.0;
+      c.mfu = run.mfu;
+      c.memory_headroom = 1.0;
+      for (const auto& ph : run.phases) {
+        if (!ph.feasible) {
+          c.status = ph.representative.fits_in_memory ? "infeasible" : "memory";
+          c.reason = fmt::format("{}: {}", ph.name, ph.infeasible_reason);
+          break;
         }
-        if (!c.status.empty()) continue;
-        if (opt.deadline_days && c.days > *opt.deadline_days) {
-          c.status = "deadline";
-          c.reason =
-              fmt::format("{:.1f} days, over the {} day deadline", c.days, *opt.deadline_days);
-        } else if (opt.budget_usd && c.cost_usd > *opt.budget_usd) {
-          c.status = "budget";
-          c.reason = fmt::format("${:.0f}, over the ${:.0f} budget", c.cost_usd, *opt.budget_usd);
-        } else {
-          c.status = "ok";
+        const auto& r = ph.representative;
+        if (r.memory_capacity > 0) {
+          c.memory_headroom = std::min(c.memory_headroom,
+                                       (r.memory_capacity - r.memory.total()) / r.memory_capacity);
         }
       }
+      if (!c.status.empty()) return;
+      if (opt.deadline_days && c.days > *opt.deadline_days) {
+        c.status = "deadline";
+        c.reason = fmt::format("{:.1f} days, over the {} day deadline", c.days, *opt.deadline_days);
+      } else if (opt.budget_usd && c.cost_usd > *opt.budget_usd) {
+        c.status = "budget";
+        c.reason = fmt::format("${:.0f}, over the ${:.0f} budget", c.cost_usd, *opt.budget_usd);
+      } else {
+        c.status = "ok";
+      }
     };
-    std::vector<std::thread> pool;
-    const int n = std::min<int>(workers, static_cast<int>(wave.size()));
-    for (int w = 1; w < n; ++w) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
+    // Every exception is its candidate's (core/parallel_points.hpp): out of memory in one
+    // simulation is that plan's outcome, not the end of the search.
+    const PointsRun wave_run = run_points(wave.size(), workers, work);
+    for (std::size_t w = 0; w < wave.size(); ++w) {
+      if (!wave_run.failures[w]) continue;
+      PlanCandidate& c = res.candidates[loaded_of[wave[w]]];
+      c.status = "error";
+      c.reason = wave_run.failures[w]->message;
+    }
     for (std::size_t k : wave) {  // in wave order: the same best on any thread count
       const std::size_t i = loaded_of[k];
       ++res.simulated;

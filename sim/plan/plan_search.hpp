@@ -71,7 +71,8 @@ struct PlanSearchResult {
   std::vector<PlanCandidate> candidates;      ///< every candidate, in generation order
   std::vector<std::size_t> ranking;           ///< indices of `ok` candidates, best first
   std::map<std::string, std::size_t> counts;  ///< candidates per status
-  std::size_t simulated = 0;
+  std::size_t screened = 0;   ///< candidates whose largest phase had one step simulated
+  std::size_t simulated = 0;  ///< candidates whose whole run was simulated
   bool interrupted = false;
   double wall_s = 0;
   std::optional<std::size_t> published;  ///< index of the scenario's own plan, if generated

@@ -1,0 +1,143 @@
+#include "sim/plan/compute_floor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "calibration/calibration_select.hpp"
+#include "core/error.hpp"
+#include "models/memory.hpp"
+#include "models/op_list.hpp"
+#include "sim/schedules/repeated_passes.hpp"
+#include "sim/schedules/schedule.hpp"
+#include "sim/simulate.hpp"
+
+namespace trainsim::sim::plan {
+
+const calibration::CostModel& ComputeFloor::cost_model(const std::string& profile,
+                                                       const hardware::GpuSpec& gpu) {
+  const std::string key = profile + "\n" + gpu.name;
+  auto it = models_.find(key);
+  if (it == models_.end())
+    it = models_.emplace(key, calibration::select_calibration(profile, gpu).model).first;
+  return *it->second;
+}
+
+PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_index) {
+  const scenarios::Phase& ph = s.phases[phase_index];
+  const models::ParallelPlan& p = ph.plan ? *ph.plan : s.plan;
+  const models::PrecisionPolicy& prec = ph.precision ? *ph.precision : s.precision;
+  PhaseFloor f;
+  // The op-list context and compute context exactly as simulate_step builds them.
+  models::OpListContext ctx;
+  ctx.sequences = p.micro_batch;
+  ctx.seq_len = ph.seq_len;
+  ctx.tp = p.tp;
+  ctx.ep = p.ep;
+  ctx.cp = p.cp;
+  ctx.expert_tp = p.expert_tp;
+  ctx.cp_kind = p.cp_kind;
+  ctx.sequence_parallel = p.sequence_parallel;
+  ctx.precision = prec;
+  ctx.recompute = p.recompute;
+  ctx.gpus_per_node = s.cluster.node.gpus_per_node;
+  calibration::ComputeContext cctx;
+  cctx.gpu = &s.cluster.gpu;
+  cctx.sms_available = p.comm_sms > 0 ? s.cluster.gpu.sm_count - p.comm_sms : 0;
+  // Within one search a phase's model and precision are fixed; the key holds what varies.
+  const std::string key = fmt::format(
+      "{}|{}|{}|tp{} ep{} etp{} cp{} k{} sp{} rc{} mb{} sms{}", s.calibration, s.cluster.gpu.name,
+      phase_index, p.tp, p.ep, p.expert_tp, p.cp, static_cast<int>(p.cp_kind), p.sequence_parallel,
+      static_cast<int>(p.recompute), p.micro_batch, p.comm_sms);
+  auto it = layers_.find(key);
+  if (it == layers_.end()) {
+    std::pair<std::string, LayerCompute> v{models::op_list_problem(s.model, ctx), {}};
+    if (v.first.empty())
+      v.second = layer_compute(s.model, ctx, cost_model(s.calibration, s.cluster.gpu), cctx);
+    it = layers_.emplace(key, std::move(v)).first;
+  }
+  if (!it->second.first.empty()) {
+    f.problem = it->second.first;
+    return f;
+  }
+  // The schedule's shape rules at the batch the run simulates last: the final one, or the
+  // schedule's minimum when the final batch is below it (replay.hpp extrapolates below it).
+  std::unique_ptr<schedules::PipelineSchedule> schedule = schedules::make_schedule(p.schedule);
+  const int passes = std::max(1, p.grad_accum_passes);
+  if (passes > 1)
+    schedule = std::make_unique<schedules::RepeatedPasses>(std::move(schedule), passes);
+  const std::int64_t per_mb = static_cast<std::int64_t>(p.dp) * p.micro_batch;
+  const std::int64_t batch = std::max<std::int64_t>(
+      ph.batch.end, std::max<std::int64_t>(1, micro_batch_rule(p).min) * per_mb);
+  const schedules::ScheduleShape shape{p.pp, static_cast<int>(batch / per_mb), p.virtual_stages};
+  try {
+    schedule->validate(shape);
+  } catch (const ModelError& e) {
+    f.problem = fmt::format("at batch {}: {}", batch, e.what());
+    return f;
+  }
+  const int stages = schedule->stage_count(shape);
+  const std::vector<models::LayerRange> ranges =
+      stage_ranges(s.model, p, stages, it->second.second, f.problem);
+  if (!f.problem.empty()) return f;
+  const std::vector<double> stage_s = stage_compute_s(s.model, it->second.second, ranges);
+  // A rank's share of a micro-batch: the forwards it runs of each chunk (each with its backward)
+  // over the micro-batches, from the schedule's own work lists (1F1B: every micro-batch on every
+  // chunk; DualPipe: half of them on each of its two model copies' chunks).
+  const schedules::RankLists lists = schedule->build(shape);
+  // Memory of each stage (models/memory.hpp, as the step computes it).
+  std::vector<models::MemoryBreakdown> stage_mem;
+  for (std::size_t st = 0; st < ranges.size(); ++st) {
+    models::StageMemoryInput mi;
+    mi.layers = ranges[st];
+    mi.embedding = st == 0;
+    mi.head = st + 1 == ranges.size();
+    mi.seq_len = ph.seq_len;
+    mi.gpus_per_node = s.cluster.node.gpus_per_node;
+    stage_mem.push_back(models::stage_memory(s.model, p, prec, mi));
+  }
+  double busiest = 0, total = 0;
+  for (int q = 0; q < p.pp; ++q) {
+    const auto stage_of = [&](int chunk) {
+      return static_cast<std::size_t>(schedule->stage_of(shape, q, chunk));
+    };
+    double t = 0, states = 0, held = 0, peak = 0;
+    for (int c = 0; c < schedule->chunks_per_rank(shape); ++c)
+      states += stage_mem[stage_of(c)].states();
+    for (const auto& item : lists[static_cast<std::size_t>(q)]) {
+      using schedules::WorkKind;
+      if (item.kind == WorkKind::FB)
+        held -= stage_mem[stage_of(item.chunk2)].activations_per_micro_batch;
+      if (item.kind == WorkKind::B || item.kind == WorkKind::BW)
+        held -= stage_mem[stage_of(item.chunk)].activations_per_micro_batch;
+      if (item.kind == WorkKind::F || item.kind == WorkKind::FB) {
+        t += stage_s[stage_of(item.chunk)];
+        held += stage_mem[stage_of(item.chunk)].activations_per_micro_batch;
+        peak = std::max(peak, held);
+      }
+    }
+    t /= shape.micro_batches;
+    busiest = std::max(busiest, t);
+    total += t;
+    if (states + peak > f.min_memory_bytes) {
+      f.min_memory_bytes = states + peak;
+      f.min_memory_rank = q;
+      f.min_memory_states = states;
+      f.min_memory_activations = peak;
+    }
+  }
+  f.busiest_rank_s = busiest;
+  // Σ over steps of m · t_max is (the phase's micro-batches per DP rank) · t_max; the fill-and-
+  // drain term comes once per pipeline pass of every step.
+  const double micro_batches =
+      ph.tokens / static_cast<double>(ph.seq_len) / static_cast<double>(per_mb);
+  f.wall_s = micro_batches * busiest;
+  const bool fill_drain = p.schedule == "1f1b" || p.schedule == "interleaved-1f1b";
+  if (fill_drain) {
+    const double fill = std::max(0.0, total / std::max(1, p.virtual_stages) - busiest);
+    f.wall_s += static_cast<double>(phase_step_count(s, phase_index)) * passes * fill;
+  }
+  return f;
+}
+
+}  // namespace trainsim::sim::plan

@@ -1,0 +1,55 @@
+#pragma once
+// A lower bound on a phase's wall-clock from its kernels alone, for pruning plans before they are
+// simulated (plan_search.hpp). It prices the op lists with the cost model and splits the layers
+// over the model stages exactly as a step does (sim/step/stage_compute.hpp), then, without running
+// the schedule, bounds each step from the busiest pipeline rank's compute: a rank runs its compute
+// segments one at a time, never faster than their full-speed time (communication only slows
+// them), so with t_q the compute seconds of rank q's chunks per micro-batch and m micro-batches per
+// data-parallel rank,
+//   every schedule:              T ≥ m · max_q t_q
+//   1F1B and interleaved 1F1B:   T ≥ (m − 1) · max_q t_q + Σ_q t_q / v
+// (a micro-batch crosses every stage before the last one can leave the busiest rank: the
+// fill-and-drain of Narayanan et al. 2021, arXiv 2104.04473 §2.2, which DualPipe and the
+// zero-bubble schedules shorten; they get the first form). Optimizer, casts and communication
+// are left out, so a simulated step is never shorter (tests/sim/plan/compute_floor_test.cpp).
+#include <map>
+#include <memory>
+#include <string>
+
+#include "calibration/cost_model.hpp"
+#include "scenarios/scenario.hpp"
+#include "sim/step/stage_compute.hpp"
+
+namespace trainsim::sim::plan {
+
+struct PhaseFloor {
+  /// Why the plan cannot run this phase (the op list's or the schedule's rule at the phase's
+  /// first or last batch, as a step would say), or "".
+  std::string problem;
+  double busiest_rank_s = 0;  ///< max_q t_q: seconds per micro-batch on the busiest rank
+  double wall_s = 0;          ///< the phase's lower bound, summed over its steps
+  /// Least memory of the heaviest pipeline rank: its chunks' weights, gradients and optimizer
+  /// states plus the activations its work list holds at its peak (a forward caches its
+  /// micro-batch's activations until that micro-batch's backward; an F&B pair counted as
+  /// freeing before caching). The step adds the head logits and the recompute workspace.
+  double min_memory_bytes = 0;
+  int min_memory_rank = 0;
+  double min_memory_states = 0;       ///< of that rank
+  double min_memory_activations = 0;  ///< of that rank
+};
+
+/// Caches cost models by (profile, GPU) and layer compute by the op-list context, so the plans
+/// of a search that differ only in PP, schedule or ZeRO stage price their op lists once. Not
+/// thread-safe: one per thread.
+class ComputeFloor {
+ public:
+  PhaseFloor phase(const scenarios::Scenario& scenario, std::size_t phase_index);
+
+ private:
+  const calibration::CostModel& cost_model(const std::string& profile,
+                                           const hardware::GpuSpec& gpu);
+  std::map<std::string, std::unique_ptr<calibration::CostModel>> models_;
+  std::map<std::string, std::pair<std::string, LayerCompute>> layers_;  // problem, compute
+};
+
+}  // namespace trainsim::sim::plan
