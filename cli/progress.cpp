@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/terminal.hpp"
 
@@ -53,9 +54,20 @@ std::string ProgressLine::text(const std::string& what, const std::string& unit,
   return out;
 }
 
+std::chrono::milliseconds ProgressLine::show_after() {
+  const char* env = std::getenv("TRAINSIM_PROGRESS_AFTER_MS");
+  if (env == nullptr || *env == '\0') return kShowAfter;
+  char* end = nullptr;
+  const long long ms = std::strtoll(env, &end, 10);
+  // Anything but a whole number of milliseconds in range keeps the default: the variable only
+  // moves when a line appears, never what a command computes.
+  if (*end != '\0' || ms < 0 || ms > 3'600'000) return kShowAfter;
+  return std::chrono::milliseconds(ms);
+}
+
 void ProgressLine::loop() {
   std::unique_lock<std::mutex> lock(mutex_);
-  if (wake_.wait_for(lock, kShowAfter, [&] { return stop_; })) return;
+  if (wake_.wait_for(lock, show_after(), [&] { return stop_; })) return;
   while (!stop_) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

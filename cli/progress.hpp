@@ -16,6 +16,9 @@ namespace trainsim::cli {
 class ProgressLine {
  public:
   static constexpr std::chrono::milliseconds kShowAfter{1000};
+  /// kShowAfter, or the whole milliseconds in TRAINSIM_PROGRESS_AFTER_MS (0 to 3,600,000; "0"
+  /// shows the line at once, as the tests do for commands that finish within a second).
+  static std::chrono::milliseconds show_after();
   static constexpr std::chrono::milliseconds kRedraw{250};
 
   /// `what` names the work ("run deepseek-v3"), `unit` what is counted ("steps simulated"; "" for

@@ -23,6 +23,37 @@ const calibration::CostModel& ComputeFloor::cost_model(const std::string& profil
   return *it->second;
 }
 
+namespace {
+/// Seconds per micro-batch of each layer's serial tensor-parallel and expert-TP collectives: a
+/// ring inside the node moves (2 for an all-reduce, else 1) · (p − 1)/p of its buffer through
+/// each member's NVLink port (sim/step/step_executor.cpp), at most at the port's achievable rate.
+/// Expert-TP collectives are kept apart (index 1) since tp_comm_overlap does not hide them.
+LayerCompute tp_comm_of(const models::ModelSpec& model, const models::OpListContext& ctx,
+                        const hardware::GpuSpec& gpu, bool expert_tp_only) {
+  const auto comm_s = [&](const models::LayerOps& l) {
+    double t = 0;
+    for (const auto* list : {&l.forward, &l.backward_input, &l.backward_weight}) {
+      for (const auto& op : *list) {
+        if (op.kind != models::OpKind::TpCollective) continue;
+        const bool etp = op.name.find("etp_") != std::string::npos;
+        if (etp != expert_tp_only) continue;
+        const double p = etp ? ctx.expert_tp : ctx.tp;
+        if (p <= 1 || gpu.nvlink_achievable_Bps <= 0) continue;
+        const bool all_reduce = op.name.find("all_reduce") != std::string::npos;
+        t += (all_reduce ? 2.0 : 1.0) * (p - 1.0) / p * op.bytes / gpu.nvlink_achievable_Bps;
+      }
+    }
+    return t;
+  };
+  LayerCompute lc;
+  for (std::int64_t l = 0; l < model.layers; ++l)
+    lc.layer_s.push_back(comm_s(models::build_layer_ops(model, l, ctx)));
+  for (std::int64_t l = model.layers; l < model.layers + model.mtp_depth; ++l)
+    lc.last_extra_s += comm_s(models::build_layer_ops(model, l, ctx));
+  return lc;
+}
+}  // namespace
+
 PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_index) {
   const scenarios::Phase& ph = s.phases[phase_index];
   const models::ParallelPlan& p = ph.plan ? *ph.plan : s.plan;
@@ -51,13 +82,16 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
       static_cast<int>(p.recompute), p.micro_batch, p.comm_sms);
   auto it = layers_.find(key);
   if (it == layers_.end()) {
-    std::pair<std::string, LayerCompute> v{models::op_list_problem(s.model, ctx), {}};
-    if (v.first.empty())
-      v.second = layer_compute(s.model, ctx, cost_model(s.calibration, s.cluster.gpu), cctx);
+    LayerWork v{models::op_list_problem(s.model, ctx), {}, {}, {}};
+    if (v.problem.empty()) {
+      v.compute = layer_compute(s.model, ctx, cost_model(s.calibration, s.cluster.gpu), cctx);
+      v.tp_comm = tp_comm_of(s.model, ctx, s.cluster.gpu, false);
+      v.etp_comm = tp_comm_of(s.model, ctx, s.cluster.gpu, true);
+    }
     it = layers_.emplace(key, std::move(v)).first;
   }
-  if (!it->second.first.empty()) {
-    f.problem = it->second.first;
+  if (!it->second.problem.empty()) {
+    f.problem = it->second.problem;
     return f;
   }
   // The schedule's shape rules at the batch the run simulates last: the final one, or the
@@ -69,6 +103,7 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   const std::int64_t per_mb = static_cast<std::int64_t>(p.dp) * p.micro_batch;
   const std::int64_t batch = std::max<std::int64_t>(
       ph.batch.end, std::max<std::int64_t>(1, micro_batch_rule(p).min) * per_mb);
+  f.simulated_batch = batch;
   const schedules::ScheduleShape shape{p.pp, static_cast<int>(batch / per_mb), p.virtual_stages};
   try {
     schedule->validate(shape);
@@ -78,9 +113,21 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   }
   const int stages = schedule->stage_count(shape);
   const std::vector<models::LayerRange> ranges =
-      stage_ranges(s.model, p, stages, it->second.second, f.problem);
+      stage_ranges(s.model, p, stages, it->second.compute, f.problem);
   if (!f.problem.empty()) return f;
-  const std::vector<double> stage_s = stage_compute_s(s.model, it->second.second, ranges);
+  const std::vector<double> compute_s = stage_compute_s(s.model, it->second.compute, ranges);
+  std::vector<double> stage_s = compute_s;  // compute, then the serial collectives
+  // Without F&B pairs a rank runs one pass at a time, so a tensor-parallel collective that is not
+  // overlapped (tp_comm_overlap off; expert-TP ones never are) waits between its compute
+  // segments: its ring time at the NVLink port's achievable rate adds to the rank's busy time.
+  // DualPipe's pairs hide one pass's collectives behind the other's compute: not added there.
+  const bool paired = p.schedule == "dualpipe" || p.schedule == "dualpipev";
+  if (!paired) {
+    const std::vector<double> tp_s = stage_compute_s(s.model, it->second.tp_comm, ranges);
+    const std::vector<double> etp_s = stage_compute_s(s.model, it->second.etp_comm, ranges);
+    for (std::size_t st = 0; st < stage_s.size(); ++st)
+      stage_s[st] += (p.tp_comm_overlap ? 0.0 : tp_s[st]) + etp_s[st];
+  }
   // A rank's share of a micro-batch: the forwards it runs of each chunk (each with its backward)
   // over the micro-batches, from the schedule's own work lists (1F1B: every micro-batch on every
   // chunk; DualPipe: half of them on each of its two model copies' chunks).
@@ -101,7 +148,7 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
     const auto stage_of = [&](int chunk) {
       return static_cast<std::size_t>(schedule->stage_of(shape, q, chunk));
     };
-    double t = 0, states = 0, held = 0, peak = 0;
+    double t = 0, tc = 0, states = 0, held = 0, peak = 0;
     for (int c = 0; c < schedule->chunks_per_rank(shape); ++c)
       states += stage_mem[stage_of(c)].states();
     for (const auto& item : lists[static_cast<std::size_t>(q)]) {
@@ -112,11 +159,13 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
         held -= stage_mem[stage_of(item.chunk)].activations_per_micro_batch;
       if (item.kind == WorkKind::F || item.kind == WorkKind::FB) {
         t += stage_s[stage_of(item.chunk)];
+        tc += compute_s[stage_of(item.chunk)];
         held += stage_mem[stage_of(item.chunk)].activations_per_micro_batch;
         peak = std::max(peak, held);
       }
     }
     t /= shape.micro_batches;
+    f.busiest_compute_s = std::max(f.busiest_compute_s, tc / shape.micro_batches);
     busiest = std::max(busiest, t);
     total += t;
     if (states + peak > f.min_memory_bytes) {

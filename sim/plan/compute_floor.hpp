@@ -6,6 +6,8 @@
 // segments one at a time, never faster than their full-speed time (communication only slows
 // them), so with t_q the compute seconds of rank q's chunks per micro-batch and m micro-batches per
 // data-parallel rank,
+// Without DualPipe's F&B pairs a rank runs one pass at a time, so its tensor-parallel collectives
+// that are not overlapped count in t_q too, at the NVLink port's achievable rate.
 //   every schedule:              T ≥ m · max_q t_q
 //   1F1B and interleaved 1F1B:   T ≥ (m − 1) · max_q t_q + Σ_q t_q / v
 // (a micro-batch crosses every stage before the last one can leave the busiest rank: the
@@ -26,8 +28,12 @@ struct PhaseFloor {
   /// Why the plan cannot run this phase (the op list's or the schedule's rule at the phase's
   /// first or last batch, as a step would say), or "".
   std::string problem;
-  double busiest_rank_s = 0;  ///< max_q t_q: seconds per micro-batch on the busiest rank
-  double wall_s = 0;          ///< the phase's lower bound, summed over its steps
+  /// The largest batch the run simulates for the phase: its final batch, or the schedule's
+  /// minimum when the final batch is below it (replay.hpp extrapolates from there).
+  std::int64_t simulated_batch = 0;
+  double busiest_rank_s = 0;     ///< max_q t_q: seconds per micro-batch on the busiest rank
+  double busiest_compute_s = 0;  ///< the same of its compute kernels alone
+  double wall_s = 0;             ///< the phase's lower bound, summed over its steps
   /// Least memory of the heaviest pipeline rank: its chunks' weights, gradients and optimizer
   /// states plus the activations its work list holds at its peak (a forward caches its
   /// micro-batch's activations until that micro-batch's backward; an F&B pair counted as
@@ -49,7 +55,13 @@ class ComputeFloor {
   const calibration::CostModel& cost_model(const std::string& profile,
                                            const hardware::GpuSpec& gpu);
   std::map<std::string, std::unique_ptr<calibration::CostModel>> models_;
-  std::map<std::string, std::pair<std::string, LayerCompute>> layers_;  // problem, compute
+  struct LayerWork {
+    std::string problem;  ///< models::op_list_problem, or ""
+    LayerCompute compute;
+    LayerCompute tp_comm;   ///< serial TP collectives' least seconds (hidden by tp_comm_overlap)
+    LayerCompute etp_comm;  ///< expert-TP collectives' least seconds (never overlapped)
+  };
+  std::map<std::string, LayerWork> layers_;
 };
 
 }  // namespace trainsim::sim::plan

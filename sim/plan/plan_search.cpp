@@ -87,6 +87,42 @@ std::string gb(double bytes) {
   return fmt::format("{:.1f} GB", bytes / 1e9);
 }
 
+/// The rules a phase's plan must pass before it is simulated, in order: the model states alone
+/// fit (states_bound_bytes), the op list and the schedule accept it and its busiest rank's states
+/// and activations in flight fit (compute_floor.hpp). Sets the candidate's status and reason and
+/// returns false on the first that fails; `floor` gets the phase's floor.
+bool phase_passes(const scenarios::Scenario& s, std::size_t index, ComputeFloor& floors,
+                  PlanCandidate& c, PhaseFloor& floor) {
+  const scenarios::Phase& ph = s.phases[index];
+  const auto& p = ph.plan ? *ph.plan : s.plan;
+  const double states = states_bound_bytes(s, ph, p, ph.precision ? *ph.precision : s.precision);
+  const auto& gpu = s.cluster.gpu;
+  if (states > gpu.hbm_bytes) {
+    c.status = "memory";
+    c.reason = fmt::format(
+        "{}: the model states alone need at least {} per GPU (weights, gradients, optimizer over "
+        "{} pipeline ranks) but {} has {}",
+        ph.name, gb(states), p.pp, gpu.name, gb(gpu.hbm_bytes));
+    return false;
+  }
+  floor = floors.phase(s, index);
+  if (!floor.problem.empty()) {  // what the step would say, without simulating it
+    c.status = "infeasible";
+    c.reason = fmt::format("{}: {}", ph.name, floor.problem);
+    return false;
+  }
+  if (floor.min_memory_bytes > gpu.hbm_bytes) {
+    c.status = "memory";
+    c.reason = fmt::format(
+        "{}: needs at least {} per GPU (pipeline rank {}: states {}, activations in flight {}) "
+        "but {} has {}",
+        ph.name, gb(floor.min_memory_bytes), floor.min_memory_rank, gb(floor.min_memory_states),
+        gb(floor.min_memory_activations), gpu.name, gb(gpu.hbm_bytes));
+    return false;
+  }
+  return true;
+}
+
 struct Space {
   std::vector<int> tp, pp, ep;
   std::vector<std::pair<std::string, int>> schedules;  ///< name, virtual stages
@@ -169,10 +205,12 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
   // 1. Generate in a fixed order; structural rules first (the loader's plan_problem on the plan
   // as the scenario would resolve it), then the whole loader on the survivors.
   const Space sp = search_space(base);
+  ComputeFloor floors;
   std::vector<scenarios::Scenario> loaded;  // by candidate index, for those that load
   std::vector<std::size_t> loaded_of;
   struct Screen {
     std::size_t main_phase = 0;  ///< the phase with the largest bound, screened first
+    std::int64_t batch = 0;      ///< the largest batch the run simulates for it
     double others_bound_s = 0;   ///< the other phases' bounds
   };
   std::vector<Screen> screens;  // parallel to loaded
@@ -180,6 +218,9 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
     for (int gpus : counts) {
       hardware::ClusterSpec cluster = base.cluster;
       cluster.gpus = gpus;
+      cluster.gpu = hw.gpu(type);
+      scenarios::Scenario probe = base;  // the scenario on this cluster, with each plan in turn
+      probe.cluster = cluster;
       for (int tp : sp.tp)
         for (int pp : sp.pp)
           for (int ep : sp.ep)
@@ -229,6 +270,17 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
                   if (!why.empty()) {
                     c.status = "structure";
                     c.reason = why;
+                  } else {
+                    // The phases that take the scenario's plan are checked before the loader
+                    // runs (the same rules as after it, on the same plan): most candidates
+                    // that fail do so here, and a load costs a parse.
+                    probe.plan = p;
+                    PhaseFloor f;
+                    for (std::size_t ph = 0; ph < probe.phases.size(); ++ph) {
+                      if (!probe.phases[ph].plan && !probe.phases[ph].gpus &&
+                          !phase_passes(probe, ph, floors, c, f))
+                        break;
+                    }
                   }
                   res.candidates.push_back(std::move(c));
                 }
@@ -258,7 +310,6 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
       c.reason = e.what();
     }
   });
-  ComputeFloor floors;
   for (std::size_t k = 0; k < to_load.size(); ++k) {
     const std::size_t i = to_load[k];
     PlanCandidate& c = res.candidates[i];
@@ -268,46 +319,15 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
     }
     if (!loads[k]) continue;
     scenarios::Scenario& s = *loads[k];
-    // 2. Memory: no rank holds less than the mean of the model states.
-    std::string mem;
-    for (const auto& ph : s.phases) {
-      const auto& p = ph.plan ? *ph.plan : s.plan;
-      const double states =
-          states_bound_bytes(s, ph, p, ph.precision ? *ph.precision : s.precision);
-      if (states > s.cluster.gpu.hbm_bytes) {
-        mem = fmt::format(
-            "{}: the model states alone need at least {} per GPU (weights, gradients, "
-            "optimizer over {} pipeline ranks) but {} has {}",
-            ph.name, gb(states), p.pp, s.cluster.gpu.name, gb(s.cluster.gpu.hbm_bytes));
-        break;
-      }
-    }
-    if (!mem.empty()) {
-      c.status = "memory";
-      c.reason = mem;
-      continue;
-    }
-    // The bound of every phase: the larger of the ideal-FLOP time and the kernel floor
-    // (compute_floor.hpp), times the fill-and-drain factor.
+    // 2. Every phase's rules (phase_passes), then its bound: the larger of the ideal-FLOP time
+    // (times the fill-and-drain factor) and the kernel floor (compute_floor.hpp).
     double bound = 0, main_bound = -1;
     std::size_t main = 0;
-    for (std::size_t ph = 0; ph < s.phases.size() && c.status.empty(); ++ph) {
-      const PhaseFloor f = floors.phase(s, ph);
-      if (!f.problem.empty()) {  // what the step would say, without simulating it
-        c.status = "infeasible";
-        c.reason = fmt::format("{}: {}", s.phases[ph].name, f.problem);
-        break;
-      }
+    std::int64_t main_batch = 0;
+    for (std::size_t ph = 0; ph < s.phases.size(); ++ph) {
+      PhaseFloor f;
+      if (!phase_passes(s, ph, floors, c, f)) break;
       const scenarios::Phase& phase = s.phases[ph];
-      if (f.min_memory_bytes > s.cluster.gpu.hbm_bytes) {
-        c.status = "memory";
-        c.reason = fmt::format(
-            "{}: needs at least {} per GPU (pipeline rank {}: states {}, activations in flight {}) "
-            "but {} has {}",
-            phase.name, gb(f.min_memory_bytes), f.min_memory_rank, gb(f.min_memory_states),
-            gb(f.min_memory_activations), s.cluster.gpu.name, gb(s.cluster.gpu.hbm_bytes));
-        break;
-      }
       const double b = std::max(
           ideal_phase_s(s, phase) * fill_drain_factor(phase, phase.plan ? *phase.plan : s.plan),
           f.wall_s);
@@ -315,11 +335,12 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
       if (b > main_bound) {
         main_bound = b;
         main = ph;
+        main_batch = f.simulated_batch;
       }
     }
     if (!c.status.empty()) continue;
     c.lower_bound_days = bound / 86400.0;
-    screens.push_back({main, bound - main_bound});
+    screens.push_back({main, main_batch, bound - main_bound});
     loaded_of.push_back(i);
     loaded.push_back(std::move(s));
   }
@@ -384,14 +405,16 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
       if (!pruned_by_bound(res.candidates[loaded_of[k]], "its ideal-FLOP and kernel floor"))
         wave.push_back(k);
     }
-    // Screen: one step of the candidate's largest phase at its final batch. Its time per token
-    // is the phase's least (a smaller batch of the ramp amortises the pipeline fill and the DP
-    // synchronisation over fewer micro-batches), so tokens × it bounds the phase from below
-    // where the floor was loosest; an infeasible step is the run's outcome as it is.
+    // Screen: one step of the candidate's largest phase at the largest batch its run simulates
+    // (the final one, or the schedule's minimum below which the run extrapolates). Its time per
+    // token is the phase's least (a smaller batch of the ramp amortises the pipeline fill and the
+    // DP synchronisation over fewer micro-batches; an extrapolated one has the same), so tokens ×
+    // it bounds the phase from below where the floor was loosest; an infeasible step is the
+    // run's outcome as it is.
     std::vector<StepResult> screened(wave.size());
     const PointsRun screen_run = run_points(wave.size(), workers, [&](std::size_t w) {
       const std::size_t k = wave[w];
-      screened[w] = simulate_step(loaded[k], screens[k].main_phase, 0, so);
+      screened[w] = simulate_step(loaded[k], screens[k].main_phase, screens[k].batch, so);
     });
     std::vector<std::size_t> full;
     for (std::size_t w = 0; w < wave.size(); ++w) {

@@ -168,9 +168,7 @@ class Executor {
   /// Whether `rank` is simulated: every rank, or with the symmetry shortcut only DP replica 0;
   /// with TP folding only TP index 0 (it stands for its group's lanes).
   bool simulated(int rank) const {
-    if (!s_.symmetric && !fold_) return true;
-    const RankCoords c = s_.layout.coords(rank);
-    return (!s_.symmetric || c.dp == 0) && (!fold_ || c.tp == 0);
+    return simulated_.empty() || simulated_[static_cast<std::size_t>(rank)] != 0;
   }
   /// Parallel lanes each simulated flow stands for: the TP group's size when folded, else 1.
   int lanes() const { return fold_ ? s_.layout.tp() : 1; }
@@ -295,6 +293,10 @@ class Executor {
   std::vector<hardware::LinkId> route_scratch_;
   std::vector<char> traced_;
   bool fold_ = false;
+  /// Per rank, 1 when it is simulated (the symmetry shortcut keeps DP index 0, folding TP index
+  /// 0); empty when every rank is. Found once per step: asked for every member of every
+  /// collective's group.
+  std::vector<std::uint8_t> simulated_;
   /// Cached routes: per sending rank, (destination, index into route_store_) — a rank sends to
   /// at most a few peers (next and previous stage, its DP ring neighbours), so a short scan of
   /// its own list beats a hash lookup.
@@ -1373,11 +1375,15 @@ void Executor::run() {
   for (int r : s_.trace_ranks) {
     if (r >= 0 && r < n) traced_[static_cast<std::size_t>(r)] = 1;
   }
+  if (s_.symmetric || fold_) simulated_.assign(static_cast<std::size_t>(n), 0);
   for (int r = 0; r < n; ++r) {
     auto& st = rank_[static_cast<std::size_t>(r)];
     const RankCoords c = s_.layout.coords(r);
     st.position = c.stage;
     st.instance = r % s_.layout.stage_size();
+    if (!simulated_.empty())
+      simulated_[static_cast<std::size_t>(r)] =
+          (!s_.symmetric || c.dp == 0) && (!fold_ || c.tp == 0);
   }
   // Data-parallel volumes per member hop (ring: (g−1)/g of the buffer, twice for all-reduce).
   // Every rank of a stage block sees the same group sizes.
