@@ -1,8 +1,9 @@
 // trainsim plan SCENARIO [--objective cost|time|gpus] [--deadline 60d] [--budget 6M]
 // [--gpus 1024,2048 | --gpus 512..8192] [--gpu h800,h100] [--price h100=2.5] [--top N]
-// [--json FILE|-] [--csv FILE] [--jobs N]: searches the scenario's parallel plans
+// [--json FILE|-] [--csv FILE] [--out DIR] [--jobs N]: searches the scenario's parallel plans
 // (sim/plan/plan_search.hpp) and prints the best ones as the --set overrides that reproduce them.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +19,9 @@
 #include "cli/sim_options.hpp"
 #include "core/atomic_file.hpp"
 #include "core/units.hpp"
+#include "reports/plan_report.hpp"
 #include "reports/text_table.hpp"
+#include "scenarios/scenario_source.hpp"
 #include "sim/plan/plan_search.hpp"
 
 namespace trainsim::cli {
@@ -109,6 +112,44 @@ nlohmann::json candidate_json(const sim::plan::PlanCandidate& c) {
   return j;
 }
 
+/// The report page's data: every simulated run, ranked ones first in rank order.
+template <typename RunCommand>
+reports::PlanReport plan_report(const sim::plan::PlanSearchResult& r, const std::string& file,
+                                const std::string& objective, const std::vector<std::string>& sets,
+                                const sim::plan::PlanSearchOptions& opt, std::size_t top,
+                                const std::string& own_plan, const RunCommand& run_command) {
+  reports::PlanReport rep;
+  rep.scenario = r.scenario;
+  rep.file = file;
+  rep.objective = objective;
+  std::vector<std::string> limits;
+  if (opt.deadline_days) limits.push_back(fmt::format("deadline {:g} days", *opt.deadline_days));
+  if (opt.budget_usd) limits.push_back("budget $" + reports::with_commas(*opt.budget_usd));
+  if (!sets.empty()) limits.push_back("--set " + fmt::format("{}", fmt::join(sets, " --set ")));
+  rep.constraints = fmt::format("{}", fmt::join(limits, ", "));
+  rep.evaluated = r.candidates.size();
+  rep.screened = r.screened;
+  rep.simulated = r.simulated;
+  rep.wall_s = r.wall_s;
+  rep.interrupted = r.interrupted;
+  rep.top = top;
+  rep.own_plan = own_plan;
+  for (const auto& [status, n] : r.counts) rep.outcomes.emplace_back(status, n);
+  auto add = [&](std::size_t i, std::size_t rank) {
+    const auto& c = r.candidates[i];
+    rep.plans.push_back({plan_label(c), c.gpu, c.status, c.reason, run_command(c), c.gpu_hours,
+                         c.cost_usd, c.days, c.mfu, c.memory_headroom, rank, c.frontier,
+                         c.published});
+  };
+  for (std::size_t k = 0; k < r.ranking.size(); ++k) add(r.ranking[k], k + 1);
+  for (std::size_t i = 0; i < r.candidates.size(); ++i) {
+    const auto& c = r.candidates[i];
+    if (c.simulated && c.status != "ok" && (c.status == "deadline" || c.status == "budget"))
+      add(i, 0);
+  }
+  return rep;
+}
+
 std::string csv_text(const sim::plan::PlanSearchResult& r) {
   std::string s =
       "gpu,gpus,tp,pp,ep,schedule,virtual_stages,recompute,zero,status,gpu_hours,cost_usd,days,"
@@ -151,8 +192,9 @@ int cmd_plan(const Args& args, std::ostream& out) {
       "top", po::value(&top)->default_value(5), "plans shown")(
       "json", po::value(&json_file), "write every candidate as JSON to FILE ('-': stdout only)")(
       "csv", po::value(&csv_file), "write every candidate as CSV to FILE")(
-      "out", po::value(&out_dir), "write plan.json and plan.csv to DIR (both or neither)")(
-      "jobs,j", po::value(&jobs)->default_value(0), "worker threads (0 = all cores)");
+      "out", po::value(&out_dir),
+      "write plan.json, plan.csv, report.html and the shown plans as plan-N.yaml to DIR (all or "
+      "none)")("jobs,j", po::value(&jobs)->default_value(0), "worker threads (0 = all cores)");
   po::variables_map vm;
   if (!parse_command_line(args, "plan", "SCENARIO [options]", desc, {"scenario"}, vm, out))
     return kExitOk;
@@ -227,6 +269,13 @@ int cmd_plan(const Args& args, std::ostream& out) {
   j["candidates"] = nlohmann::json::array();
   for (const auto& c : r.candidates) j["candidates"].push_back(candidate_json(c));
   if (r.published) j["published_index"] = *r.published;
+  // The `trainsim run` line that reproduces a candidate (the same symmetric simulation).
+  const auto run_command = [&](const sim::plan::PlanCandidate& c) {
+    std::string cmd = fmt::format("trainsim run {} --symmetric", file);
+    for (const auto& s : sets) cmd += " --set " + s;
+    for (const auto& s : c.sets) cmd += " --set " + s;
+    return cmd;
+  };
   const bool json_stdout = json_file == kStdoutPath;
   std::ostream& text = json_stdout ? std::cerr : out;
   if (json_stdout) out << j.dump(2) << "\n";
@@ -250,25 +299,21 @@ int cmd_plan(const Args& args, std::ostream& out) {
     text << "no plan meets the constraints\n";
   } else {
     text << t.render() << "\nreproduce with trainsim run:\n";
-    for (std::size_t k = 0; k < r.ranking.size() && k < static_cast<std::size_t>(top); ++k) {
-      const auto& c = r.candidates[r.ranking[k]];
-      std::string cmd = fmt::format("  {}. trainsim run {} --symmetric", k + 1, file);
-      for (const auto& s : sets) cmd += " --set " + s;
-      for (const auto& s : c.sets) cmd += " --set " + s;
-      text << cmd << "\n";
-    }
+    for (std::size_t k = 0; k < r.ranking.size() && k < static_cast<std::size_t>(top); ++k)
+      text << fmt::format("  {}. {}\n", k + 1, run_command(r.candidates[r.ranking[k]]));
   }
+  std::string own_plan;
   if (r.published) {
     const auto& p = r.candidates[*r.published];
     const auto it = std::find(r.ranking.begin(), r.ranking.end(), *r.published);
-    if (it != r.ranking.end()) {
-      text << fmt::format("\nthe scenario's own plan ({}) ranks {} of {}: {} GPU-hours, {} days\n",
+    own_plan =
+        it != r.ranking.end()
+            ? fmt::format("the scenario's own plan ({}) ranks {} of {}: {} GPU-hours, {} days",
                           plan_label(p), it - r.ranking.begin() + 1, r.ranking.size(),
-                          reports::with_commas(p.gpu_hours), fmt_days(p.days));
-    } else {
-      text << fmt::format("\nthe scenario's own plan ({}) is not ranked: {} ({})\n", plan_label(p),
+                          reports::with_commas(p.gpu_hours), fmt_days(p.days))
+            : fmt::format("the scenario's own plan ({}) is not ranked: {} ({})", plan_label(p),
                           p.status, p.reason);
-    }
+    text << "\n" << own_plan << "\n";
   }
   text << "\nfrontier (cost against days):";
   for (std::size_t i : r.ranking) {
@@ -287,9 +332,31 @@ int cmd_plan(const Args& args, std::ostream& out) {
     text << fmt::format("wrote {}\n", csv_file);
   }
   if (!out_dir.empty()) {
-    write_files_atomically(
-        {{out_dir + "/plan.json", j.dump(2) + "\n"}, {out_dir + "/plan.csv", csv_text(r)}});
-    text << fmt::format("wrote {}/plan.json and {}/plan.csv\n", out_dir, out_dir);
+    // One set, all or nothing: the JSON, the CSV, the page, and each shown plan as a scenario
+    // (the file with that plan's overrides applied) that `trainsim run` takes as it is.
+    std::vector<std::pair<std::string, std::string>> files{
+        {out_dir + "/plan.json", j.dump(2) + "\n"},
+        {out_dir + "/plan.csv", csv_text(r)},
+        {out_dir + "/report.html",
+         reports::plan_html(plan_report(r, file, objective, sets, opt,
+                                        static_cast<std::size_t>(top), own_plan, run_command),
+                            "")}};
+    for (std::size_t k = 0; k < r.ranking.size() && k < static_cast<std::size_t>(top); ++k) {
+      const auto& c = r.candidates[r.ranking[k]];
+      std::vector<std::string> all = sets;
+      all.insert(all.end(), c.sets.begin(), c.sets.end());
+      files.emplace_back(
+          fmt::format("{}/plan-{}.yaml", out_dir, k + 1),
+          fmt::format("# trainsim plan, plan {} of {} by {}: {}\n# {} with --set {}\n# comments of "
+                      "the original are not kept; run with: trainsim run plan-{}.yaml "
+                      "--symmetric\n",
+                      k + 1, r.scenario, objective, plan_label(c), file, fmt::join(all, " --set "),
+                      k + 1) +
+              apply_overrides(scenarios::load_scenario_document(file), all).dump() + "\n");
+    }
+    write_files_atomically(files);
+    text << fmt::format("wrote {}/plan.json, plan.csv, report.html and {} plan-N.yaml\n", out_dir,
+                        std::min<std::size_t>(r.ranking.size(), static_cast<std::size_t>(top)));
   }
   if (r.interrupted) {
     text << "\ninterrupted: the plans above are the best of those simulated so far\n";

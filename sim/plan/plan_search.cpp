@@ -15,6 +15,7 @@
 #include "models/accounting.hpp"
 #include "models/memory.hpp"
 #include "scenarios/scenario_loader.hpp"
+#include "scenarios/scenario_source.hpp"
 #include "sim/plan/compute_floor.hpp"
 #include "sim/simulate.hpp"
 
@@ -173,8 +174,15 @@ double objective_value(const PlanCandidate& c, Objective objective) {
 
 PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& opt) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const std::string text = read_file(file);
-  const scenarios::Scenario base = scenarios::load_scenario_text(text, file, {opt.base_sets});
+  // The scenario argument as every command takes it: a file, `-` (standard input, read once) or
+  // a bundled scenario's name (scenarios/scenario_source.hpp).
+  const std::size_t max_bytes = YamlLimits{}.max_bytes;
+  const bool from_stdin = file == kStdinPath;
+  const std::string origin =
+      from_stdin ? std::string(kStdinName) : scenarios::resolve_scenario_path(file);
+  const std::string text =
+      from_stdin ? scenarios::standard_input_text(max_bytes) : read_file(origin, max_bytes);
+  const scenarios::Scenario base = scenarios::load_scenario_text(text, origin, {opt.base_sets});
   PlanSearchResult res;
   res.scenario = base.name;
   const auto& hw = hardware::HardwareCatalog::bundled();
@@ -301,7 +309,7 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
     std::vector<std::string> sets = opt.base_sets;
     sets.insert(sets.end(), c.sets.begin(), c.sets.end());
     try {
-      loads[k] = scenarios::load_scenario_text(text, file, {sets});
+      loads[k] = scenarios::load_scenario_text(text, origin, {sets});
     } catch (const ConfigError& e) {
       c.status = "structure";
       c.reason = e.detail();

@@ -79,6 +79,33 @@ TEST(PlanCli, OutWritesTheJsonAndTheCsv) {
   std::size_t lines = 0;
   for (char ch : cs.str()) lines += ch == '\n' ? 1 : 0;
   EXPECT_EQ(lines, j["candidates"].size() + 1);
+  // The page names the scenario and holds the chart of the simulated plans.
+  std::ifstream html(dir + "/report.html");
+  std::stringstream hs;
+  hs << html.rdbuf();
+  EXPECT_NE(hs.str().find("trainsim plan: small-dense-tp"), std::string::npos);
+  EXPECT_NE(hs.str().find("Best plans"), std::string::npos);
+  // plan-1.yaml is the scenario with the best plan's overrides applied: `trainsim run` on it
+  // (the same symmetric simulation) gives the best plan's GPU-hours.
+  const auto run = run_cli("run " + dir + "/plan-1.yaml --symmetric --json - 2>/dev/null");
+  ASSERT_EQ(run.status, 0) << run.text;
+  const double planned = j["candidates"][j["ranking"][0].get<std::size_t>()]["gpu_hours"];
+  EXPECT_NEAR(nlohmann::json::parse(run.text)["total"]["gpu_hours"].get<double>(), planned,
+              1e-9 * planned);
+}
+
+TEST(PlanCli, ABundledScenarioByNameAndStandardInput) {
+  // The scenario argument as every command takes it: `small-dense-tp` is not bundled, so a name
+  // and stdin are checked on the bundled V3, on 16 GPUs where no plan fits (exit 1), decided
+  // before any simulation.
+  auto r = run_cli("plan deepseek-v3 --gpus 16 --deadline 1h --json - 2>/dev/null");
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_EQ(nlohmann::json::parse(r.text)["scenario"], "deepseek-v3");
+  r = trainsim::test::run_shell(std::string(TRAINSIM_CLI) +
+                                " plan - --gpus 16 --deadline 1h --json - < " +
+                                TRAINSIM_SOURCE_DIR + "/scenarios/deepseek-v3.yaml 2>/dev/null");
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_EQ(nlohmann::json::parse(r.text)["scenario"], "deepseek-v3");
 }
 
 TEST(PlanCli, ADeadlineNoPlanMeetsIsExitOneWithTheReason) {
