@@ -15,6 +15,7 @@
 #include "reports/result_json.hpp"
 #include "reports/run_report.hpp"
 #include "scenarios/scenario_loader.hpp"
+#include "sim/plan/fit_suggestion.hpp"
 
 namespace trainsim::cli {
 
@@ -49,6 +50,14 @@ int cmd_run(const Args& args, std::ostream& out) {
     out << reports::run_to_json(run);
   } else {
     out << describe_run(run);
+    // A phase that does not fit in memory: the fastest single change of its plan that does.
+    for (std::size_t i = 0; i < run.phases.size(); ++i) {
+      const auto& p = run.phases[i];
+      if (p.feasible || p.representative.fits_in_memory) continue;
+      const auto fit = sim::plan::fit_suggestion(scenario, i);
+      out << fmt::format("{}{}: {}\n", i == 0 ? "\n" : "", p.name,
+                         sim::plan::fit_suggestion_text(fit, scenario.cluster.gpu.hbm_bytes));
+    }
   }
   if (!json_file.empty() && !json_to_stdout) {
     write_file_atomically(json_file, reports::run_to_json(run));

@@ -15,6 +15,7 @@
 #include "reports/result_json.hpp"
 #include "reports/trace.hpp"
 #include "scenarios/scenario_loader.hpp"
+#include "sim/plan/fit_suggestion.hpp"
 
 namespace trainsim::cli {
 
@@ -113,6 +114,12 @@ int cmd_step(const Args& args, std::ostream& out) {
   }
   out << fmt::format("{} — phase '{}', one step\n\n", scenario.name, ph.name);
   out << describe_step(r);
+  if (!r.fits_in_memory) {  // the fastest single change of the plan that fits
+    out << sim::plan::fit_suggestion_text(
+               sim::plan::fit_suggestion(scenario, static_cast<std::size_t>(phase)),
+               scenario.cluster.gpu.hbm_bytes)
+        << "\n";
+  }
   if (show_rank >= 0) {
     auto events = r.timeline;
     std::stable_sort(events.begin(), events.end(),

@@ -169,6 +169,19 @@ TEST(Cli, RunWithAnInfeasiblePhaseHasNoTotalAndNoComparison) {
   EXPECT_EQ(o.text.find("0.00×"), std::string::npos) << o.text;
 }
 
+TEST(Cli, AnInfeasiblePhaseSaysWhatWouldMakeItFit) {
+  // 58 GB per GPU: the small MoE's main phase needs 59.4 GB (ZeRO-1); sharding its gradients
+  // too (ZeRO-2) takes it to 56.6 GB, the only single change that fits. The suggestion is a
+  // plan `step` then runs.
+  const std::string gpu = " --set 'cluster.gpu={base: h100, hbm: 58GB}'";
+  const Output r = run("run " + kSmall + " --jobs 1" + gpu);
+  EXPECT_EQ(r.status, 1) << r.text;
+  expect_contains(r, "main: fits with --set parallelism.zero=2 (56.6 of 58.0 GB per GPU");
+  const Output s = run("step " + kSmall + gpu);
+  expect_contains(s, "fits with --set parallelism.zero=2");
+  EXPECT_EQ(run("step " + kSmall + gpu + " --set parallelism.zero=2").status, 0);
+}
+
 TEST(Cli, BadGranularityListsTheValidOnes) {
   const Output o = run("step " + kSmall + " --granularity bogus");
   EXPECT_EQ(o.status, 2) << o.text;
