@@ -78,7 +78,7 @@ std::string plan_label(const sim::plan::PlanCandidate& c) {
   std::string s =
       fmt::format("{} x{} TP{} PP{} EP{} {}", c.gpu, c.gpus, c.tp, c.pp, c.ep, c.schedule);
   if (c.virtual_stages > 1) s += fmt::format(" v{}", c.virtual_stages);
-  s += fmt::format(" recompute:{} ZeRO-{}", c.recompute, c.zero);
+  s += fmt::format(" recompute:{} ZeRO-{} mb{}", c.recompute, c.zero, c.micro_batch);
   return s;
 }
 

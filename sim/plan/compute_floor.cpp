@@ -94,6 +94,71 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
     f.problem = it->second.problem;
     return f;
   }
+  // What depends on the pipeline's shape but not on the ZeRO stage or the GPU count beyond dp:
+  // computed once per (op-list context, schedule, pp, v, passes, dp, tp_comm_overlap).
+  const std::string shape_key =
+      fmt::format("{}|{} pp{} v{} g{} dp{} tco{}", key, p.schedule, p.pp, p.virtual_stages,
+                  p.grad_accum_passes, p.dp, p.tp_comm_overlap);
+  auto sh = shapes_.find(shape_key);
+  if (sh == shapes_.end())
+    sh = shapes_.emplace(shape_key, shape_work(s, phase_index, it->second)).first;
+  const ShapeWork& w = sh->second;
+  f.simulated_batch = w.batch;
+  if (!w.problem.empty()) {
+    f.problem = w.problem;
+    return f;
+  }
+  // The states of each stage under this plan's ZeRO stage; a rank holds its chunks' stages.
+  std::vector<double> stage_states;
+  for (std::size_t st = 0; st < w.ranges.size(); ++st)
+    stage_states.push_back(
+        models::stage_memory(s.model, p, prec, memory_input(s, ph, w, st)).states());
+  double busiest = 0, total = 0;
+  for (std::size_t q = 0; q < w.rank_s.size(); ++q) {
+    double states = 0;
+    for (const std::size_t st : w.rank_stages[q]) states += stage_states[st];
+    busiest = std::max(busiest, w.rank_s[q]);
+    total += w.rank_s[q];
+    f.busiest_compute_s = std::max(f.busiest_compute_s, w.rank_compute_s[q]);
+    if (states + w.rank_peak_activations[q] > f.min_memory_bytes) {
+      f.min_memory_bytes = states + w.rank_peak_activations[q];
+      f.min_memory_rank = static_cast<int>(q);
+      f.min_memory_states = states;
+      f.min_memory_activations = w.rank_peak_activations[q];
+    }
+  }
+  f.busiest_rank_s = busiest;
+  // Σ over steps of m · t_max is (the phase's micro-batches per DP rank) · t_max; the fill-and-
+  // drain term comes once per pipeline pass of every step.
+  const double per_mb = static_cast<double>(p.dp) * p.micro_batch;
+  const double micro_batches = ph.tokens / static_cast<double>(ph.seq_len) / per_mb;
+  f.wall_s = micro_batches * busiest;
+  const bool fill_drain = p.schedule == "1f1b" || p.schedule == "interleaved-1f1b";
+  if (fill_drain) {
+    const double fill = std::max(0.0, total / std::max(1, p.virtual_stages) - busiest);
+    f.wall_s += static_cast<double>(w.steps) * std::max(1, p.grad_accum_passes) * fill;
+  }
+  return f;
+}
+
+models::StageMemoryInput ComputeFloor::memory_input(const scenarios::Scenario& s,
+                                                    const scenarios::Phase& ph, const ShapeWork& w,
+                                                    std::size_t stage) {
+  models::StageMemoryInput mi;
+  mi.layers = w.ranges[stage];
+  mi.embedding = stage == 0;
+  mi.head = stage + 1 == w.ranges.size();
+  mi.seq_len = ph.seq_len;
+  mi.gpus_per_node = s.cluster.node.gpus_per_node;
+  return mi;
+}
+
+ComputeFloor::ShapeWork ComputeFloor::shape_work(const scenarios::Scenario& s,
+                                                 std::size_t phase_index, const LayerWork& lw) {
+  const scenarios::Phase& ph = s.phases[phase_index];
+  const models::ParallelPlan& p = ph.plan ? *ph.plan : s.plan;
+  const models::PrecisionPolicy& prec = ph.precision ? *ph.precision : s.precision;
+  ShapeWork w;
   // The schedule's shape rules at the batch the run simulates last: the final one, or the
   // schedule's minimum when the final batch is below it (replay.hpp extrapolates below it).
   std::unique_ptr<schedules::PipelineSchedule> schedule = schedules::make_schedule(p.schedule);
@@ -103,19 +168,19 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   const std::int64_t per_mb = static_cast<std::int64_t>(p.dp) * p.micro_batch;
   const std::int64_t batch = std::max<std::int64_t>(
       ph.batch.end, std::max<std::int64_t>(1, micro_batch_rule(p).min) * per_mb);
-  f.simulated_batch = batch;
+  w.batch = batch;
   const schedules::ScheduleShape shape{p.pp, static_cast<int>(batch / per_mb), p.virtual_stages};
   try {
     schedule->validate(shape);
   } catch (const ModelError& e) {
-    f.problem = fmt::format("at batch {}: {}", batch, e.what());
-    return f;
+    w.problem = fmt::format("at batch {}: {}", batch, e.what());
+    return w;
   }
   const int stages = schedule->stage_count(shape);
-  const std::vector<models::LayerRange> ranges =
-      stage_ranges(s.model, p, stages, it->second.compute, f.problem);
-  if (!f.problem.empty()) return f;
-  const std::vector<double> compute_s = stage_compute_s(s.model, it->second.compute, ranges);
+  w.ranges = stage_ranges(s.model, p, stages, lw.compute, w.problem);
+  if (!w.problem.empty()) return w;
+  w.steps = phase_step_count(s, phase_index);
+  const std::vector<double> compute_s = stage_compute_s(s.model, lw.compute, w.ranges);
   std::vector<double> stage_s = compute_s;  // compute, then the serial collectives
   // Without F&B pairs a rank runs one pass at a time, so a tensor-parallel collective that is not
   // overlapped (tp_comm_overlap off; expert-TP ones never are) waits between its compute
@@ -123,70 +188,46 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   // DualPipe's pairs hide one pass's collectives behind the other's compute: not added there.
   const bool paired = p.schedule == "dualpipe" || p.schedule == "dualpipev";
   if (!paired) {
-    const std::vector<double> tp_s = stage_compute_s(s.model, it->second.tp_comm, ranges);
-    const std::vector<double> etp_s = stage_compute_s(s.model, it->second.etp_comm, ranges);
+    const std::vector<double> tp_s = stage_compute_s(s.model, lw.tp_comm, w.ranges);
+    const std::vector<double> etp_s = stage_compute_s(s.model, lw.etp_comm, w.ranges);
     for (std::size_t st = 0; st < stage_s.size(); ++st)
       stage_s[st] += (p.tp_comm_overlap ? 0.0 : tp_s[st]) + etp_s[st];
+  }
+  // Activations each stage caches per micro-batch (models/memory.hpp, as the step computes them;
+  // they do not depend on the ZeRO stage).
+  std::vector<double> act;
+  for (std::size_t st = 0; st < w.ranges.size(); ++st) {
+    act.push_back(models::stage_memory(s.model, p, prec, memory_input(s, ph, w, st))
+                      .activations_per_micro_batch);
   }
   // A rank's share of a micro-batch: the forwards it runs of each chunk (each with its backward)
   // over the micro-batches, from the schedule's own work lists (1F1B: every micro-batch on every
   // chunk; DualPipe: half of them on each of its two model copies' chunks).
   const schedules::RankLists lists = schedule->build(shape);
-  // Memory of each stage (models/memory.hpp, as the step computes it).
-  std::vector<models::MemoryBreakdown> stage_mem;
-  for (std::size_t st = 0; st < ranges.size(); ++st) {
-    models::StageMemoryInput mi;
-    mi.layers = ranges[st];
-    mi.embedding = st == 0;
-    mi.head = st + 1 == ranges.size();
-    mi.seq_len = ph.seq_len;
-    mi.gpus_per_node = s.cluster.node.gpus_per_node;
-    stage_mem.push_back(models::stage_memory(s.model, p, prec, mi));
-  }
-  double busiest = 0, total = 0;
   for (int q = 0; q < p.pp; ++q) {
     const auto stage_of = [&](int chunk) {
       return static_cast<std::size_t>(schedule->stage_of(shape, q, chunk));
     };
-    double t = 0, tc = 0, states = 0, held = 0, peak = 0;
-    for (int c = 0; c < schedule->chunks_per_rank(shape); ++c)
-      states += stage_mem[stage_of(c)].states();
+    std::vector<std::size_t> held_stages;
+    for (int c = 0; c < schedule->chunks_per_rank(shape); ++c) held_stages.push_back(stage_of(c));
+    double t = 0, tc = 0, held = 0, peak = 0;
     for (const auto& item : lists[static_cast<std::size_t>(q)]) {
       using schedules::WorkKind;
-      if (item.kind == WorkKind::FB)
-        held -= stage_mem[stage_of(item.chunk2)].activations_per_micro_batch;
-      if (item.kind == WorkKind::B || item.kind == WorkKind::BW)
-        held -= stage_mem[stage_of(item.chunk)].activations_per_micro_batch;
+      if (item.kind == WorkKind::FB) held -= act[stage_of(item.chunk2)];
+      if (item.kind == WorkKind::B || item.kind == WorkKind::BW) held -= act[stage_of(item.chunk)];
       if (item.kind == WorkKind::F || item.kind == WorkKind::FB) {
         t += stage_s[stage_of(item.chunk)];
         tc += compute_s[stage_of(item.chunk)];
-        held += stage_mem[stage_of(item.chunk)].activations_per_micro_batch;
+        held += act[stage_of(item.chunk)];
         peak = std::max(peak, held);
       }
     }
-    t /= shape.micro_batches;
-    f.busiest_compute_s = std::max(f.busiest_compute_s, tc / shape.micro_batches);
-    busiest = std::max(busiest, t);
-    total += t;
-    if (states + peak > f.min_memory_bytes) {
-      f.min_memory_bytes = states + peak;
-      f.min_memory_rank = q;
-      f.min_memory_states = states;
-      f.min_memory_activations = peak;
-    }
+    w.rank_stages.push_back(std::move(held_stages));
+    w.rank_s.push_back(t / shape.micro_batches);
+    w.rank_compute_s.push_back(tc / shape.micro_batches);
+    w.rank_peak_activations.push_back(peak);
   }
-  f.busiest_rank_s = busiest;
-  // Σ over steps of m · t_max is (the phase's micro-batches per DP rank) · t_max; the fill-and-
-  // drain term comes once per pipeline pass of every step.
-  const double micro_batches =
-      ph.tokens / static_cast<double>(ph.seq_len) / static_cast<double>(per_mb);
-  f.wall_s = micro_batches * busiest;
-  const bool fill_drain = p.schedule == "1f1b" || p.schedule == "interleaved-1f1b";
-  if (fill_drain) {
-    const double fill = std::max(0.0, total / std::max(1, p.virtual_stages) - busiest);
-    f.wall_s += static_cast<double>(phase_step_count(s, phase_index)) * passes * fill;
-  }
-  return f;
+  return w;
 }
 
 }  // namespace trainsim::sim::plan

@@ -17,8 +17,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "calibration/cost_model.hpp"
+#include "models/memory.hpp"
 #include "scenarios/scenario.hpp"
 #include "sim/step/stage_compute.hpp"
 
@@ -62,6 +64,22 @@ class ComputeFloor {
     LayerCompute etp_comm;  ///< expert-TP collectives' least seconds (never overlapped)
   };
   std::map<std::string, LayerWork> layers_;
+  /// What a pipeline shape gives a phase, whatever the ZeRO stage: the batch the run simulates,
+  /// the stages' layer ranges, and per pipeline rank the stages it holds, its seconds per
+  /// micro-batch (with and without serial collectives) and its peak activations in flight.
+  struct ShapeWork {
+    std::string problem;
+    std::int64_t batch = 0;
+    std::int64_t steps = 0;  ///< the phase's step count under this plan
+    std::vector<models::LayerRange> ranges;
+    std::vector<std::vector<std::size_t>> rank_stages;
+    std::vector<double> rank_s, rank_compute_s, rank_peak_activations;
+  };
+  std::map<std::string, ShapeWork> shapes_;
+  ShapeWork shape_work(const scenarios::Scenario& s, std::size_t phase_index, const LayerWork& lw);
+  static models::StageMemoryInput memory_input(const scenarios::Scenario& s,
+                                               const scenarios::Phase& ph, const ShapeWork& w,
+                                               std::size_t stage);
 };
 
 }  // namespace trainsim::sim::plan

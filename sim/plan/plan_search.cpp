@@ -129,6 +129,7 @@ struct Space {
   std::vector<std::pair<std::string, int>> schedules;  ///< name, virtual stages
   std::vector<models::Recompute> recompute;
   std::vector<int> zero;
+  std::vector<int> micro_batch;  ///< sequences per micro-batch
 };
 
 Space search_space(const scenarios::Scenario& base) {
@@ -148,6 +149,10 @@ Space search_space(const scenarios::Scenario& base) {
     sp.schedules.push_back(own);
   sp.recompute = {models::Recompute::None, models::Recompute::Selective, models::Recompute::Full};
   sp.zero = {1, 2};
+  // One and two sequences per micro-batch (fewer, larger GEMMs against more activation memory
+  // and a longer pipeline fill per micro-batch), and the scenario's own.
+  sp.micro_batch = {1, 2};
+  if (base.plan.micro_batch > 2) sp.micro_batch.push_back(base.plan.micro_batch);
   return sp;
 }
 
@@ -234,64 +239,68 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
           for (int ep : sp.ep)
             for (const auto& [sched, v] : sp.schedules)
               for (auto rc : sp.recompute)
-                for (int zero : sp.zero) {
-                  PlanCandidate c;
-                  c.gpu = type;
-                  c.gpus = gpus;
-                  c.tp = tp;
-                  c.pp = pp;
-                  c.ep = ep;
-                  c.schedule = sched;
-                  c.virtual_stages = v;
-                  c.recompute = recompute_name(rc);
-                  c.zero = zero;
-                  c.micro_batch = base.plan.micro_batch;
-                  c.price_per_gpu_hour = price[type];
-                  c.published = type == base.cluster.gpu.name && gpus == base.cluster.gpus &&
-                                tp == base.plan.tp && pp == base.plan.pp && ep == base.plan.ep &&
-                                sched == base.plan.schedule && v == base.plan.virtual_stages &&
-                                rc == base.plan.recompute && zero == base.plan.zero;
-                  c.sets = {"cluster.gpu=" + type,
-                            fmt::format("cluster.gpus={}", gpus),
-                            "parallelism.dp=auto",
-                            fmt::format("parallelism.tp={}", tp),
-                            fmt::format("parallelism.pp={}", pp),
-                            fmt::format("parallelism.ep={}", ep),
-                            "parallelism.schedule=" + sched,
-                            fmt::format("parallelism.virtual_stages={}", v),
-                            fmt::format("parallelism.recompute={}", c.recompute),
-                            fmt::format("parallelism.zero={}", zero)};
-                  if (base.plan.expert_tp != 1)
-                    c.sets.push_back(fmt::format("parallelism.expert_tp={}", tp));
-                  models::ParallelPlan p = base.plan;
-                  p.tp = tp;
-                  p.pp = pp;
-                  p.ep = ep;
-                  p.schedule = sched;
-                  p.virtual_stages = v;
-                  p.recompute = rc;
-                  p.zero = zero;
-                  if (p.expert_tp != 1) p.expert_tp = tp;
-                  p.dp_auto = true;
-                  std::string why = scenarios::resolve_auto_dp(p, gpus);
-                  if (why.empty()) why = scenarios::plan_problem(p, base.model, cluster);
-                  if (!why.empty()) {
-                    c.status = "structure";
-                    c.reason = why;
-                  } else {
-                    // The phases that take the scenario's plan are checked before the loader
-                    // runs (the same rules as after it, on the same plan): most candidates
-                    // that fail do so here, and a load costs a parse.
-                    probe.plan = p;
-                    PhaseFloor f;
-                    for (std::size_t ph = 0; ph < probe.phases.size(); ++ph) {
-                      if (!probe.phases[ph].plan && !probe.phases[ph].gpus &&
-                          !phase_passes(probe, ph, floors, c, f))
-                        break;
+                for (int zero : sp.zero)
+                  for (int mb : sp.micro_batch) {
+                    PlanCandidate c;
+                    c.gpu = type;
+                    c.gpus = gpus;
+                    c.tp = tp;
+                    c.pp = pp;
+                    c.ep = ep;
+                    c.schedule = sched;
+                    c.virtual_stages = v;
+                    c.recompute = recompute_name(rc);
+                    c.zero = zero;
+                    c.micro_batch = mb;
+                    c.price_per_gpu_hour = price[type];
+                    c.published = type == base.cluster.gpu.name && gpus == base.cluster.gpus &&
+                                  tp == base.plan.tp && pp == base.plan.pp && ep == base.plan.ep &&
+                                  sched == base.plan.schedule && v == base.plan.virtual_stages &&
+                                  rc == base.plan.recompute && zero == base.plan.zero &&
+                                  mb == base.plan.micro_batch;
+                    c.sets = {"cluster.gpu=" + type,
+                              fmt::format("cluster.gpus={}", gpus),
+                              "parallelism.dp=auto",
+                              fmt::format("parallelism.tp={}", tp),
+                              fmt::format("parallelism.pp={}", pp),
+                              fmt::format("parallelism.ep={}", ep),
+                              "parallelism.schedule=" + sched,
+                              fmt::format("parallelism.virtual_stages={}", v),
+                              fmt::format("parallelism.recompute={}", c.recompute),
+                              fmt::format("parallelism.zero={}", zero),
+                              fmt::format("parallelism.micro_batch={}", mb)};
+                    if (base.plan.expert_tp != 1)
+                      c.sets.push_back(fmt::format("parallelism.expert_tp={}", tp));
+                    models::ParallelPlan p = base.plan;
+                    p.tp = tp;
+                    p.pp = pp;
+                    p.ep = ep;
+                    p.schedule = sched;
+                    p.virtual_stages = v;
+                    p.recompute = rc;
+                    p.zero = zero;
+                    p.micro_batch = mb;
+                    if (p.expert_tp != 1) p.expert_tp = tp;
+                    p.dp_auto = true;
+                    std::string why = scenarios::resolve_auto_dp(p, gpus);
+                    if (why.empty()) why = scenarios::plan_problem(p, base.model, cluster);
+                    if (!why.empty()) {
+                      c.status = "structure";
+                      c.reason = why;
+                    } else {
+                      // The phases that take the scenario's plan are checked before the loader
+                      // runs (the same rules as after it, on the same plan): most candidates
+                      // that fail do so here, and a load costs a parse.
+                      probe.plan = p;
+                      PhaseFloor f;
+                      for (std::size_t ph = 0; ph < probe.phases.size(); ++ph) {
+                        if (!probe.phases[ph].plan && !probe.phases[ph].gpus &&
+                            !phase_passes(probe, ph, floors, c, f))
+                          break;
+                      }
                     }
+                    res.candidates.push_back(std::move(c));
                   }
-                  res.candidates.push_back(std::move(c));
-                }
     }
   }
   // The loader on every structurally sound candidate, in parallel (each candidate's outcome is
