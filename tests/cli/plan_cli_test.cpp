@@ -1,6 +1,6 @@
 // trainsim plan as a subprocess: the best plan's printed overrides reproduce its figures with
 // `trainsim run --symmetric`, the answer does not depend on --jobs, and bad options are rejected
-// with their message. The scenario is the small dense one (432 candidates, a few seconds).
+// with their message. The scenario is the small dense one (864 candidates, a few seconds).
 #include <gtest/gtest.h>
 
 #include <cstdio>
