@@ -138,18 +138,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   out.cost_model = cost->name();
   out.calibration = {selected.requested, selected.profile, selected.profile_gpu, selected.transfer,
                      selected.warning};
-  models::OpListContext ctx;
-  ctx.sequences = plan.micro_batch;
-  ctx.seq_len = phase.seq_len;
-  ctx.tp = plan.tp;
-  ctx.ep = plan.ep;
-  ctx.cp = plan.cp;
-  ctx.expert_tp = plan.expert_tp;
-  ctx.cp_kind = plan.cp_kind;
-  ctx.sequence_parallel = plan.sequence_parallel;
-  ctx.precision = prec;
-  ctx.recompute = plan.recompute;
-  ctx.gpus_per_node = cluster.node.gpus_per_node;
+  const models::OpListContext ctx =
+      models::op_list_context(plan, prec, phase.seq_len, cluster.node.gpus_per_node);
   if (const std::string why = models::op_list_problem(model, ctx); !why.empty()) {
     out.infeasible_reason = why;
     return out;

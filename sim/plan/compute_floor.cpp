@@ -60,18 +60,8 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   const models::PrecisionPolicy& prec = ph.precision ? *ph.precision : s.precision;
   PhaseFloor f;
   // The op-list context and compute context exactly as simulate_step builds them.
-  models::OpListContext ctx;
-  ctx.sequences = p.micro_batch;
-  ctx.seq_len = ph.seq_len;
-  ctx.tp = p.tp;
-  ctx.ep = p.ep;
-  ctx.cp = p.cp;
-  ctx.expert_tp = p.expert_tp;
-  ctx.cp_kind = p.cp_kind;
-  ctx.sequence_parallel = p.sequence_parallel;
-  ctx.precision = prec;
-  ctx.recompute = p.recompute;
-  ctx.gpus_per_node = s.cluster.node.gpus_per_node;
+  const models::OpListContext ctx =
+      models::op_list_context(p, prec, ph.seq_len, s.cluster.node.gpus_per_node);
   calibration::ComputeContext cctx;
   cctx.gpu = &s.cluster.gpu;
   cctx.sms_available = p.comm_sms > 0 ? s.cluster.gpu.sm_count - p.comm_sms : 0;
