@@ -1,7 +1,8 @@
 // trainsim plan SCENARIO [--objective cost|time|gpus] [--deadline 60d] [--budget 6M]
-// [--gpus 1024,2048 | --gpus 512..8192] [--gpu h800,h100] [--price h100=2.5] [--top N]
-// [--json FILE|-] [--csv FILE] [--out DIR] [--jobs N]: searches the scenario's parallel plans
-// (sim/plan/plan_search.hpp) and prints the best ones as the --set overrides that reproduce them.
+// [--gpus 1024,2048 | --gpus 512..8192] [--gpu h800,h100] [--schedules LIST] [--price h100=2.5]
+// [--top N] [--json FILE|-] [--csv FILE] [--out DIR] [--jobs N]: searches the scenario's parallel
+// plans (sim/plan/plan_search.hpp) and prints the best ones as the --set overrides that reproduce
+// them.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
@@ -174,8 +175,8 @@ std::string csv_text(const sim::plan::PlanSearchResult& r) {
 int cmd_plan(const Args& args, std::ostream& out) {
   po::options_description desc("plan options");
   std::vector<std::string> sets;
-  std::string objective = "cost", deadline, budget, gpus_text, gpu_text, price_text, json_file,
-              csv_file, out_dir;
+  std::string objective = "cost", deadline, budget, gpus_text, gpu_text, schedules_text, price_text,
+              json_file, csv_file, out_dir;
   int top = 5, jobs = 0;
   desc.add_options()("set", po::value(&sets)->composing(),
                      "override a scenario field before searching: key.path=value (repeatable)")(
@@ -187,6 +188,9 @@ int cmd_plan(const Args& args, std::ostream& out) {
       "GPU counts: a list (1024,2048) or a range of doublings (512..8192); default the "
       "scenario's")("gpu", po::value(&gpu_text),
                     "GPU types from the catalog, e.g. h800,h100 (default the scenario's)")(
+      "schedules", po::value(&schedules_text),
+      "pipeline schedules to try besides the scenario's, e.g. 1f1b,zb1p,dualpipe,dualpipev "
+      "(default 1f1b,interleaved-1f1b,dualpipe)")(
       "price", po::value(&price_text),
       "USD per GPU-hour of each other GPU type, e.g. h100=2.5,h200=3")(
       "top", po::value(&top)->default_value(5), "plans shown")(
@@ -218,6 +222,7 @@ int cmd_plan(const Args& args, std::ostream& out) {
   }
   if (!gpus_text.empty()) opt.gpu_counts = parse_gpus(gpus_text);
   if (!gpu_text.empty()) opt.gpu_types = split(gpu_text, ',');
+  if (!schedules_text.empty()) opt.schedules = split(schedules_text, ',');
   for (const auto& item : split(price_text, ',')) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)

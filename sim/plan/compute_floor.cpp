@@ -167,7 +167,11 @@ ComputeFloor::ShapeWork ComputeFloor::shape_work(const scenarios::Scenario& s,
     return w;
   }
   const int stages = schedule->stage_count(shape);
-  w.ranges = stage_ranges(s.model, p, stages, lw.compute, w.problem);
+  try {  // more stages than layers (DualPipeV's 2·pp stages) is the split's error, as in a step
+    w.ranges = stage_ranges(s.model, p, stages, lw.compute, w.problem);
+  } catch (const ModelError& e) {
+    w.problem = e.what();
+  }
   if (!w.problem.empty()) return w;
   w.steps = phase_step_count(s, phase_index);
   const std::vector<double> compute_s = stage_compute_s(s.model, lw.compute, w.ranges);

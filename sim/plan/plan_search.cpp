@@ -17,6 +17,7 @@
 #include "scenarios/scenario_loader.hpp"
 #include "scenarios/scenario_source.hpp"
 #include "sim/plan/compute_floor.hpp"
+#include "sim/schedules/schedule.hpp"
 #include "sim/simulate.hpp"
 
 namespace trainsim::sim::plan {
@@ -132,7 +133,7 @@ struct Space {
   std::vector<int> micro_batch;  ///< sequences per micro-batch
 };
 
-Space search_space(const scenarios::Scenario& base) {
+Space search_space(const scenarios::Scenario& base, const std::vector<std::string>& schedules) {
   Space sp;
   for (int t = 1; t <= base.cluster.node.gpus_per_node && t <= 8; t *= 2) sp.tp.push_back(t);
   for (int q = 1; q <= 32 && q <= base.model.layers; q *= 2) sp.pp.push_back(q);
@@ -143,7 +144,14 @@ Space search_space(const scenarios::Scenario& base) {
   } else {
     sp.ep.push_back(1);
   }
-  sp.schedules = {{"1f1b", 1}, {"interleaved-1f1b", 2}, {"dualpipe", 1}};
+  // By default the three schedules that bound the others' behaviour (plain 1F1B, interleaved,
+  // DualPipe); --schedules widens or narrows it (zb1p and dualpipev add 1.7x the candidates).
+  std::vector<std::string> names = schedules;
+  if (names.empty()) names = {"1f1b", "interleaved-1f1b", "dualpipe"};
+  for (const auto& n : names) {
+    schedules::make_schedule(n);  // an unknown name is the registry's error, listing the valid
+    sp.schedules.emplace_back(n, n == "interleaved-1f1b" ? 2 : 1);
+  }
   const std::pair<std::string, int> own{base.plan.schedule, base.plan.virtual_stages};
   if (std::find(sp.schedules.begin(), sp.schedules.end(), own) == sp.schedules.end())
     sp.schedules.push_back(own);
@@ -217,7 +225,7 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
 
   // 1. Generate in a fixed order; structural rules first (the loader's plan_problem on the plan
   // as the scenario would resolve it), then the whole loader on the survivors.
-  const Space sp = search_space(base);
+  const Space sp = search_space(base, opt.schedules);
   ComputeFloor floors;
   std::vector<scenarios::Scenario> loaded;  // by candidate index, for those that load
   std::vector<std::size_t> loaded_of;

@@ -29,9 +29,12 @@ namespace trainsim::sim::plan {
 enum class Objective { Cost, Time, Gpus };
 
 struct PlanSearchOptions {
-  std::vector<std::string> base_sets;   ///< --set overrides applied before the candidate's
-  std::vector<std::string> gpu_types;   ///< catalog GPU names; empty: the scenario's
-  std::vector<int> gpu_counts;          ///< empty: the scenario's
+  std::vector<std::string> base_sets;  ///< --set overrides applied before the candidate's
+  std::vector<std::string> gpu_types;  ///< catalog GPU names; empty: the scenario's
+  std::vector<int> gpu_counts;         ///< empty: the scenario's
+  /// Pipeline schedules to try (interleaved-1f1b with 2 virtual stages), besides the scenario's
+  /// own; empty: 1f1b, interleaved-1f1b and dualpipe.
+  std::vector<std::string> schedules;
   std::map<std::string, double> price;  ///< USD per GPU-hour by GPU name; else the scenario's
   Objective objective = Objective::Cost;
   std::optional<double> deadline_days;

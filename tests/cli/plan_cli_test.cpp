@@ -133,6 +133,10 @@ TEST(PlanCli, BadOptionsGiveTheirMessages) {
   r = run_cli("plan " + kDense + " --gpus 512..256");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.text.find("the range is empty"), std::string::npos) << r.text;
+  r = run_cli("plan " + kDense + " --schedules 1f1b,bogus");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.text.find("unknown pipeline schedule 'bogus'; valid: gpipe, 1f1b"), std::string::npos)
+      << r.text;
   r = run_cli("plan " + kDense + " --price h800");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.text.find("--price: 'h800' is not GPU=USD_PER_HOUR"), std::string::npos) << r.text;

@@ -4,7 +4,8 @@
 // as one shell command). Each runs in a fresh temporary directory that holds links to the
 // repository's `scenarios/`, `validation/`, `tests/` and `models/`, so relative paths resolve as
 // in a checkout and written files land in the temporary directory. An example is expected to exit
-// 0, unless the comment right above it says "Infeasible" (exit 1: an infeasible result, by design).
+// 0, unless the comment block right above it says "Infeasible" (exit 1: an infeasible result, by
+// design).
 // The explicit simulations take minutes under the sanitizers: checked in the release build only.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -56,7 +57,7 @@ std::vector<Example> examples_in(const fs::path& file) {
     }
     if (!fenced) continue;
     if (text.rfind("#", 0) == 0) {
-      comment = text;
+      comment += text + "\n";  // the whole comment block above the example
       continue;
     }
     if (text.rfind("trainsim ", 0) != 0) {
