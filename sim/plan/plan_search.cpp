@@ -125,6 +125,44 @@ bool phase_passes(const scenarios::Scenario& s, std::size_t index, ComputeFloor&
   return true;
 }
 
+/// A candidate's description and the `--set` overrides that give `p` on `gpus` GPUs of `type`
+/// (DP as `auto`: it fills the cluster).
+PlanCandidate candidate_of(const std::string& type, int gpus, const models::ParallelPlan& p,
+                           double price_per_gpu_hour) {
+  PlanCandidate c;
+  c.gpu = type;
+  c.gpus = gpus;
+  c.tp = p.tp;
+  c.pp = p.pp;
+  c.ep = p.ep;
+  c.schedule = p.schedule;
+  c.virtual_stages = p.virtual_stages;
+  c.recompute = recompute_name(p.recompute);
+  c.zero = p.zero;
+  c.micro_batch = p.micro_batch;
+  c.price_per_gpu_hour = price_per_gpu_hour;
+  c.sets = {"cluster.gpu=" + type,
+            fmt::format("cluster.gpus={}", gpus),
+            "parallelism.dp=auto",
+            fmt::format("parallelism.tp={}", p.tp),
+            fmt::format("parallelism.pp={}", p.pp),
+            fmt::format("parallelism.ep={}", p.ep),
+            "parallelism.schedule=" + p.schedule,
+            fmt::format("parallelism.virtual_stages={}", p.virtual_stages),
+            fmt::format("parallelism.recompute={}", c.recompute),
+            fmt::format("parallelism.zero={}", p.zero),
+            fmt::format("parallelism.micro_batch={}", p.micro_batch)};
+  if (p.expert_tp != 1) c.sets.push_back(fmt::format("parallelism.expert_tp={}", p.expert_tp));
+  return c;
+}
+
+/// Whether two plans agree on every field the search varies.
+bool same_searched_fields(const models::ParallelPlan& a, const models::ParallelPlan& b) {
+  return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.schedule == b.schedule &&
+         a.virtual_stages == b.virtual_stages && a.recompute == b.recompute && a.zero == b.zero &&
+         a.micro_batch == b.micro_batch;
+}
+
 struct Space {
   std::vector<int> tp, pp, ep;
   std::vector<std::pair<std::string, int>> schedules;  ///< name, virtual stages
@@ -249,36 +287,6 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
               for (auto rc : sp.recompute)
                 for (int zero : sp.zero)
                   for (int mb : sp.micro_batch) {
-                    PlanCandidate c;
-                    c.gpu = type;
-                    c.gpus = gpus;
-                    c.tp = tp;
-                    c.pp = pp;
-                    c.ep = ep;
-                    c.schedule = sched;
-                    c.virtual_stages = v;
-                    c.recompute = recompute_name(rc);
-                    c.zero = zero;
-                    c.micro_batch = mb;
-                    c.price_per_gpu_hour = price[type];
-                    c.published = type == base.cluster.gpu.name && gpus == base.cluster.gpus &&
-                                  tp == base.plan.tp && pp == base.plan.pp && ep == base.plan.ep &&
-                                  sched == base.plan.schedule && v == base.plan.virtual_stages &&
-                                  rc == base.plan.recompute && zero == base.plan.zero &&
-                                  mb == base.plan.micro_batch;
-                    c.sets = {"cluster.gpu=" + type,
-                              fmt::format("cluster.gpus={}", gpus),
-                              "parallelism.dp=auto",
-                              fmt::format("parallelism.tp={}", tp),
-                              fmt::format("parallelism.pp={}", pp),
-                              fmt::format("parallelism.ep={}", ep),
-                              "parallelism.schedule=" + sched,
-                              fmt::format("parallelism.virtual_stages={}", v),
-                              fmt::format("parallelism.recompute={}", c.recompute),
-                              fmt::format("parallelism.zero={}", zero),
-                              fmt::format("parallelism.micro_batch={}", mb)};
-                    if (base.plan.expert_tp != 1)
-                      c.sets.push_back(fmt::format("parallelism.expert_tp={}", tp));
                     models::ParallelPlan p = base.plan;
                     p.tp = tp;
                     p.pp = pp;
@@ -289,6 +297,9 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
                     p.zero = zero;
                     p.micro_batch = mb;
                     if (p.expert_tp != 1) p.expert_tp = tp;
+                    PlanCandidate c = candidate_of(type, gpus, p, price[type]);
+                    c.published = type == base.cluster.gpu.name && gpus == base.cluster.gpus &&
+                                  same_searched_fields(p, base.plan);
                     p.dp_auto = true;
                     std::string why = scenarios::resolve_auto_dp(p, gpus);
                     if (why.empty()) why = scenarios::plan_problem(p, base.model, cluster);
