@@ -59,9 +59,15 @@ std::chrono::milliseconds ProgressLine::show_after() {
   if (env == nullptr || *env == '\0') return kShowAfter;
   char* end = nullptr;
   const long long ms = std::strtoll(env, &end, 10);
-  // Anything but a whole number of milliseconds in range keeps the default: the variable only
-  // moves when a line appears, never what a command computes.
-  if (*end != '\0' || ms < 0 || ms > 3'600'000) return kShowAfter;
+  // Anything but a whole number of milliseconds in range keeps the default, said on standard
+  // error: the variable only moves when a line appears, never what a command computes.
+  if (*end != '\0' || ms < 0 || ms > 3'600'000) {
+    std::fprintf(stderr,
+                 "warning: TRAINSIM_PROGRESS_AFTER_MS='%s' is not a whole number of milliseconds "
+                 "from 0 to 3600000; the progress line appears after %lld ms\n",
+                 env, static_cast<long long>(kShowAfter.count()));
+    return kShowAfter;
+  }
   return std::chrono::milliseconds(ms);
 }
 

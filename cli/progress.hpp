@@ -17,7 +17,8 @@ class ProgressLine {
  public:
   static constexpr std::chrono::milliseconds kShowAfter{1000};
   /// kShowAfter, or the whole milliseconds in TRAINSIM_PROGRESS_AFTER_MS (0 to 3,600,000; "0"
-  /// shows the line at once, as the tests do for commands that finish within a second).
+  /// shows the line at once, as the tests do for commands that finish within a second); any
+  /// other value keeps kShowAfter with a warning on standard error.
   static std::chrono::milliseconds show_after();
   static constexpr std::chrono::milliseconds kRedraw{250};
 

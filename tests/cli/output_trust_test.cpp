@@ -348,6 +348,14 @@ TEST(Progress, ALineOnATerminalNothingInAPipe) {
       std::regex_search(tty.text, std::regex("run deepseek-v3: [0-9]+ of 12 steps simulated")))
       << tty.text;
   expect_contains(tty, "\r\033[K");  // redrawn in place and erased at the end
+  // A value that is not a whole number of milliseconds in range is said, not silently dropped.
+  const Output bad =
+      run_shell("script -qfec 'TRAINSIM_PROGRESS_AFTER_MS=soon " + std::string(TRAINSIM_CLI) +
+                " run " + kV3 + " --symmetric > /dev/null' /dev/null");
+  EXPECT_EQ(bad.status, 0) << bad.text;
+  expect_contains(bad,
+                  "warning: TRAINSIM_PROGRESS_AFTER_MS='soon' is not a whole number of "
+                  "milliseconds from 0 to 3600000; the progress line appears after 1000 ms");
 }
 
 }  // namespace
