@@ -58,6 +58,11 @@ struct ParallelPlan {
   /// TP collectives run beside the next GEMMs instead of between them (Transformer Engine
   /// userbuffers, NeMo/Megatron `--tp-comm-overlap`; off by default there).
   bool tp_comm_overlap = false;
+  /// Expert weight-gradient GEMMs run on a second compute stream, on the SMs the main stream
+  /// leaves idle (while it waits on communication), as DeepSeek-V3's training trace shows
+  /// (deepseek-ai/profile-data train.json: grouped weight-gradient GEMMs on stream 23 beside the
+  /// compute stream 7); a pass ends when its side work has. Off: one compute stream.
+  bool expert_wgrad_side_stream = false;
   /// Transformer layers of each model stage in stage order (one entry per stage the schedule
   /// has: pp, pp × virtual_stages, or 2·pp for DualPipeV), each >= 1, summing to the model's
   /// layers; the MTP modules join the last stage. Empty: balanced by simulated time.

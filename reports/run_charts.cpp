@@ -277,6 +277,7 @@ std::string timeline_kind_label(const std::string& stream, const std::string& na
       {{"compute", "W"}, "W: backward for weights"},
       {{"compute", "BW"}, "BW: backward (inputs and weights)"},
       {{"compute", "optimizer"}, "optimizer step"},
+      {{"compute-side", "W"}, "W: expert weight gradients (second stream)"},
       {{"comm", "dispatch"}, "EP all-to-all: dispatch"},
       {{"comm", "combine"}, "EP all-to-all: combine"},
       {{"comm", "tp"}, "TP collective"},

@@ -56,10 +56,26 @@ models::Recompute read_recompute(const ConfigNode& node) {
 
 /// Reads `parallelism:` on top of `base` (a phase override starts from the scenario's plan).
 ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
-  node.check_keys({"dp", "tp", "pp", "ep", "cp", "cp_kind", "expert_tp", "schedule",
-                   "virtual_stages", "zero", "micro_batch", "sequence_parallel", "recompute",
-                   "comm_sms", "overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
-                   "layers_per_stage", "grad_accum_passes"});
+  node.check_keys({"dp",
+                   "tp",
+                   "pp",
+                   "ep",
+                   "cp",
+                   "cp_kind",
+                   "expert_tp",
+                   "schedule",
+                   "virtual_stages",
+                   "zero",
+                   "micro_batch",
+                   "sequence_parallel",
+                   "recompute",
+                   "comm_sms",
+                   "overlap_grad_reduce",
+                   "overlap_param_gather",
+                   "tp_comm_overlap",
+                   "expert_wgrad_side_stream",
+                   "layers_per_stage",
+                   "grad_accum_passes"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
     p.dp_auto = true;
@@ -88,6 +104,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("overlap_grad_reduce")) p.overlap_grad_reduce = o->as_bool();
   if (auto o = node.find("overlap_param_gather")) p.overlap_param_gather = o->as_bool();
   if (auto o = node.find("tp_comm_overlap")) p.tp_comm_overlap = o->as_bool();
+  if (auto o = node.find("expert_wgrad_side_stream")) p.expert_wgrad_side_stream = o->as_bool();
   if (auto l = node.find("layers_per_stage")) {
     if (!l->is_sequence()) throw l->error("layers_per_stage must be a list of layer counts");
     p.layers_per_stage.clear();

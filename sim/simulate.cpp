@@ -161,6 +161,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   bctx.cost = cost.get();
   bctx.compute = cctx;
   bctx.granularity = opt.granularity;
+  bctx.expert_wgrad_side_stream = plan.expert_wgrad_side_stream;
   if (bctx.granularity == Granularity::Auto) {
     const bool paired_all_to_all =
         plan.ep > 1 && (plan.schedule == "dualpipe" || plan.schedule == "dualpipev");

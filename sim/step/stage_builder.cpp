@@ -25,9 +25,11 @@ SegmentKind comm_kind(models::OpKind k) {
   }
 }
 
-/// Segments of one layer's pass: compute ops merged until a communication op.
+/// Segments of one layer's pass: compute ops merged until a communication op. With
+/// `side_expert_gemms` (a weight-gradient pass under ParallelPlan::expert_wgrad_side_stream) the
+/// expert GEMMs form SideCompute segments of their own, consecutive ones merged.
 SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildContext& ctx,
-                           StageBuildStats& stats) {
+                           StageBuildStats& stats, bool side_expert_gemms) {
   SegmentList out;
   Segment current;
   double expert_s = 0;
@@ -52,6 +54,13 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
       c.all_reduce = op.name.find("all_reduce") != std::string::npos;
       out.push_back(c);
       continue;
+    }
+    const SegmentKind kind = side_expert_gemms && op.kind == models::OpKind::GroupedGemm
+                                 ? SegmentKind::SideCompute
+                                 : SegmentKind::Compute;
+    if (kind != current.kind) {
+      flush();
+      current.kind = kind;
     }
     const calibration::OpTiming t = ctx.cost->time(op, ctx.compute);
     if (!(t.seconds >= 0) || !std::isfinite(t.seconds)) {
@@ -122,17 +131,14 @@ SegmentList fold(const std::vector<SegmentList>& per_layer) {
   return out;
 }
 
-SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageBuildContext& ctx,
-                       StageBuildStats& stats,
-                       const std::vector<models::Op> models::LayerOps::*pass) {
-  std::vector<SegmentList> per_layer;
-  for (const auto& l : layers) per_layer.push_back(layer_segments(l.*pass, ctx, stats));
-  if (ctx.granularity == Granularity::Chunk) return fold(per_layer);
+/// One pass of the stage from its layers' segment lists: folded into one pattern (Chunk
+/// granularity) or concatenated with adjacent compute segments of one stream merged (Layer).
+SegmentList join_layers(std::vector<SegmentList> per_layer, Granularity granularity) {
+  if (granularity == Granularity::Chunk) return fold(per_layer);
   SegmentList out;
   for (auto& l : per_layer) {
     for (auto& seg : l) {
-      if (!out.empty() && out.back().kind == SegmentKind::Compute &&
-          seg.kind == SegmentKind::Compute) {
+      if (!out.empty() && out.back().kind == seg.kind && is_compute(seg.kind)) {
         add_into(out.back(), seg);
       } else {
         out.push_back(std::move(seg));
@@ -142,20 +148,32 @@ SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageB
   return out;
 }
 
-/// Per layer: backward-for-input ops, then that layer's backward-for-weight ops.
+SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageBuildContext& ctx,
+                       StageBuildStats& stats,
+                       const std::vector<models::Op> models::LayerOps::*pass) {
+  const bool side = pass == &models::LayerOps::backward_weight && ctx.expert_wgrad_side_stream;
+  std::vector<SegmentList> per_layer;
+  for (const auto& l : layers) per_layer.push_back(layer_segments(l.*pass, ctx, stats, side));
+  return join_layers(std::move(per_layer), ctx.granularity);
+}
+
+/// Per layer: backward-for-input segments, then that layer's backward-for-weight segments.
 SegmentList build_full_backward(const std::vector<models::LayerOps>& layers,
                                 const StageBuildContext& ctx, StageBuildStats& stats) {
-  std::vector<models::LayerOps> merged;
-  merged.reserve(layers.size());
+  std::vector<SegmentList> per_layer;
+  per_layer.reserve(layers.size());
   for (const auto& l : layers) {
-    models::LayerOps m;
-    m.layer = l.layer;
-    m.backward_input = l.backward_input;
-    m.backward_input.insert(m.backward_input.end(), l.backward_weight.begin(),
-                            l.backward_weight.end());
-    merged.push_back(std::move(m));
+    SegmentList segs = layer_segments(l.backward_input, ctx, stats, false);
+    SegmentList w = layer_segments(l.backward_weight, ctx, stats, ctx.expert_wgrad_side_stream);
+    if (!segs.empty() && !w.empty() && segs.back().kind == SegmentKind::Compute &&
+        w.front().kind == SegmentKind::Compute) {
+      add_into(segs.back(), w.front());  // B's last compute runs straight into W's first
+      w.erase(w.begin());
+    }
+    segs.insert(segs.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
+    per_layer.push_back(std::move(segs));
   }
-  return build_pass(merged, ctx, stats, &models::LayerOps::backward_input);
+  return join_layers(std::move(per_layer), ctx.granularity);
 }
 
 }  // namespace

@@ -18,6 +18,9 @@ struct StageBuildContext {
   const calibration::CostModel* cost = nullptr;
   calibration::ComputeContext compute;
   Granularity granularity = Granularity::Chunk;
+  /// Expert weight-gradient GEMMs become SideCompute segments (ParallelPlan::
+  /// expert_wgrad_side_stream).
+  bool expert_wgrad_side_stream = false;
   /// Per-rank bytes a communication op moves, given the op (e.g. tokens × hidden × payload).
   std::function<double(const models::Op&)> payload_bytes;
 };

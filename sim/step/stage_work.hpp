@@ -29,6 +29,9 @@ inline constexpr std::size_t kOpKinds = 14;
 /// CpAllToAll: a Ulysses all-to-all over the CP group ((p−1)/p of the bytes leave each rank).
 /// EtpCollective: an expert-TP all-gather or reduce-scatter over the expert_tp consecutive ranks
 /// holding one expert's column shards (the TP group when expert_tp = tp).
+/// SideCompute: compute issued to the rank's second compute stream (expert weight-gradient GEMMs
+/// with ParallelPlan::expert_wgrad_side_stream); the pass goes on without waiting for it and ends
+/// only when all of its side work has.
 enum class SegmentKind {
   Compute,
   EpDispatch,
@@ -36,18 +39,24 @@ enum class SegmentKind {
   TpCollective,
   CpCollective,
   CpAllToAll,
-  EtpCollective
+  EtpCollective,
+  SideCompute
 };
 /// Number of SegmentKind values.
-inline constexpr std::size_t kSegmentKinds = 7;
+inline constexpr std::size_t kSegmentKinds = 8;
+
+/// Whether a segment is compute (on either stream) rather than communication.
+inline bool is_compute(SegmentKind k) {
+  return k == SegmentKind::Compute || k == SegmentKind::SideCompute;
+}
 
 struct Segment {
   SegmentKind kind = SegmentKind::Compute;
-  double compute_s = 0;        ///< Compute: seconds at full speed on the available SMs
-  double expert_fraction = 0;  ///< Compute: share of compute_s that scales with expert load
+  double compute_s = 0;        ///< compute: seconds at full speed on the available SMs
+  double expert_fraction = 0;  ///< compute: share of compute_s that scales with expert load
   double bytes = 0;            ///< collectives: payload bytes per rank (before routing)
   bool all_reduce = false;     ///< TpCollective: an all-reduce (2(p−1)/p of the bytes moves)
-  double flops = 0;            ///< Compute: FLOP executed (for HFU)
+  double flops = 0;            ///< compute: FLOP executed (for HFU)
   /// Compute seconds per op kind inside this segment (for the breakdown), indexed by
   /// static_cast<int>(models::OpKind).
   std::array<double, kOpKinds> by_kind_s{};

@@ -54,9 +54,16 @@ struct Thread {
   bool tp_async = false;        ///< tp_comm_overlap: a TP collective of this pass is in flight
   bool waiting_async = false;   ///< the pass waits for it (at its next collective or its end)
   TimeNs async_start = 0;       ///< when that collective was issued
+  /// SideCompute segments issued and not yet done: the pass's outputs (its P2P send, the
+  /// rank's next work item) do not wait for them, its weight gradients do (thread_done).
+  int side_pending = 0;
+  bool main_done = false;  ///< the pass's main-stream segments have all ended
 };
 using ThreadId = std::uint32_t;
 constexpr ThreadId kNoThread = std::numeric_limits<ThreadId>::max();
+/// Tag of a batched timer entry that wakes a rank's side stream (the rest of the entry is the
+/// rank) rather than ending a thread's compute segment.
+constexpr std::uint32_t kSideTimer = 0x80000000u;
 
 /// FIFO of the threads waiting for a rank's compute stream. A rank runs at most two threads
 /// (an F&B pair), so at most one waits; four slots leave room, and overflowing is an error.
@@ -91,7 +98,7 @@ struct ListTotals {
 
   explicit ListTotals(const SegmentList& list) {
     for (const Segment& seg : list) {
-      if (seg.kind != SegmentKind::Compute) continue;
+      if (!is_compute(seg.kind)) continue;
       for (std::size_t k = 0; k < kOpKinds; ++k) {
         by_kind[k] += seg.by_kind_s[k];
         by_kind_expert[k] += seg.by_kind_s[k] * seg.expert_fraction;
@@ -140,6 +147,19 @@ struct RankState {
   /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
   /// interleave here).
   ThreadQueue compute_queue;
+  /// The second compute stream (ParallelPlan::expert_wgrad_side_stream): its segments in issue
+  /// order as (thread, segment index); the front one runs while the main stream is idle, is
+  /// paused when the main stream starts a segment and resumes with its remaining seconds.
+  std::deque<std::pair<ThreadId, std::size_t>> side_queue;
+  bool side_running = false;
+  double side_left_s = -1;  ///< front segment's seconds still to run (−1: not started yet)
+  TimeNs side_since = 0;    ///< when its current run began
+  TimeNs side_due = 0;      ///< when the running segment ends if it is not paused again
+  /// One side timer per rank at most: a run paused and resumed ends later than its timer, which
+  /// then fires as a wake-up and is set again for side_due (as the engine re-queues a slowed
+  /// flow), so a segment paused many times costs one event per wake-up, not one per run.
+  bool side_timer = false;
+  bool sync_waits_side = false;  ///< the work list is done; the DP sync waits for side work
 };
 
 struct Barrier {
@@ -195,7 +215,11 @@ class Executor {
   ThreadId make_thread(int rank, int item, int slot, PassKind pass, int mb, int chunk);
   Thread& thread(ThreadId id) { return threads_[id]; }
   void advance(ThreadId id);
+  /// The pass's main-stream segments ended: its outputs go out and the rank moves on.
   void thread_done(ThreadId id);
+  /// The pass's weight gradients are complete (its side work too): per-pass or per-chunk
+  /// gradient reduction where the plan overlaps it.
+  void pass_gradients_done(const Thread& t);
   /// The rank's work list is done: gradient reduction (unless already under way per chunk),
   /// optimizer, parameter all-gather (unless overlapped with the next step).
   void start_dp_sync(int rank);
@@ -224,8 +248,18 @@ class Executor {
   // --- activities ---
   void run_compute(ThreadId id);
   void start_compute(ThreadId id);
+  /// The pass issues its SideCompute segment to the rank's second stream and goes on.
+  void issue_side(ThreadId id);
+  /// Starts (or resumes) the rank's front side segment if the main stream is idle.
+  void try_side(int rank);
+  /// The main stream takes the SMs: a running side segment stops, keeping its remaining time.
+  void pause_side(int rank);
+  void side_wake(int rank);
   void compute_done(ThreadId id);
-  /// Ends every compute segment of batch `b` (see start_compute).
+  /// A timer at `end` for `entry` (a ThreadId whose compute segment ends, or kSideTimer | rank
+  /// for a side-stream wake-up), joined to the previous one when that is exact (see there).
+  void batched_timer(TimeNs end, std::uint32_t entry);
+  /// Runs every entry of batch `b` in order.
   void compute_batch_done(std::uint32_t b);
   void run_collective(ThreadId id);
   /// The pass goes on past an overlapped (tp_comm_overlap) collective it has just issued.
@@ -273,8 +307,9 @@ class Executor {
   /// Engine resource of each topology link, created on first use (kNoResource until then).
   std::vector<engine::ResourceId> link_res_;
   std::deque<Thread> threads_;  ///< pool (deque: references stay valid as it grows)
-  /// Compute segments that end together, one timer each (see start_compute).
-  std::vector<std::vector<ThreadId>> compute_batches_;
+  /// Compute segments (and side-stream wake-ups) that end together, one timer for all (see
+  /// batched_timer).
+  std::vector<std::vector<std::uint32_t>> compute_batches_;
   std::vector<std::uint32_t> free_batches_;
   std::uint32_t batch_ = 0;  ///< the batch that may still take segments
   TimeNs batch_end_ = 0;
@@ -597,6 +632,7 @@ ThreadId Executor::make_thread(int rank, int item, int slot, PassKind pass, int 
     free_threads_.pop_back();
   } else {
     id = static_cast<ThreadId>(threads_.size());
+    if (id >= kSideTimer) throw ModelError("internal error: too many concurrent passes");
     threads_.emplace_back();
   }
   Thread& t = threads_[id];
@@ -721,6 +757,10 @@ void Executor::try_start(int rank) {
   if (r.active_threads > 0 || r.syncing || r.finished) return;
   const auto& list = lists_[static_cast<std::size_t>(r.position)];
   if (r.next_item >= list.size()) {
+    if (!r.side_queue.empty()) {
+      r.sync_waits_side = true;  // the last weight gradients are still on the second stream
+      return;
+    }
     start_dp_sync(rank);
     return;
   }
@@ -733,7 +773,7 @@ void Executor::try_start(int rank) {
 
 void Executor::advance(ThreadId id) {
   Thread& t = thread(id);
-  if (t.tp_async && (t.pos >= t.list->size() || (*t.list)[t.pos].kind != SegmentKind::Compute)) {
+  if (t.tp_async && (t.pos >= t.list->size() || !is_compute((*t.list)[t.pos].kind))) {
     // Collectives of a pass run in issue order, and a pass ends with its communication done.
     t.waiting_async = true;
     mark(t.rank, 0, +1);
@@ -757,8 +797,11 @@ void Executor::advance(ThreadId id) {
     thread_done(id);
     return;
   }
-  if ((*t.list)[t.pos].kind == SegmentKind::Compute) {
+  const SegmentKind kind = (*t.list)[t.pos].kind;
+  if (kind == SegmentKind::Compute) {
     run_compute(id);
+  } else if (kind == SegmentKind::SideCompute) {
+    issue_side(id);
   } else {
     run_collective(id);
   }
@@ -783,6 +826,7 @@ void Executor::start_compute(ThreadId id) {
   Thread& t = thread(id);
   const Segment& seg = (*t.list)[t.pos];
   RankState& r = rank_[static_cast<std::size_t>(t.rank)];
+  if (r.side_running) pause_side(t.rank);
   r.compute_running = true;
   const double load =
       s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t.rank)];
@@ -790,13 +834,16 @@ void Executor::start_compute(ThreadId id) {
   const double work = seg.compute_s * scale;
   mark(t.rank, +1, 0);
   t.segment_start = eng_.now();
-  const TimeNs end = eng_.now() + to_ns(work);
+  batched_timer(eng_.now() + to_ns(work), id);
+}
+
+void Executor::batched_timer(TimeNs end, std::uint32_t entry) {
   // Members of a group released together (a TP or EP barrier) start equal segments at the same
-  // instant, one after another. When nothing was queued since the previous compute timer and it
-  // ends at the same ns, this segment joins it: one event ends both, in the order they started —
+  // instant, one after another. When nothing was queued since the previous batched timer and it
+  // ends at the same ns, this one joins it: one event ends both, in the order they started —
   // exactly the order their own timers (consecutive sequence numbers, same time) would run in.
   if (!compute_batches_.empty() && eng_.events_queued() == batch_queued_ && end == batch_end_) {
-    compute_batches_[batch_].push_back(id);
+    compute_batches_[batch_].push_back(entry);
     return;
   }
   std::uint32_t b = 0;
@@ -807,7 +854,7 @@ void Executor::start_compute(ThreadId id) {
     b = static_cast<std::uint32_t>(compute_batches_.size());
     compute_batches_.emplace_back();
   }
-  compute_batches_[b].push_back(id);
+  compute_batches_[b].push_back(entry);
   eng_.at(end, [this, b] { compute_batch_done(b); });
   batch_ = b;
   batch_end_ = end;
@@ -817,11 +864,17 @@ void Executor::start_compute(ThreadId id) {
 void Executor::compute_batch_done(std::uint32_t b) {
   // The batch's list is swapped out first: ending one segment may start compute segments that
   // form new batches (and grow the pool).
-  std::vector<ThreadId> ids;
+  std::vector<std::uint32_t> ids;
   ids.swap(compute_batches_[b]);
   free_batches_.push_back(b);
   if (batch_ == b) batch_queued_ = std::numeric_limits<std::uint64_t>::max();  // closed
-  for (ThreadId id : ids) compute_done(id);
+  for (std::uint32_t e : ids) {
+    if (e & kSideTimer) {
+      side_wake(static_cast<int>(e & ~kSideTimer));
+    } else {
+      compute_done(e);
+    }
+  }
   ids.clear();
   if (compute_batches_[b].empty() && compute_batches_[b].capacity() < ids.capacity())
     compute_batches_[b].swap(ids);
@@ -841,7 +894,79 @@ void Executor::compute_done(ThreadId id) {
     start_compute(next);
   }
   ++t.pos;
+  const int rank = t.rank;
   advance(id);
+  if (!rank_[static_cast<std::size_t>(rank)].side_queue.empty()) try_side(rank);
+}
+
+void Executor::issue_side(ThreadId id) {
+  Thread& t = thread(id);
+  RankState& r = rank_[static_cast<std::size_t>(t.rank)];
+  r.side_queue.emplace_back(id, t.pos);
+  ++t.side_pending;
+  ++t.pos;
+  const int rank = t.rank;
+  advance(id);
+  try_side(rank);
+}
+
+void Executor::try_side(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  if (r.side_running || r.compute_running || r.side_queue.empty()) return;
+  if (r.side_left_s < 0) {
+    const auto [id, pos] = r.side_queue.front();
+    const Segment& seg = (*thread(id).list)[pos];
+    const double load =
+        s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
+    r.side_left_s = seg.compute_s * (1.0 + (load - 1.0) * seg.expert_fraction);
+  }
+  r.side_running = true;
+  r.side_since = eng_.now();
+  r.side_due = eng_.now() + to_ns(r.side_left_s);
+  mark(rank, +1, 0);
+  if (!r.side_timer) {
+    r.side_timer = true;
+    batched_timer(r.side_due, kSideTimer | static_cast<std::uint32_t>(rank));
+  }
+}
+
+void Executor::pause_side(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  r.side_running = false;
+  r.side_left_s = std::max(0.0, r.side_left_s - to_s(eng_.now() - r.side_since));
+  mark(rank, -1, 0);
+  const ThreadId id = r.side_queue.front().first;
+  const Thread& t = thread(id);
+  if (eng_.now() > r.side_since)
+    record(rank, "compute-side", "W", t.micro_batch, t.chunk, r.side_since);
+}
+
+void Executor::side_wake(int rank) {
+  RankState& r = rank_[static_cast<std::size_t>(rank)];
+  r.side_timer = false;
+  if (!r.side_running) return;    // paused: resuming sets the timer again
+  if (eng_.now() < r.side_due) {  // paused and resumed since: it ends later
+    r.side_timer = true;
+    batched_timer(r.side_due, kSideTimer | static_cast<std::uint32_t>(rank));
+    return;
+  }
+  r.side_running = false;
+  r.side_left_s = -1;
+  mark(rank, -1, 0);
+  const ThreadId id = r.side_queue.front().first;
+  r.side_queue.pop_front();
+  Thread& t = thread(id);
+  record(rank, "compute-side", "W", t.micro_batch, t.chunk, r.side_since);
+  if (--t.side_pending == 0 && t.main_done) {
+    const Thread copy = t;  // the slot is reused once released
+    free_threads_.push_back(id);
+    pass_gradients_done(copy);
+  }
+  if (r.side_queue.empty() && r.sync_waits_side) {
+    r.sync_waits_side = false;
+    try_start(rank);
+  }
+  try_side(rank);
 }
 
 void Executor::collective_done(ThreadId id) {
@@ -937,6 +1062,7 @@ void Executor::run_collective(ThreadId id) {
       kind = "cp";
       break;
     case SegmentKind::Compute:
+    case SegmentKind::SideCompute:
       break;
   }
   t.segment_start = eng_.now();
@@ -1065,8 +1191,9 @@ void Executor::send_p2p(int from, int to, double bytes, engine::Handler on_arriv
 }
 
 void Executor::thread_done(ThreadId id) {
+  thread(id).main_done = true;
   const Thread t = thread(id);  // a copy: the slot is reused once released below
-  free_threads_.push_back(id);
+  if (t.side_pending == 0) free_threads_.push_back(id);  // else when its side work ends
   RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   const int S = stages();
   const int mb = t.micro_batch;
@@ -1091,6 +1218,14 @@ void Executor::thread_done(ThreadId id) {
   if (t.pass == PassKind::B || t.pass == PassKind::BW) {
     r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t.stage)].activation_bytes;
   }
+  if (t.side_pending == 0) pass_gradients_done(t);
+  account_phase(t.rank, eng_.now());
+  r.slot_pass[static_cast<std::size_t>(t.slot)] = -1;
+  if (--r.active_threads == 0) try_start(t.rank);
+}
+
+void Executor::pass_gradients_done(const Thread& t) {
+  const RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   if (s_.dp.zero3 && (t.pass == PassKind::W || t.pass == PassKind::BW)) {
     reduce_pass_gradients(t.rank, t.chunk, zero3_phase(t.item, t.slot) + 1);
   } else if (s_.dp.overlap_grad_reduce && (t.pass == PassKind::W || t.pass == PassKind::BW) &&
@@ -1098,9 +1233,6 @@ void Executor::thread_done(ThreadId id) {
                                       [static_cast<std::size_t>(t.chunk)]) {
     reduce_chunk_gradients(t.rank, t.chunk);
   }
-  account_phase(t.rank, eng_.now());
-  r.slot_pass[static_cast<std::size_t>(t.slot)] = -1;
-  if (--r.active_threads == 0) try_start(t.rank);
 }
 
 void Executor::dp_collective(int rank, double dense_bytes, double expert_bytes,

@@ -53,7 +53,7 @@ struct Spread {
 /// One interval of the timeline of one rank, for traces and the pipeline chart.
 struct TimelineEvent {
   int rank = 0;
-  std::string stream;  ///< "compute", "comm", "p2p", "dp"
+  std::string stream;  ///< "compute", "compute-side", "comm", "p2p", "dp"
   std::string name;    ///< "F", "B", "W", "dispatch", "combine", "reduce-scatter" …
   int micro_batch = -1;
   int chunk = -1;

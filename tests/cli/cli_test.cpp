@@ -189,7 +189,8 @@ TEST(Cli, BadGranularityListsTheValidOnes) {
 }
 
 TEST(Cli, OverlapSwitchesMustBeBooleans) {
-  for (const char* key : {"overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap"}) {
+  for (const char* key : {"overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
+                          "expert_wgrad_side_stream"}) {
     const Output o =
         run("validate " + kSmall + " --set parallelism." + std::string(key) + "=maybe");
     EXPECT_EQ(o.status, 2) << o.text;
