@@ -73,9 +73,9 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "overlap_grad_reduce",
                    "overlap_param_gather",
                    "tp_comm_overlap",
-                   "expert_wgrad_side_stream",
                    "layers_per_stage",
-                   "grad_accum_passes"});
+                   "grad_accum_passes",
+                   "expert_wgrad_side_stream"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
     p.dp_auto = true;

@@ -150,7 +150,10 @@ struct RankState {
   /// The second compute stream (ParallelPlan::expert_wgrad_side_stream): its segments in issue
   /// order as (thread, segment index); the front one runs while the main stream is idle, is
   /// paused when the main stream starts a segment and resumes with its remaining seconds.
-  std::deque<std::pair<ThreadId, std::size_t>> side_queue;
+  /// A vector read from side_head (emptied when drained): no allocation for a rank that never
+  /// uses the side stream, unlike std::deque.
+  std::vector<std::pair<ThreadId, std::size_t>> side_queue;
+  std::size_t side_head = 0;
   bool side_running = false;
   double side_left_s = -1;  ///< front segment's seconds still to run (−1: not started yet)
   TimeNs side_since = 0;    ///< when its current run began
@@ -247,6 +250,12 @@ class Executor {
 
   // --- activities ---
   void run_compute(ThreadId id);
+  /// A compute segment's seconds on `rank`: its expert share scaled by the rank's expert load.
+  double segment_seconds(int rank, const Segment& seg) const {
+    const double load =
+        s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
+    return seg.compute_s * (1.0 + (load - 1.0) * seg.expert_fraction);
+  }
   void start_compute(ThreadId id);
   /// The pass issues its SideCompute segment to the rank's second stream and goes on.
   void issue_side(ThreadId id);
@@ -757,7 +766,7 @@ void Executor::try_start(int rank) {
   if (r.active_threads > 0 || r.syncing || r.finished) return;
   const auto& list = lists_[static_cast<std::size_t>(r.position)];
   if (r.next_item >= list.size()) {
-    if (!r.side_queue.empty()) {
+    if (r.side_head < r.side_queue.size()) {
       r.sync_waits_side = true;  // the last weight gradients are still on the second stream
       return;
     }
@@ -828,10 +837,7 @@ void Executor::start_compute(ThreadId id) {
   RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   if (r.side_running) pause_side(t.rank);
   r.compute_running = true;
-  const double load =
-      s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(t.rank)];
-  const double scale = 1.0 + (load - 1.0) * seg.expert_fraction;
-  const double work = seg.compute_s * scale;
+  const double work = segment_seconds(t.rank, seg);
   mark(t.rank, +1, 0);
   t.segment_start = eng_.now();
   batched_timer(eng_.now() + to_ns(work), id);
@@ -896,7 +902,8 @@ void Executor::compute_done(ThreadId id) {
   ++t.pos;
   const int rank = t.rank;
   advance(id);
-  if (!rank_[static_cast<std::size_t>(rank)].side_queue.empty()) try_side(rank);
+  const RankState& rs_after = rank_[static_cast<std::size_t>(rank)];
+  if (rs_after.side_head < rs_after.side_queue.size()) try_side(rank);
 }
 
 void Executor::issue_side(ThreadId id) {
@@ -912,13 +919,11 @@ void Executor::issue_side(ThreadId id) {
 
 void Executor::try_side(int rank) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
-  if (r.side_running || r.compute_running || r.side_queue.empty()) return;
+  if (r.side_running || r.compute_running || r.side_head == r.side_queue.size()) return;
   if (r.side_left_s < 0) {
-    const auto [id, pos] = r.side_queue.front();
+    const auto [id, pos] = r.side_queue[r.side_head];
     const Segment& seg = (*thread(id).list)[pos];
-    const double load =
-        s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
-    r.side_left_s = seg.compute_s * (1.0 + (load - 1.0) * seg.expert_fraction);
+    r.side_left_s = segment_seconds(rank, seg);
   }
   r.side_running = true;
   r.side_since = eng_.now();
@@ -935,7 +940,7 @@ void Executor::pause_side(int rank) {
   r.side_running = false;
   r.side_left_s = std::max(0.0, r.side_left_s - to_s(eng_.now() - r.side_since));
   mark(rank, -1, 0);
-  const ThreadId id = r.side_queue.front().first;
+  const ThreadId id = r.side_queue[r.side_head].first;
   const Thread& t = thread(id);
   if (eng_.now() > r.side_since)
     record(rank, "compute-side", "W", t.micro_batch, t.chunk, r.side_since);
@@ -953,8 +958,11 @@ void Executor::side_wake(int rank) {
   r.side_running = false;
   r.side_left_s = -1;
   mark(rank, -1, 0);
-  const ThreadId id = r.side_queue.front().first;
-  r.side_queue.pop_front();
+  const ThreadId id = r.side_queue[r.side_head].first;
+  if (++r.side_head == r.side_queue.size()) {
+    r.side_queue.clear();
+    r.side_head = 0;
+  }
   Thread& t = thread(id);
   record(rank, "compute-side", "W", t.micro_batch, t.chunk, r.side_since);
   if (--t.side_pending == 0 && t.main_done) {
