@@ -15,6 +15,7 @@
 #include "calibration/profile.hpp"
 #include "core/error.hpp"
 #include "hardware/catalog.hpp"
+#include "tests/support/test_temp_path.hpp"
 
 namespace trainsim::calibration {
 namespace {
@@ -26,7 +27,7 @@ const hardware::GpuSpec& gpu(const char* name) {
 }
 
 std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
+  const std::string path = trainsim::test::test_temp_path(name);
   FILE* f = std::fopen(path.c_str(), "w");
   EXPECT_NE(f, nullptr);
   std::fwrite(text.data(), 1, text.size(), f);

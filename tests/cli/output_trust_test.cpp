@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/cli_process.hpp"
+#include "tests/support/test_temp_path.hpp"
 
 namespace {
 
@@ -39,7 +40,7 @@ std::string read_text(const std::string& path) {
 }
 
 std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "trainsim-trust-" + name;
+  return trainsim::test::test_temp_path(name);
 }
 
 // ------------------------------------------------------------------ ranks that are not simulated

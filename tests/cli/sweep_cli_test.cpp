@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/cli_process.hpp"
+#include "tests/support/test_temp_path.hpp"
 
 namespace {
 
@@ -53,7 +54,7 @@ std::string read_text(const std::string& path) {
 
 /// `trainsim sweep ARGS --csv FILE`: the exit status, and the CSV's text in place of the output.
 Output sweep_csv(const std::string& args) {
-  const std::string csv = ::testing::TempDir() + "trainsim_sweep_cli.csv";
+  const std::string csv = trainsim::test::test_temp_path("sweep.csv");
   std::remove(csv.c_str());
   Output o = run_cli("sweep " + args + " --csv " + csv);
   if (o.status == 0) o.text = read_text(csv);
@@ -224,7 +225,7 @@ TEST(SweepCli, ATypoInAVaryKeyIsOneErrorBeforeAnyPointRuns) {
 TEST(SweepCli, NoPointRanIsANonZeroExit) {
   // Every point an invalid combination (3 × 8 and 5 × 8 ≠ 16): exit 2, the CSV still written
   // with both rows and their reason.
-  const std::string csv = ::testing::TempDir() + "trainsim_sweep_none.csv";
+  const std::string csv = trainsim::test::test_temp_path("sweep-none.csv");
   const Output invalid = run_cli("sweep " + kSmall + " --vary parallelism.pp=3,5 --csv " + csv);
   EXPECT_EQ(invalid.status, 2) << invalid.text;
   EXPECT_NE(invalid.text.find("None of the 2 points ran:"), std::string::npos) << invalid.text;
