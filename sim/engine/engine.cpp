@@ -121,7 +121,8 @@ void Engine::at(TimeNs t, Handler handler) {
   push(t, EventKind::Timer, slot);
 }
 
-std::optional<TimeNs> Engine::next_event_time() const {
+std::optional<TimeNs> Engine::next_event_time() {
+  settle();
   if (queue_.empty()) return std::nullopt;
   return queue_.top().time;
 }
@@ -169,17 +170,27 @@ void Engine::activate(ActivityId id) {
     schedule_completion(id);
     return;
   }
-  seeds_.clear();
+  // Its rate (and its neighbours') is solved with every other change of this instant (settle()).
+  a.rate = 0;
+  a.last = now_;
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
     a.uses[i].slot = static_cast<std::uint32_t>(r.acts.size());
     r.acts.push_back(id);
-    seeds_.push_back(a.uses[i].resource);
   }
-  resolve(seeds_, id);
+  mark_changed(a.uses.front().resource);
 }
 
-void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
+void Engine::settle() {
+  // Changes made at this instant are solved once no event is left at it: a queued event at the
+  // same time may still start or end activities on the same links.
+  if (changed_.empty()) return;
+  if (!queue_.empty() && queue_.top().time <= now_) return;
+  resolve(changed_);
+  changed_.clear();
+}
+
+void Engine::resolve(const std::vector<ResourceId>& seeds) {
   ++resolves_;
   ++epoch_;
   comp_res_.clear();
@@ -190,7 +201,6 @@ void Engine::resolve(const std::vector<ResourceId>& seeds, ActivityId extra) {
       comp_res_.push_back(r);
     }
   }
-  (void)extra;
   // Breadth-first over resources and the activities using them (deterministic order).
   for (std::size_t i = 0; i < comp_res_.size(); ++i) {
     for (ActivityId a : resources_[comp_res_[i]].acts) {
@@ -262,7 +272,6 @@ void Engine::complete(ActivityId id) {
   a.remaining = 0;
   a.live = false;
   --active_count_;
-  seeds_.clear();
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
     account(r);
@@ -281,18 +290,17 @@ void Engine::complete(ActivityId id) {
     }
     r.used -= a.uses[i].weight * a.rate;
     if (r.used < 0) r.used = 0;
-    if (!r.acts.empty()) seeds_.push_back(a.uses[i].resource);
+    if (!r.acts.empty()) mark_changed(a.uses[i].resource);
   }
   a.rate = 0;
   Handler done = std::move(a.done);
   a.done = nullptr;
   free_activities_.push_back(id);
-  if (!seeds_.empty()) resolve(seeds_, id);
   if (done) done();
 }
 
 bool Engine::step() {
-  while (!queue_.empty()) {
+  for (settle(); !queue_.empty(); settle()) {
     const detail::QueuedEvent ev = queue_.top();
     queue_.pop();
     const auto kind = static_cast<EventKind>(ev.tag & 3u);
@@ -361,7 +369,7 @@ void Engine::run() {
 }
 
 void Engine::run_until(TimeNs t) {
-  while (!queue_.empty() && queue_.top().time <= t) step();
+  for (settle(); !queue_.empty() && queue_.top().time <= t; settle()) step();
   if (t > now_) now_ = t;
 }
 

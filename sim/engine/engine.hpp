@@ -3,7 +3,10 @@
 // resources have a capacity (work units per second); activities have remaining work, an optional
 // start latency, an optional rate cap and the resources they use (each with a weight: capacity
 // consumed per unit of the activity's rate). Rates are max-min fair (max_min.hpp) and re-solved,
-// only over the connected component that changed, whenever an activity starts or ends. The clock
+// only over the connected components that changed, once per instant at which activities start or
+// end: every start and end at one clock value marks its resources, and one solve over the union
+// runs before the clock moves on (the allocation is unique, so this equals a solve per change,
+// which lockstep ranks would repeat hundreds of times over the same component). The clock
 // (integer nanoseconds) jumps to the next event; events are ordered on (time, sequence number),
 // so the same inputs always give the same trace. Completion times are rounded up to whole ns and
 // remaining work is updated lazily from each activity's last rate change.
@@ -58,7 +61,9 @@ class Engine {
   void at(TimeNs t, Handler handler);
 
   TimeNs now() const { return now_; }
-  std::optional<TimeNs> next_event_time() const;
+  /// The time of the next event (after settling the rates of changes made at the current instant,
+  /// which may queue completions); nullopt when none is left.
+  std::optional<TimeNs> next_event_time();
   /// Processes the next event; false when none is left.
   bool step();
   /// Runs until no event is left. Throws ModelError when activities are still running then:
@@ -117,7 +122,11 @@ class Engine {
   std::uint32_t push(TimeNs t, EventKind kind, std::uint32_t id);
   void activate(ActivityId a);
   void complete(ActivityId a);
-  void resolve(const std::vector<ResourceId>& seeds, ActivityId extra);
+  /// Marks the components of `resource`'s activities for the re-solve of this instant.
+  void mark_changed(ResourceId resource) { changed_.push_back(resource); }
+  /// Re-solves the changed components when no event is left at the current instant.
+  void settle();
+  void resolve(const std::vector<ResourceId>& seeds);
   void schedule_completion(ActivityId a);
   void account(Resource& r);
 
@@ -138,7 +147,7 @@ class Engine {
   // Scratch for component solves (kept to avoid reallocation).
   std::vector<ResourceId> comp_res_;
   std::vector<ActivityId> comp_act_;
-  std::vector<ResourceId> seeds_;
+  std::vector<ResourceId> changed_;  ///< resources whose activities changed at this instant
   std::vector<double> rates_;
   std::vector<double> comp_caps_, flow_caps_;
   std::vector<std::uint32_t> flow_offsets_;

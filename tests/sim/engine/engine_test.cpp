@@ -65,6 +65,49 @@ TEST(Engine, NextEventTimeIsOptional) {
   EXPECT_EQ(*e.next_event_time(), 7);
 }
 
+TEST(Engine, ChangesAtOneInstantAreSolvedOnce) {
+  // Four flows of work 1 start at t = 0 on one link of 4 units/s (three from a timer handler, one
+  // before it runs): one re-solve at t = 0 gives each 4/4 = 1/s, so all end at 1 s. When they end
+  // together the link is left empty (nothing to re-solve), and a fifth flow started by the first
+  // completion handler at t = 1 s runs alone at 4/s: work 2 ends at 1.5 s.
+  Engine e;
+  const auto link = e.add_resource(4.0);
+  std::vector<TimeNs> ends;
+  TimeNs fifth = -1;
+  auto flow = [&] {
+    e.start({1.0, INFINITY, 0, {{link, 1.0}}}, [&] {
+      ends.push_back(e.now());
+      if (ends.size() == 1)
+        e.start({2.0, INFINITY, 0, {{link, 1.0}}}, [&] { fifth = e.now(); });
+    });
+  };
+  flow();
+  e.at(0, [&] {
+    for (int i = 0; i < 3; ++i) flow();
+  });
+  e.run();
+  EXPECT_EQ(ends, std::vector<TimeNs>(4, 1'000'000'000));
+  // t = 0: one solve of the four; t = 1 s: one for the four ends and the fifth's start.
+  EXPECT_EQ(e.resolves(), 2u);
+  EXPECT_EQ(fifth, 1'500'000'000);
+  EXPECT_NEAR(e.busy_seconds(link), 1.5, 1e-9);
+}
+
+TEST(Engine, AStartIsSolvedBeforeTheClockMoves) {
+  // A flow started outside any handler is solved when the engine is next asked about events:
+  // work 3 on a 2 units/s link ends at 1.5 s, which next_event_time() already reports, and
+  // run_until past it runs its completion.
+  Engine e;
+  const auto link = e.add_resource(2.0);
+  bool done = false;
+  e.start({3.0, INFINITY, 0, {{link, 1.0}}}, [&] { done = true; });
+  ASSERT_TRUE(e.next_event_time().has_value());
+  EXPECT_EQ(*e.next_event_time(), 1'500'000'000);
+  e.run_until(2'000'000'000);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(e.now(), 2'000'000'000);
+}
+
 TEST(Engine, BadInputsAreRejected) {
   Engine e;
   EXPECT_THROW(e.add_resource(0.0), ModelError);
