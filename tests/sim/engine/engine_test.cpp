@@ -77,8 +77,7 @@ TEST(Engine, ChangesAtOneInstantAreSolvedOnce) {
   auto flow = [&] {
     e.start({1.0, INFINITY, 0, {{link, 1.0}}}, [&] {
       ends.push_back(e.now());
-      if (ends.size() == 1)
-        e.start({2.0, INFINITY, 0, {{link, 1.0}}}, [&] { fifth = e.now(); });
+      if (ends.size() == 1) e.start({2.0, INFINITY, 0, {{link, 1.0}}}, [&] { fifth = e.now(); });
     });
   };
   flow();
