@@ -236,8 +236,14 @@ void Engine::resolve(const std::vector<ResourceId>& seeds) {
       rate = std::min(rate, resources_[u.resource].capacity / u.weight);
     rates.push_back(rate);
   } else if (!comp_act_.empty()) {
+    // A resource only one activity uses is that activity's own rate limit (capacity / weight):
+    // it goes into the flow's cap, which progressive filling treats exactly as it would the
+    // resource (same level, same binding test). Only shared resources reach the solver — in an
+    // expert all-to-all, the one flow over a group's 256 ports shares a handful of NIC ports with
+    // pipeline sends, and the rest are its own.
     comp_caps_.clear();
     for (ResourceId r : comp_res_) {
+      if (resources_[r].acts.size() < 2) continue;
       resources_[r].local = static_cast<std::uint32_t>(comp_caps_.size());
       comp_caps_.push_back(resources_[r].capacity);
     }
@@ -246,8 +252,16 @@ void Engine::resolve(const std::vector<ResourceId>& seeds) {
     flow_uses_.clear();
     for (ActivityId a : comp_act_) {
       const Activity& act = activities_[a];
-      flow_caps_.push_back(act.cap);
-      for (const auto& u : act.uses) flow_uses_.push_back({resources_[u.resource].local, u.weight});
+      double cap = act.cap;
+      for (const auto& u : act.uses) {
+        const Resource& res = resources_[u.resource];
+        if (res.acts.size() < 2) {
+          cap = std::min(cap, res.capacity / u.weight);
+        } else {
+          flow_uses_.push_back({res.local, u.weight});
+        }
+      }
+      flow_caps_.push_back(cap);
       flow_offsets_.push_back(static_cast<std::uint32_t>(flow_uses_.size()));
     }
     solver_.solve(comp_caps_, FlowTable{flow_caps_, flow_offsets_, flow_uses_}, rates);

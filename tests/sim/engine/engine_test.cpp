@@ -92,6 +92,22 @@ TEST(Engine, ChangesAtOneInstantAreSolvedOnce) {
   EXPECT_NEAR(e.busy_seconds(link), 1.5, 1e-9);
 }
 
+TEST(Engine, ALinkOfOneFlowLimitsItAndTheSharedLinkGivesTheRest) {
+  // A crosses its own link P (1 unit/s) and the shared link S (10/s); B crosses S alone. Max-min:
+  // A is held to 1/s by P, B takes the other 9/s of S. Work 9 each: B ends at 1 s; A has done 1
+  // by then, and P still holds it at 1/s, so it ends at 9 s.
+  Engine e;
+  const auto p = e.add_resource(1.0);
+  const auto shared = e.add_resource(10.0);
+  TimeNs a_end = 0, b_end = 0;
+  e.start({9.0, INFINITY, 0, {{p, 1.0}, {shared, 1.0}}}, [&] { a_end = e.now(); });
+  e.start({9.0, INFINITY, 0, {{shared, 1.0}}}, [&] { b_end = e.now(); });
+  e.run();
+  EXPECT_EQ(b_end, 1'000'000'000);
+  EXPECT_EQ(a_end, 9'000'000'000);
+  EXPECT_NEAR(e.busy_seconds(shared), 1.0 + 8.0 * 0.1, 1e-9);  // full for 1 s, then 1/10 for 8 s
+}
+
 TEST(Engine, AStartIsSolvedBeforeTheClockMoves) {
   // A flow started outside any handler is solved when the engine is next asked about events:
   // work 3 on a 2 units/s link ends at 1.5 s, which next_event_time() already reports, and
