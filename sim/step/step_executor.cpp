@@ -279,6 +279,15 @@ class Executor {
   void ep_stream_release(int rank);
   void collective_done(ThreadId id);
   void send_p2p(int from, int to, double bytes, engine::Handler on_arrival);
+  /// The executor's ActivitySpec, reset, to fill and pass to eng_.start() straight away (which
+  /// copies it and calls back nothing): flows reuse one buffer of uses instead of allocating one.
+  engine::ActivitySpec& new_spec() {
+    spec_.work = 0;
+    spec_.rate_cap = std::numeric_limits<double>::infinity();
+    spec_.latency_ns = 0;
+    spec_.uses.clear();
+    return spec_;
+  }
   engine::ResourceId link_resource(hardware::LinkId link);
   bool is_bottleneck_candidate(hardware::LinkId link) const;
   /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each with `share`: the
@@ -335,6 +344,8 @@ class Executor {
   std::vector<std::vector<engine::ActivityUse>> etp_ring_uses_;  ///< expert-TP rings ≠ TP's
   std::vector<std::vector<engine::ActivityUse>> a2a_uses_;       ///< per CP group's first rank
   std::vector<hardware::LinkId> route_scratch_;
+  /// The one ActivitySpec flows are built in (new_spec()); eng_.start() copies it.
+  engine::ActivitySpec spec_;
   std::vector<char> traced_;
   bool fold_ = false;
   /// Per rank, 1 when it is simulated (the symmetry shortcut keeps DP index 0, folding TP index
@@ -1106,7 +1117,7 @@ void Executor::run_collective(ThreadId id) {
   // Rates are bytes per second and links are shared fairly per flow (SimGrid's network model):
   // an activity's work is its bytes, and each link's weight is the bytes it carries per byte of
   // work, so a small flow beside a large one gets an equal share until it ends.
-  engine::ActivitySpec spec;
+  engine::ActivitySpec& spec = new_spec();
   const auto& topo = *s_.topology;
   if (seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine) {
     // DeepEP's all-to-all starts once every member of the group has joined (its notify kernel
@@ -1191,7 +1202,7 @@ void Executor::send_p2p(int from, int to, double bytes, engine::Handler on_arriv
     eng_.at(eng_.now(), std::move(on_arrival));
     return;
   }
-  engine::ActivitySpec spec;
+  engine::ActivitySpec& spec = new_spec();
   spec.work = bytes;
   add_lane_route(from, to, spec);
   spec.latency_ns = to_ns(s_.p2p_latency_s);
@@ -1313,7 +1324,7 @@ void Executor::dp_collective(int rank, double dense_bytes, double expert_bytes,
     for (const std::size_t at : senders) {
       const int sender = (*group)[at];
       const int next = (*group)[(at + 1) % group->size()];
-      engine::ActivitySpec spec;
+      engine::ActivitySpec& spec = new_spec();
       spec.work = bytes;
       add_lane_route(sender, next, spec);
       spec.latency_ns = to_ns(static_cast<double>(group->size() - 1) * s_.collective_latency_s);
