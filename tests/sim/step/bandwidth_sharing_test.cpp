@@ -9,6 +9,7 @@
 #include "hardware/catalog.hpp"
 #include "sim/engine/engine.hpp"
 #include "sim/step/step_executor.hpp"
+#include "tests/support/step_fixtures.hpp"
 
 namespace trainsim::sim {
 namespace {
@@ -50,28 +51,11 @@ TEST(BandwidthSharing, ThreeFlowsOnTwoLinksGetTheMaxMinAnswer) {
   EXPECT_EQ(c_end, 3 * kNs + kNs / 2);
 }
 
-hardware::ClusterSpec one_node() {
-  const auto& hw = hardware::HardwareCatalog::bundled();
-  hardware::ClusterSpec c;
-  c.gpu = hw.gpu("h800");
-  c.fabric = hw.fabric("mpft-ib-400g");
-  c.gpus = 4;
-  c.node.gpus_per_node = 8;
-  return c;
-}
-
-Segment compute(double seconds) {
-  Segment s;
-  s.compute_s = seconds;
-  s.by_kind_s[static_cast<std::size_t>(models::OpKind::Gemm)] = seconds;
-  return s;
-}
-
 /// PP2 × DP2 1F1B in one H800 node (every flow on NVLink): 4 micro-batches of 1 ms per pass,
 /// `p2p` bytes between stages, a dense gradient reduce-scatter of `grad` bytes per rank at the end
 /// (no parameter all-gather, no optimizer time).
 double step_time(double p2p, double grad) {
-  const auto topo = hardware::Topology::build(one_node());
+  const auto topo = hardware::Topology::build(test::h800_cluster(4));
   models::ParallelPlan plan;
   plan.pp = 2;
   plan.dp = 2;
@@ -81,10 +65,10 @@ double step_time(double p2p, double grad) {
   for (int s = 0; s < 2; ++s) {
     auto& w = st[static_cast<std::size_t>(s)];
     w.stage = s;
-    w.forward = {compute(1e-3)};
-    w.backward_input = {compute(1e-3)};
-    w.backward_weight = {compute(1e-3)};
-    w.backward_full = {compute(2e-3)};
+    w.forward = {test::compute_segment(1e-3)};
+    w.backward_input = {test::compute_segment(1e-3)};
+    w.backward_weight = {test::compute_segment(1e-3)};
+    w.backward_full = {test::compute_segment(2e-3)};
     w.p2p_bytes = p2p;
   }
   DpSync dp;

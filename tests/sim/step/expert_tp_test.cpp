@@ -5,23 +5,15 @@
 
 #include "hardware/catalog.hpp"
 #include "sim/step/step_executor.hpp"
+#include "tests/support/step_fixtures.hpp"
 
 namespace trainsim::sim {
 namespace {
 
-hardware::ClusterSpec cluster(int gpus) {
-  const auto& hw = hardware::HardwareCatalog::bundled();
-  hardware::ClusterSpec c;
-  c.gpu = hw.gpu("h800");
-  c.fabric = hw.fabric("mpft-ib-400g");
-  c.gpus = gpus;
-  c.node.gpus_per_node = 8;
-  return c;
-}
-
 StepResult run(const models::ParallelPlan& plan, const std::vector<StageWork>& st, DpSync dp,
                double alpha) {
-  const auto topo = hardware::Topology::build(cluster(plan.dp * plan.tp * plan.cp * plan.pp));
+  const auto topo =
+      hardware::Topology::build(test::h800_cluster(plan.dp * plan.tp * plan.cp * plan.pp));
   const auto schedule = schedules::make_schedule("1f1b");
   schedules::ScheduleShape shape{plan.pp, 1, 1};
   StepSetup setup{

@@ -9,28 +9,12 @@
 #include "hardware/catalog.hpp"
 #include "sim/schedules/repeated_passes.hpp"
 #include "sim/step/step_executor.hpp"
+#include "tests/support/step_fixtures.hpp"
 
 namespace trainsim::sim {
 namespace {
 
 constexpr double kTimeTol = 1e-6;  // seconds: events are rounded up to whole nanoseconds
-
-hardware::ClusterSpec cluster(int gpus) {
-  const auto& hw = hardware::HardwareCatalog::bundled();
-  hardware::ClusterSpec c;
-  c.gpu = hw.gpu("h800");
-  c.fabric = hw.fabric("mpft-ib-400g");
-  c.gpus = gpus;
-  c.node.gpus_per_node = 8;
-  return c;
-}
-
-Segment compute(double seconds) {
-  Segment s;
-  s.compute_s = seconds;
-  s.by_kind_s[static_cast<std::size_t>(models::OpKind::Gemm)] = seconds;
-  return s;
-}
 
 struct PassRun {
   StepResult result;
@@ -42,7 +26,7 @@ struct PassRun {
 /// `m_pass` micro-batches, and a ZeRO-1 sync of N parameters (FP32 gradients, BF16 weights).
 PassRun run(const std::string& name, int pp, int dp, int m_pass, int passes, double t,
             double params) {
-  const auto topo = hardware::Topology::build(cluster(pp * dp));
+  const auto topo = hardware::Topology::build(test::h800_cluster(pp * dp));
   models::ParallelPlan plan;
   plan.pp = pp;
   plan.dp = dp;
@@ -53,10 +37,10 @@ PassRun run(const std::string& name, int pp, int dp, int m_pass, int passes, dou
   std::vector<StageWork> st(static_cast<std::size_t>(schedule->stage_count(shape)));
   for (std::size_t s = 0; s < st.size(); ++s) {
     st[s].stage = static_cast<int>(s);
-    st[s].forward = {compute(t)};
-    st[s].backward_input = {compute(t)};
-    st[s].backward_weight = {compute(t)};
-    st[s].backward_full = {compute(2 * t)};
+    st[s].forward = {test::compute_segment(t)};
+    st[s].backward_input = {test::compute_segment(t)};
+    st[s].backward_weight = {test::compute_segment(t)};
+    st[s].backward_full = {test::compute_segment(2 * t)};
     st[s].activation_bytes = 1e9;
   }
   DpSync sync;

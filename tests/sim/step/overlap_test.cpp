@@ -8,6 +8,7 @@
 
 #include "hardware/catalog.hpp"
 #include "sim/step/step_executor.hpp"
+#include "tests/support/step_fixtures.hpp"
 
 namespace trainsim::sim {
 namespace {
@@ -15,32 +16,15 @@ namespace {
 constexpr double kTimeTol = 2e-6;     // seconds: latencies are 0, events round up to whole ns
 constexpr double kNvlinkBps = 160e9;  // H800 achievable NVLink bandwidth per direction (catalog)
 
-hardware::ClusterSpec one_node(int gpus) {
-  const auto& hw = hardware::HardwareCatalog::bundled();
-  hardware::ClusterSpec c;
-  c.gpu = hw.gpu("h800");
-  c.fabric = hw.fabric("mpft-ib-400g");
-  c.gpus = gpus;
-  c.node.gpus_per_node = 8;
-  return c;
-}
-
-Segment compute(double seconds) {
-  Segment s;
-  s.compute_s = seconds;
-  s.by_kind_s[static_cast<std::size_t>(models::OpKind::Gemm)] = seconds;
-  return s;
-}
-
 std::vector<StageWork> uniform_stages(int n, double pass_s) {
   std::vector<StageWork> st(static_cast<std::size_t>(n));
   for (int s = 0; s < n; ++s) {
     auto& w = st[static_cast<std::size_t>(s)];
     w.stage = s;
-    w.forward = {compute(pass_s)};
-    w.backward_input = {compute(pass_s)};
-    w.backward_weight = {compute(pass_s)};
-    w.backward_full = {compute(2 * pass_s)};
+    w.forward = {test::compute_segment(pass_s)};
+    w.backward_input = {test::compute_segment(pass_s)};
+    w.backward_weight = {test::compute_segment(pass_s)};
+    w.backward_full = {test::compute_segment(2 * pass_s)};
   }
   return st;
 }
@@ -58,7 +42,7 @@ TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
   // Not overlapped, a rank starts its reduction when its list ends at T_r: step = max T_r + R.
   // Overlapped, its second chunk's half starts when that chunk's last backward ends at t_r; from
   // then on the port never idles (R/2 = 10 ms > T_r − t_r), so the rank ends at t_r + R.
-  const auto topo = hardware::Topology::build(one_node(4));
+  const auto topo = hardware::Topology::build(test::h800_cluster(4));
   models::ParallelPlan plan;
   plan.pp = 2;
   plan.dp = 2;
@@ -96,7 +80,7 @@ TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
   // DP2, one micro-batch, passes f = b = w = 1 ms, an all-gather of a = 3 ms (A/2 per hop over
   // NVLink). Not overlapped it closes the step: f + (b + w) + a = 6 ms. Overlapped it starts with
   // the step and the forward cannot end before it: max(f, a) + b + w = 5 ms.
-  const auto topo = hardware::Topology::build(one_node(2));
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.dp = 2;
   const auto schedule = schedules::make_schedule("1f1b");
@@ -120,7 +104,7 @@ TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
   // ZeRO-3: every pass gathers beside its compute and cannot end before it, the backward
   // reduce-scatters as it ends, and nothing is gathered after the optimizer:
   // max(f, a) + max(2f, a) + R = 4.5 ms.
-  const auto topo = hardware::Topology::build(one_node(2));
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.dp = 2;
   const auto schedule = schedules::make_schedule("1f1b");
@@ -140,7 +124,7 @@ TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
 
 double tp_pass_time(double comm_s, bool overlap) {
   // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
-  const auto topo = hardware::Topology::build(one_node(2));
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.tp = 2;
   const auto schedule = schedules::make_schedule("1f1b");
@@ -150,7 +134,7 @@ double tp_pass_time(double comm_s, bool overlap) {
   ar.kind = SegmentKind::TpCollective;
   ar.all_reduce = true;
   ar.bytes = comm_s * kNvlinkBps;  // TP2 all-reduce moves 2(p−1)/p = 1× the buffer per hop
-  st[0].forward = {compute(1e-3), ar, compute(1e-3)};
+  st[0].forward = {test::compute_segment(1e-3), ar, test::compute_segment(1e-3)};
   StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, 0, {}};
   setup.tp_comm_overlap = overlap;
   return run(setup).step_time_s;

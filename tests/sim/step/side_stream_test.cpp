@@ -5,28 +5,16 @@
 
 #include "hardware/catalog.hpp"
 #include "sim/step/step_executor.hpp"
+#include "tests/support/step_fixtures.hpp"
 
 namespace trainsim::sim {
 namespace {
 
 constexpr double kTimeTol = 1e-8;  // seconds: events are rounded up to whole nanoseconds
 
-hardware::ClusterSpec cluster(int gpus) {
-  const auto& hw = hardware::HardwareCatalog::bundled();
-  hardware::ClusterSpec c;
-  c.gpu = hw.gpu("h800");
-  c.fabric = hw.fabric("mpft-ib-400g");
-  c.gpus = gpus;
-  c.node.gpus_per_node = 8;
-  return c;
-}
-
+/// A compute segment of expert GEMMs (the kind the second stream may take).
 Segment compute(double seconds, SegmentKind kind = SegmentKind::Compute) {
-  Segment s;
-  s.kind = kind;
-  s.compute_s = seconds;
-  s.by_kind_s[static_cast<std::size_t>(models::OpKind::GroupedGemm)] = seconds;
-  return s;
+  return test::compute_segment(seconds, models::OpKind::GroupedGemm, kind);
 }
 
 /// EP2 on one node, one micro-batch: forward f; full backward c1, then the expert weight
@@ -35,7 +23,7 @@ Segment compute(double seconds, SegmentKind kind = SegmentKind::Compute) {
 double ep_step(double w, bool side, double* t_a2a) {
   const double f = 1e-3, c1 = 1e-3, c2 = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, bw = 160e9;
   *t_a2a = alpha + nu * bytes / bw;
-  const auto topo = hardware::Topology::build(cluster(2));
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.dp = 2;
   plan.ep = 2;
@@ -89,7 +77,7 @@ TEST(SideStream, TheInputGradientLeavesBeforeTheSideWorkEnds) {
   // own serial b + w: the step is 2f + 2b + w (serial on both stages: 2f + 2(b + w)). Stage 1's
   // side work ends at 2f + b + w, inside the step.
   const double f = 1e-3, b = 2e-3, w = 1e-3;
-  const auto topo = hardware::Topology::build(cluster(2));
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.pp = 2;
   const auto schedule = schedules::make_schedule("1f1b");

@@ -5,45 +5,29 @@
 #include <cmath>
 
 #include "hardware/catalog.hpp"
+#include "tests/support/step_fixtures.hpp"
 
 namespace trainsim::sim {
 namespace {
 
 constexpr double kTimeTol = 1e-6;  // seconds: events are rounded up to whole nanoseconds
 
-hardware::ClusterSpec cluster(int gpus) {
-  const auto& hw = hardware::HardwareCatalog::bundled();
-  hardware::ClusterSpec c;
-  c.gpu = hw.gpu("h800");
-  c.fabric = hw.fabric("mpft-ib-400g");
-  c.gpus = gpus;
-  c.node.gpus_per_node = 8;
-  return c;
-}
-
-Segment compute(double seconds) {
-  Segment s;
-  s.compute_s = seconds;
-  s.by_kind_s[static_cast<std::size_t>(models::OpKind::Gemm)] = seconds;
-  return s;
-}
-
 /// Stages whose forward takes f, backward-for-input b and backward-for-weight w seconds.
 std::vector<StageWork> stages(int n, double f, double b, double w) {
   std::vector<StageWork> out(static_cast<std::size_t>(n));
   for (int s = 0; s < n; ++s) {
     out[static_cast<std::size_t>(s)].stage = s;
-    out[static_cast<std::size_t>(s)].forward = {compute(f)};
-    out[static_cast<std::size_t>(s)].backward_input = {compute(b)};
-    out[static_cast<std::size_t>(s)].backward_weight = {compute(w)};
-    out[static_cast<std::size_t>(s)].backward_full = {compute(b + w)};
+    out[static_cast<std::size_t>(s)].forward = {test::compute_segment(f)};
+    out[static_cast<std::size_t>(s)].backward_input = {test::compute_segment(b)};
+    out[static_cast<std::size_t>(s)].backward_weight = {test::compute_segment(w)};
+    out[static_cast<std::size_t>(s)].backward_full = {test::compute_segment(b + w)};
   }
   return out;
 }
 
 StepResult run(const std::string& schedule_name, int pp, int dp, int m, double f, double b,
                double w) {
-  const auto topo = hardware::Topology::build(cluster(pp * dp));
+  const auto topo = hardware::Topology::build(test::h800_cluster(pp * dp));
   models::ParallelPlan plan;
   plan.pp = pp;
   plan.dp = dp;
@@ -123,7 +107,7 @@ TEST(StepExecutor, RingAllReduceAloneMatchesItsAnalyticCost) {
   // t = 2(p−1)/p · S / B + 2(p−1)·α, with B the achievable NVLink bandwidth per direction
   // (160 GB/s) and α the per-step latency given to the executor.
   const double bytes = 256e6, alpha = 3.33e-6;
-  const auto topo = hardware::Topology::build(cluster(8));
+  const auto topo = hardware::Topology::build(test::h800_cluster(8));
   models::ParallelPlan plan;
   plan.tp = 8;
   const auto schedule = schedules::make_schedule("1f1b");
@@ -148,7 +132,7 @@ TEST(StepExecutor, UlyssesAllToAllMovesPMinusOneOverPOfTheBuffer) {
   // its NVLink port carries (p−1)/p·S at B = 160 GB/s per direction, after one latency α:
   // step = 2·(α + (p−1)/p · S / B).
   const double bytes = 256e6, alpha = 3.33e-6;
-  const auto topo = hardware::Topology::build(cluster(4));
+  const auto topo = hardware::Topology::build(test::h800_cluster(4));
   models::ParallelPlan plan;
   plan.cp = 4;
   plan.cp_kind = models::CpKind::Ulysses;
@@ -174,7 +158,7 @@ TEST(StepExecutor, ZeroAllGatherMovesTheWorkingWeightsNotTheGradients) {
   // (g−1)/g of the BF16 weights (2 B per parameter), each over NVLink at B = 160 GB/s:
   // t = 3/4 · (4 + 2) B · N / B.
   const double params = 1e9, bw = 160e9;
-  const auto topo = hardware::Topology::build(cluster(4));
+  const auto topo = hardware::Topology::build(test::h800_cluster(4));
   models::ParallelPlan plan;
   plan.dp = 4;
   const auto schedule = schedules::make_schedule("1f1b");
@@ -197,14 +181,14 @@ TEST(StepExecutor, ExpertAllToAllStartsWhenTheLastMemberJoinsAndEndsWithTheSlowe
   // member joins, at 2c, and ends when member 1 has received ν·S·2 at B:
   // step = 2c + α + 2·ν·S/B.
   const double c = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, bw = 160e9;
-  const auto topo = hardware::Topology::build(cluster(2));
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.dp = 2;
   plan.ep = 2;
   const auto schedule = schedules::make_schedule("1f1b");
   schedules::ScheduleShape shape{1, 1, 1};
   std::vector<StageWork> st(1);
-  Segment experts = compute(c);
+  Segment experts = test::compute_segment(c);
   experts.expert_fraction = 1.0;
   Segment dispatch;
   dispatch.kind = SegmentKind::EpDispatch;
