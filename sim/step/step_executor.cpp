@@ -58,12 +58,22 @@ struct Thread {
   /// rank's next work item) do not wait for them, its weight gradients do (thread_done).
   int side_pending = 0;
   bool main_done = false;  ///< the pass's main-stream segments have all ended
+  /// overlap_grad_reduce: this pass is its chunk's last backward on the rank, whose gradients
+  /// leave in `buckets` equal buckets as its main-stream compute proceeds (grad_bucket_count).
+  bool bucketed = false;
+  int buckets = 0;
+  int buckets_sent = 0;     ///< buckets whose reduction is scheduled (the last goes at the end)
+  double grad_total_s = 0;  ///< the pass's main-stream compute seconds (load-scaled)
+  double grad_done_s = 0;   ///< of which started so far
 };
 using ThreadId = std::uint32_t;
 constexpr ThreadId kNoThread = std::numeric_limits<ThreadId>::max();
 /// Tag of a batched timer entry that wakes a rank's side stream (the rest of the entry is the
 /// rank) rather than ending a thread's compute segment.
 constexpr std::uint32_t kSideTimer = 0x80000000u;
+/// Most gradient buckets per chunk (overlap_grad_reduce): each (chunk, bucket) names a phase of
+/// the data-parallel barriers, which must stay below 2^20 (dp_collective).
+constexpr int kMaxGradBuckets = 1024;
 
 /// FIFO of the threads waiting for a rank's compute stream. A rank runs at most two threads
 /// (an F&B pair), so at most one waits; four slots leave room, and overflowing is an error.
@@ -238,7 +248,15 @@ class Executor {
   void arrive(std::uint64_t key);
   /// Part (0…1] of the rank's gradient or parameter bytes that belongs to `chunk`.
   double chunk_share(int position, int chunk, bool expert) const;
-  void reduce_chunk_gradients(int rank, int chunk);
+  /// overlap_grad_reduce: reduces bucket `bucket` of the chunk's gradients (`share`
+  /// of its bytes) beside whatever the rank runs; the optimizer waits for every bucket.
+  void reduce_chunk_gradients(int rank, int chunk, int bucket, double share);
+  /// Buckets the chunk's gradients leave in: Megatron-Core's default bucket of
+  /// max(40,000,000, 1,000,000 × DP) parameters, at least one layer each.
+  int grad_bucket_count(int position, int chunk) const;
+  /// Schedules the reductions of the buckets whose gradients are final while the pass's next
+  /// `seconds` of compute run (from now).
+  void schedule_grad_buckets(ThreadId id, double seconds);
   void gather_chunk_parameters(int rank, int chunk);
   /// ZeRO-3: the pass's chunk of parameters (see DpSync::zero3).
   void gather_pass_parameters(ThreadId id);
@@ -679,7 +697,52 @@ ThreadId Executor::make_thread(int rank, int item, int slot, PassKind pass, int 
       t.list = &sw.backward_full;
       break;
   }
+  const int position = rank_[static_cast<std::size_t>(rank)].position;
+  if (s_.dp.overlap_grad_reduce && !s_.dp.zero3 && (pass == PassKind::W || pass == PassKind::BW) &&
+      item ==
+          last_grad_item_[static_cast<std::size_t>(position)][static_cast<std::size_t>(chunk)]) {
+    t.bucketed = true;
+    t.buckets = grad_bucket_count(position, chunk);
+    for (const Segment& seg : *t.list) {
+      if (seg.kind == SegmentKind::Compute) t.grad_total_s += segment_seconds(rank, seg);
+    }
+  }
   return id;
+}
+
+int Executor::grad_bucket_count(int position, int chunk) const {
+  // Megatron-Core (megatron/core/distributed/distributed_data_parallel_config.py, bucket_size):
+  // "max(40000000, 1000000 * dp_size) parameters" by default; PyTorch DDP's 25 MiB buckets are
+  // smaller still. A bucket of at least one layer keeps the count (and the events) bounded; a
+  // finer split would only shorten the exposed tail, the last bucket's reduction.
+  const StageWork& sw =
+      s_.stages[static_cast<std::size_t>(s_.schedule->stage_of(s_.shape, position, chunk))];
+  const double params = sw.dense_params + sw.expert_params;
+  const double bucket = std::max(40e6, 1e6 * static_cast<double>(s_.dp.dense_group));
+  const auto layers = std::max<std::int64_t>(1, sw.last_layer - sw.first_layer);
+  const double wanted = std::ceil(params / bucket);
+  const auto most = std::min<std::int64_t>(layers, kMaxGradBuckets);
+  return static_cast<int>(std::clamp(wanted, 1.0, static_cast<double>(most)));
+}
+
+void Executor::schedule_grad_buckets(ThreadId id, double seconds) {
+  // The pass's gradients become final as its compute runs: bucket k (of B) once (k+1)/B of the
+  // pass's main-stream compute is done (layers of one chunk are alike). Bucket B−1, with what
+  // the second stream and the last layer still produce, leaves at the pass's end.
+  Thread& t = thread(id);
+  const double done = t.grad_done_s;
+  t.grad_done_s += seconds;
+  while (t.buckets_sent < t.buckets - 1) {
+    const double at = t.grad_total_s * (t.buckets_sent + 1) / t.buckets;
+    if (at > t.grad_done_s) break;
+    const int rank = t.rank, chunk = t.chunk, bucket = t.buckets_sent;
+    const double share = 1.0 / t.buckets;
+    ++t.buckets_sent;
+    ++rank_[static_cast<std::size_t>(rank)].grad_reductions_pending;  // before its timer fires
+    eng_.at(eng_.now() + to_ns(std::max(0.0, at - done)), [this, rank, chunk, bucket, share] {
+      reduce_chunk_gradients(rank, chunk, bucket, share);
+    });
+  }
 }
 
 void Executor::launch(int rank, const WorkItem& w, int item) {
@@ -851,6 +914,7 @@ void Executor::start_compute(ThreadId id) {
   const double work = segment_seconds(t.rank, seg);
   mark(t.rank, +1, 0);
   t.segment_start = eng_.now();
+  if (t.bucketed) schedule_grad_buckets(id, work);
   batched_timer(eng_.now() + to_ns(work), id);
 }
 
@@ -1244,13 +1308,13 @@ void Executor::thread_done(ThreadId id) {
 }
 
 void Executor::pass_gradients_done(const Thread& t) {
-  const RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   if (s_.dp.zero3 && (t.pass == PassKind::W || t.pass == PassKind::BW)) {
     reduce_pass_gradients(t.rank, t.chunk, zero3_phase(t.item, t.slot) + 1);
-  } else if (s_.dp.overlap_grad_reduce && (t.pass == PassKind::W || t.pass == PassKind::BW) &&
-             t.item == last_grad_item_[static_cast<std::size_t>(r.position)]
-                                      [static_cast<std::size_t>(t.chunk)]) {
-    reduce_chunk_gradients(t.rank, t.chunk);
+  } else if (t.bucketed) {
+    // The last bucket, and any whose compute share never ran (a pass without compute).
+    const int left = t.buckets - t.buckets_sent;
+    ++rank_[static_cast<std::size_t>(t.rank)].grad_reductions_pending;
+    reduce_chunk_gradients(t.rank, t.chunk, t.buckets - 1, static_cast<double>(left) / t.buckets);
   }
 }
 
@@ -1401,14 +1465,16 @@ double Executor::chunk_share(int position, int chunk, bool expert) const {
   return all > 0 ? mine / all : 1.0 / chunks_;
 }
 
-void Executor::reduce_chunk_gradients(int rank, int chunk) {
-  // overlap_grad_reduce: the chunk's last backward on this rank has ended, so its gradients are
-  // final; reduce them now, beside whatever the rank runs next.
+void Executor::reduce_chunk_gradients(int rank, int chunk, int bucket, double share) {
+  // overlap_grad_reduce: these gradients of the chunk's last backward on this rank are final;
+  // reduce them now, beside whatever the rank runs next (the caller counted the reduction in
+  // grad_reductions_pending when it scheduled it). Each (chunk, bucket) has its own phase, so
+  // a group's buckets in flight together keep separate barriers.
   RankState& r = rank_[static_cast<std::size_t>(rank)];
-  ++r.grad_reductions_pending;
-  const double dense = vol_.dense_rs * chunk_share(r.position, chunk, false);
-  const double expert = vol_.expert_rs * chunk_share(r.position, chunk, true);
-  dp_collective(rank, dense, expert, s_.dp.all_reduce ? "all-reduce" : "reduce-scatter", 2 + chunk,
+  const double dense = vol_.dense_rs * chunk_share(r.position, chunk, false) * share;
+  const double expert = vol_.expert_rs * chunk_share(r.position, chunk, true) * share;
+  const int phase = 2 + 2 * chunks_ + chunk * kMaxGradBuckets + bucket;
+  dp_collective(rank, dense, expert, s_.dp.all_reduce ? "all-reduce" : "reduce-scatter", phase,
                 /*background=*/true, [this, rank] {
                   RankState& rs = rank_[static_cast<std::size_t>(rank)];
                   if (--rs.grad_reductions_pending == 0 && rs.waiting_grads) {

@@ -76,6 +76,42 @@ TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
   EXPECT_NEAR(run(setup).step_time_s, overlap_end, kTimeTol);
 }
 
+TEST(Overlap, GradientBucketsLeaveAsTheBackwardRuns) {
+  // DP2 in one node, one micro-batch: forward f = 1 ms, full backward 2f = 2 ms. The stage holds
+  // 160M parameters over 4 layers: Megatron-Core's default bucket of max(40M, 1M·DP) = 40M
+  // parameters makes B = 4 buckets, bucket k leaving once (k+1)/4 of the backward has run (at
+  // f + (k+1)·0.5 ms), the last at its end. Each bucket moves R/B, R being the whole
+  // reduce-scatter alone on NVLink.
+  // - R = 1 ms: a bucket (0.25 ms) ends before the next leaves, so only the last is exposed:
+  //   step = 3f + R/4 = 3.25 ms (4 ms when the chunk is reduced after its backward, as without
+  //   buckets).
+  // - R = 4 ms: buckets (1 ms each) queue on the port, which never idles once the first leaves
+  //   at f + 0.5 ms: step = f + 0.5 ms + R = 5.5 ms.
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
+  models::ParallelPlan plan;
+  plan.dp = 2;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  const double f = 1e-3;
+  auto stages = uniform_stages(1, f);
+  stages[0].dense_params = 160e6;
+  stages[0].first_layer = 0;
+  stages[0].last_layer = 4;
+  for (const double r_s : {1e-3, 4e-3}) {
+    DpSync dp;
+    dp.dense_grad_bytes = 2 * r_s * kNvlinkBps;  // DP2: (g−1)/g = 1/2 of it moves per hop
+    dp.dense_group = 2;
+    dp.all_gather_params = false;
+    dp.overlap_grad_reduce = true;
+    StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, stages, {}, {}, dp, 0, 0,
+                    {}};
+    const double expected = r_s < 2e-3 ? 3 * f + r_s / 4 : f + 0.5e-3 + r_s;
+    EXPECT_NEAR(run(setup).step_time_s, expected, kTimeTol) << "R = " << r_s;
+    setup.dp.overlap_grad_reduce = false;
+    EXPECT_NEAR(run(setup).step_time_s, 3 * f + r_s, kTimeTol) << "R = " << r_s;
+  }
+}
+
 TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
   // DP2, one micro-batch, passes f = b = w = 1 ms, an all-gather of a = 3 ms (A/2 per hop over
   // NVLink). Not overlapped it closes the step: f + (b + w) + a = 6 ms. Overlapped it starts with
