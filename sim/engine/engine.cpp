@@ -191,16 +191,22 @@ void Engine::settle() {
 }
 
 void Engine::resolve(const std::vector<ResourceId>& seeds) {
-  ++resolves_;
+  // Each connected component the seeds touch is solved on its own: progressive filling over a
+  // union of components would take one round per distinct fair-share level of all of them, each
+  // round over all their flows — quadratic in the number of components changed at one instant.
   ++epoch_;
+  for (ResourceId seed : seeds) {
+    if (resources_[seed].mark == epoch_) continue;  // in a component solved already
+    solve_component(seed);
+  }
+}
+
+void Engine::solve_component(ResourceId seed) {
+  ++resolves_;
   comp_res_.clear();
   comp_act_.clear();
-  for (ResourceId r : seeds) {
-    if (resources_[r].mark != epoch_) {
-      resources_[r].mark = epoch_;
-      comp_res_.push_back(r);
-    }
-  }
+  resources_[seed].mark = epoch_;
+  comp_res_.push_back(seed);
   // Breadth-first over resources and the activities using them (deterministic order).
   for (std::size_t i = 0; i < comp_res_.size(); ++i) {
     for (ActivityId a : resources_[comp_res_[i]].acts) {

@@ -76,6 +76,7 @@ class Engine {
   /// Events queued so far (timers, activations, completions); grows by one per queued event, so
   /// an unchanged value means nothing was queued in between.
   std::uint64_t events_queued() const { return seq_; }
+  /// Connected components re-solved so far (one per changed component per instant).
   std::uint64_t resolves() const { return resolves_; }
   std::size_t max_concurrent() const { return max_concurrent_; }
   std::size_t active_activities() const { return active_count_; }
@@ -126,7 +127,11 @@ class Engine {
   void mark_changed(ResourceId resource) { changed_.push_back(resource); }
   /// Re-solves the changed components when no event is left at the current instant.
   void settle();
+  /// Re-solves every connected component that holds one of `seeds`, each on its own.
   void resolve(const std::vector<ResourceId>& seeds);
+  /// Re-solves the connected component of `seed` (resources and activities not yet marked in
+  /// this epoch).
+  void solve_component(ResourceId seed);
   void schedule_completion(ActivityId a);
   void account(Resource& r);
 

@@ -21,10 +21,11 @@
 namespace trainsim::fuzz {
 namespace {
 
-/// The largest step the fuzzer simulates: simulated ranks (pp · tp · cp of one replica) ×
-/// micro-batches per DP rank × layers per stage. DeepSeek-V3's bundled step is 16 × 120 × 4 =
-/// 7,680 and takes 0.13 s in a release build; under ASan + UBSan about ten times that, so the
-/// budget keeps an input near a second, well inside scripts/fuzz's -timeout=10.
+/// The largest step the fuzzer simulates: simulated ranks (pp · tp · cp of one replica, or every
+/// GPU where the symmetry shortcut does not apply) × micro-batches per DP rank × layers per stage.
+/// DeepSeek-V3's bundled step is 16 × 120 × 4 = 7,680 and takes 0.13 s in a release build; under
+/// ASan + UBSan about ten times that, so the budget keeps an input near a second, well inside
+/// scripts/fuzz's -timeout=10.
 constexpr double kStepBudget = 2e4;
 
 [[noreturn]] void finding(const std::string& what) {
@@ -55,7 +56,11 @@ void simulate_one(std::string_view text) {
   const auto& plan = ph.plan ? *ph.plan : s.plan;
   const double micro_batches =
       static_cast<double>(ph.batch.end) / (static_cast<double>(plan.dp) * plan.micro_batch);
-  const double ranks = static_cast<double>(plan.pp) * plan.tp * plan.cp;
+  // An imbalanced MoE simulates every rank (sim::symmetric_shortcut_problem): a V3 step on
+  // 2,048 GPUs, 128 times the budget's one replica, ran past the fuzzer's -timeout under ASan.
+  const double ranks = sim::symmetric_shortcut_problem(s).empty()
+                           ? static_cast<double>(plan.pp) * plan.tp * plan.cp
+                           : static_cast<double>(plan.pp) * plan.tp * plan.cp * plan.dp;
   const double layers_per_stage =
       std::max(1.0, static_cast<double>(s.model.layers) / std::max(1, plan.pp));
   if (ranks * micro_batches * layers_per_stage > kStepBudget) return;
