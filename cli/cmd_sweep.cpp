@@ -138,7 +138,12 @@ bool run_jobs(const std::string& file, const std::vector<std::string>& base_sets
   };
   const PointsRun run = run_points(
       total, workers, body, [] { return g_interrupted.load(); }, on_done);
-  std::signal(SIGINT, previous);
+  // Interrupted before every point ran, the caller prints what finished and writes no file, so
+  // a second Ctrl-C still stops at once (exit 130, "no files were written") until the process
+  // ends; restoring the default then would let a second Ctrl-C that comes just after the points
+  // in flight end kill the process instead. Otherwise the previous handler is back before any
+  // file is written.
+  if (run.complete() || !g_interrupted.load()) std::signal(SIGINT, previous);
   if (tty) std::cerr << "\n";
   for (std::size_t i = 0; i < total; ++i) {
     jobs[i].done = run.done[i];
