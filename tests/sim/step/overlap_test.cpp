@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "hardware/catalog.hpp"
 #include "sim/step/step_executor.hpp"
@@ -34,6 +35,31 @@ StepResult run(const StepSetup& setup) {
   execute_step(setup, r);
   return r;
 }
+
+/// DP2 in one H800 node running 1F1B over one micro-batch: the setting of the single-stage cases.
+struct OneNodeDp2 {
+  hardware::Topology topo = hardware::Topology::build(test::h800_cluster(2));
+  models::ParallelPlan plan = [] {
+    models::ParallelPlan p;
+    p.dp = 2;
+    return p;
+  }();
+  std::unique_ptr<schedules::PipelineSchedule> schedule = schedules::make_schedule("1f1b");
+
+  StepSetup setup(std::vector<StageWork> stages, const DpSync& dp) const {
+    return StepSetup{&topo,
+                     RankLayout(plan, 8),
+                     schedule.get(),
+                     schedules::ScheduleShape{1, 1, 1},
+                     std::move(stages),
+                     {},
+                     {},
+                     dp,
+                     0,
+                     0,
+                     {}};
+  }
+};
 
 TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
   // PP2 × DP2 interleaved 1F1B, two chunks per rank, 1 ms passes, no P2P bytes. Each rank
@@ -87,11 +113,7 @@ TEST(Overlap, GradientBucketsLeaveAsTheBackwardRuns) {
   //   buckets).
   // - R = 4 ms: buckets (1 ms each) queue on the port, which never idles once the first leaves
   //   at f + 0.5 ms: step = f + 0.5 ms + R = 5.5 ms.
-  const auto topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan;
-  plan.dp = 2;
-  const auto schedule = schedules::make_schedule("1f1b");
-  schedules::ScheduleShape shape{1, 1, 1};
+  const OneNodeDp2 dp2;
   const double f = 1e-3;
   auto stages = uniform_stages(1, f);
   stages[0].dense_params = 160e6;
@@ -103,8 +125,7 @@ TEST(Overlap, GradientBucketsLeaveAsTheBackwardRuns) {
     dp.dense_group = 2;
     dp.all_gather_params = false;
     dp.overlap_grad_reduce = true;
-    StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, stages, {}, {}, dp, 0, 0,
-                    {}};
+    StepSetup setup = dp2.setup(stages, dp);
     const double expected = r_s < 2e-3 ? 3 * f + r_s / 4 : f + 0.5e-3 + r_s;
     EXPECT_NEAR(run(setup).step_time_s, expected, kTimeTol) << "R = " << r_s;
     setup.dp.overlap_grad_reduce = false;
@@ -116,18 +137,12 @@ TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
   // DP2, one micro-batch, passes f = b = w = 1 ms, an all-gather of a = 3 ms (A/2 per hop over
   // NVLink). Not overlapped it closes the step: f + (b + w) + a = 6 ms. Overlapped it starts with
   // the step and the forward cannot end before it: max(f, a) + b + w = 5 ms.
-  const auto topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan;
-  plan.dp = 2;
-  const auto schedule = schedules::make_schedule("1f1b");
-  schedules::ScheduleShape shape{1, 1, 1};
+  const OneNodeDp2 dp2;
   const double pass = 1e-3, a = 3e-3;
   DpSync dp;
   dp.dense_param_bytes = 2 * a * kNvlinkBps;
   dp.dense_group = 2;
-  StepSetup setup{
-      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(1, pass), {}, {}, dp, 0, 0,
-      {}};
+  StepSetup setup = dp2.setup(uniform_stages(1, pass), dp);
   EXPECT_NEAR(run(setup).step_time_s, 3 * pass + a, kTimeTol);
   setup.dp.overlap_param_gather = true;
   EXPECT_NEAR(run(setup).step_time_s, std::max(pass, a) + 2 * pass, kTimeTol);
@@ -140,19 +155,13 @@ TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
   // ZeRO-3: every pass gathers beside its compute and cannot end before it, the backward
   // reduce-scatters as it ends, and nothing is gathered after the optimizer:
   // max(f, a) + max(2f, a) + R = 4.5 ms.
-  const auto topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan;
-  plan.dp = 2;
-  const auto schedule = schedules::make_schedule("1f1b");
-  schedules::ScheduleShape shape{1, 1, 1};
+  const OneNodeDp2 dp2;
   const double f = 1e-3, a = 1.5e-3, r_s = 1e-3;
   DpSync dp;
   dp.dense_param_bytes = 2 * a * kNvlinkBps;  // DP2: (g−1)/g = 1/2 of it moves per hop
   dp.dense_grad_bytes = 2 * r_s * kNvlinkBps;
   dp.dense_group = 2;
-  StepSetup setup{
-      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(1, f), {}, {}, dp, 0, 0,
-      {}};
+  StepSetup setup = dp2.setup(uniform_stages(1, f), dp);
   EXPECT_NEAR(run(setup).step_time_s, f + 2 * f + r_s + a, kTimeTol);
   setup.dp.zero3 = true;
   EXPECT_NEAR(run(setup).step_time_s, std::max(f, a) + std::max(2 * f, a) + r_s, kTimeTol);
