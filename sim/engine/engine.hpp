@@ -4,9 +4,9 @@
 // start latency, an optional rate cap and the resources they use (each with a weight: capacity
 // consumed per unit of the activity's rate). Rates are max-min fair (max_min.hpp) and re-solved,
 // only over the connected components that changed, once per instant at which activities start or
-// end: every start and end at one clock value marks its resources, and one solve over the union
-// runs before the clock moves on (the allocation is unique, so this equals a solve per change,
-// which lockstep ranks would repeat hundreds of times over the same component). The clock
+// end: every start and end at one clock value marks its resources, and each changed component is
+// solved once before the clock moves on (the allocation is unique, so this equals a solve per
+// change, which lockstep ranks would repeat hundreds of times over the same component). The clock
 // (integer nanoseconds) jumps to the next event; events are ordered on (time, sequence number),
 // so the same inputs always give the same trace. Completion times are rounded up to whole ns and
 // remaining work is updated lazily from each activity's last rate change.

@@ -36,31 +36,6 @@ StepResult run(const StepSetup& setup) {
   return r;
 }
 
-/// DP2 in one H800 node running 1F1B over one micro-batch: the setting of the single-stage cases.
-struct OneNodeDp2 {
-  hardware::Topology topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan = [] {
-    models::ParallelPlan p;
-    p.dp = 2;
-    return p;
-  }();
-  std::unique_ptr<schedules::PipelineSchedule> schedule = schedules::make_schedule("1f1b");
-
-  StepSetup setup(std::vector<StageWork> stages, const DpSync& dp) const {
-    return StepSetup{&topo,
-                     RankLayout(plan, 8),
-                     schedule.get(),
-                     schedules::ScheduleShape{1, 1, 1},
-                     std::move(stages),
-                     {},
-                     {},
-                     dp,
-                     0,
-                     0,
-                     {}};
-  }
-};
-
 TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
   // PP2 × DP2 interleaved 1F1B, two chunks per rank, 1 ms passes, no P2P bytes. Each rank
   // reduce-scatters G/2 per hop (DP2 ring: (g−1)/g of its G gradient bytes), R = G/2/B = 20 ms
@@ -113,7 +88,7 @@ TEST(Overlap, GradientBucketsLeaveAsTheBackwardRuns) {
   //   buckets).
   // - R = 4 ms: buckets (1 ms each) queue on the port, which never idles once the first leaves
   //   at f + 0.5 ms: step = f + 0.5 ms + R = 5.5 ms.
-  const OneNodeDp2 dp2;
+  const test::OneNodeStep dp2(2);
   const double f = 1e-3;
   auto stages = uniform_stages(1, f);
   stages[0].dense_params = 160e6;
@@ -137,7 +112,7 @@ TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
   // DP2, one micro-batch, passes f = b = w = 1 ms, an all-gather of a = 3 ms (A/2 per hop over
   // NVLink). Not overlapped it closes the step: f + (b + w) + a = 6 ms. Overlapped it starts with
   // the step and the forward cannot end before it: max(f, a) + b + w = 5 ms.
-  const OneNodeDp2 dp2;
+  const test::OneNodeStep dp2(2);
   const double pass = 1e-3, a = 3e-3;
   DpSync dp;
   dp.dense_param_bytes = 2 * a * kNvlinkBps;
@@ -155,7 +130,7 @@ TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
   // ZeRO-3: every pass gathers beside its compute and cannot end before it, the backward
   // reduce-scatters as it ends, and nothing is gathered after the optimizer:
   // max(f, a) + max(2f, a) + R = 4.5 ms.
-  const OneNodeDp2 dp2;
+  const test::OneNodeStep dp2(2);
   const double f = 1e-3, a = 1.5e-3, r_s = 1e-3;
   DpSync dp;
   dp.dense_param_bytes = 2 * a * kNvlinkBps;  // DP2: (g−1)/g = 1/2 of it moves per hop

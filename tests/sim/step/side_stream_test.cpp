@@ -23,16 +23,9 @@ Segment compute(double seconds, SegmentKind kind = SegmentKind::Compute) {
 double ep_step(double w, bool side, double* t_a2a) {
   const double f = 1e-3, c1 = 1e-3, c2 = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, bw = 160e9;
   *t_a2a = alpha + nu * bytes / bw;
-  const auto topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan;
-  plan.dp = 2;
-  plan.ep = 2;
-  const auto schedule = schedules::make_schedule("1f1b");
-  schedules::ScheduleShape shape{1, 1, 1};
+  const test::OneNodeStep ep2(2, 2);
   std::vector<StageWork> st(1);
-  Segment dispatch;
-  dispatch.kind = SegmentKind::EpDispatch;
-  dispatch.bytes = bytes;
+  const Segment dispatch = test::ep_dispatch_segment(bytes);
   st[0].forward = {compute(f)};
   st[0].backward_full = {compute(c1),
                          compute(w, side ? SegmentKind::SideCompute : SegmentKind::Compute),
@@ -42,9 +35,8 @@ double ep_step(double w, bool side, double* t_a2a) {
   MoeRouting moe;
   moe.nvlink_per_byte = nu;
   moe.latency_s = alpha;
-  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, moe, {}, 0, 0, {}};
   StepResult r;
-  execute_step(setup, r);
+  execute_step(ep2.setup(st, {}, moe), r);
   return r.step_time_s;
 }
 

@@ -181,26 +181,16 @@ TEST(StepExecutor, ExpertAllToAllStartsWhenTheLastMemberJoinsAndEndsWithTheSlowe
   // member joins, at 2c, and ends when member 1 has received ν·S·2 at B:
   // step = 2c + α + 2·ν·S/B.
   const double c = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, bw = 160e9;
-  const auto topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan;
-  plan.dp = 2;
-  plan.ep = 2;
-  const auto schedule = schedules::make_schedule("1f1b");
-  schedules::ScheduleShape shape{1, 1, 1};
+  const test::OneNodeStep ep2(2, 2);
   std::vector<StageWork> st(1);
   Segment experts = test::compute_segment(c);
   experts.expert_fraction = 1.0;
-  Segment dispatch;
-  dispatch.kind = SegmentKind::EpDispatch;
-  dispatch.bytes = bytes;
-  st[0].forward = {experts, dispatch};
+  st[0].forward = {experts, test::ep_dispatch_segment(bytes)};
   MoeRouting moe;
   moe.nvlink_per_byte = nu;
   moe.latency_s = alpha;
-  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {1.0, 2.0}, moe, {}, 0, 0,
-                  {}};
   StepResult r;
-  execute_step(setup, r);
+  execute_step(ep2.setup(st, {}, moe, {1.0, 2.0}), r);
   EXPECT_NEAR(r.step_time_s, 2 * c + alpha + 2 * nu * bytes / bw, 1e-8);
 }
 
