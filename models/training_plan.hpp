@@ -58,6 +58,15 @@ struct ParallelPlan {
   /// TP collectives run beside the next GEMMs instead of between them (Transformer Engine
   /// userbuffers, NeMo/Megatron `--tp-comm-overlap`; off by default there).
   bool tp_comm_overlap = false;
+  /// Pipeline sends block the sender: a rank starts its next work item only once the
+  /// activations (gradients) its pass sent have arrived, as Megatron-LM's blocking
+  /// `_communicate` does (batch_isend_irecv, wait, torch.cuda.synchronize; the non-interleaved
+  /// schedule of Megatron-Core still does). Off: sends are asynchronous beside the next pass.
+  bool p2p_blocking = false;
+  /// Megatron-LM's scatter/gather pipeline optimisation (Narayanan et al. 2021 §4.1): each TP
+  /// rank sends 1/tp of the activation, and the receiving stage all-gathers it over NVLink
+  /// before use. Without sequence parallelism only (with it the tensor is already split).
+  bool p2p_scatter_gather = false;
   /// Expert weight-gradient GEMMs run on a second compute stream, on the SMs the main stream
   /// leaves idle (while it waits on communication), as DeepSeek-V3's training trace shows
   /// (deepseek-ai/profile-data train.json: grouped weight-gradient GEMMs on stream 23 beside the

@@ -73,6 +73,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "overlap_grad_reduce",
                    "overlap_param_gather",
                    "tp_comm_overlap",
+                   "p2p_blocking",
+                   "p2p_scatter_gather",
                    "layers_per_stage",
                    "grad_accum_passes",
                    "expert_wgrad_side_stream"});
@@ -104,6 +106,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("overlap_grad_reduce")) p.overlap_grad_reduce = o->as_bool();
   if (auto o = node.find("overlap_param_gather")) p.overlap_param_gather = o->as_bool();
   if (auto o = node.find("tp_comm_overlap")) p.tp_comm_overlap = o->as_bool();
+  if (auto o = node.find("p2p_blocking")) p.p2p_blocking = o->as_bool();
+  if (auto o = node.find("p2p_scatter_gather")) p.p2p_scatter_gather = o->as_bool();
   if (auto o = node.find("expert_wgrad_side_stream")) p.expert_wgrad_side_stream = o->as_bool();
   if (auto l = node.find("layers_per_stage")) {
     if (!l->is_sequence()) throw l->error("layers_per_stage must be a list of layer counts");
@@ -274,6 +278,11 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
   if (model.attention == models::AttentionKind::Gqa && model.kv_heads > 0 &&
       p.tp > model.kv_heads && p.tp % model.kv_heads != 0) {
     return fmt::format("tp = {} is not compatible with {} KV heads", p.tp, model.kv_heads);
+  }
+  if (p.p2p_scatter_gather && p.sequence_parallel) {
+    return "p2p_scatter_gather and sequence_parallel: with sequence parallelism each TP rank "
+           "already sends only its seq_len / tp tokens, so there is nothing to scatter (Megatron-LM "
+           "skips the optimisation then); set one of them to false";
   }
   if (p.cp > 1 && p.cp_kind == models::CpKind::Ulysses) {
     const std::int64_t heads_r = model.heads / p.tp;

@@ -205,9 +205,10 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     sw.dense_params = mem.dense_parameters;
     sw.expert_params = mem.expert_parameters;
     stage_mem.push_back(mem);
-    // Pipeline P2P: the hidden state of the rank's tokens in BF16 (split over TP under SP).
+    // Pipeline P2P: the hidden state of the rank's tokens in BF16, split over TP under SP or by
+    // the scatter/gather optimisation (each TP rank sends 1/tp of it).
     sw.p2p_bytes = static_cast<double>(tokens_rank) * static_cast<double>(model.hidden) * 2.0 /
-                   (plan.sequence_parallel ? plan.tp : 1);
+                   (plan.sequence_parallel || plan.p2p_scatter_gather ? plan.tp : 1);
   }
   for (const auto& k : stats.roofline_kinds) out.roofline_ops.push_back(k);
   for (const auto& f : stats.fallbacks) out.fallbacks.push_back(f);
@@ -343,6 +344,14 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   setup.dp.overlap_param_gather = plan.overlap_param_gather;
   setup.dp.zero3 = plan.zero == 3;
   setup.tp_comm_overlap = plan.tp_comm_overlap;
+  setup.p2p_blocking = plan.p2p_blocking;
+  if (plan.p2p_scatter_gather && plan.tp > 1) {
+    // The receiving stage's TP ranks rebuild the activation with a ring all-gather over NVLink
+    // (Megatron-LM gather_split_1d_tensor): tp − 1 steps of full/tp bytes, each with its latency.
+    const double full = static_cast<double>(tokens_rank) * static_cast<double>(model.hidden) * 2.0;
+    setup.p2p_gather_s = (plan.tp - 1) * (gpu.nvlink_latency_s +
+                                          full / plan.tp / gpu.nvlink_achievable_Bps);
+  }
   // Optimizer step as kernels (models::optimizer_ops: gradient norm and AdamW over the rank's
   // shard, zeroing of its gradient buffer) timed by the cost model at the profile's memory-bound
   // rate with its per-kernel launch overhead, then the FP8 weight casts of the rank's stages

@@ -136,6 +136,7 @@ struct RankState {
   TimeNs comm_ns = 0;
   TimeNs exposed_ns = 0;
   int grad_reductions_pending = 0;  ///< overlap_grad_reduce: chunk reductions in flight
+  int p2p_sends_pending = 0;        ///< p2p_blocking: sends of the last pass not yet arrived
   bool waiting_grads = false;       ///< the list is done and waits for those reductions
   bool in_optimizer = false;
   /// Pass of each thread slot (F&B pairs use both), −1 when idle: what the phase accounting
@@ -297,6 +298,10 @@ class Executor {
   void ep_stream_release(int rank);
   void collective_done(ThreadId id);
   void send_p2p(int from, int to, double bytes, engine::Handler on_arrival);
+  /// A pass's output (or input gradient) to the adjacent stage: sets ready[idx] when the
+  /// receiver may use it (StepSetup::p2p_blocking, p2p_gather_s).
+  void send_stage_output(int from, int to, double bytes, std::vector<char>& ready,
+                         std::uint32_t idx);
   /// The executor's ActivitySpec, reset, to fill and pass to eng_.start() straight away (which
   /// copies it and calls back nothing): flows reuse one buffer of uses instead of allocating one.
   engine::ActivitySpec& new_spec() {
@@ -837,7 +842,7 @@ void Executor::gather_pass_parameters(ThreadId id) {
 
 void Executor::try_start(int rank) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
-  if (r.active_threads > 0 || r.syncing || r.finished) return;
+  if (r.active_threads > 0 || r.syncing || r.finished || r.p2p_sends_pending > 0) return;
   const auto& list = lists_[static_cast<std::size_t>(r.position)];
   if (r.next_item >= list.size()) {
     if (r.side_head < r.side_queue.size()) {
@@ -1273,6 +1278,33 @@ void Executor::send_p2p(int from, int to, double bytes, engine::Handler on_arriv
   eng_.start(spec, std::move(on_arrival));
 }
 
+void Executor::send_stage_output(int from, int to, double bytes, std::vector<char>& ready,
+                                 std::uint32_t idx) {
+  // Blocking sends (Megatron-LM's _communicate): the sender waits, counted as exposed
+  // communication, until its transfer arrives; the receiver's input is ready once the gather of
+  // the scattered pieces (p2p_gather_s) has run after that.
+  const bool blocking = s_.p2p_blocking && from != to && bytes > 0;
+  if (blocking) {
+    if (rank_[static_cast<std::size_t>(from)].p2p_sends_pending++ == 0) mark(from, 0, +1);
+  }
+  std::vector<char>* flags = &ready;
+  send_p2p(from, to, bytes, [this, from, to, flags, idx, blocking] {
+    if (blocking && --rank_[static_cast<std::size_t>(from)].p2p_sends_pending == 0) {
+      mark(from, 0, -1);
+      try_start(from);
+    }
+    auto input_ready = [this, to, flags, idx] {
+      (*flags)[idx] = 1;
+      try_start(to);
+    };
+    if (s_.p2p_gather_s > 0 && from != to) {
+      eng_.at(eng_.now() + to_ns(s_.p2p_gather_s), input_ready);
+    } else {
+      input_ready();
+    }
+  });
+}
+
 void Executor::thread_done(ThreadId id) {
   thread(id).main_done = true;
   const Thread t = thread(id);  // a copy: the slot is reused once released below
@@ -1283,20 +1315,14 @@ void Executor::thread_done(ThreadId id) {
   if (t.pass == PassKind::F && t.stage + 1 < S) {
     const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t.stage + 1).rank, r.instance);
     const auto idx = static_cast<std::uint32_t>(ready_index(r.instance, mb, t.stage + 1));
-    send_p2p(t.rank, dest, s_.stages[static_cast<std::size_t>(t.stage)].p2p_bytes,
-             [this, idx, dest] {
-               ready_f_[idx] = 1;
-               try_start(dest);
-             });
+    send_stage_output(t.rank, dest, s_.stages[static_cast<std::size_t>(t.stage)].p2p_bytes,
+                      ready_f_, idx);
   }
   if ((t.pass == PassKind::B || t.pass == PassKind::BW) && t.stage > 0) {
     const int dest = rank_at(s_.schedule->slot_of(s_.shape, mb, t.stage - 1).rank, r.instance);
     const auto idx = static_cast<std::uint32_t>(ready_index(r.instance, mb, t.stage - 1));
-    send_p2p(t.rank, dest, s_.stages[static_cast<std::size_t>(t.stage - 1)].p2p_bytes,
-             [this, idx, dest] {
-               ready_b_[idx] = 1;
-               try_start(dest);
-             });
+    send_stage_output(t.rank, dest, s_.stages[static_cast<std::size_t>(t.stage - 1)].p2p_bytes,
+                      ready_b_, idx);
   }
   if (t.pass == PassKind::B || t.pass == PassKind::BW) {
     r.inflight_bytes -= s_.stages[static_cast<std::size_t>(t.stage)].activation_bytes;

@@ -3,8 +3,9 @@
 // schedule's work items in order; a work item's passes run as threads of segments (two threads
 // for DualPipe's overlapped F&B pair); compute segments share the rank's SMs (fluid sharing, so
 // two overlapped computes each slow down), collectives are flows on the cluster's links with a
-// barrier over their group, pipeline P2P transfers are asynchronous flows, and the data-parallel
-// gradient reduce-scatter, optimizer step and parameter all-gather close the step.
+// barrier over their group, pipeline P2P transfers are flows (asynchronous, or blocking the
+// sender under StepSetup::p2p_blocking), and the data-parallel gradient reduce-scatter,
+// optimizer step and parameter all-gather close the step.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -81,6 +82,12 @@ struct StepSetup {
   /// TP collectives do not block their pass: it goes on to the next compute segment, and waits
   /// for the collective only at its next collective or its end (ParallelPlan::tp_comm_overlap).
   bool tp_comm_overlap = false;
+  /// A rank starts its next work item only once the pipeline sends of its last pass have arrived
+  /// (ParallelPlan::p2p_blocking); the rank counts that wait as exposed communication.
+  bool p2p_blocking = false;
+  /// Seconds between a pipeline transfer's arrival and its input being ready: the receiving
+  /// stage's all-gather of the scattered pieces (ParallelPlan::p2p_scatter_gather); 0 = none.
+  double p2p_gather_s = 0;
 };
 
 /// Simulates the step; fills times, breakdowns, timeline and event counts of `out`.

@@ -143,6 +143,21 @@ TEST(ScenarioLoader, PlansTheScheduleCanNeverRunAreRejectedAtLoad) {
   EXPECT_NE(virt.find("t.yaml:4"), std::string::npos) << virt;
 }
 
+TEST(ScenarioLoader, PipelineP2pSwitchesAreReadAndScatterGatherNeedsNoSequenceParallel) {
+  const Scenario s = load_scenario_text(
+      kBase, "t.yaml", {{"parallelism.p2p_blocking=true", "parallelism.p2p_scatter_gather=true"}});
+  EXPECT_TRUE(s.plan.p2p_blocking);
+  EXPECT_TRUE(s.plan.p2p_scatter_gather);
+  const Scenario d = load_scenario_text(kBase, "t.yaml");
+  EXPECT_FALSE(d.plan.p2p_blocking);  // asynchronous sends unless a scenario says otherwise
+  EXPECT_FALSE(d.plan.p2p_scatter_gather);
+  // With sequence parallelism the P2P tensor is already split over TP: nothing to scatter.
+  const std::string both = error_of(
+      kBase, {"parallelism.p2p_scatter_gather=true", "parallelism.sequence_parallel=true"});
+  expect_contains(both, "p2p_scatter_gather and sequence_parallel");
+  expect_contains(both, "t.yaml:4");
+}
+
 TEST(ScenarioLoader, EpMustDivideExperts) {
   const std::string text = replace(replace(kBase, "dp: 128", "dp: 96"), "gpus: 2048", "gpus: 1536");
   expect_contains(error_of(replace(text, "ep: 64", "ep: 96")),
