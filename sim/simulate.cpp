@@ -349,8 +349,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     // The receiving stage's TP ranks rebuild the activation with a ring all-gather over NVLink
     // (Megatron-LM gather_split_1d_tensor): tp − 1 steps of full/tp bytes, each with its latency.
     const double full = static_cast<double>(tokens_rank) * static_cast<double>(model.hidden) * 2.0;
-    setup.p2p_gather_s = (plan.tp - 1) * (gpu.nvlink_latency_s +
-                                          full / plan.tp / gpu.nvlink_achievable_Bps);
+    setup.p2p_gather_s =
+        (plan.tp - 1) * (gpu.nvlink_latency_s + full / plan.tp / gpu.nvlink_achievable_Bps);
   }
   // Optimizer step as kernels (models::optimizer_ops: gradient norm and AdamW over the rank's
   // shard, zeroing of its gradient buffer) timed by the cost model at the profile's memory-bound
