@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "cli/json_output.hpp"
+#include "cli/op_cost_printer.hpp"
 #include "cli/progress.hpp"
 #include "cli/rank_selection.hpp"
 #include "cli/result_printer.hpp"
@@ -15,6 +16,7 @@
 #include "reports/result_json.hpp"
 #include "reports/trace.hpp"
 #include "scenarios/scenario_loader.hpp"
+#include "sim/op_costs.hpp"
 #include "sim/plan/fit_suggestion.hpp"
 
 namespace trainsim::cli {
@@ -42,6 +44,11 @@ int cmd_step(const Args& args, std::ostream& out) {
                      "print the timeline of this rank (its first --show-events intervals)")(
       "show-events", po::value(&show_events)->default_value(40),
       "intervals printed by --show-rank");
+  std::string ops_layer;
+  desc.add_options()("ops", po::value(&ops_layer),
+                     "also print the op-by-op price of one layer for one micro-batch on one rank: "
+                     "shape, time, TFLOP/s, fraction of peak and what timed it (LAYER: an index, "
+                     "'embedding' or 'head')");
   po::variables_map vm;
   if (!parse_command_line(args, "step", "SCENARIO [options]", desc, {"scenario"}, vm, out))
     return kExitOk;
@@ -54,6 +61,12 @@ int cmd_step(const Args& args, std::ostream& out) {
                                 scenario.phases.size() - 1));
   }
   if (batch < 0) throw po::error("--batch must be positive");
+  // Priced before the step, so that a layer that does not exist fails at once.
+  std::optional<sim::LayerOpCosts> op_costs;
+  if (vm.count("ops")) {
+    op_costs = sim::layer_op_costs(scenario, static_cast<std::size_t>(phase),
+                                   parse_ops_layer(ops_layer), so.calibration);
+  }
   const auto& ph = scenario.phases[static_cast<std::size_t>(phase)];
   sim::SimOptions opt = to_sim_options(so);
   notice_symmetric_fallback(so, scenario, std::cerr);
@@ -120,6 +133,7 @@ int cmd_step(const Args& args, std::ostream& out) {
                scenario.cluster.gpu.hbm_bytes)
         << "\n";
   }
+  if (op_costs) out << describe_op_costs(*op_costs);
   if (show_rank >= 0) {
     auto events = r.timeline;
     std::stable_sort(events.begin(), events.end(),

@@ -52,6 +52,24 @@ TEST(NamedRanks, ShowRankBeyondTheClusterListsTheValidRanks) {
   expect_contains(s, "--show-rank: rank 99 does not exist: the step has 16 ranks (0-15)");
 }
 
+TEST(OpTable, StepOpsPricesALayerAndNamesTheLayersThatExist) {
+  // small-moe (Mixtral 8x7B, 32 layers): layer 0's forward QKV GEMM is a row with its shape.
+  const Output o = run_cli("step " + kSmall + " --ops 0");
+  EXPECT_EQ(o.status, 0) << o.text;
+  expect_contains(o, "ops of layer 0, one micro-batch on one rank");
+  expect_contains(o, "TFLOP/s");
+  expect_contains(o, "L0.attn.qkv_proj");
+  expect_contains(o, "compute per micro-batch: forward");
+  const Output bad = run_cli("step " + kSmall + " --ops 32");
+  EXPECT_EQ(bad.status, 2);
+  expect_contains(bad,
+                  "layer 32 does not exist: mixtral-8x7b has layers 0..31, plus 'embedding' "
+                  "and 'head'");
+  const Output word = run_cli("step " + kSmall + " --ops last");
+  EXPECT_EQ(word.status, 2);
+  expect_contains(word, "--ops 'last' is not a layer");
+}
+
 TEST(NamedRanks, TraceRanksLeftOutBySymmetricListTheSimulatedOnes) {
   // --symmetric keeps data-parallel replica 0: rank = stage · (dp · cp · tp) + 0 = 0 and 8.
   const std::string trace = temp_path("sym-trace.json");
