@@ -130,6 +130,14 @@ OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx)
   t.seconds = std::max(fit->seconds(op.gemm.m, op.gemm.n, op.gemm.k, op.gemm.groups, grouped,
                                     op.flops, op.bytes, *ctx.gpu, ctx.sms_available),
                        ideal_seconds(op, ctx));
+  // No extrapolation past what was measured: a shape the points do not cover runs no faster than
+  // the fastest rate measured on the device for this dtype, its best point or the roofline's
+  // measured maximum achievable matmul rate (a best-of-sweep figure) where higher.
+  const double ceiling =
+      std::max(fit->best_measured_fraction(), profile_.roofline.compute_efficiency_for(op.dtype));
+  const double peak = ctx.gpu->peak(op.dtype);
+  if (ceiling > 0 && peak > 0)
+    t.seconds = std::max(t.seconds, op.flops / (peak * ceiling * sm_fraction(ctx)));
   t.source = TimingSource::Profile;
   t.fallback = std::move(fallback);
   return t;

@@ -221,6 +221,7 @@ GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& point
 
   std::vector<Sample> s;
   int dense = 0, grouped = 0;
+  double best_fraction = 0;  // the fastest point, as a fraction of the full-GPU dense peak
   for (const GemmPoint& p : points) {
     if (p.dtype != dtype || p.wgrad != wgrad) continue;
     const bool g = p.groups > 1;
@@ -231,6 +232,7 @@ GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& point
     const double flops = 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) *
                          static_cast<double>(p.k) * static_cast<double>(p.groups);
     q.measured_s = flops / p.flops_per_s;
+    best_fraction = std::max(best_fraction, p.flops_per_s / peak);
     const TileChoice t = choose_tile(p.m, p.n, p.groups, g, device.sm_count);
     q.tau_s = flops / (peak * t.utilization);
     q.beta_s = gemm_point_bytes(p) / (device.hbm_bw_Bps * memory_efficiency);
@@ -263,6 +265,7 @@ GemmEfficiencyModel GemmEfficiencyModel::fit(const std::vector<GemmPoint>& point
   out.wgrad_ = wgrad;
   out.has_dense_ = dense > 0;
   out.has_grouped_ = grouped > 0;
+  out.best_fraction_ = best_fraction;
   int used = 0;
   out.coef_ = solve(s, dense > 0, grouped > 0, memory_efficiency, what, used);
 

@@ -111,6 +111,9 @@ class GemmEfficiencyModel {
   bool wgrad() const { return wgrad_; }
   const GemmEfficiencyCoefficients& coefficients() const { return coef_; }
   const FitReport& report() const { return report_; }
+  /// The fastest of the fitted points as a fraction of the device's full dense peak of the
+  /// dtype (0 for a model built from coefficients).
+  double best_measured_fraction() const { return best_fraction_; }
 
  private:
   hardware::Dtype dtype_ = hardware::Dtype::FP8;
@@ -118,6 +121,7 @@ class GemmEfficiencyModel {
   bool has_dense_ = false, has_grouped_ = false;
   GemmEfficiencyCoefficients coef_;
   FitReport report_;
+  double best_fraction_ = 0;
 };
 
 /// Ideal HBM bytes of a measured point, as models/op_list.cpp counts a forward GEMM:

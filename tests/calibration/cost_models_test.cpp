@@ -46,6 +46,22 @@ TEST(CostModels, PublishedProfileTimesAMeasuredShapeNearItsRate) {
   EXPECT_NEAR(t.seconds, op.flops / 1520e12, op.flops / 1520e12 * kFitTol);
 }
 
+TEST(CostModels, AFitDoesNotExtrapolatePastTheFastestMeasuredRate) {
+  // h100-published BF16: its points reach 764.1 TFLOP/s (4096x2048x4096) and the measured
+  // maximum achievable matmul rate is 0.803 x 989 = 794.5 TFLOP/s, the higher of the two. A
+  // 16384-cubed GEMM, far outside the points, which the fit alone prices faster, runs at exactly
+  // that ceiling: t = flops / (989e12 x 0.803).
+  const auto& h100 = hardware::HardwareCatalog::bundled().gpu("h100");
+  const auto model = make_cost_model("h100-published", h100);
+  const auto op = gemm(16384, 16384, 16384, hardware::Dtype::BF16);
+  const OpTiming t = model->time(op, ComputeContext{&h100, 0});
+  EXPECT_NEAR(t.seconds, op.flops / (989e12 * 0.803), op.flops / (989e12 * 0.803) * 1e-9);
+  // A measured shape stays at its fitted time, under the ceiling.
+  const auto small = gemm(2048, 1024, 2048, hardware::Dtype::BF16);
+  EXPECT_GT(model->time(small, ComputeContext{&h100, 0}).seconds,
+            small.flops / (989e12 * 0.803) * 1.2);
+}
+
 TEST(CostModels, ReservedSmsSlowComputeBoundOpsByTheirWaves) {
   // 112 of 132 SMs left to compute. t_c = waves · 2·BM·BN·K · sm_count / peak · (a + b/K):
   // the time scales by waves(112)·BM·BN / (waves(132)·BM'·BN') with each SM count's tile choice

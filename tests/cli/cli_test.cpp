@@ -251,7 +251,7 @@ TEST(Cli, SweepListsInvalidPointsOnceWithTheReason) {
       o,
       "- 1 of 2 points, invalid combination: parallelism: dp × tp × pp × cp = 8 × 1 × 3 × 1 = 24 "
       "does not equal cluster.gpus = 16\n  pp=3\n");
-  expect_contains(o, "46.4%");
+  expect_contains(o, "46.3%");
 }
 
 TEST(Cli, ClaimsJsonHasAVerdictForEveryClaim) {
