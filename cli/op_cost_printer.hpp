@@ -1,5 +1,6 @@
 #pragma once
 // The op-by-op price table of `trainsim step --ops`.
+#include <cstdint>
 #include <string>
 
 #include "sim/op_costs.hpp"
@@ -10,8 +11,8 @@ namespace trainsim::cli {
 /// achieved TFLOP/s and fraction of the dtype's peak, what timed each; then each pass's total.
 std::string describe_op_costs(const sim::LayerOpCosts& costs);
 
-/// "0", "12", "embedding" or "head" as a layer index for sim::layer_op_costs; throws
-/// po::error-like std::invalid_argument text through `error` for anything else.
+/// "0", "12", "embedding" or "head" as a layer index for sim::layer_op_costs; anything else
+/// throws boost::program_options::error naming the valid forms (exit 2).
 std::int64_t parse_ops_layer(const std::string& text);
 
 }  // namespace trainsim::cli

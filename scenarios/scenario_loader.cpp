@@ -282,8 +282,7 @@ std::string plan_problem(const ParallelPlan& p, const models::ModelSpec& model,
   if (p.p2p_scatter_gather && p.sequence_parallel) {
     return "p2p_scatter_gather and sequence_parallel: with sequence parallelism each TP rank "
            "already sends only its seq_len / tp tokens, so there is nothing to scatter "
-           "(Megatron-LM "
-           "skips the optimisation then); set one of them to false";
+           "(Megatron-LM skips the optimisation then); set one of them to false";
   }
   if (p.cp > 1 && p.cp_kind == models::CpKind::Ulysses) {
     const std::int64_t heads_r = model.heads / p.tp;
