@@ -176,7 +176,7 @@ void Engine::activate(ActivityId id) {
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
     a.uses[i].slot = static_cast<std::uint32_t>(r.acts.size());
-    r.acts.push_back(id);
+    r.acts.push_back({id, static_cast<std::uint32_t>(i)});
   }
   mark_changed(a.uses.front().resource);
 }
@@ -209,7 +209,8 @@ void Engine::solve_component(ResourceId seed) {
   comp_res_.push_back(seed);
   // Breadth-first over resources and the activities using them (deterministic order).
   for (std::size_t i = 0; i < comp_res_.size(); ++i) {
-    for (ActivityId a : resources_[comp_res_[i]].acts) {
+    for (const ActRef& ref : resources_[comp_res_[i]].acts) {
+      const ActivityId a = ref.id;
       Activity& act = activities_[a];
       if (act.mark == epoch_) continue;
       act.mark = epoch_;
@@ -296,18 +297,10 @@ void Engine::complete(ActivityId id) {
     Resource& r = resources_[a.uses[i].resource];
     account(r);
     const std::uint32_t pos = a.uses[i].slot;
-    const ActivityId moved = r.acts.back();
+    const ActRef moved = r.acts.back();
     r.acts[pos] = moved;
     r.acts.pop_back();
-    if (moved != id) {
-      Activity& m = activities_[moved];
-      for (std::size_t j = 0; j < m.uses.size(); ++j) {
-        if (m.uses[j].resource == a.uses[i].resource && m.uses[j].slot == r.acts.size()) {
-          m.uses[j].slot = pos;
-          break;
-        }
-      }
-    }
+    if (moved.id != id) activities_[moved.id].uses[moved.use].slot = pos;
     r.used -= a.uses[i].weight * a.rate;
     if (r.used < 0) r.used = 0;
     if (!r.acts.empty()) mark_changed(a.uses[i].resource);

@@ -19,6 +19,7 @@
 
 #include "sim/engine/event_queue.hpp"
 #include "sim/engine/max_min.hpp"
+#include "sim/engine/small_list.hpp"
 
 namespace trainsim::sim::engine {
 
@@ -105,15 +106,25 @@ class Engine {
     std::uint32_t mark = 0;
     bool live = false;
   };
-  struct Resource {
+  /// An activity on a resource's list and which of its uses that resource is, so taking it
+  /// off the list fixes the moved entry's slot without scanning the moved activity's uses (an
+  /// expert all-to-all's flow has hundreds).
+  struct ActRef {
+    ActivityId id = 0;
+    std::uint32_t use = 0;  ///< index into activities_[id].uses
+  };
+  /// One cache line: its fields and, for up to two activities (almost every link at almost
+  /// every instant), its activity list.
+  struct alignas(64) Resource {
     double capacity = 0;
-    std::vector<ActivityId> acts;
+    SmallList<ActRef, 2> acts;
     double used = 0;  ///< Σ weight·rate of its activities
     TimeNs last = 0;
     double busy = 0;  ///< ∫ used/capacity dt, seconds
     std::uint32_t mark = 0;
     std::uint32_t local = 0;  ///< index inside the component being solved
   };
+  static_assert(sizeof(Resource) == 64, "a resource is one cache line");
   enum class EventKind : std::uint8_t { Timer, Activate, Complete };
   static constexpr std::uint32_t kNoEvent = 0xFFFFFFFFu;
   static constexpr TimeNs kNever = std::numeric_limits<TimeNs>::max() / 2;

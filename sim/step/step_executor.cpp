@@ -37,7 +37,9 @@ enum class PassKind { F, B, W, BW };
 /// One sequence of segments a rank runs (a pass of one chunk for one micro-batch). Threads live
 /// in a pool and are named by index, so engine callbacks capture (executor, index) only and fit
 /// std::function's small buffer (no allocation per event).
-struct Thread {
+/// Cache-line aligned, the fields every segment reads (rank, pass, list, position, the flags)
+/// first: one line per segment, the second only for collectives and gradient buckets.
+struct alignas(64) Thread {
   int rank = 0;
   int item = 0;  ///< index of the work item in the rank's list
   int slot = 0;  ///< 0, or 1 for the backward half of an F&B pair
@@ -45,22 +47,22 @@ struct Thread {
   int micro_batch = 0;
   int chunk = 0;
   int stage = 0;
+  /// SideCompute segments issued and not yet done: the pass's outputs (its P2P send, the
+  /// rank's next work item) do not wait for them, its weight gradients do (thread_done).
+  int side_pending = 0;
   const SegmentList* list = nullptr;
   std::size_t pos = 0;          ///< next segment of `list`
   TimeNs segment_start = 0;     ///< when the running segment started
-  const char* comm_name = "";   ///< name of the running collective (for the timeline)
   bool gathering = false;       ///< ZeRO-3: the pass's parameter all-gather is in flight
   bool waiting_gather = false;  ///< the pass has ended its compute and waits for that gather
   bool tp_async = false;        ///< tp_comm_overlap: a TP collective of this pass is in flight
   bool waiting_async = false;   ///< the pass waits for it (at its next collective or its end)
-  TimeNs async_start = 0;       ///< when that collective was issued
-  /// SideCompute segments issued and not yet done: the pass's outputs (its P2P send, the
-  /// rank's next work item) do not wait for them, its weight gradients do (thread_done).
-  int side_pending = 0;
-  bool main_done = false;  ///< the pass's main-stream segments have all ended
+  bool main_done = false;       ///< the pass's main-stream segments have all ended
   /// overlap_grad_reduce: this pass is its chunk's last backward on the rank, whose gradients
   /// leave in `buckets` equal buckets as its main-stream compute proceeds (grad_bucket_count).
   bool bucketed = false;
+  const char* comm_name = "";  ///< name of the running collective (for the timeline)
+  TimeNs async_start = 0;      ///< when that collective was issued
   int buckets = 0;
   int buckets_sent = 0;     ///< buckets whose reduction is scheduled (the last goes at the end)
   double grad_total_s = 0;  ///< the pass's main-stream compute seconds (load-scaled)
@@ -119,26 +121,51 @@ struct ListTotals {
   }
 };
 
-struct RankState {
+/// One rank's state. Laid out hot to cold: the first two cache lines hold what every compute
+/// segment reads or writes (mark()'s counters and time accounting, the compute stream and the
+/// side stream), so a segment's start and end touch two lines of the rank, not six.
+struct alignas(64) RankState {
+  // --- hot: every compute segment (mark(), start_compute, compute_done, the side stream) ---
+  int computing = 0;
+  int communicating = 0;  ///< collectives the rank waits on
+  int background = 0;     ///< overlapped collectives (never exposed)
+  bool compute_running = false;
+  bool side_running = false;
+  /// One side timer per rank at most: a run paused and resumed ends later than its timer, which
+  /// then fires as a wake-up and is set again for side_due (as the engine re-queues a slowed
+  /// flow), so a segment paused many times costs one event per wake-up, not one per run.
+  bool side_timer = false;
+  bool sync_waits_side = false;  ///< the work list is done; the DP sync waits for side work
+  TimeNs last_change = 0;        ///< mark()'s time accounting
+  TimeNs compute_ns = 0;
+  TimeNs comm_ns = 0;
+  TimeNs exposed_ns = 0;
+  /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
+  /// interleave here).
+  ThreadQueue compute_queue;
+  /// The second compute stream (ParallelPlan::expert_wgrad_side_stream): its segments in issue
+  /// order as (thread, segment index); the front one runs while the main stream is idle, is
+  /// paused when the main stream starts a segment and resumes with its remaining seconds.
+  /// A vector read from side_head (emptied when drained): no allocation for a rank that never
+  /// uses the side stream, unlike std::deque.
+  std::vector<std::pair<ThreadId, std::size_t>> side_queue;
+  std::size_t side_head = 0;
+  double side_left_s = -1;  ///< front segment's seconds still to run (−1: not started yet)
+  TimeNs side_since = 0;    ///< when its current run began
+  TimeNs side_due = 0;      ///< when the running segment ends if it is not paused again
+
+  // --- per pass and per collective ---
   int position = 0;  ///< pipeline position (0 … pp−1)
   int instance = 0;  ///< which pipeline replica (index inside the stage block)
   std::size_t next_item = 0;
   int active_threads = 0;
   bool syncing = false;
   bool finished = false;
+  bool waiting_grads = false;  ///< the list is done and waits for those reductions
+  bool in_optimizer = false;
   TimeNs finish = 0;
-  int computing = 0;
-  int communicating = 0;  ///< collectives the rank waits on
-  int background = 0;     ///< overlapped collectives (never exposed)
-  // mark()'s time accounting, beside the counters it reads: one cache line per event.
-  TimeNs last_change = 0;
-  TimeNs compute_ns = 0;
-  TimeNs comm_ns = 0;
-  TimeNs exposed_ns = 0;
   int grad_reductions_pending = 0;  ///< overlap_grad_reduce: chunk reductions in flight
   int p2p_sends_pending = 0;        ///< p2p_blocking: sends of the last pass not yet arrived
-  bool waiting_grads = false;       ///< the list is done and waits for those reductions
-  bool in_optimizer = false;
   /// Pass of each thread slot (F&B pairs use both), −1 when idle: what the phase accounting
   /// (account_phase) attributes the time since `phase_since` to.
   std::array<std::int8_t, 2> slot_pass{-1, -1};
@@ -154,26 +181,6 @@ struct RankState {
   ThreadId param_waiter = kNoThread;  ///< a forward that waits for its chunk's gathered weights
   double inflight_bytes = 0;
   double peak_inflight_bytes = 0;
-  bool compute_running = false;
-  /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
-  /// interleave here).
-  ThreadQueue compute_queue;
-  /// The second compute stream (ParallelPlan::expert_wgrad_side_stream): its segments in issue
-  /// order as (thread, segment index); the front one runs while the main stream is idle, is
-  /// paused when the main stream starts a segment and resumes with its remaining seconds.
-  /// A vector read from side_head (emptied when drained): no allocation for a rank that never
-  /// uses the side stream, unlike std::deque.
-  std::vector<std::pair<ThreadId, std::size_t>> side_queue;
-  std::size_t side_head = 0;
-  bool side_running = false;
-  double side_left_s = -1;  ///< front segment's seconds still to run (−1: not started yet)
-  TimeNs side_since = 0;    ///< when its current run began
-  TimeNs side_due = 0;      ///< when the running segment ends if it is not paused again
-  /// One side timer per rank at most: a run paused and resumed ends later than its timer, which
-  /// then fires as a wake-up and is set again for side_due (as the engine re-queues a slowed
-  /// flow), so a segment paused many times costs one event per wake-up, not one per run.
-  bool side_timer = false;
-  bool sync_waits_side = false;  ///< the work list is done; the DP sync waits for side work
 };
 
 struct Barrier {
@@ -370,6 +377,7 @@ class Executor {
   /// The one ActivitySpec flows are built in (new_spec()); eng_.start() copies it.
   engine::ActivitySpec spec_;
   std::vector<char> traced_;
+  bool tracing_ = false;  ///< some rank is traced (record() has work to do)
   bool fold_ = false;
   /// Per rank, 1 when it is simulated (the symmetry shortcut keeps DP index 0, folding TP index
   /// 0); empty when every rank is. Found once per step: asked for every member of every
@@ -1020,10 +1028,10 @@ void Executor::pause_side(int rank) {
   r.side_running = false;
   r.side_left_s = std::max(0.0, r.side_left_s - to_s(eng_.now() - r.side_since));
   mark(rank, -1, 0);
-  const ThreadId id = r.side_queue[r.side_head].first;
-  const Thread& t = thread(id);
-  if (eng_.now() > r.side_since)
+  if (tracing_ && eng_.now() > r.side_since) {  // the thread is read only for the timeline
+    const Thread& t = thread(r.side_queue[r.side_head].first);
     record(rank, "compute-side", "W", t.micro_batch, t.chunk, r.side_since);
+  }
 }
 
 void Executor::side_wake(int rank) {
@@ -1616,7 +1624,10 @@ void Executor::run() {
   a2a_uses_.assign(static_cast<std::size_t>(n), {});
   traced_.assign(static_cast<std::size_t>(n), 0);
   for (int r : s_.trace_ranks) {
-    if (r >= 0 && r < n) traced_[static_cast<std::size_t>(r)] = 1;
+    if (r >= 0 && r < n) {
+      traced_[static_cast<std::size_t>(r)] = 1;
+      tracing_ = true;
+    }
   }
   if (s_.symmetric || fold_) simulated_.assign(static_cast<std::size_t>(n), 0);
   for (int r = 0; r < n; ++r) {
