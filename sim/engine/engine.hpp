@@ -10,6 +10,7 @@
 // (integer nanoseconds) jumps to the next event; events are ordered on (time, sequence number),
 // so the same inputs always give the same trace. Completion times are rounded up to whole ns and
 // remaining work is updated lazily from each activity's last rate change.
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -31,9 +32,17 @@ using TimeNs = std::int64_t;
 /// that is far too small or an amount of work far too large, reported as a ModelError.
 inline constexpr TimeNs kHorizonNs = 4'000'000'000'000'000'000;
 
+/// Throws the ModelError seconds_to_ns() reports for `seconds` (NaN, negative or too long).
+[[noreturn]] void throw_bad_duration(double seconds);
+
 /// `seconds` rounded up to whole nanoseconds. Throws ModelError when it is NaN, negative or
-/// beyond kHorizonNs (converting such a double to an integer is undefined behaviour).
-TimeNs seconds_to_ns(double seconds);
+/// beyond kHorizonNs (converting such a double to an integer is undefined behaviour). Inline:
+/// every compute segment and flow converts its duration.
+inline TimeNs seconds_to_ns(double seconds) {
+  const double ns = std::ceil(seconds * 1e9);
+  if (!(ns >= 0.0) || ns > static_cast<double>(kHorizonNs)) throw_bad_duration(seconds);
+  return static_cast<TimeNs>(ns);
+}
 using ResourceId = std::uint32_t;
 using ActivityId = std::uint32_t;
 /// Called when an activity completes or a timer fires; may start activities and timers.
@@ -120,7 +129,8 @@ class Engine {
     SmallList<ActRef, 2> acts;
     double used = 0;  ///< Σ weight·rate of its activities
     TimeNs last = 0;
-    double busy = 0;  ///< ∫ used/capacity dt, seconds
+    double busy_ns =
+        0;  ///< ∫ used dt, capacity units × ns (busy seconds = busy_ns / capacity / 1e9)
     std::uint32_t mark = 0;
     std::uint32_t local = 0;  ///< index inside the component being solved
   };

@@ -346,8 +346,14 @@ class Executor {
   void arrive_segment(std::uint32_t barrier);
   /// The links of every hop of a TP ring (unit weight per hop byte), built once per group.
   const std::vector<engine::ActivityUse>& ring_uses(int group_first, int group_size);
+  /// Adds an interval of `rank` (and of the TP lanes it stands for) to the timeline if traced;
+  /// a check of one flag when no rank is (the hot path of every segment).
   void record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
-              TimeNs start);
+              TimeNs start) {
+    if (tracing_) record_traced(rank, stream, name, mb, chunk, start);
+  }
+  void record_traced(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
+                     TimeNs start);
 
   const StepSetup& s_;
   StepResult& out_;
@@ -643,8 +649,8 @@ void Executor::account_phase(int rank, TimeNs now) {
   }
 }
 
-void Executor::record(int rank, std::string_view stream, std::string_view name, int mb, int chunk,
-                      TimeNs start) {
+void Executor::record_traced(int rank, std::string_view stream, std::string_view name, int mb,
+                             int chunk, TimeNs start) {
   for (int lane = 0; lane < lanes(); ++lane) {
     if (!traced_[static_cast<std::size_t>(rank + lane)]) continue;
     out_.timeline.push_back({rank + lane, std::string(stream), std::string(name), mb, chunk,
@@ -1127,7 +1133,6 @@ void Executor::run_collective(ThreadId id) {
     }
     r.ep_busy = true;
   }
-  const RankCoords c = s_.layout.coords(rank);
   int group_first = rank;
   int group_size = 1;
   int stride = 1;
@@ -1141,7 +1146,7 @@ void Executor::run_collective(ThreadId id) {
       kind = seg.kind == SegmentKind::EpDispatch ? "dispatch" : "combine";
       break;
     case SegmentKind::TpCollective:
-      group_first = rank - c.tp;
+      group_first = rank - rank % s_.layout.tp();  // TP is the innermost coordinate
       group_size = s_.layout.tp();
       kind = "tp";
       break;
@@ -1152,7 +1157,8 @@ void Executor::run_collective(ThreadId id) {
       break;
     case SegmentKind::CpCollective:
     case SegmentKind::CpAllToAll:
-      group_first = rank - c.cp * s_.layout.tp();
+      // CP is next to TP (rank_layout.hpp): this rank's CP index is (rank / tp) % cp.
+      group_first = rank - (rank / s_.layout.tp()) % s_.layout.cp() * s_.layout.tp();
       group_size = s_.layout.cp();
       stride = s_.layout.tp();
       kind = "cp";
@@ -1260,7 +1266,7 @@ void Executor::run_collective(ThreadId id) {
       // A CP ring crosses nodes and shares NICs with the expert all-to-all: each member's hop is
       // its own flow (coupling 8-32 members' NICs into one flow would join every flow on them
       // into one max-min component), and the last hop to finish releases the group.
-      const int next = group_first + ((c.cp + 1) % group_size) * stride;
+      const int next = group_first + (((rank - group_first) / stride + 1) % group_size) * stride;
       spec.work = volume;
       add_lane_route(rank, next, spec);
     }

@@ -66,7 +66,7 @@ TEST(SmallList, CopiesAndMovesOwnTheirValues) {
     EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): a moved-from list is empty
     EXPECT_EQ(ids(c), ids(filled(n)));
     List d;
-    d = c;  // copy-assign
+    d = c;             // copy-assign
     c = std::move(b);  // move-assign over a list that had values
     EXPECT_EQ(c[0].id, 99u);
     EXPECT_EQ(ids(d), ids(filled(n)));
