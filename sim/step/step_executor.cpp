@@ -37,6 +37,26 @@ enum class PassKind { F, B, W, BW };
 /// One sequence of segments a rank runs (a pass of one chunk for one micro-batch). Threads live
 /// in a pool and are named by index, so engine callbacks capture (executor, index) only and fit
 /// std::function's small buffer (no allocation per event).
+/// The fields of a Segment the event loop reads, 32 bytes (two to a cache line, against five
+/// lines for a Segment with its per-kind breakdown, which is summed once from the stage's own
+/// lists: ListTotals). Built once per step from StageWork's lists, in the same order.
+struct RunSegment {
+  SegmentKind kind = SegmentKind::Compute;
+  bool all_reduce = false;
+  double compute_s = 0;
+  double expert_fraction = 0;
+  double bytes = 0;
+};
+using RunList = std::vector<RunSegment>;
+
+RunList run_list(const SegmentList& list) {
+  RunList out;
+  out.reserve(list.size());
+  for (const Segment& seg : list)
+    out.push_back({seg.kind, seg.all_reduce, seg.compute_s, seg.expert_fraction, seg.bytes});
+  return out;
+}
+
 /// Cache-line aligned, the fields every segment reads (rank, pass, list, position, the flags)
 /// first: one line per segment, the second only for collectives and gradient buckets.
 struct alignas(64) Thread {
@@ -50,14 +70,14 @@ struct alignas(64) Thread {
   /// SideCompute segments issued and not yet done: the pass's outputs (its P2P send, the
   /// rank's next work item) do not wait for them, its weight gradients do (thread_done).
   int side_pending = 0;
-  const SegmentList* list = nullptr;
-  std::size_t pos = 0;          ///< next segment of `list`
-  TimeNs segment_start = 0;     ///< when the running segment started
-  bool gathering = false;       ///< ZeRO-3: the pass's parameter all-gather is in flight
-  bool waiting_gather = false;  ///< the pass has ended its compute and waits for that gather
-  bool tp_async = false;        ///< tp_comm_overlap: a TP collective of this pass is in flight
-  bool waiting_async = false;   ///< the pass waits for it (at its next collective or its end)
-  bool main_done = false;       ///< the pass's main-stream segments have all ended
+  const RunList* list = nullptr;  ///< the pass's segments (run_lists_)
+  std::size_t pos = 0;            ///< next segment of `list`
+  TimeNs segment_start = 0;       ///< when the running segment started
+  bool gathering = false;         ///< ZeRO-3: the pass's parameter all-gather is in flight
+  bool waiting_gather = false;    ///< the pass has ended its compute and waits for that gather
+  bool tp_async = false;          ///< tp_comm_overlap: a TP collective of this pass is in flight
+  bool waiting_async = false;     ///< the pass waits for it (at its next collective or its end)
+  bool main_done = false;         ///< the pass's main-stream segments have all ended
   /// overlap_grad_reduce: this pass is its chunk's last backward on the rank, whose gradients
   /// leave in `buckets` equal buckets as its main-stream compute proceeds (grad_bucket_count).
   bool bucketed = false;
@@ -277,7 +297,7 @@ class Executor {
   // --- activities ---
   void run_compute(ThreadId id);
   /// A compute segment's seconds on `rank`: its expert share scaled by the rank's expert load.
-  double segment_seconds(int rank, const Segment& seg) const {
+  double segment_seconds(int rank, const RunSegment& seg) const {
     const double load =
         s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(rank)];
     return seg.compute_s * (1.0 + (load - 1.0) * seg.expert_fraction);
@@ -371,6 +391,8 @@ class Executor {
   std::vector<ThreadId> free_threads_;
   std::vector<RankState> rank_;
   std::vector<std::vector<WorkItem>> lists_;  ///< per pipeline position
+  /// Per stage, the segments of each pass (indexed by PassKind: F, B, W, BW).
+  std::vector<std::array<RunList, 4>> run_lists_;
   std::vector<char> ready_f_, ready_b_;
   std::unordered_map<std::uint64_t, Barrier> barriers_;  ///< data-parallel sync (rare)
   std::vector<std::uint32_t> segment_cell_;              ///< 0 = free, else pool index + 1
@@ -701,28 +723,14 @@ ThreadId Executor::make_thread(int rank, int item, int slot, PassKind pass, int 
   t.micro_batch = mb;
   t.chunk = chunk;
   t.stage = s_.schedule->stage_of(s_.shape, rank_[static_cast<std::size_t>(rank)].position, chunk);
-  const StageWork& sw = s_.stages[static_cast<std::size_t>(t.stage)];
-  switch (pass) {
-    case PassKind::F:
-      t.list = &sw.forward;
-      break;
-    case PassKind::B:
-      t.list = &sw.backward_input;
-      break;
-    case PassKind::W:
-      t.list = &sw.backward_weight;
-      break;
-    case PassKind::BW:
-      t.list = &sw.backward_full;
-      break;
-  }
+  t.list = &run_lists_[static_cast<std::size_t>(t.stage)][static_cast<std::size_t>(pass)];
   const int position = rank_[static_cast<std::size_t>(rank)].position;
   if (s_.dp.overlap_grad_reduce && !s_.dp.zero3 && (pass == PassKind::W || pass == PassKind::BW) &&
       item ==
           last_grad_item_[static_cast<std::size_t>(position)][static_cast<std::size_t>(chunk)]) {
     t.bucketed = true;
     t.buckets = grad_bucket_count(position, chunk);
-    for (const Segment& seg : *t.list) {
+    for (const RunSegment& seg : *t.list) {
       if (seg.kind == SegmentKind::Compute) t.grad_total_s += segment_seconds(rank, seg);
     }
   }
@@ -798,8 +806,8 @@ void Executor::launch(int rank, const WorkItem& w, int item) {
   r.ep_order.clear();
   r.ep_next = 0;
   if (count == 2) {
-    auto ep_count = [](const SegmentList& l) {
-      return std::count_if(l.begin(), l.end(), [](const Segment& seg) {
+    auto ep_count = [](const RunList& l) {
+      return std::count_if(l.begin(), l.end(), [](const RunSegment& seg) {
         return seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine;
       });
     };
@@ -926,7 +934,7 @@ void Executor::start_compute(ThreadId id) {
   // solve: it is a timer of its full-speed duration (the same ns the engine's rate-1 activity
   // would take, ceil(seconds · 1e9)).
   Thread& t = thread(id);
-  const Segment& seg = (*t.list)[t.pos];
+  const RunSegment& seg = (*t.list)[t.pos];
   RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   if (r.side_running) pause_side(t.rank);
   r.compute_running = true;
@@ -1016,7 +1024,7 @@ void Executor::try_side(int rank) {
   if (r.side_running || r.compute_running || r.side_head == r.side_queue.size()) return;
   if (r.side_left_s < 0) {
     const auto [id, pos] = r.side_queue[r.side_head];
-    const Segment& seg = (*thread(id).list)[pos];
+    const RunSegment& seg = (*thread(id).list)[pos];
     r.side_left_s = segment_seconds(rank, seg);
   }
   r.side_running = true;
@@ -1121,7 +1129,7 @@ void Executor::ep_stream_release(int rank) {
 
 void Executor::run_collective(ThreadId id) {
   Thread& t = thread(id);
-  const Segment& seg = (*t.list)[t.pos];
+  const RunSegment& seg = (*t.list)[t.pos];
   const int rank = t.rank;
   const bool ep = seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine;
   if (ep) {
@@ -1615,6 +1623,11 @@ void Executor::run() {
   lists_ = s_.schedule->build(s_.shape);
   if (static_cast<int>(lists_.size()) != pp)
     throw ModelError("schedule returned the wrong number of ranks");
+  run_lists_.clear();
+  for (const StageWork& sw : s_.stages) {
+    run_lists_.push_back({run_list(sw.forward), run_list(sw.backward_input),
+                          run_list(sw.backward_weight), run_list(sw.backward_full)});
+  }
   ready_f_.assign(static_cast<std::size_t>(s_.layout.stage_size()) *
                       static_cast<std::size_t>(s_.shape.micro_batches) *
                       static_cast<std::size_t>(stages()),
