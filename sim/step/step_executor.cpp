@@ -98,27 +98,29 @@ constexpr std::uint32_t kSideTimer = 0x80000000u;
 constexpr int kMaxGradBuckets = 1024;
 
 /// FIFO of the threads waiting for a rank's compute stream. A rank runs at most two threads
-/// (an F&B pair), so at most one waits; four slots leave room, and overflowing is an error.
-/// Inline, unlike std::deque, which allocates per rank.
+/// (an F&B pair), so at most one waits; three slots leave room, and overflowing is an error.
+/// Inline, unlike std::deque, which allocates per rank; 16 bytes, so that it fits the rank's
+/// first cache line beside mark()'s counters (RankState).
 class ThreadQueue {
  public:
   bool empty() const { return size_ == 0; }
   void push_back(ThreadId id) {
     if (size_ == kSlots) throw ModelError("internal error: a rank's compute queue overflowed");
-    slots_[(head_ + size_) % kSlots] = id;
+    slots_[static_cast<std::size_t>((head_ + size_) % kSlots)] = id;
     ++size_;
   }
   ThreadId front() const { return slots_[head_]; }
   void pop_front() {
-    head_ = (head_ + 1) % kSlots;
+    head_ = static_cast<std::uint8_t>((head_ + 1) % kSlots);
     --size_;
   }
 
  private:
-  static constexpr std::uint32_t kSlots = 4;
+  static constexpr std::uint8_t kSlots = 3;
   std::array<ThreadId, kSlots> slots_{};
-  std::uint32_t head_ = 0, size_ = 0;
+  std::uint8_t head_ = 0, size_ = 0;
 };
+static_assert(sizeof(ThreadQueue) == 16);
 
 /// Sums over a segment list of the quantities a rank accumulates, split so that any expert load
 /// gives its total: x(load) = x + (load − 1)·x_expert, since a segment scales by
@@ -141,11 +143,12 @@ struct ListTotals {
   }
 };
 
-/// One rank's state. Laid out hot to cold: the first two cache lines hold what every compute
-/// segment reads or writes (mark()'s counters and time accounting, the compute stream and the
-/// side stream), so a segment's start and end touch two lines of the rank, not six.
+/// One rank's state. Laid out hot to cold: the first cache line holds what every compute
+/// segment reads or writes (mark()'s counters and time accounting, the compute stream), the
+/// second the side stream's state, so a segment's start and end touch one line of the rank (two
+/// with a side stream), not six.
 struct alignas(64) RankState {
-  // --- hot: every compute segment (mark(), start_compute, compute_done, the side stream) ---
+  // --- line 1, every compute segment: mark(), start_compute, compute_done (64 bytes) ---
   int computing = 0;
   int communicating = 0;  ///< collectives the rank waits on
   int background = 0;     ///< overlapped collectives (never exposed)
@@ -155,14 +158,16 @@ struct alignas(64) RankState {
   /// then fires as a wake-up and is set again for side_due (as the engine re-queues a slowed
   /// flow), so a segment paused many times costs one event per wake-up, not one per run.
   bool side_timer = false;
-  bool sync_waits_side = false;  ///< the work list is done; the DP sync waits for side work
-  TimeNs last_change = 0;        ///< mark()'s time accounting
+  bool side_queued = false;  ///< side_queue holds work (side_head < side_queue.size())
+  TimeNs last_change = 0;    ///< mark()'s time accounting
   TimeNs compute_ns = 0;
   TimeNs comm_ns = 0;
   TimeNs exposed_ns = 0;
   /// Threads whose next compute segment waits for the rank's single compute stream (F&B pairs
   /// interleave here).
   ThreadQueue compute_queue;
+
+  // --- line 2, the side stream ---
   /// The second compute stream (ParallelPlan::expert_wgrad_side_stream): its segments in issue
   /// order as (thread, segment index); the front one runs while the main stream is idle, is
   /// paused when the main stream starts a segment and resumes with its remaining seconds.
@@ -170,9 +175,10 @@ struct alignas(64) RankState {
   /// uses the side stream, unlike std::deque.
   std::vector<std::pair<ThreadId, std::size_t>> side_queue;
   std::size_t side_head = 0;
-  double side_left_s = -1;  ///< front segment's seconds still to run (−1: not started yet)
-  TimeNs side_since = 0;    ///< when its current run began
-  TimeNs side_due = 0;      ///< when the running segment ends if it is not paused again
+  double side_left_s = -1;       ///< front segment's seconds still to run (−1: not started yet)
+  TimeNs side_since = 0;         ///< when its current run began
+  TimeNs side_due = 0;           ///< when the running segment ends if it is not paused again
+  bool sync_waits_side = false;  ///< the work list is done; the DP sync waits for side work
 
   // --- per pass and per collective ---
   int position = 0;  ///< pipeline position (0 … pp−1)
@@ -1005,13 +1011,14 @@ void Executor::compute_done(ThreadId id) {
   const int rank = t.rank;
   advance(id);
   const RankState& rs_after = rank_[static_cast<std::size_t>(rank)];
-  if (rs_after.side_head < rs_after.side_queue.size()) try_side(rank);
+  if (rs_after.side_queued) try_side(rank);
 }
 
 void Executor::issue_side(ThreadId id) {
   Thread& t = thread(id);
   RankState& r = rank_[static_cast<std::size_t>(t.rank)];
   r.side_queue.emplace_back(id, t.pos);
+  r.side_queued = true;
   ++t.side_pending;
   ++t.pos;
   const int rank = t.rank;
@@ -1021,7 +1028,7 @@ void Executor::issue_side(ThreadId id) {
 
 void Executor::try_side(int rank) {
   RankState& r = rank_[static_cast<std::size_t>(rank)];
-  if (r.side_running || r.compute_running || r.side_head == r.side_queue.size()) return;
+  if (r.side_running || r.compute_running || !r.side_queued) return;
   if (r.side_left_s < 0) {
     const auto [id, pos] = r.side_queue[r.side_head];
     const RunSegment& seg = (*thread(id).list)[pos];
@@ -1064,6 +1071,7 @@ void Executor::side_wake(int rank) {
   if (++r.side_head == r.side_queue.size()) {
     r.side_queue.clear();
     r.side_head = 0;
+    r.side_queued = false;
   }
   Thread& t = thread(id);
   record(rank, "compute-side", "W", t.micro_batch, t.chunk, r.side_since);
