@@ -129,8 +129,8 @@ class Engine {
     SmallList<ActRef, 2> acts;
     double used = 0;  ///< Σ weight·rate of its activities
     TimeNs last = 0;
-    double busy_ns =
-        0;  ///< ∫ used dt, capacity units × ns (busy seconds = busy_ns / capacity / 1e9)
+    /// ∫ used dt in capacity units × ns; busy seconds = busy_ns / capacity / 1e9.
+    double busy_ns = 0;
     std::uint32_t mark = 0;
     std::uint32_t local = 0;  ///< index inside the component being solved
   };
