@@ -234,6 +234,7 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.precision = precision;
   c.recompute = plan.recompute;
   c.gpus_per_node = gpus_per_node;
+  c.grad_accumulation_fusion = plan.grad_accumulation_fusion;
   return c;
 }
 

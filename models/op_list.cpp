@@ -9,7 +9,9 @@
 // dX = dY·Wᵀ) and backward-for-weight (wgrad, dW = Xᵀ·dY) 2mnk each, so a GEMM's backward is
 // exactly 2× its forward. Ideal HBM bytes = inputs read once + output written once: (mk + kn)·b_in
 // + mn·b_out, b_out = 2 (BF16) for FP8/BF16 math, 4 for FP32; wgrad writes FP32-accumulated (the
-// policy's grads dtype) weight gradients.
+// policy's grads dtype) weight gradients. Without gradient accumulation fusion it writes b_out
+// and a `.accumulate` kernel adds them into the buffer, reading b_out + g and writing g bytes per
+// weight (g = the grads dtype's size) every micro-batch.
 // Attention core (Dao, FlashAttention-2, 2023 §3.1): forward 2·B·H_r·(d_qk + d_v)·S_q·S_kv, halved
 // when causal (the accounting's S/2 per token); backward 2.5× forward (five matmuls — QKᵀ
 // recomputed, dV, dP, dQ, dK — against the forward's two); bytes: Q, K, V, O (+ dO, dQ, dK, dV).
@@ -172,11 +174,22 @@ class Builder {
       dg.gemm = {m, k, n, groups};
       e.bwd_in.push_back(std::move(dg));
     }
+    // Fused accumulation: the GEMM writes the gradient buffer (grads dtype). Unfused: it writes
+    // a fresh gradient in its output dtype, and a kernel adds it into the buffer.
+    const bool fused = c_.grad_accumulation_fusion;
     Op wg = make(name + ".wgrad", kind, Pass::BackwardWeight, dtype, 2 * g * M * N * K,
-                 g * ((K * M + M * N) * b + K * N * grad_bytes_));
+                 g * ((K * M + M * N) * b + K * N * (fused ? grad_bytes_ : o)));
     wg.gemm = {k, n, m, groups};
     e.bwd_w.push_back(std::move(wg));
+    if (!fused) e.bwd_w.push_back(accumulate(name + ".wgrad", g * K * N, o));
     entries_.push_back(std::move(e));
+  }
+
+  /// Unfused gradient accumulation of `params` weight-gradient elements written in `in_bytes`
+  /// each: buffer += gradient, reading both and writing the buffer (1 FLOP per element).
+  Op accumulate(const std::string& wgrad_name, double params, double in_bytes) const {
+    return make(wgrad_name + ".accumulate", OpKind::Elementwise, Pass::BackwardWeight,
+                c_.precision.grads, params, params * (in_bytes + 2 * grad_bytes_));
   }
 
   /// The next gemm()'s input arrives already quantised (1×128 FP8, e.g. after an FP8 dispatch).
@@ -665,12 +678,20 @@ void add_embedding(Builder& b) {
   // Lookup: read T rows, write T rows. Backward: scatter-add of dY into the gradient table
   // (read dY, read-modify-write the touched gradient rows).
   const double rows = static_cast<double>(T * d);
+  // Unfused accumulation (PyTorch's dense embedding backward): the gradient is a fresh zeroed
+  // V_r × d table (V_r = vocab/tp rows) the scatter-add fills, added into the buffer afterwards.
+  const double hb = hardware::dtype_bytes(hp);
   Entry e;
-  e.fwd = b.make("embed.lookup", OpKind::Embedding, Pass::Forward, hp, 0,
-                 2.0 * rows * hardware::dtype_bytes(hp));
-  e.bwd_w.push_back(
-      b.make("embed.lookup.wgrad", OpKind::Embedding, Pass::BackwardWeight, hp, rows,
-             rows * (hardware::dtype_bytes(hp) + 2.0 * hardware::dtype_bytes(c.precision.grads))));
+  e.fwd = b.make("embed.lookup", OpKind::Embedding, Pass::Forward, hp, 0, 2.0 * rows * hb);
+  if (c.grad_accumulation_fusion) {
+    e.bwd_w.push_back(b.make("embed.lookup.wgrad", OpKind::Embedding, Pass::BackwardWeight, hp,
+                             rows, rows * (hb + 2.0 * hardware::dtype_bytes(c.precision.grads))));
+  } else {
+    const double table = static_cast<double>(m.vocab / c.tp * d);
+    e.bwd_w.push_back(b.make("embed.lookup.wgrad", OpKind::Embedding, Pass::BackwardWeight, hp,
+                             rows, table * hb + rows * 3.0 * hb));
+    e.bwd_w.push_back(b.accumulate("embed.lookup.wgrad", table, hb));
+  }
   b.push(std::move(e));
   if (m.learned_positions > 0) {
     b.pointwise("embed.positions", OpKind::Elementwise, static_cast<double>(T * d), 1, 3, 0, 0, hp,

@@ -36,6 +36,10 @@ struct OpListContext {
   /// tokens_per_rank_moe · ep · top_k / routed_experts.
   double tokens_per_expert = 0;
   int gpus_per_node = 8;  ///< node size, for node-limited dispatch fan-out
+  /// The weight-gradient GEMMs accumulate into the gradient buffer themselves (beta = 1;
+  /// ParallelPlan::grad_accumulation_fusion). Off: each weight gradient is written in the GEMM's
+  /// output dtype and added into the buffer by its own kernel every micro-batch (`.accumulate`).
+  bool grad_accumulation_fusion = true;
 };
 
 /// Tokens of one micro-batch on one rank: sequences · seq_len / cp.

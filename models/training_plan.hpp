@@ -72,6 +72,13 @@ struct ParallelPlan {
   /// (deepseek-ai/profile-data train.json: grouped weight-gradient GEMMs on stream 23 beside the
   /// compute stream 7); a pass ends when its side work has. Off: one compute stream.
   bool expert_wgrad_side_stream = false;
+  /// Weight-gradient GEMMs accumulate into the gradient buffer (beta = 1), as Megatron-LM's
+  /// gradient accumulation fusion (on by default since NVIDIA/Megatron-LM 83b1e42f30,
+  /// 2022-02-13; for FP16 since 07916bf245, 2022-09-27) and Transformer Engine's
+  /// `fuse_wgrad_accumulation` do. Off: the GEMM writes a fresh gradient that a separate kernel
+  /// adds into the buffer every micro-batch (PyTorch AccumulateGrad, or Megatron-LM's 2021
+  /// `param.main_grad.add_(param.grad.data)` hook, megatron/model/distributed.py @de7dc40f88).
+  bool grad_accumulation_fusion = true;
   /// Transformer layers of each model stage in stage order (one entry per stage the schedule
   /// has: pp, pp × virtual_stages, or 2·pp for DualPipeV), each >= 1, summing to the model's
   /// layers; the MTP modules join the last stage. Empty: balanced by simulated time.

@@ -77,7 +77,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "p2p_scatter_gather",
                    "layers_per_stage",
                    "grad_accum_passes",
-                   "expert_wgrad_side_stream"});
+                   "expert_wgrad_side_stream",
+                   "grad_accumulation_fusion"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
     p.dp_auto = true;
@@ -109,6 +110,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("p2p_blocking")) p.p2p_blocking = o->as_bool();
   if (auto o = node.find("p2p_scatter_gather")) p.p2p_scatter_gather = o->as_bool();
   if (auto o = node.find("expert_wgrad_side_stream")) p.expert_wgrad_side_stream = o->as_bool();
+  if (auto o = node.find("grad_accumulation_fusion")) p.grad_accumulation_fusion = o->as_bool();
   if (auto l = node.find("layers_per_stage")) {
     if (!l->is_sequence()) throw l->error("layers_per_stage must be a list of layer counts");
     p.layers_per_stage.clear();

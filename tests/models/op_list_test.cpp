@@ -575,6 +575,44 @@ TEST(OpList, GemmBackwardIsTwiceForward) {
   EXPECT_EQ(ops.backward_input.front().name, "L5.ffn.down_proj.dgrad");
 }
 
+TEST(OpList, UnfusedGradientAccumulationAddsOneKernelPerWeightGradient) {
+  // FP16 weights and gradients (Megatron-LM 2021): without fusion a wgrad GEMM [k,m]x[m,n]
+  // writes its fresh gradient, k·n elements of b_out = 2 B, in place of the buffer's g = 2 B,
+  // and `.accumulate` reads the gradient and the buffer and writes the buffer:
+  // k·n·(b_out + 2g) = 6·k·n bytes, 1 FLOP per weight, in the weight-gradient pass.
+  PrecisionPolicy p16;
+  p16.gemm = p16.attention = p16.activations = p16.weights = p16.grads = Dtype::FP16;
+  const auto& m = model("llama-3.1-8b");
+  const OpListContext fused = ctx([&](OpListContext& c) { c.precision = p16; });
+  const OpListContext unfused = ctx([&](OpListContext& c) {
+    c.precision = p16;
+    c.grad_accumulation_fusion = false;
+  });
+  const auto a = build_layer_ops(m, 3, fused), b = build_layer_ops(m, 3, unfused);
+  const Op* wg = find(b.backward_weight, "L3.ffn.down_proj.wgrad");
+  const Op* acc = find(b.backward_weight, "L3.ffn.down_proj.wgrad.accumulate");
+  ASSERT_TRUE(wg && acc);
+  EXPECT_EQ(find(a.backward_weight, "L3.ffn.down_proj.wgrad.accumulate"), nullptr);
+  const double kn = 14336.0 * 4096.0;  // down_proj weight: ffn_dim x hidden
+  EXPECT_EQ(acc->kind, OpKind::Elementwise);
+  EXPECT_EQ(acc->pass, Pass::BackwardWeight);
+  EXPECT_DOUBLE_EQ(acc->flops, kn);
+  EXPECT_DOUBLE_EQ(acc->bytes, 6.0 * kn);
+  // The wgrad GEMM itself is unchanged here (b_out = g = 2 B) and follows its GEMM.
+  EXPECT_DOUBLE_EQ(wg->bytes, find(a.backward_weight, "L3.ffn.down_proj.wgrad")->bytes);
+  // One accumulate per weight GEMM: 4 in a Llama layer (qkv, o, gate_up, down).
+  int n = 0;
+  for (const auto& op : b.backward_weight)
+    if (op.name.ends_with(".accumulate")) ++n;
+  EXPECT_EQ(n, 4);
+  EXPECT_EQ(b.backward_weight.size(), a.backward_weight.size() + 4);
+  // The embedding's dense gradient table, V·d elements, is zeroed, filled and accumulated too.
+  const auto e = embedding_ops(m, unfused);
+  const Op* ea = find(e.backward_weight, "embed.lookup.wgrad.accumulate");
+  ASSERT_NE(ea, nullptr);
+  EXPECT_DOUBLE_EQ(ea->bytes, 128256.0 * 4096.0 * 6.0);
+}
+
 TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   // EP64 on 8-GPU nodes = 8 nodes of 32 experts; node-limited to 4 nodes, top-8 uniform over
   // the 128 experts of the chosen nodes: ν = 4 · (1 − C(96,8)/C(128,8)) = 3.629 nodes per

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "models/memory.hpp"
 
 namespace trainsim::scenarios {
 namespace {
@@ -141,6 +142,16 @@ TEST(ScenarioLoader, PlansTheScheduleCanNeverRunAreRejectedAtLoad) {
       error_of(replace(kBase, "schedule: dualpipe", "schedule: 1f1b, virtual_stages: 2"), {});
   EXPECT_NE(virt.find("1f1b"), std::string::npos) << virt;
   EXPECT_NE(virt.find("t.yaml:4"), std::string::npos) << virt;
+}
+
+TEST(ScenarioLoader, GradAccumulationFusionIsOnUnlessTheScenarioSaysOtherwise) {
+  // On as Megatron-LM has run it since 2022 and Transformer Engine does; a scenario of an older
+  // framework turns it off, and the op-list context carries it.
+  EXPECT_TRUE(load_scenario_text(kBase, "t.yaml").plan.grad_accumulation_fusion);
+  const Scenario s =
+      load_scenario_text(kBase, "t.yaml", {{"parallelism.grad_accumulation_fusion=false"}});
+  EXPECT_FALSE(s.plan.grad_accumulation_fusion);
+  EXPECT_FALSE(models::op_list_context(s.plan, s.precision, 4096, 8).grad_accumulation_fusion);
 }
 
 TEST(ScenarioLoader, PipelineP2pSwitchesAreReadAndScatterGatherNeedsNoSequenceParallel) {
