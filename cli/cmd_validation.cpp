@@ -32,6 +32,7 @@ reports::ValidationRow evaluate_case(const scenarios::ValidationCase& c,
   row.conversion = scenarios::conversion_text(c.measured);
   row.file = c.file;
   row.not_expressible = c.not_expressible;
+  row.calibrates = c.calibrates;
   switch (c.kind) {
     case scenarios::CaseKind::Step: {
       const sim::StepResult r = sim::simulate_step(*c.scenario, 0, 0, opt);

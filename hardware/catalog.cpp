@@ -207,7 +207,9 @@ const std::vector<std::string_view> kGpuKeys{"description",
                                              "nvlink_achievable_per_direction",
                                              "nvlink_efficiency",
                                              "nvlink_latency",
-                                             "tdp"};
+                                             "tdp",
+                                             "ep_dispatch_nvlink_rate",
+                                             "ep_combine_nvlink_rate"};
 
 std::vector<std::string_view> with_inline_keys(std::vector<std::string_view> keys) {
   keys.insert(keys.begin(), {"base", "name"});
@@ -256,6 +258,19 @@ void read_gpu_fields(const ConfigNode& entry, Mode mode, GpuSpec& gpu) {
   read_quantity(entry, "nvlink_latency", units::Quantity::Duration, mode, gpu.nvlink_latency_s,
                 gpu.sources);
   read_quantity(entry, "tdp", units::Quantity::Power, mode, gpu.tdp_w, gpu.sources);
+  // Optional: measured only where a kernel's rate is published (DeepEP on the H800).
+  for (auto [key, out] : {std::pair{"ep_dispatch_nvlink_rate", &gpu.ep_dispatch_nvlink_Bps},
+                          std::pair{"ep_combine_nvlink_rate", &gpu.ep_combine_nvlink_Bps}}) {
+    if (entry.find(key)) {
+      read_quantity(entry, key, units::Quantity::Bandwidth, mode, *out, gpu.sources);
+      if (*out > gpu.nvlink_achievable_Bps) {
+        throw entry.find(key)->error(
+            fmt::format("{} ({}) exceeds the achievable NVLink rate ({})", key,
+                        units::format(*out, units::Quantity::Bandwidth),
+                        units::format(gpu.nvlink_achievable_Bps, units::Quantity::Bandwidth)));
+      }
+    }
+  }
 
   if (gpu.nvlink_achievable_Bps > gpu.nvlink_bw_Bps) {
     const auto at = entry.find("nvlink_achievable_per_direction").value_or(entry);

@@ -22,7 +22,12 @@ struct GpuSpec {
   /// nvlink_achievable_Bps / nvlink_bw_Bps, in (0, 1]: a changed nominal rate keeps it.
   double nvlink_efficiency = 0;
   double nvlink_latency_s = 0;  ///< one-way small-message latency over NVLink, seconds
-  double tdp_w = 0;             ///< board power, watts
+  /// NVLink bytes per second one GPU's expert all-to-all kernels put on the wire, where measured
+  /// (DeepEP's normal kernels: SM-issued copies, below the link's achievable rate); 0 = the
+  /// kernels reach the link's rate. Dispatch and combine are separate kernels.
+  double ep_dispatch_nvlink_Bps = 0;
+  double ep_combine_nvlink_Bps = 0;
+  double tdp_w = 0;  ///< board power, watts
   /// field name → source (datasheet, paper table, repository file, measurement).
   std::map<std::string, std::string> sources;
 

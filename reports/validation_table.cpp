@@ -20,7 +20,7 @@ std::string figure(double v) {
 }
 
 bool in_stats(const ValidationRow& r, bool include_not_expressible) {
-  if (!r.simulated || !r.infeasible.empty()) return false;
+  if (!r.simulated || !r.infeasible.empty() || !r.calibrates.empty()) return false;
   return r.not_expressible.empty() || include_not_expressible;
 }
 
@@ -37,6 +37,10 @@ ValidationSummary summarize(const std::vector<ValidationRow>& rows, bool include
   for (const auto& r : rows) {
     if (!r.infeasible.empty()) {
       ++s.infeasible;
+      continue;
+    }
+    if (!r.calibrates.empty()) {
+      ++s.inputs;
       continue;
     }
     if (!in_stats(r, include_not_expressible)) {
@@ -73,6 +77,7 @@ std::string validation_text(const std::vector<ValidationRow>& rows, const Valida
   TextTable t({"case", "metric", "measured", "simulated", "error", "note"},
               {Align::Left, Align::Left, Align::Right, Align::Right, Align::Right, Align::Left});
   std::vector<std::string> reasons;
+  std::vector<std::string> inputs;
   for (const auto& r : rows) {
     std::string sim = r.simulated ? figure(*r.simulated) : "—";
     const auto e = error_pct(r);
@@ -80,6 +85,12 @@ std::string validation_text(const std::vector<ValidationRow>& rows, const Valida
     std::string note;
     if (!r.infeasible.empty()) {
       note = "infeasible in trainsim: " + r.infeasible;
+    } else if (!r.calibrates.empty()) {
+      auto it = std::find(inputs.begin(), inputs.end(), r.calibrates);
+      if (it == inputs.end()) it = inputs.insert(inputs.end(), r.calibrates);
+      note = fmt::format("input, not a check {{{}}}", it - inputs.begin() + 1);
+      if (r.simulated) sim = "[" + sim + "]";
+      if (e) err = "[" + err + "]";
     } else if (!r.not_expressible.empty()) {
       auto it = std::find(reasons.begin(), reasons.end(), r.not_expressible);
       if (it == reasons.end()) it = reasons.insert(reasons.end(), r.not_expressible);
@@ -96,10 +107,19 @@ std::string validation_text(const std::vector<ValidationRow>& rows, const Valida
       out += fmt::format("[{}] {}\n", i + 1, reasons[i]);
     }
   }
+  if (!inputs.empty()) {
+    out += "\n[ ] an input: the measured figure sets the field named, so the row checks nothing\n";
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      out += fmt::format("{{{}}} {}\n", i + 1, inputs[i]);
+    }
+  }
   out += "\n";
   if (s.not_expressible > 0 || s.infeasible > 0) {
-    out += fmt::format("excluded: {} not expressible yet, {} infeasible in trainsim\n",
-                       s.not_expressible, s.infeasible);
+    out += fmt::format("excluded: {} not expressible yet, {} infeasible in trainsim{}\n",
+                       s.not_expressible, s.infeasible,
+                       s.inputs > 0 ? fmt::format(", {} inputs", s.inputs) : std::string());
+  } else if (s.inputs > 0) {
+    out += fmt::format("excluded: {} inputs\n", s.inputs);
   }
   if (s.cases > 0) out += fmt::format("worst case: {}\n", s.worst_case);
   out += summary_line(s) + "\n";
@@ -124,11 +144,13 @@ std::string validation_json(const std::vector<ValidationRow>& rows, const Valida
     o["calibration"] = r.calibration;
     o["not_expressible"] = r.not_expressible.empty() ? J(nullptr) : J(r.not_expressible);
     o["infeasible"] = r.infeasible.empty() ? J(nullptr) : J(r.infeasible);
+    o["calibrates"] = r.calibrates.empty() ? J(nullptr) : J(r.calibrates);
     cases.push_back(std::move(o));
   }
   J summary{{"cases", s.cases},
             {"not_expressible", s.not_expressible},
             {"infeasible", s.infeasible},
+            {"inputs", s.inputs},
             {"median_abs_error_pct", s.median_abs_error_pct},
             {"worst_abs_error_pct", s.worst_abs_error_pct},
             {"worst_case", s.worst_case},

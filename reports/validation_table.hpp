@@ -29,12 +29,16 @@ struct ValidationRow {
   std::string not_expressible;
   /// Non-empty: trainsim found the measured plan infeasible (e.g. memory); a failure to report.
   std::string infeasible;
+  /// Non-empty: the measured figure is an input of this catalog or profile field; the row is
+  /// shown (simulated figure in brackets) and never in the statistics.
+  std::string calibrates;
 };
 
 struct ValidationSummary {
   std::size_t cases = 0;            ///< rows in the statistics (N)
   std::size_t not_expressible = 0;  ///< excluded: a feature trainsim lacks
   std::size_t infeasible = 0;       ///< excluded: trainsim says the measured plan cannot run
+  std::size_t inputs = 0;  ///< excluded: the figure is an input (ValidationRow::calibrates)
   double median_abs_error_pct = 0;
   double worst_abs_error_pct = 0;
   std::string worst_case;  ///< name of the row with the worst |error|

@@ -116,8 +116,8 @@ ValidationCase read_case(const ConfigNode& root) {
   if (!root.is_map()) {
     throw root.error("a validation case must be a YAML mapping (kind, measured, scenario, ...)");
   }
-  root.check_keys({"kind", "name", "description", "measured", "not_expressible", "assumptions",
-                   "scenario", "collective"});
+  root.check_keys({"kind", "name", "description", "measured", "not_expressible", "calibrates",
+                   "assumptions", "scenario", "collective"});
   ValidationCase c;
   c.file = root.file();
   c.line = root.line();
@@ -133,6 +133,11 @@ ValidationCase read_case(const ConfigNode& root) {
   if (auto n = root.find("not_expressible")) {
     c.not_expressible = n->as_string();
     if (c.not_expressible.empty()) throw n->error("not_expressible needs a reason (or remove it)");
+  }
+  if (auto n = root.find("calibrates")) {
+    c.calibrates = n->as_string();
+    if (c.calibrates.empty())
+      throw n->error("calibrates needs the catalog or profile field it is an input of");
   }
   if (auto a = root.find("assumptions")) {
     for (std::size_t i = 0; i < a->size(); ++i) c.assumptions.push_back((*a)[i].as_string());

@@ -86,6 +86,9 @@ struct ValidationCase {
   /// Non-empty: the case cannot be simulated faithfully yet (a feature trainsim lacks); it is
   /// reported with this reason and left out of the error statistics.
   std::string not_expressible;
+  /// Non-empty: the measured figure is an input of the named catalog or profile field (a
+  /// kernel-level rate), so agreeing with it proves nothing; shown, never in the statistics.
+  std::string calibrates;
   std::vector<std::string> assumptions;
   /// kind == Step: the scenario; its single phase is simulated at its batch. kind == Collective:
   /// the cluster, model and precision the collective runs on.

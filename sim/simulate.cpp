@@ -259,6 +259,8 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
     } else {
       setup.moe.nvlink_per_byte = (g - 1.0) / g;
     }
+    setup.moe.dispatch_nvlink_kernel_Bps = gpu.ep_dispatch_nvlink_Bps;
+    setup.moe.combine_nvlink_kernel_Bps = gpu.ep_combine_nvlink_Bps;
     // Network latency of the all-to-all plus DeepEP's notify handshake before it.
     const double l_ib = nodes > 1 ? topo.path_latency(0, cluster.node.gpus_per_node) : 0.0;
     setup.moe.latency_s =

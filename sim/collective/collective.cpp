@@ -53,11 +53,15 @@ engine::TimeNs to_ns(double s) {
 }
 
 /// Starts every flow at t = 0 (each after its route's latency) with work = its bytes and weight 1
-/// on each link of its route, so links are shared max-min fairly per flow; runs to the end.
-FlowRun run_flows(const hardware::Topology& topo, const std::vector<Flow>& flows) {
+/// on each link of its route, so links are shared max-min fairly per flow; runs to the end. With
+/// `nvl_kernel_Bps` > 0 the NVLink-stage flows of each source GPU also share one resource of that
+/// capacity: the rate its EP kernel issues NVLink copies at.
+FlowRun run_flows(const hardware::Topology& topo, const std::vector<Flow>& flows,
+                  double nvl_kernel_Bps = 0) {
   constexpr auto kNone = std::numeric_limits<engine::ResourceId>::max();
   engine::Engine eng;
   std::vector<engine::ResourceId> resource(topo.link_count(), kNone);
+  std::vector<engine::ResourceId> kernel(static_cast<std::size_t>(topo.gpus()), kNone);
   std::vector<hardware::LinkId> route;
   FlowRun out;
   for (const Flow& f : flows) {
@@ -73,6 +77,11 @@ FlowRun run_flows(const hardware::Topology& topo, const std::vector<Flow>& flows
         r = eng.add_resource(link.achievable_Bps > 0 ? link.achievable_Bps : link.bandwidth_Bps);
       }
       spec.uses.push_back({r, 1.0});
+    }
+    if (nvl_kernel_Bps > 0 && f.stage == kNvlStage) {
+      engine::ResourceId& k = kernel[static_cast<std::size_t>(f.src)];
+      if (k == kNone) k = eng.add_resource(nvl_kernel_Bps);
+      spec.uses.push_back({k, 1.0});
     }
     const double latency = topo.path_latency(f.src, f.dst);
     out.latency_s = std::max(out.latency_s, latency);
@@ -252,7 +261,11 @@ CollectiveResult simulate_ep(const hardware::Topology& topo, const CollectiveSpe
   if (spec.op == CollectiveOp::EpCombine) {
     for (auto& f : flows) std::swap(f.src, f.dst);
   }
-  const FlowRun run = run_flows(topo, flows);
+  if (spec.nvlink_kernel_Bps < 0 || !std::isfinite(spec.nvlink_kernel_Bps)) {
+    throw ModelError(fmt::format("{} needs a non-negative NVLink kernel rate, got {}",
+                                 op_name(spec.op), spec.nvlink_kernel_Bps));
+  }
+  const FlowRun run = run_flows(topo, flows, spec.nvlink_kernel_Bps);
   const double t = static_cast<double>(rs.tokens_per_rank);
   const double h = static_cast<double>(rs.hidden);
   res.steps = 1;

@@ -69,6 +69,9 @@ struct CollectiveSpec {
   moe::RoutingShape routing;
   /// EP ops: payload bytes per element (FP8 dispatch 1 + 4/128, BF16 combine 2).
   double payload_bytes_per_element = 0;
+  /// EP ops: NVLink bytes per second the op's kernel puts on the wire from one GPU
+  /// (GpuSpec::ep_dispatch_nvlink_Bps / ep_combine_nvlink_Bps); 0 = only the links limit it.
+  double nvlink_kernel_Bps = 0;
 };
 
 struct CollectiveResult {

@@ -86,6 +86,8 @@ CollectiveSpec scenario_collective_spec(const scenarios::Scenario& s, std::size_
   const auto& prec = ph.precision.value_or(s.precision);
   const auto dtype = op == CollectiveOp::EpDispatch ? prec.dispatch : prec.combine;
   spec.payload_bytes_per_element = moe::payload_bytes_per_element(hardware::dtype_bytes(dtype));
+  spec.nvlink_kernel_Bps = op == CollectiveOp::EpDispatch ? s.cluster.gpu.ep_dispatch_nvlink_Bps
+                                                          : s.cluster.gpu.ep_combine_nvlink_Bps;
   spec.routing.tokens_per_rank = tokens;
   spec.routing.hidden = m.hidden;
   spec.routing.top_k = m.moe.experts_per_token;

@@ -23,7 +23,11 @@ namespace trainsim::sim {
 struct MoeRouting {
   double ib_per_byte = 0;      ///< IB bytes out (and in) per payload byte
   double nvlink_per_byte = 0;  ///< NVLink bytes out (and in) per payload byte
-  double latency_s = 0;        ///< fixed cost of one all-to-all (kernel + network latency)
+  /// NVLink bytes per second one GPU's dispatch (combine) kernel puts on the wire
+  /// (GpuSpec::ep_dispatch_nvlink_Bps, ep_combine_nvlink_Bps); 0 = only the links limit it.
+  double dispatch_nvlink_kernel_Bps = 0;
+  double combine_nvlink_kernel_Bps = 0;
+  double latency_s = 0;  ///< fixed cost of one all-to-all (kernel + network latency)
 };
 
 /// Data-parallel synchronisation at the end of the step, per rank.

@@ -70,6 +70,11 @@ TEST(HardwareCatalog, H800MatchesPublishedDenseFigures) {
   EXPECT_NEAR(2 * g.nvlink_bw_Bps, 400e9, 400e9 * kRel);
   EXPECT_NEAR(g.nvlink_achievable_Bps, 160e9, 160e9 * kRel);
   EXPECT_NEAR(g.nvlink_latency_s, 3.33e-6, 3.33e-6 * kRel);
+  // DeepEP's intranode EP8 kernels: 153 (dispatch) and 158 GB/s (combine) counted over every
+  // received token, 7/8 of which cross NVLink: 133.9 and 138.3 GB/s on the wire.
+  EXPECT_NEAR(g.ep_dispatch_nvlink_Bps, 153e9 * 7 / 8, 0.1e9);
+  EXPECT_NEAR(g.ep_combine_nvlink_Bps, 158e9 * 7 / 8, 0.1e9);
+  EXPECT_EQ(catalog().gpu("h100").ep_dispatch_nvlink_Bps, 0.0);  // not measured: the link's rate
 }
 
 TEST(HardwareCatalog, H100AndOthersMatchDatasheets) {
@@ -252,6 +257,15 @@ TEST(ResolveGpu, AchievableAboveNominalIsRejected) {
                   }),
                   "nvlink_achievable_per_direction (160 GB/s) exceeds nvlink_bw_per_direction "
                   "(100 GB/s)");
+}
+
+TEST(ResolveGpu, AnEpKernelRateAboveTheAchievableLinkIsRejected) {
+  EXPECT_CONTAINS(
+      message_of([] { inline_gpu("gpu: {base: h800, ep_dispatch_nvlink_rate: 170GB/s}\n"); }),
+      "ep_dispatch_nvlink_rate (170 GB/s) exceeds the achievable NVLink rate (160 GB/s)");
+  // A lowered link with the base's kernel rate is not an error: the link then limits.
+  EXPECT_NEAR(inline_gpu("gpu: {base: h800, nvlink_efficiency: 0.5}\n").ep_dispatch_nvlink_Bps,
+              133.9e9, 1e6);
 }
 
 TEST(ResolveGpu, ASequenceIsNeitherNameNorDefinition) {

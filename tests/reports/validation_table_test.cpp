@@ -77,6 +77,28 @@ TEST(ValidationTable, TextEndsWithTheSummaryLine) {
       << text;
 }
 
+TEST(ValidationTable, AnInputRowIsShownButNeverCounted) {
+  // A row whose measured figure sets a catalog field agrees with it by construction: it stays
+  // out of N even with the not-expressible rows counted, and its figures are bracketed.
+  std::vector<ValidationRow> rows{row("a", 100, 110), row("b", 153, 152.5)};
+  rows[1].calibrates = "gpus.yaml h800 ep_dispatch_nvlink_rate";
+  for (bool include : {false, true}) {
+    const ValidationSummary s = summarize(rows, include);
+    EXPECT_EQ(s.cases, 1u);
+    EXPECT_EQ(s.inputs, 1u);
+    EXPECT_NEAR(s.median_abs_error_pct, 10.0, kTol);
+  }
+  const std::string text = validation_text(rows, summarize(rows));
+  EXPECT_NE(text.find("[152.5]"), std::string::npos) << text;
+  EXPECT_NE(text.find("input, not a check {1}"), std::string::npos) << text;
+  EXPECT_NE(text.find("{1} gpus.yaml h800 ep_dispatch_nvlink_rate"), std::string::npos) << text;
+  EXPECT_NE(text.find("excluded: 1 inputs"), std::string::npos) << text;
+  const auto j = nlohmann::json::parse(validation_json(rows, summarize(rows)));
+  EXPECT_EQ(j["cases"][1]["calibrates"], "gpus.yaml h800 ep_dispatch_nvlink_rate");
+  EXPECT_TRUE(j["cases"][0]["calibrates"].is_null());
+  EXPECT_EQ(j["summary"]["inputs"], 1);
+}
+
 TEST(ValidationTable, JsonHasRowsAndSummary) {
   const std::vector<ValidationRow> rows{row("a", 100, 110), row("c", 100, std::nullopt, "", "m")};
   const auto j = nlohmann::json::parse(validation_json(rows, summarize(rows)));

@@ -198,6 +198,15 @@ TEST(ValidationCase, EmptyNotExpressibleReasonIsAnError) {
   expect_contains(msg, "not_expressible needs a reason");
 }
 
+TEST(ValidationCase, CalibratesNamesTheFieldItIsAnInputOf) {
+  expect_contains(error_of(replace(kCase, "name: tiny\n", "name: tiny\ncalibrates: \"\"\n")),
+                  "calibrates needs the catalog or profile field it is an input of");
+  const ValidationCase c = load_validation_case_text(
+      replace(kCase, "name: tiny\n", "name: tiny\ncalibrates: \"gpus.yaml h800 x\"\n"),
+      "case.yaml");
+  EXPECT_EQ(c.calibrates, "gpus.yaml h800 x");
+}
+
 TEST(ValidationCase, NameDefaultsToTheFileStem) {
   const ValidationCase c =
       load_validation_case_text(replace(kCase, "name: tiny\n", ""), "dir/megatron-row.yaml");

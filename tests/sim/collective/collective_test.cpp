@@ -201,6 +201,30 @@ TEST(Collective, IntranodeDispatchMovesTheRoutedTokensOverNvLink) {
   EXPECT_NEAR(r.nvl_Bps, r.nvl_bytes / r.time_s, 1e-3);
 }
 
+TEST(Collective, AnEpKernelRateBelowTheLinkCapsEachGpusNvLinkCopies) {
+  // With the kernel's NVLink rate R below the link's 160 GB/s, each GPU's 7 flows share R:
+  //   t = α + T·g·(7/8)·H·b / R,  and DeepEP's figure (own tokens counted) → R · 8/7.
+  // R above the link leaves the link in charge; R = 0 is no cap.
+  const auto topo = h800(8);
+  CollectiveSpec spec;
+  spec.op = CollectiveOp::EpDispatch;
+  spec.ranks = consecutive(0, 8);
+  spec.routing = deepep_shape();
+  spec.payload_bytes_per_element = kFp8;
+  const auto free = simulate_collective(topo, spec);
+  spec.nvlink_kernel_Bps = 133.9e9;
+  const auto capped = simulate_collective(topo, spec);
+  const double g = 8.0 * (1.0 - miss(256, 32, 8));
+  const double wire = 4096 * g * 7.0 / 8.0 * 7168 * kFp8;
+  EXPECT_NEAR(capped.time_s, 3.33e-6 + wire / 133.9e9, kNs);
+  EXPECT_NEAR(capped.nvl_Bps, 133.9e9 * 8.0 / 7.0, 0.01 * 133.9e9);
+  spec.nvlink_kernel_Bps = 500e9;
+  EXPECT_NEAR(simulate_collective(topo, spec).time_s, free.time_s, kNs);
+  spec.nvlink_kernel_Bps = -1;
+  EXPECT_EQ(message_of([&] { simulate_collective(topo, spec); }),
+            "ep-dispatch needs a non-negative NVLink kernel rate, got -1");
+}
+
 TEST(Collective, InternodeDispatchAndCombineCrossIbOncePerNode) {
   // EP16 on two nodes, uniform top-8 of 256 experts: ν = 2·(1 − C(128,8)/C(256,8)) nodes per
   // token; with k/ν experts per node among 128 (16 per GPU), g = 8·(1 − C(112,k')/C(128,k'))
@@ -389,6 +413,10 @@ TEST(ScenarioCollective, EpSpecTakesTheModelAndPrecision) {
   EXPECT_NEAR(d.routing.mean_nodes_per_token, 4.0 * (1.0 - miss(128, 32, 8)), 1e-12);
   const auto c = scenario_collective_spec(s, 0, CollectiveOp::EpCombine, "ep", 4096);
   EXPECT_EQ(c.payload_bytes_per_element, 2.0);
+  // Each op carries its own kernel's measured NVLink rate from the GPU catalog (H800: DeepEP).
+  EXPECT_EQ(d.nvlink_kernel_Bps, s.cluster.gpu.ep_dispatch_nvlink_Bps);
+  EXPECT_EQ(c.nvlink_kernel_Bps, s.cluster.gpu.ep_combine_nvlink_Bps);
+  EXPECT_GT(d.nvlink_kernel_Bps, 0.0);
   EXPECT_EQ(message_of([&] { scenario_collective_spec(s, 0, CollectiveOp::EpDispatch, "24"); }),
             "ep-dispatch on group 24: 24 ranks do not divide the model's 256 experts");
   EXPECT_EQ(
