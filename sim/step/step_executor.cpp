@@ -345,9 +345,6 @@ class Executor {
     return spec_;
   }
   engine::ResourceId link_resource(hardware::LinkId link);
-  /// The rank's EP dispatch (combine) kernel as a resource: its NVLink copy rate
-  /// (MoeRouting::dispatch_nvlink_kernel_Bps), created on first use.
-  engine::ResourceId ep_kernel_resource(int rank, bool dispatch);
   bool is_bottleneck_candidate(hardware::LinkId link) const;
   /// Appends the bottleneck-candidate links of route(from, to) to `spec`, each with `share`: the
   /// link's bytes per byte of the flow's work (1 for a point-to-point flow).
@@ -389,7 +386,6 @@ class Executor {
   Engine eng_;
   /// Engine resource of each topology link, created on first use (kNoResource until then).
   std::vector<engine::ResourceId> link_res_;
-  std::vector<engine::ResourceId> ep_kernel_res_;  ///< 2 per rank: dispatch, combine
   std::deque<Thread> threads_;  ///< pool (deque: references stay valid as it grows)
   /// Compute segments (and side-stream wake-ups) that end together, one timer for all (see
   /// batched_timer).
@@ -542,16 +538,6 @@ engine::ResourceId Executor::link_resource(hardware::LinkId link) {
   const auto& l = s_.topology->link(link);
   const double cap = l.achievable_Bps > 0 ? l.achievable_Bps : l.bandwidth_Bps;
   slot = eng_.add_resource(cap, "");
-  return slot;
-}
-
-engine::ResourceId Executor::ep_kernel_resource(int rank, bool dispatch) {
-  engine::ResourceId& slot =
-      ep_kernel_res_[2 * static_cast<std::size_t>(rank) + (dispatch ? 0 : 1)];
-  if (slot == kNoResource) {
-    slot = eng_.add_resource(
-        dispatch ? s_.moe.dispatch_nvlink_kernel_Bps : s_.moe.combine_nvlink_kernel_Bps, "");
-  }
   return slot;
 }
 
@@ -1263,8 +1249,10 @@ void Executor::run_collective(ThreadId id) {
       if (nvl > 0) {
         spec.uses.push_back({link_resource(topo.nvlink_out(m)), nvl * out_scale});
         spec.uses.push_back({link_resource(topo.nvlink_in(m)), nvl * in_scale});
-        // The member's kernel issues its NVLink copies at no more than its measured rate.
-        if (nvl_kernel > 0) spec.uses.push_back({ep_kernel_resource(m, dispatch), nvl * out_scale});
+        // The member's kernel issues its NVLink copies at no more than its measured rate. A rank
+        // runs one all-to-all at a time (RankState::ep_busy), so its kernel serves this flow
+        // alone: a cap on the flow's rate, not a shared resource.
+        if (nvl_kernel > 0) spec.rate_cap = std::min(spec.rate_cap, nvl_kernel / (nvl * out_scale));
       }
     }
     spec.latency_ns = to_ns(s_.moe.latency_s);
@@ -1662,7 +1650,6 @@ void Executor::run() {
   rank_.assign(static_cast<std::size_t>(n), RankState{});
   fold_ = can_fold_tensor_parallel();
   link_res_.assign(s_.topology->link_count(), kNoResource);
-  ep_kernel_res_.assign(2 * static_cast<std::size_t>(ranks()), kNoResource);
   route_index_.assign(static_cast<std::size_t>(n), {});
   segment_cell_.assign(kSegmentKinds * static_cast<std::size_t>(n) * 2, 0);
   ring_uses_.assign(static_cast<std::size_t>(n), {});

@@ -194,6 +194,27 @@ TEST(StepExecutor, ExpertAllToAllStartsWhenTheLastMemberJoinsAndEndsWithTheSlowe
   EXPECT_NEAR(r.step_time_s, 2 * c + alpha + 2 * nu * bytes / bw, 1e-8);
 }
 
+TEST(StepExecutor, TheEpKernelsNvLinkRateCapsTheAllToAll) {
+  // As above, with each member's dispatch kernel putting at most R = 60 GB/s on NVLink: a
+  // member sends ν·S, so the group's flow moves at most R/ν token bytes per second (120 GB/s),
+  // below the receiving link's B/(2ν) = 160 GB/s: step = 2c + α + ν·S/R. Without R the link
+  // binds (the test above).
+  const double c = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, r_kernel = 60e9;
+  const test::OneNodeStep ep2(2, 2);
+  std::vector<StageWork> st(1);
+  Segment experts = test::compute_segment(c);
+  experts.expert_fraction = 1.0;
+  st[0].forward = {experts, test::ep_dispatch_segment(bytes)};
+  MoeRouting moe;
+  moe.nvlink_per_byte = nu;
+  moe.latency_s = alpha;
+  moe.dispatch_nvlink_kernel_Bps = r_kernel;
+  moe.combine_nvlink_kernel_Bps = 1.0;  // the combine's rate does not apply to a dispatch
+  StepResult r;
+  execute_step(ep2.setup(st, {}, moe, {1.0, 2.0}), r);
+  EXPECT_NEAR(r.step_time_s, 2 * c + alpha + nu * bytes / r_kernel, 1e-8);
+}
+
 TEST(StepExecutor, DataParallelRanksRunIdentically) {
   const StepResult r = run("1f1b", 2, 4, 4, 1e-3, 2e-3, 1e-3);
   for (const auto& rt : r.ranks) {
