@@ -24,6 +24,18 @@ bool in_stats(const ValidationRow& r, bool include_not_expressible) {
   return r.not_expressible.empty() || include_not_expressible;
 }
 
+/// The 1-based number of `text` among the footnotes, adding it if new.
+std::size_t footnote(std::vector<std::string>& notes, const std::string& text) {
+  auto it = std::find(notes.begin(), notes.end(), text);
+  if (it == notes.end()) it = notes.insert(notes.end(), text);
+  return static_cast<std::size_t>(it - notes.begin()) + 1;
+}
+
+/// Wraps a figure in the row's marks: "(x)" not expressible, "[x]" an input.
+std::string marked(const std::string& s, const char* open, const char* close) {
+  return open + s + close;
+}
+
 }  // namespace
 
 std::optional<double> error_pct(const ValidationRow& row) {
@@ -86,17 +98,13 @@ std::string validation_text(const std::vector<ValidationRow>& rows, const Valida
     if (!r.infeasible.empty()) {
       note = "infeasible in trainsim: " + r.infeasible;
     } else if (!r.calibrates.empty()) {
-      auto it = std::find(inputs.begin(), inputs.end(), r.calibrates);
-      if (it == inputs.end()) it = inputs.insert(inputs.end(), r.calibrates);
-      note = fmt::format("input, not a check {{{}}}", it - inputs.begin() + 1);
-      if (r.simulated) sim = "[" + sim + "]";
-      if (e) err = "[" + err + "]";
+      note = fmt::format("input, not a check {{{}}}", footnote(inputs, r.calibrates));
+      if (r.simulated) sim = marked(sim, "[", "]");
+      if (e) err = marked(err, "[", "]");
     } else if (!r.not_expressible.empty()) {
-      auto it = std::find(reasons.begin(), reasons.end(), r.not_expressible);
-      if (it == reasons.end()) it = reasons.insert(reasons.end(), r.not_expressible);
-      note = fmt::format("not expressible yet [{}]", it - reasons.begin() + 1);
-      if (r.simulated) sim = "(" + sim + ")";
-      if (e) err = "(" + err + ")";
+      note = fmt::format("not expressible yet [{}]", footnote(reasons, r.not_expressible));
+      if (r.simulated) sim = marked(sim, "(", ")");
+      if (e) err = marked(err, "(", ")");
     }
     t.add_row({r.name, r.unit, figure(r.measured), sim, err, note});
   }

@@ -81,6 +81,16 @@ moe::RoutingShape deepep_shape() {
 
 constexpr double kFp8 = 1.0 + 4.0 / 128.0;  // FP8 payload + one FP32 scale per 128 channels
 
+/// DeepEP's intranode benchmark: an FP8 dispatch over the 8 GPUs of one node.
+CollectiveSpec ep8_dispatch() {
+  CollectiveSpec spec;
+  spec.op = CollectiveOp::EpDispatch;
+  spec.ranks = consecutive(0, 8);
+  spec.routing = deepep_shape();
+  spec.payload_bytes_per_element = kFp8;
+  return spec;
+}
+
 TEST(Collective, RingAllReduceOnOneNvSwitchNode) {
   // NCCL ring all-reduce on p GPUs of one NVSwitch node: 2(p−1) steps, each moving S/p over
   // every GPU's own NVLink port at B = 160 GB/s after α = the NVLink latency (3.33 us):
@@ -185,11 +195,7 @@ TEST(Collective, IntranodeDispatchMovesTheRoutedTokensOverNvLink) {
   //   NVL bytes = T·g·H·b;  a GPU's NVLink port carries T·g·(7/8)·H·b in 7 equal flows, so
   //   t = α + T·g·(7/8)·H·b / 160 GB/s.
   const auto topo = h800(8);
-  CollectiveSpec spec;
-  spec.op = CollectiveOp::EpDispatch;
-  spec.ranks = consecutive(0, 8);
-  spec.routing = deepep_shape();
-  spec.payload_bytes_per_element = kFp8;
+  const CollectiveSpec spec = ep8_dispatch();
   const auto r = simulate_collective(topo, spec);
   const double g = 8.0 * (1.0 - miss(256, 32, 8));
   const double row = 7168 * kFp8;
@@ -206,11 +212,7 @@ TEST(Collective, AnEpKernelRateBelowTheLinkCapsEachGpusNvLinkCopies) {
   //   t = α + T·g·(7/8)·H·b / R,  and DeepEP's figure (own tokens counted) → R · 8/7.
   // R above the link leaves the link in charge; R = 0 is no cap.
   const auto topo = h800(8);
-  CollectiveSpec spec;
-  spec.op = CollectiveOp::EpDispatch;
-  spec.ranks = consecutive(0, 8);
-  spec.routing = deepep_shape();
-  spec.payload_bytes_per_element = kFp8;
+  CollectiveSpec spec = ep8_dispatch();
   const auto free = simulate_collective(topo, spec);
   spec.nvlink_kernel_Bps = 133.9e9;
   const auto capped = simulate_collective(topo, spec);

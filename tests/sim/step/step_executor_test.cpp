@@ -174,6 +174,19 @@ TEST(StepExecutor, ZeroAllGatherMovesTheWorkingWeightsNotTheGradients) {
   EXPECT_NEAR(r.step_time_s, 0.75 * (4 + 2) * params / bw, 1e-8);
 }
 
+/// EP2 inside one H800 node: each member computes c·load (an expert segment, loads 1 and 2),
+/// then dispatches `bytes`, of which a share `moe.nvlink_per_byte` crosses NVLink.
+StepResult ep2_dispatch_step(double c, double bytes, const MoeRouting& moe) {
+  const test::OneNodeStep ep2(2, 2);
+  std::vector<StageWork> st(1);
+  Segment experts = test::compute_segment(c);
+  experts.expert_fraction = 1.0;
+  st[0].forward = {experts, test::ep_dispatch_segment(bytes)};
+  StepResult r;
+  execute_step(ep2.setup(st, {}, moe, {1.0, 2.0}), r);
+  return r;
+}
+
 TEST(StepExecutor, ExpertAllToAllStartsWhenTheLastMemberJoinsAndEndsWithTheSlowest) {
   // EP2 inside one H800 node (NVLink only, B = 160 GB/s): each member computes c·load (an
   // expert segment), then dispatches S bytes, of which a share ν = 1/2 crosses NVLink and the
@@ -181,17 +194,11 @@ TEST(StepExecutor, ExpertAllToAllStartsWhenTheLastMemberJoinsAndEndsWithTheSlowe
   // member joins, at 2c, and ends when member 1 has received ν·S·2 at B:
   // step = 2c + α + 2·ν·S/B.
   const double c = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, bw = 160e9;
-  const test::OneNodeStep ep2(2, 2);
-  std::vector<StageWork> st(1);
-  Segment experts = test::compute_segment(c);
-  experts.expert_fraction = 1.0;
-  st[0].forward = {experts, test::ep_dispatch_segment(bytes)};
   MoeRouting moe;
   moe.nvlink_per_byte = nu;
   moe.latency_s = alpha;
-  StepResult r;
-  execute_step(ep2.setup(st, {}, moe, {1.0, 2.0}), r);
-  EXPECT_NEAR(r.step_time_s, 2 * c + alpha + 2 * nu * bytes / bw, 1e-8);
+  EXPECT_NEAR(ep2_dispatch_step(c, bytes, moe).step_time_s, 2 * c + alpha + 2 * nu * bytes / bw,
+              1e-8);
 }
 
 TEST(StepExecutor, TheEpKernelsNvLinkRateCapsTheAllToAll) {
@@ -200,19 +207,13 @@ TEST(StepExecutor, TheEpKernelsNvLinkRateCapsTheAllToAll) {
   // below the receiving link's B/(2ν) = 160 GB/s: step = 2c + α + ν·S/R. Without R the link
   // binds (the test above).
   const double c = 1e-3, bytes = 64e6, nu = 0.5, alpha = 5e-6, r_kernel = 60e9;
-  const test::OneNodeStep ep2(2, 2);
-  std::vector<StageWork> st(1);
-  Segment experts = test::compute_segment(c);
-  experts.expert_fraction = 1.0;
-  st[0].forward = {experts, test::ep_dispatch_segment(bytes)};
   MoeRouting moe;
   moe.nvlink_per_byte = nu;
   moe.latency_s = alpha;
   moe.dispatch_nvlink_kernel_Bps = r_kernel;
   moe.combine_nvlink_kernel_Bps = 1.0;  // the combine's rate does not apply to a dispatch
-  StepResult r;
-  execute_step(ep2.setup(st, {}, moe, {1.0, 2.0}), r);
-  EXPECT_NEAR(r.step_time_s, 2 * c + alpha + nu * bytes / r_kernel, 1e-8);
+  EXPECT_NEAR(ep2_dispatch_step(c, bytes, moe).step_time_s, 2 * c + alpha + nu * bytes / r_kernel,
+              1e-8);
 }
 
 TEST(StepExecutor, DataParallelRanksRunIdentically) {
