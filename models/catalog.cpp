@@ -50,6 +50,7 @@ const std::vector<std::string_view> kTopKeys{"description",
                                              "moe",
                                              "mtp_depth",
                                              "attention_kernel",
+                                             "hidden_dropout",
                                              "sliding_window",
                                              "qk_norm",
                                              "parallel_block",
@@ -171,6 +172,7 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
     m.attention_kernel = k->as_choice({"fused", "unfused"}) == "unfused" ? AttentionKernel::Unfused
                                                                          : AttentionKernel::Fused;
   }
+  if (auto p = r.value("hidden_dropout", false)) m.hidden_dropout = p->as_number(0.0, 0.99);
   r.integer("sliding_window", false, 0, m.sliding_window);
   r.boolean("qk_norm", false, m.qk_norm);
   r.boolean("parallel_block", false, m.parallel_block);

@@ -47,6 +47,7 @@
 //   moe.expert_up_output   T_e·k·2f_e·a SwiGLU input (V3 §3.3.3 caches it in FP8)
 //   moe.expert_act_output  T_e·k·f_e·a  down-projection input                              [S]
 //   moe.shared_up_output   T·2·s·f_e/tp·a, moe.shared_act_output T·s·f_e/tp·a          [S]
+// Hidden dropout (hidden_dropout > 0): attn.residual_mask and ffn.residual_mask, T_n·d·1 B each.
 // Unfused attention (attention_kernel: unfused) replaces attn.softmax_lse by the score matrix's
 // attn.softmax_output B·H_r·S_q·S_kv·t, attn.dropout_mask ×1 B, attn.dropout_output ×t [S]
 // (Korthikanti et al. §4, 5as²b). A parallel block (parallel_block) has no ffn.norm_* terms:
@@ -180,6 +181,12 @@ std::vector<ActivationTerm> all_terms(const ModelSpec& m, std::int64_t layer,
       add(out, "moe.shared_up_output", T * up * fs * a);
       if (!selective) add(out, "moe.shared_act_output", T * fs * a);
     }
+  }
+  if (m.hidden_dropout > 0) {
+    // The bias-dropout-add's 1 B mask per dropped sub-layer output (attention and FFN, in a
+    // parallel block too), read by its backward (Korthikanti et al. 2022 §4: sbh per dropout).
+    add(out, "attn.residual_mask", Tn * D);
+    add(out, "ffn.residual_mask", Tn * D);
   }
   if (layer >= m.layers) add(out, "mtp.inputs", 2.0 * Tn * D * h + T * 2.0 * D * a);
   return out;

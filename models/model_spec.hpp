@@ -67,6 +67,10 @@ struct ModelSpec {
   std::int64_t context_length =
       0;  ///< pre-training sequence length of the published model (informational)
   AttentionKernel attention_kernel = AttentionKernel::Fused;
+  /// Dropout probability on each sub-layer's output before its residual add (Megatron-LM GPT
+  /// `--hidden-dropout`, 0.1 by default there; Llama and DeepSeek-V3 train without): > 0 makes
+  /// the fused bias-dropout-add write a 1 B mask that its backward kernel reads. 0 = none.
+  double hidden_dropout = 0;
   /// Keys each query attends to, itself included (sliding-window attention, Mistral 7B /
   /// Gemma 2 local layers); 0 = every earlier token (full causal attention). Applies to all layers.
   std::int64_t sliding_window = 0;

@@ -276,6 +276,21 @@ class Builder {
     entries_.push_back(std::move(e));
   }
 
+  /// The residual add closing a sub-layer over `elements`: `f_fwd` FLOP and `rw` tensors per
+  /// element (x and the residual read, the sum written: 1 and 3). With hidden dropout (Megatron-
+  /// LM's fused bias-dropout-add) each of the `dropped` sub-layer outputs also draws and scales
+  /// (2 FLOP) and writes a 1 B mask; the backward reads dy and the mask and writes dx for each
+  /// (the residual's own gradient passes through). No dropout: no backward kernel.
+  void residual(const std::string& name, double elements, double f_fwd, double rw, double dropped) {
+    const double mask = 1.0 / bytes_of(hp_);  // a 1 B mask, in hp tensors
+    if (m_.hidden_dropout > 0) {
+      pointwise(name, OpKind::Elementwise, elements, f_fwd + 2 * dropped, rw + dropped * mask,
+                dropped, dropped * (2 + mask), hp_, false);
+    } else {
+      pointwise(name, OpKind::Elementwise, elements, f_fwd, rw, 0, 0, hp_, false);
+    }
+  }
+
   void norm(const std::string& name, std::int64_t tokens, std::int64_t dim) {
     // Forward reads x, writes y; backward reads x, dy, writes dx (weight grad reduced in-kernel).
     pointwise(name, OpKind::Norm, as_d(tokens) * as_d(dim), 4, 2, 8, 3, hp_, true);
@@ -535,8 +550,7 @@ void add_attention(Builder& b, bool residual = true) {
   b.gemm("attn.o_proj", 1, as_d(T), d, Hr * d_v, g);
   if (!residual) return;
   b.tp_reduce("attn");
-  b.pointwise("attn.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * d), 1, 3, 0, 0,
-              b.hp(), false);
+  b.residual("attn.residual", static_cast<double>(b.Tn() * d), 1, 3, 1);
 }
 
 /// A dense FFN of intermediate size `f` (split over TP) named `name`.
@@ -649,8 +663,7 @@ void add_ffn(Builder& b, std::int64_t layer, bool parallel = false) {
                 1.0 + 1.0 / static_cast<double>(k), 2, 2, hp, false);
   }
   if (parallel) return;
-  b.pointwise("ffn.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * d), 1, 3, 0, 0,
-              b.hp(), false);
+  b.residual("ffn.residual", static_cast<double>(b.Tn() * d), 1, 3, 1);
 }
 
 /// Output head and loss (shared by the main model and each MTP module).
@@ -938,8 +951,7 @@ LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListCon
     detail::add_attention(b, false);
     detail::add_ffn(b, layer, true);
     b.tp_reduce("block");
-    b.pointwise("block.residual", OpKind::Elementwise, static_cast<double>(b.Tn() * m.hidden), 2, 4,
-                0, 0, b.hp(), false);
+    b.residual("block.residual", static_cast<double>(b.Tn() * m.hidden), 2, 4, 2);
   } else {
     detail::add_attention(b);
     detail::add_ffn(b, layer);

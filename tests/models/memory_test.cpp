@@ -234,6 +234,21 @@ TEST(Memory, V3ActivationTermsUnderSelectiveRecompute) {
   EXPECT_EQ(t.count("attn.qkv"), 0u);  // MLA up-projections recomputed
 }
 
+TEST(Memory, HiddenDropoutCachesAOneByteMaskPerSubLayer) {
+  // GPT-3 175B, 2,048 tokens, TP1: with hidden dropout each of the two bias-dropout-adds keeps
+  // a T·d·1 B mask for its backward: 2048·12288 B each, nothing else changes.
+  ModelSpec m = model("gpt-3-175b");
+  OpListContext c;
+  c.seq_len = 2048;
+  const double before = layer_activation_bytes(m, 0, c);
+  m.hidden_dropout = 0.1;
+  std::map<std::string, double> t;
+  for (const auto& x : layer_activation_terms(m, 0, c)) t[x.name] = x.bytes;
+  EXPECT_DOUBLE_EQ(t["attn.residual_mask"], 2048.0 * 12288);
+  EXPECT_DOUBLE_EQ(t["ffn.residual_mask"], 2048.0 * 12288);
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, 0, c), before + 2 * 2048.0 * 12288);
+}
+
 TEST(Memory, RecomputeOrdersActivationMemory) {
   // Full < Selective < None; Full keeps exactly the layer input T·d·2.
   const auto& m = model("deepseek-v3");

@@ -879,6 +879,27 @@ TEST(OpList, Gpt3HasGeluAndLearnedPositions) {
   EXPECT_EQ(head_ops(m, c).layer, kHeadLayer);
 }
 
+TEST(OpList, HiddenDropoutWritesAMaskThatItsBackwardReads) {
+  // GPT-3 175B in BF16, 2,048 tokens, TP1: the bias-dropout-add over E = T·d elements reads x
+  // and the residual and writes the sum (3·2 B) and a 1 B mask: 7·E bytes; its backward reads
+  // dy and the mask and writes dx: 5·E bytes. Without dropout: 6·E forward, no backward kernel.
+  ModelSpec m = model("gpt-3-175b");
+  OpListContext c;
+  c.seq_len = 2048;
+  const double e = 2048.0 * 12288;
+  const auto plain = build_layer_ops(m, 0, c);
+  EXPECT_DOUBLE_EQ(find(plain.forward, "L0.attn.residual")->bytes, 6 * e);
+  EXPECT_EQ(find(plain.backward_input, "L0.attn.residual.bwd"), nullptr);
+  m.hidden_dropout = 0.1;
+  const auto ops = build_layer_ops(m, 0, c);
+  for (const char* r : {"L0.attn.residual", "L0.ffn.residual"}) {
+    EXPECT_DOUBLE_EQ(find(ops.forward, r)->bytes, 7 * e) << r;
+    const Op* bwd = find(ops.backward_input, std::string(r) + ".bwd");
+    ASSERT_NE(bwd, nullptr) << r;
+    EXPECT_DOUBLE_EQ(bwd->bytes, 5 * e);
+  }
+}
+
 TEST(OpList, EmbeddingHasOnlyAWeightGradient) {
   const auto ops = embedding_ops(model("llama-3.1-8b"), OpListContext{});
   ASSERT_EQ(ops.forward.size(), 1u);
