@@ -156,6 +156,16 @@ TEST(ResolveModel, AttentionVariantKeys) {
                   "sliding_window");
 }
 
+TEST(ResolveModel, HiddenDropoutIsAProbability) {
+  EXPECT_DOUBLE_EQ(
+      inline_model("model:\n  base: gpt-3-175b\n  hidden_dropout: 0.1\n").hidden_dropout, 0.1);
+  EXPECT_EQ(inline_model("model:\n  base: gpt-3-175b\n").hidden_dropout, 0.0);
+  const auto msg =
+      message_of([] { (void)inline_model("model:\n  base: gpt-3-175b\n  hidden_dropout: 1.5\n"); });
+  EXPECT_CONTAINS(msg, "s.yaml:3");
+  EXPECT_CONTAINS(msg, "hidden_dropout");
+}
+
 TEST(ResolveModel, InlineNameAndSources) {
   const auto m = inline_model(
       "model:\n  base: llama-3.1-8b\n  name: tiny\n  layers: {value: 2, source: \"test\"}\n");
