@@ -197,6 +197,14 @@ int cmd_collective(const Args& args, std::ostream& out) {
         "per element\n",
         spec.routing.hidden, spec.routing.top_k, spec.routing.routed_experts, first.nodes_per_token,
         first.gpus_per_node_hit, payload);
+    if (spec.nvlink_kernel_Bps > 0) {
+      out << fmt::format(
+          "# each GPU's kernel puts at most {:.1f} GB/s on NVLink (the {} catalog's {}, a measured "
+          "kernel rate)\n",
+          spec.nvlink_kernel_Bps / 1e9, cluster.gpu.name,
+          spec.op == col::CollectiveOp::EpDispatch ? "ep_dispatch_nvlink_rate"
+                                                   : "ep_combine_nvlink_rate");
+    }
     out << "# bandwidths as DeepEP's tests count them: RDMA = tokens × destination nodes (own "
            "node included), NVL = tokens received (own included), each over the time\n#\n";
     out << fmt::format("# {:>9} {:>12} {:>14} {:>10} {:>14} {:>10}  {:<9} {}\n", "tokens", "time",

@@ -60,6 +60,10 @@ TEST(CollectiveCli, DispatchPrintsDeepEpColumns) {
   expect_contains(o, "RDMA bytes    RDMA BW      NVL bytes     NVL BW  table     limited by");
   expect_contains(o, "4096");
   expect_contains(o, "RDMA      InfiniBand");
+  // The H800's DeepEP kernel rate caps each GPU's NVLink copies, and the header says so.
+  expect_contains(o,
+                  "each GPU's kernel puts at most 133.9 GB/s on NVLink (the h800 catalog's "
+                  "ep_dispatch_nvlink_rate, a measured kernel rate)");
   const Output j = run(kV3 + " --op ep-combine --group 8 --tokens 128..512 --json -");
   ASSERT_EQ(j.status, 0) << j.text;
   const auto doc = nlohmann::json::parse(j.text);
