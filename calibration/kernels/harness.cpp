@@ -971,6 +971,9 @@ std::vector<Point> run_op(Ctx& c, const std::string& op) {
                              {200, 384, 1024},
                              {256, 264, 128}})
         out.push_back(run_gemm(c, fp8, GemmCase{{m}, n, k, false}, false));
+    } else if (!c.opt.gemm_shapes.empty()) {
+      for (const auto& [m, n, k] : c.opt.gemm_shapes)
+        out.push_back(run_gemm(c, fp8, GemmCase{{m}, n, k, false}, false));
     } else {
       for (std::int64_t m : {64, 128, 4096})
         for (auto [n, k] : v3_dense_nk())
@@ -1109,6 +1112,29 @@ DeviceInfo query_device() {
   return info;
 }
 
+std::vector<std::array<std::int64_t, 3>> parse_gemm_shapes(const std::string& text) {
+  std::vector<std::array<std::int64_t, 3>> out;
+  std::stringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    std::array<std::int64_t, 3> s{};
+    char x1 = 0, x2 = 0;
+    std::istringstream in(item);
+    in >> s[0] >> x1 >> s[1] >> x2 >> s[2];
+    const bool read = !in.fail() && x1 == 'x' && x2 == 'x' && (in >> std::ws).eof();
+    if (!read || s[0] < 1 || s[1] < 8 || s[2] < 128) {
+      throw Error("--gemm-shapes: '" + item + "' is not MxNxK with m >= 1, n >= 8, k >= 128");
+    }
+    if (s[1] % 8 != 0 || s[2] % 128 != 0) {
+      throw Error("--gemm-shapes: '" + item +
+                  "': the kernels need n a multiple of 8 and k a multiple of 128");
+    }
+    out.push_back(s);
+  }
+  if (out.empty()) throw Error("--gemm-shapes needs at least one MxNxK");
+  return out;
+}
+
 void validate_options(const HarnessOptions& options) {
   if (options.reps < 1) throw Error("--reps must be >= 1, got " + std::to_string(options.reps));
   if (options.warmup < 0)
@@ -1180,6 +1206,7 @@ std::string to_json(const DeviceInfo& device, const HarnessOptions& options,
   o << "},\n  \"method\": {\"reps\": " << options.reps << ", \"warmup\": " << options.warmup
     << ", \"seed\": " << options.seed
     << ", \"small_shapes\": " << (options.small ? "true" : "false")
+    << ", \"gemm_shapes\": " << (options.gemm_shapes.empty() ? "\"v3\"" : "\"given\"")
     << ", \"timing\": \"CUDA events around the launch; L2 flushed by a memset of max(2 x L2, 64 "
        "MiB) before each "
        "repetition\"},\n  \"points\": [";

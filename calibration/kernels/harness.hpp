@@ -3,6 +3,7 @@
 // random inputs, check the kernel against a float64 host reference (poisoned output, every
 // element written), then time it with CUDA events (warm-up, L2 flushed before every repetition,
 // median and spread) next to the vendor library where there is one, and write JSON.
+#include <array>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -21,7 +22,14 @@ struct HarnessOptions {
   bool small = false;             ///< small shapes (quick self-test), not the V3 shapes
   bool check_only = false;        ///< reference checks only, no timing
   std::uint64_t seed = 20241226;  ///< input seed (the V3 report's date)
+  /// Dense GEMM shapes {m, n, k} for gemm_fp8 / gemm_bf16 (and their cuBLASLt column) in place
+  /// of DeepSeek-V3's; empty = the V3 table. Ignored with `small`.
+  std::vector<std::array<std::int64_t, 3>> gemm_shapes;
 };
+
+/// Parses `--gemm-shapes`: comma-separated MxNxK, each m >= 1, n a multiple of 8 and k of 128
+/// (what the kernels support); throws trainsim::Error naming the bad item.
+std::vector<std::array<std::int64_t, 3>> parse_gemm_shapes(const std::string& text);
 
 struct ReferenceCheck {
   double rel_l2_err = 0;       ///< ‖out − ref‖₂ / ‖ref‖₂ over the checked elements

@@ -18,11 +18,14 @@ using trainsim::calibration::kernels::HarnessOptions;
 constexpr const char* kUsage =
     "usage: trainsim-calibrate-device [--ops LIST] [--out FILE.json] [--reps N] [--warmup N]\n"
     "                                 [--small] [--check-only] [--seed N] [--list]\n"
+    "                                 [--gemm-shapes MxNxK,...]\n"
     "  --ops LIST     comma-separated op names (default: all; --list prints them)\n"
     "  --out FILE     write the measurements as JSON\n"
     "  --reps N       timed repetitions per point (default 50)\n"
     "  --warmup N     untimed launches first (default 5)\n"
     "  --small        small shapes (a quick self-test) instead of DeepSeek-V3's\n"
+    "  --gemm-shapes  dense GEMM shapes for gemm_fp8/gemm_bf16 and their cuBLASLt column,\n"
+    "                 in place of DeepSeek-V3's (n a multiple of 8, k of 128)\n"
     "  --check-only   reference checks only, no timing\n";
 
 int parse_int(const std::string& flag, const std::string& v) {
@@ -64,6 +67,8 @@ int main(int argc, char** argv) {
         opt.warmup = parse_int(a, value());
       } else if (a == "--seed") {
         opt.seed = static_cast<std::uint64_t>(parse_int(a, value()));
+      } else if (a == "--gemm-shapes") {
+        opt.gemm_shapes = k::parse_gemm_shapes(value());
       } else if (a == "--small") {
         opt.small = true;
       } else if (a == "--check-only") {

@@ -59,6 +59,41 @@ TEST(CalibrateDevice, BadCommandLineExitsWithStatus2) {
   EXPECT_NE(bad_flag.output.find("unknown option '--fast'"), std::string::npos) << bad_flag.output;
 }
 
+TEST(CalibrateDevice, BadGemmShapesExitWithStatus2BeforeAnyDeviceWork) {
+  const RunResult r = run("--ops gemm_fp8 --gemm-shapes 4096x6144x4096,4096x6144x100");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.output.find("--gemm-shapes: '4096x6144x100' is not MxNxK with m >= 1, n >= 8, "
+                          "k >= 128"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST(ParseGemmShapes, ReadsMxNxKListsAndNamesTheBadItem) {
+  const auto s = parse_gemm_shapes("4096x6144x4096,4096x28672x4096");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0][0], 4096);
+  EXPECT_EQ(s[0][1], 6144);
+  EXPECT_EQ(s[0][2], 4096);
+  EXPECT_EQ(s[1][1], 28672);
+  auto message = [](const std::string& text) {
+    try {
+      (void)parse_gemm_shapes(text);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_EQ(message("4096x6144"),
+            "--gemm-shapes: '4096x6144' is not MxNxK with m >= 1, n >= 8, "
+            "k >= 128");
+  EXPECT_EQ(message("4096x6148x4096"),
+            "--gemm-shapes: '4096x6148x4096': the kernels need n a multiple of 8 and k a "
+            "multiple of 128");
+  EXPECT_EQ(message("64x2112x7168junk"),
+            "--gemm-shapes: '64x2112x7168junk' is not MxNxK with m >= 1, n >= 8, k >= 128");
+  EXPECT_EQ(message(""), "--gemm-shapes needs at least one MxNxK");
+}
+
 TEST(CalibrateDevice, ListPrintsEveryOp) {
   const RunResult r = run("--list");
   EXPECT_EQ(r.status, 0);
