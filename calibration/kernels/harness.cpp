@@ -1139,6 +1139,8 @@ void validate_options(const HarnessOptions& options) {
   if (options.reps < 1) throw Error("--reps must be >= 1, got " + std::to_string(options.reps));
   if (options.warmup < 0)
     throw Error("--warmup must be >= 0, got " + std::to_string(options.warmup));
+  if (options.small && !options.gemm_shapes.empty())
+    throw Error("--small and --gemm-shapes exclude each other: --small replaces every shape");
   const std::vector<std::string>& known = harness_op_names();
   for (const std::string& op : options.ops) {
     if (std::find(known.begin(), known.end(), op) == known.end()) {

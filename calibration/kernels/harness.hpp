@@ -23,7 +23,7 @@ struct HarnessOptions {
   bool check_only = false;        ///< reference checks only, no timing
   std::uint64_t seed = 20241226;  ///< input seed (the V3 report's date)
   /// Dense GEMM shapes {m, n, k} for gemm_fp8 / gemm_bf16 (and their cuBLASLt column) in place
-  /// of DeepSeek-V3's; empty = the V3 table. Ignored with `small`.
+  /// of DeepSeek-V3's; empty = the V3 table. Not with `small` (validate_options rejects both).
   std::vector<std::array<std::int64_t, 3>> gemm_shapes;
 };
 
@@ -84,7 +84,7 @@ struct DeviceInfo {
 DeviceInfo query_device();
 
 /// Throws trainsim::Error on bad options (unknown op name listing the valid ones, reps < 1,
-/// warmup < 0); needs no device.
+/// warmup < 0, small with gemm_shapes); needs no device.
 void validate_options(const HarnessOptions& options);
 
 /// Runs the selected ops; progress and one line per point go to `log`. Validates options

@@ -128,6 +128,17 @@ TEST(ValidateOptions, RejectsUnknownOpsAndBadCounts) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "--warmup must be >= 0, got -1");
   }
+  HarnessOptions both;
+  both.small = true;
+  both.gemm_shapes = {{4096, 4096, 4096}};
+  try {
+    validate_options(both);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "--small and --gemm-shapes exclude each other: --small replaces every "
+                 "shape");
+  }
   EXPECT_NO_THROW(validate_options(HarnessOptions{}));
 }
 
