@@ -62,7 +62,8 @@
 // MTP module: its layer's terms plus mtp.inputs = 2·T_n·d·h (the two input norms) + T·2d·a (the
 // projection input). Head (last stage, and each MTP module's pass through it): head.norm_input
 // T_n·d·h, head.input T·d·h, head.logits T·(V/tp)·4 — the FP32 softmax kept by the vocab-
-// parallel cross-entropy for its backward — for head_in_flight micro-batches (the last stage runs
+// parallel cross-entropy for its backward (T·(V/tp)·h, the logits, for an online-softmax
+// kernel) — for head_in_flight micro-batches (the last stage runs
 // a micro-batch's backward right after its forward, so 1 by default).
 #include "models/memory.hpp"
 
@@ -205,7 +206,9 @@ double head_bytes(const ModelSpec& m, const OpListContext& c) {
   (void)t;
   const double T = d(tokens_per_rank(c));
   const double Tn = c.sequence_parallel ? T / c.tp : T;
-  return Tn * d(m.hidden) * h + T * d(m.hidden) * h + T * d(m.vocab / c.tp) * 4.0;
+  // The softmax kept for backward: FP32, or the logits themselves for an online-softmax kernel.
+  const double kept = c.cross_entropy == CrossEntropyKernels::OnlineSoftmax ? h : 4.0;
+  return Tn * d(m.hidden) * h + T * d(m.hidden) * h + T * d(m.vocab / c.tp) * kept;
 }
 
 }  // namespace
@@ -242,6 +245,7 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.recompute = plan.recompute;
   c.gpus_per_node = gpus_per_node;
   c.grad_accumulation_fusion = plan.grad_accumulation_fusion;
+  c.cross_entropy = plan.cross_entropy;
   return c;
 }
 

@@ -24,7 +24,9 @@
 // Memory-bound ops (FLOP counts are nominal; the cost model times them by bytes): RMSNorm/
 // LayerNorm 4 FLOP per element forward, 8 backward; SwiGLU 4 per output element; GELU 8; RoPE
 // 3 per rotated element; residual add 1; FP8 quantize 2 (abs-max, scale); softmax cross-entropy
-// 5 per logit forward, 2 backward.
+// 5 per logit forward, 2 backward, over the kernels of the scenario's implementation
+// (CrossEntropyKernels, Builder::cross_entropy: from h + 36 B forward and 12 + h B backward per
+// logit for Megatron-LM's eager FP32 ops down to h and 2h for an online-softmax kernel).
 // MoE (DeepSeek-V3 §3.2.2, §3.3): router GEMM T_e·d·E in BF16 with top-k; FP8 quantize of the
 // dispatch payload when the policy dispatches in FP8; Dispatch sends each token once per
 // destination (node when EP spans nodes, else rank): T_e·ν·d·payload bytes; permute into
@@ -288,6 +290,50 @@ class Builder {
                 dropped, dropped * (2 + mask), hp_, false);
     } else {
       pointwise(name, OpKind::Elementwise, elements, f_fwd, rw, 0, 0, hp_, false);
+    }
+  }
+
+  /// Softmax cross-entropy over `E` logits (tokens × vocab/tp), one op per kernel of the
+  /// implementation (CrossEntropyKernels; h = the logits' dtype size, f = 4 B FP32), 5 FLOP per
+  /// logit forward and 2 backward in all:
+  ///  - Unfused: .cast (h + f), .max (f), .sub (2f), .exp (2f), .sum (f), .div (2f) forward;
+  ///    backward .mul.bwd (2f) then .cast.bwd (f + h) — the FP32 copy's gradient cast back;
+  ///  - Fused: .max (h + f, the cast fused in), .exp (2f, subtract, exp and sum), .div (2f);
+  ///    backward one kernel, f + f + h (read the softmax, write it back updated, write dx);
+  ///  - OnlineSoftmax: forward one read, h; backward the gradient in place, 2h.
+  void cross_entropy(double E) {
+    const double h = bytes_of(hp_), f = 4;
+    const std::string n = "head.loss";
+    auto fwd = [&](const std::string& suffix, double flop, double bytes) {
+      Entry e;
+      e.fwd = make(n + suffix, OpKind::Loss, Pass::Forward, Dtype::FP32, flop * E, bytes * E);
+      entries_.push_back(std::move(e));
+    };
+    auto bwd = [&](const std::string& suffix, double flop, double bytes) {
+      entries_.back().bwd_in.push_back(
+          make(n + suffix, OpKind::Loss, Pass::BackwardInput, Dtype::FP32, flop * E, bytes * E));
+    };
+    switch (c_.cross_entropy) {
+      case CrossEntropyKernels::Unfused:
+        fwd(".cast", 0, h + f);
+        bwd(".cast.bwd", 0, f + h);
+        fwd(".max", 1, f);
+        fwd(".sub", 1, 2 * f);
+        fwd(".exp", 1, 2 * f);
+        fwd(".sum", 1, f);
+        fwd("", 1, 2 * f);  // the division by the sum: the softmax kept for backward
+        bwd(".bwd", 2, 2 * f);
+        break;
+      case CrossEntropyKernels::Fused:
+        fwd(".max", 1, h + f);
+        fwd(".exp", 3, 2 * f);
+        fwd("", 1, 2 * f);
+        bwd(".bwd", 2, 2 * f + h);
+        break;
+      case CrossEntropyKernels::OnlineSoftmax:
+        fwd("", 5, h);
+        bwd(".bwd", 2, 2 * h);
+        break;
     }
   }
 
@@ -674,12 +720,12 @@ void add_head(Builder& b) {
   b.norm("head.norm", b.Tn(), d);
   b.tp_gather("head");
   b.gemm("head.output", 1, as_d(T), V, d, b.hp());
-  const double logits = static_cast<double>(T * V);
-  b.pointwise("head.loss", OpKind::Loss, logits, 5, 1, 2, 2, Dtype::FP32, false);
+  b.cross_entropy(static_cast<double>(T * V));
   if (c.tp > 1) {
-    // Vocab-parallel cross-entropy: all-reduce of the per-token max and sum (2 FP32 per token).
-    b.comm("head.loss.tp_all_reduce", OpKind::TpCollective, Dtype::FP32, static_cast<double>(T) * 8,
-           "", OpKind::TpCollective, Dtype::FP32, 0);
+    // Vocab-parallel cross-entropy: all-reduce of the per-token max, target logit and sum of
+    // exponentials (3 FP32 per token).
+    b.comm("head.loss.tp_all_reduce", OpKind::TpCollective, Dtype::FP32,
+           static_cast<double>(T) * 12, "", OpKind::TpCollective, Dtype::FP32, 0);
   }
 }
 

@@ -40,6 +40,8 @@ struct OpListContext {
   /// ParallelPlan::grad_accumulation_fusion). Off: each weight gradient is written in the GEMM's
   /// output dtype and added into the buffer by its own kernel every micro-batch (`.accumulate`).
   bool grad_accumulation_fusion = true;
+  /// The kernels of the softmax cross-entropy (ParallelPlan::cross_entropy).
+  CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
 };
 
 /// Tokens of one micro-batch on one rank: sequences · seq_len / cp.

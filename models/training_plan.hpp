@@ -22,6 +22,28 @@ enum class CpKind {
             ///< (DeepSpeed-Ulysses, Jacobs et al. 2023, arXiv 2309.14509 §3)
 };
 
+/// Which kernels compute the softmax cross-entropy over the logits (E = tokens × vocab/tp
+/// elements per micro-batch; h = the logits' dtype size, 2 B in BF16/FP16). HBM bytes per element
+/// of E, counted from each implementation's kernels (models/op_list.cpp, `cross_entropy`):
+enum class CrossEntropyKernels {
+  /// Eager PyTorch ops on an FP32 copy (Megatron-LM's vocab-parallel cross-entropy without
+  /// `--cross-entropy-loss-fusion`: megatron/mpu/cross_entropy.py @de7dc40f88, megatron/core/
+  /// tensor_parallel/cross_entropy.py @d98e8a64dd): cast, max, subtract, exp, sum, divide
+  /// forward (h + 36 B); multiply and cast back backward (12 + h B).
+  Unfused,
+  /// Megatron-Core's `--cross-entropy-loss-fusion` (native implementation, megatron/core/fusions/
+  /// fused_cross_entropy.py @d98e8a64dd): the same FP32 maths as three compiled kernels forward
+  /// (cast+max, subtract+exp+sum, divide: h + 20 B) and one backward (8 + h B: it reads the
+  /// softmax, writes back the softmax it updates in place, and writes the gradient in h).
+  /// NeMo's default (nemo/collections/llm/gpt/model/base.py @0175f4c6c8, GPTConfig
+  /// `cross_entropy_loss_fusion = True`).
+  Fused,
+  /// An online-softmax kernel in the logits' own dtype (Transformer Engine's Triton
+  /// cross-entropy, transformer_engine/pytorch/triton/cross_entropy.py @02965d2e): forward
+  /// reads the logits once (h B); backward rewrites them in place as the gradient (2h B).
+  OnlineSoftmax,
+};
+
 struct ParallelPlan {
   int dp = 1;
   /// `dp: auto`: dp is the degree that fills the GPUs, gpus / (tp · pp · cp), resolved by the
@@ -79,6 +101,8 @@ struct ParallelPlan {
   /// adds into the buffer every micro-batch (PyTorch AccumulateGrad, or Megatron-LM's 2021
   /// `param.main_grad.add_(param.grad.data)` hook, megatron/model/distributed.py @de7dc40f88).
   bool grad_accumulation_fusion = true;
+  /// The cross-entropy loss kernels (see CrossEntropyKernels).
+  CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
   /// Transformer layers of each model stage in stage order (one entry per stage the schedule
   /// has: pp, pp × virtual_stages, or 2·pp for DualPipeV), each >= 1, summing to the model's
   /// layers; the MTP modules join the last stage. Empty: balanced by simulated time.

@@ -78,7 +78,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "layers_per_stage",
                    "grad_accum_passes",
                    "expert_wgrad_side_stream",
-                   "grad_accumulation_fusion"});
+                   "grad_accumulation_fusion",
+                   "cross_entropy"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
     p.dp_auto = true;
@@ -111,6 +112,12 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("p2p_scatter_gather")) p.p2p_scatter_gather = o->as_bool();
   if (auto o = node.find("expert_wgrad_side_stream")) p.expert_wgrad_side_stream = o->as_bool();
   if (auto o = node.find("grad_accumulation_fusion")) p.grad_accumulation_fusion = o->as_bool();
+  if (auto o = node.find("cross_entropy")) {
+    const std::string k = o->as_choice({"unfused", "fused", "online_softmax"});
+    p.cross_entropy = k == "unfused" ? models::CrossEntropyKernels::Unfused
+                      : k == "fused" ? models::CrossEntropyKernels::Fused
+                                     : models::CrossEntropyKernels::OnlineSoftmax;
+  }
   if (auto l = node.find("layers_per_stage")) {
     if (!l->is_sequence()) throw l->error("layers_per_stage must be a list of layer counts");
     p.layers_per_stage.clear();

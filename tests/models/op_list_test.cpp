@@ -613,6 +613,59 @@ TEST(OpList, UnfusedGradientAccumulationAddsOneKernelPerWeightGradient) {
   EXPECT_DOUBLE_EQ(ea->bytes, 128256.0 * 4096.0 * 6.0);
 }
 
+TEST(OpList, CrossEntropyKernelsMoveEachImplementationsBytes) {
+  // Llama 3.1 8B head, T = 4,096 tokens, TP1, BF16 logits (h = 2 B, f = 4 B FP32):
+  // E = T·V = 4096·128256 logits. Bytes per logit, forward | backward:
+  //   unfused (eager FP32): cast h+f, max f, sub 2f, exp 2f, sum f, div 2f = h + 36 = 38
+  //                         | mul 2f, cast back f+h = 12 + h = 14      (6 + 2 kernels)
+  //   fused (3 compiled):   max h+f, exp 2f, div 2f = h + 20 = 22 | 2f + h = 10 (3 + 1)
+  //   online softmax:       h = 2 | 2h = 4                              (1 + 1)
+  // FLOPs are 5 per logit forward and 2 backward in each.
+  const auto& m = model("llama-3.1-8b");
+  const double E = 4096.0 * 128256;
+  struct Want {
+    CrossEntropyKernels k;
+    double fwd, bwd;
+    std::size_t fwd_ops, bwd_ops;
+  };
+  for (const Want w : {Want{CrossEntropyKernels::Unfused, 38, 14, 6, 2},
+                       Want{CrossEntropyKernels::Fused, 22, 10, 3, 1},
+                       Want{CrossEntropyKernels::OnlineSoftmax, 2, 4, 1, 1}}) {
+    const auto head = head_ops(m, ctx([&](OpListContext& c) { c.cross_entropy = w.k; }));
+    double fb = 0, bb = 0, ff = 0, bf = 0;
+    std::size_t fn = 0, bn = 0;
+    for (const auto& op : head.forward) {
+      if (op.kind != OpKind::Loss) continue;
+      fb += op.bytes;
+      ff += op.flops;
+      ++fn;
+    }
+    for (const auto& op : head.backward_input) {
+      if (op.kind != OpKind::Loss) continue;
+      bb += op.bytes;
+      bf += op.flops;
+      ++bn;
+    }
+    const int k = static_cast<int>(w.k);
+    EXPECT_DOUBLE_EQ(fb, w.fwd * E) << k;
+    EXPECT_DOUBLE_EQ(bb, w.bwd * E) << k;
+    EXPECT_DOUBLE_EQ(ff, 5 * E) << k;
+    EXPECT_DOUBLE_EQ(bf, 2 * E) << k;
+    EXPECT_EQ(fn, w.fwd_ops) << k;
+    EXPECT_EQ(bn, w.bwd_ops) << k;
+    // The softmax (or loss) op closes the forward chain under the one name "head.loss".
+    EXPECT_NE(find(head.forward, "head.loss"), nullptr) << k;
+  }
+  // Unfused backward: the multiply runs before the FP32 gradient is cast back, and the dgrad
+  // GEMM of the head follows both.
+  const auto u =
+      head_ops(m, ctx([](OpListContext& c) { c.cross_entropy = CrossEntropyKernels::Unfused; }));
+  const auto mul = index_of(u.backward_input, "head.loss.bwd");
+  const auto cast = index_of(u.backward_input, "head.loss.cast.bwd");
+  EXPECT_LT(mul, cast);
+  EXPECT_LT(cast, index_of(u.backward_input, "head.output.dgrad"));
+}
+
 TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   // EP64 on 8-GPU nodes = 8 nodes of 32 experts; node-limited to 4 nodes, top-8 uniform over
   // the 128 experts of the chosen nodes: ν = 4 · (1 − C(96,8)/C(128,8)) = 3.629 nodes per

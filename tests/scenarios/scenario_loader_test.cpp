@@ -144,6 +144,24 @@ TEST(ScenarioLoader, PlansTheScheduleCanNeverRunAreRejectedAtLoad) {
   EXPECT_NE(virt.find("t.yaml:4"), std::string::npos) << virt;
 }
 
+TEST(ScenarioLoader, CrossEntropyIsFusedUnlessTheScenarioNamesOtherKernels) {
+  // Fused by default (Megatron-Core's --cross-entropy-loss-fusion, NeMo's default); each name
+  // maps to its kernels and reaches the op-list context; another name lists the valid ones.
+  EXPECT_EQ(load_scenario_text(kBase, "t.yaml").plan.cross_entropy,
+            models::CrossEntropyKernels::Fused);
+  const Scenario u = load_scenario_text(kBase, "t.yaml", {{"parallelism.cross_entropy=unfused"}});
+  EXPECT_EQ(u.plan.cross_entropy, models::CrossEntropyKernels::Unfused);
+  EXPECT_EQ(models::op_list_context(u.plan, u.precision, 4096, 8).cross_entropy,
+            models::CrossEntropyKernels::Unfused);
+  EXPECT_EQ(load_scenario_text(kBase, "t.yaml", {{"parallelism.cross_entropy=online_softmax"}})
+                .plan.cross_entropy,
+            models::CrossEntropyKernels::OnlineSoftmax);
+  const std::string e = error_of(kBase, {"parallelism.cross_entropy=liger"});
+  expect_contains(e, "liger");
+  expect_contains(e, "unfused");
+  expect_contains(e, "online_softmax");
+}
+
 TEST(ScenarioLoader, GradAccumulationFusionIsOnUnlessTheScenarioSaysOtherwise) {
   // On as Megatron-LM has run it since 2022 and Transformer Engine does; a scenario of an older
   // framework turns it off, and the op-list context carries it.
