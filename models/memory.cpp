@@ -246,6 +246,7 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.gpus_per_node = gpus_per_node;
   c.grad_accumulation_fusion = plan.grad_accumulation_fusion;
   c.cross_entropy = plan.cross_entropy;
+  c.bias_fusion = plan.bias_fusion;
   return c;
 }
 

@@ -293,6 +293,27 @@ class Builder {
     }
   }
 
+  /// Without bias fusion (OpListContext::bias_fusion), the gradient of the bias of the GEMM
+  /// `gemm_name`, whose output is `rows` × `cols` where the bias is added: a reduction over the
+  /// rows reading the output gradient (rows·cols·h B) and writing cols gradient elements, 1 FLOP
+  /// per element, in the weight-gradient pass of the last entry. With `own_add` the forward
+  /// also adds the bias by its own kernel after the GEMM (reading and writing the output, 2·h B
+  /// per element; its gradient is the same reduction). Nothing with bias fusion.
+  void bias(const std::string& gemm_name, double rows, std::int64_t cols, bool own_add) {
+    if (c_.bias_fusion) return;
+    const double h = bytes_of(hp_), e = rows * as_d(cols);
+    Op grad = make(gemm_name + ".bias_grad", OpKind::Elementwise, Pass::BackwardWeight, hp_, e,
+                   e * h + as_d(cols) * grad_bytes_);
+    if (own_add) {
+      Entry add;
+      add.fwd = make(gemm_name + ".bias_add", OpKind::Elementwise, Pass::Forward, hp_, e, 2 * e * h);
+      add.bwd_w.push_back(std::move(grad));
+      entries_.push_back(std::move(add));
+    } else {
+      entries_.back().bwd_w.push_back(std::move(grad));
+    }
+  }
+
   /// Softmax cross-entropy over `E` logits (tokens × vocab/tp), one op per kernel of the
   /// implementation (CrossEntropyKernels; h = the logits' dtype size, f = 4 B FP32), 5 FLOP per
   /// logit forward and 2 backward in all:
@@ -558,7 +579,9 @@ void add_attention(Builder& b, bool residual = true) {
     b.pointwise("attn.rope", OpKind::Elementwise, rot, 3, 2, 3, 2, b.hp(), true);
   } else {
     d_qk = d_v = m.head_dim;
-    b.gemm("attn.qkv_proj", 1, as_d(T), (Hr + 2 * kv_r(m, c)) * m.head_dim, d, g);
+    const std::int64_t qkv_cols = (Hr + 2 * kv_r(m, c)) * m.head_dim;
+    b.gemm("attn.qkv_proj", 1, as_d(T), qkv_cols, d, g);
+    if (m.attention_bias) b.bias("attn.qkv_proj", as_d(T), qkv_cols, true);
     // Per-head RMSNorm of queries and keys over head_dim (Qwen3 q_norm / k_norm), before RoPE.
     if (m.qk_norm) b.norm("attn.qk_norm", T * (Hr + kv_r(m, c)), m.head_dim);
     const double rot = static_cast<double>(T) * static_cast<double>((Hr + kv_r(m, c)) * m.head_dim);
@@ -594,6 +617,8 @@ void add_attention(Builder& b, bool residual = true) {
            "attn.cp_dout_all_to_all.bwd", OpKind::CpCollective, c.precision.attention, bytes);
   }
   b.gemm("attn.o_proj", 1, as_d(T), d, Hr * d_v, g);
+  // Row-parallel: the bias joins after the TP reduction, on the T_n tokens of the rank.
+  if (m.linear_bias) b.bias("attn.o_proj", as_d(b.Tn()), d, false);
   if (!residual) return;
   b.tp_reduce("attn");
   b.residual("attn.residual", static_cast<double>(b.Tn() * d), 1, 3, 1);
@@ -606,15 +631,19 @@ void add_dense_ffn(Builder& b, const std::string& name, std::int64_t f_total) {
   const std::int64_t T = b.T(), d = m.hidden, f = f_total / c.tp;
   const Dtype g = c.precision.gemm;
   const double act = static_cast<double>(T * f);
+  const std::string up = name + (m.activation == FfnActivation::SwiGlu ? ".gate_up_proj" : ".up_proj");
   if (m.activation == FfnActivation::SwiGlu) {
-    b.gemm(name + ".gate_up_proj", 1, as_d(T), 2 * f, d, g);
+    b.gemm(up, 1, as_d(T), 2 * f, d, g);
+    if (m.linear_bias) b.bias(up, as_d(T), 2 * f, false);
     b.pointwise(name + ".swiglu", OpKind::Elementwise, act, 4, 3, 8, 4, b.hp(), true);
-    b.gemm(name + ".down_proj", 1, as_d(T), d, f, g);
   } else {
-    b.gemm(name + ".up_proj", 1, as_d(T), f, d, g);
+    b.gemm(up, 1, as_d(T), f, d, g);
+    if (m.linear_bias) b.bias(up, as_d(T), f, false);
     b.pointwise(name + ".gelu", OpKind::Elementwise, act, 8, 2, 16, 3, b.hp(), true);
-    b.gemm(name + ".down_proj", 1, as_d(T), d, f, g);
   }
+  b.gemm(name + ".down_proj", 1, as_d(T), d, f, g);
+  // Row-parallel like the attention output: the bias on the T_n tokens after the reduction.
+  if (m.linear_bias) b.bias(name + ".down_proj", as_d(b.Tn()), d, false);
 }
 
 /// The FFN block; `parallel` = true reads the attention's normalised (and gathered) input and

@@ -40,6 +40,9 @@ struct OpListContext {
   /// ParallelPlan::grad_accumulation_fusion). Off: each weight gradient is written in the GEMM's
   /// output dtype and added into the buffer by its own kernel every micro-batch (`.accumulate`).
   bool grad_accumulation_fusion = true;
+  /// Biases added and reduced inside the GEMMs' epilogues (ParallelPlan::bias_fusion). Off: a
+  /// QKV `.bias_add` kernel and a `.bias_grad` reduction per biased linear layer.
+  bool bias_fusion = true;
   /// The kernels of the softmax cross-entropy (ParallelPlan::cross_entropy).
   CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
 };

@@ -101,6 +101,16 @@ struct ParallelPlan {
   /// adds into the buffer every micro-batch (PyTorch AccumulateGrad, or Megatron-LM's 2021
   /// `param.main_grad.add_(param.grad.data)` hook, megatron/model/distributed.py @de7dc40f88).
   bool grad_accumulation_fusion = true;
+  /// Linear-layer biases cost no kernel of their own: each is added in its GEMM's epilogue or
+  /// in the fused element-wise kernel that follows (bias-GELU, bias-dropout-add), and its
+  /// gradient is reduced in the weight-gradient GEMM's epilogue, as Transformer Engine does
+  /// (transformer_engine/pytorch/module/linear.py @0004dbd0, _Linear.backward: the BF16 wgrad
+  /// GEMM returns grad_bias; FP8 fuses it into the output gradient's cast-transpose). Off, as
+  /// Megatron-LM 2021-22 ran it in PyTorch: the QKV bias is added by its own kernel after the
+  /// GEMM (megatron/mpu/layers.py @cfd2e21607: `output = output + bias`) and every bias gradient
+  /// is a reduction kernel over its output gradient (`grad_output.sum(dim=0)`, or autograd's
+  /// reduction to the bias shape behind the fused bias-GELU and bias-dropout-add).
+  bool bias_fusion = true;
   /// The cross-entropy loss kernels (see CrossEntropyKernels).
   CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
   /// Transformer layers of each model stage in stage order (one entry per stage the schedule

@@ -666,6 +666,53 @@ TEST(OpList, CrossEntropyKernelsMoveEachImplementationsBytes) {
   EXPECT_LT(cast, index_of(u.backward_input, "head.output.dgrad"));
 }
 
+TEST(OpList, UnfusedBiasesAddTheQkvBiasAndReduceEveryBiasGradient) {
+  // GPT-3 175B (biases on every linear layer), TP8 with sequence parallelism, T = 4,096 tokens,
+  // T_n = 512, BF16 (h = 2 B), FP32 gradients (g = 4 B). QKV: 3·12288/8 = 4,608 columns; FFN
+  // up: 49152/8 = 6,144; the row-parallel o_proj and down_proj add their 12,288-wide bias on
+  // the T_n tokens after the reduction. Without bias fusion:
+  //   attn.qkv_proj.bias_add (forward)  2·T·4608·h        (read and write the GEMM output)
+  //   <gemm>.bias_grad (weight pass)    rows·cols·h + cols·g, 1 FLOP per element, for
+  //     qkv (T × 4608), o_proj (T_n × 12288), up_proj (T × 6144), down_proj (T_n × 12288).
+  const auto& m = model("gpt-3-175b");
+  auto with = [](bool fused) {
+    return ctx([&](OpListContext& c) {
+      c.tp = 8;
+      c.sequence_parallel = true;
+      c.bias_fusion = fused;
+    });
+  };
+  const auto fused = build_layer_ops(m, 3, with(true)), plain = build_layer_ops(m, 3, with(false));
+  const double T = 4096, Tn = 512;
+  const Op* add = find(plain.forward, "L3.attn.qkv_proj.bias_add");
+  ASSERT_NE(add, nullptr);
+  EXPECT_DOUBLE_EQ(add->bytes, 2 * T * 4608 * 2);
+  // It follows its GEMM in the forward order.
+  EXPECT_EQ(index_of(plain.forward, "L3.attn.qkv_proj.bias_add"),
+            index_of(plain.forward, "L3.attn.qkv_proj") + 1);
+  struct Want {
+    const char* name;
+    double rows, cols;
+  };
+  for (const Want w : {Want{"L3.attn.qkv_proj.bias_grad", T, 4608},
+                       Want{"L3.attn.o_proj.bias_grad", Tn, 12288},
+                       Want{"L3.ffn.up_proj.bias_grad", T, 6144},
+                       Want{"L3.ffn.down_proj.bias_grad", Tn, 12288}}) {
+    const Op* g = find(plain.backward_weight, w.name);
+    ASSERT_NE(g, nullptr) << w.name;
+    EXPECT_EQ(g->pass, Pass::BackwardWeight) << w.name;
+    EXPECT_DOUBLE_EQ(g->flops, w.rows * w.cols) << w.name;
+    EXPECT_DOUBLE_EQ(g->bytes, w.rows * w.cols * 2 + w.cols * 4) << w.name;
+  }
+  // Fused (Transformer Engine): none of these kernels; the lists are otherwise the same.
+  EXPECT_EQ(plain.forward.size(), fused.forward.size() + 1);
+  EXPECT_EQ(plain.backward_weight.size(), fused.backward_weight.size() + 4);
+  for (const auto& op : fused.backward_weight) EXPECT_EQ(op.name.find("bias"), std::string::npos);
+  // A model without biases runs no bias kernel either way.
+  const auto llama = build_layer_ops(model("llama-3.1-8b"), 3, with(false));
+  for (const auto& op : llama.backward_weight) EXPECT_EQ(op.name.find("bias"), std::string::npos);
+}
+
 TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   // EP64 on 8-GPU nodes = 8 nodes of 32 experts; node-limited to 4 nodes, top-8 uniform over
   // the 128 experts of the chosen nodes: ν = 4 · (1 − C(96,8)/C(128,8)) = 3.629 nodes per

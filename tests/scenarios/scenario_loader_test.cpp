@@ -162,6 +162,15 @@ TEST(ScenarioLoader, CrossEntropyIsFusedUnlessTheScenarioNamesOtherKernels) {
   expect_contains(e, "online_softmax");
 }
 
+TEST(ScenarioLoader, BiasFusionIsOnUnlessTheScenarioSaysOtherwise) {
+  // On as Transformer Engine runs biases; an older PyTorch-only framework turns it off, and the
+  // op-list context carries it.
+  EXPECT_TRUE(load_scenario_text(kBase, "t.yaml").plan.bias_fusion);
+  const Scenario s = load_scenario_text(kBase, "t.yaml", {{"parallelism.bias_fusion=false"}});
+  EXPECT_FALSE(s.plan.bias_fusion);
+  EXPECT_FALSE(models::op_list_context(s.plan, s.precision, 4096, 8).bias_fusion);
+}
+
 TEST(ScenarioLoader, GradAccumulationFusionIsOnUnlessTheScenarioSaysOtherwise) {
   // On as Megatron-LM has run it since 2022 and Transformer Engine does; a scenario of an older
   // framework turns it off, and the op-list context carries it.
