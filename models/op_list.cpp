@@ -306,7 +306,8 @@ class Builder {
                    e * h + as_d(cols) * grad_bytes_);
     if (own_add) {
       Entry add;
-      add.fwd = make(gemm_name + ".bias_add", OpKind::Elementwise, Pass::Forward, hp_, e, 2 * e * h);
+      add.fwd =
+          make(gemm_name + ".bias_add", OpKind::Elementwise, Pass::Forward, hp_, e, 2 * e * h);
       add.bwd_w.push_back(std::move(grad));
       entries_.push_back(std::move(add));
     } else {
@@ -631,7 +632,8 @@ void add_dense_ffn(Builder& b, const std::string& name, std::int64_t f_total) {
   const std::int64_t T = b.T(), d = m.hidden, f = f_total / c.tp;
   const Dtype g = c.precision.gemm;
   const double act = static_cast<double>(T * f);
-  const std::string up = name + (m.activation == FfnActivation::SwiGlu ? ".gate_up_proj" : ".up_proj");
+  const std::string up =
+      name + (m.activation == FfnActivation::SwiGlu ? ".gate_up_proj" : ".up_proj");
   if (m.activation == FfnActivation::SwiGlu) {
     b.gemm(up, 1, as_d(T), 2 * f, d, g);
     if (m.linear_bias) b.bias(up, as_d(T), 2 * f, false);

@@ -694,10 +694,9 @@ TEST(OpList, UnfusedBiasesAddTheQkvBiasAndReduceEveryBiasGradient) {
     const char* name;
     double rows, cols;
   };
-  for (const Want w : {Want{"L3.attn.qkv_proj.bias_grad", T, 4608},
-                       Want{"L3.attn.o_proj.bias_grad", Tn, 12288},
-                       Want{"L3.ffn.up_proj.bias_grad", T, 6144},
-                       Want{"L3.ffn.down_proj.bias_grad", Tn, 12288}}) {
+  for (const Want w :
+       {Want{"L3.attn.qkv_proj.bias_grad", T, 4608}, Want{"L3.attn.o_proj.bias_grad", Tn, 12288},
+        Want{"L3.ffn.up_proj.bias_grad", T, 6144}, Want{"L3.ffn.down_proj.bias_grad", Tn, 12288}}) {
     const Op* g = find(plain.backward_weight, w.name);
     ASSERT_NE(g, nullptr) << w.name;
     EXPECT_EQ(g->pass, Pass::BackwardWeight) << w.name;
