@@ -76,6 +76,10 @@
 // master, m, v and writes master, m, v and the working weight: g + 2·b_master + 4·b_moment + b_w
 // bytes (4 + 8 + 8 + 2 = 22 B for V3's FP32 master/grad and BF16 moments, 4 + 8 +
 // 16 + 2 = 30 B for BF16 mixed precision with FP32 moments); the local gradient buffer is zeroed.
+// FP16 (loss-scaled) gradients are first copied into FP32 (g + 4 B) and unscaled with an inf/NaN
+// check (8 B), and the norm and AdamW read the FP32 copies: 2 + 4 + 8 + (4 + 8 + 16 + 2) = 44 B
+// with FP32 master and moments and FP16 weights, against 2 + (2 + 8 + 16 + 2) = 30 B had they
+// read the FP16 gradients.
 #include "models/op_list.hpp"
 
 #include <fmt/format.h>
@@ -907,10 +911,22 @@ std::vector<Op> optimizer_ops(const OptimizerShape& s, const PrecisionPolicy& p)
       out.push_back(std::move(op));
     }
   };
+  // FP16 gradients are loss-scaled, and an FP32 optimizer does not read them as they are:
+  // Megatron-LM's Float16OptimizerWithFloat16Params (megatron/optimizer/optimizer.py
+  // @de7dc40f88, step) first copies them into FP32 main gradients (`main_grad.float()`, read g,
+  // write 4) and unscales those in place with an inf/NaN check
+  // (torch._amp_foreach_non_finite_check_and_unscale_, read and write 4); the norm and AdamW then
+  // read the FP32 copies. Any other gradient dtype is read by the norm and AdamW as it is.
+  double g_read = g;
+  if (p.grads == Dtype::FP16 && p.master_weights != Dtype::FP16) {
+    add("optimizer.grads_to_fp32", s.shard_params, 0, g + 4);
+    add("optimizer.unscale", s.shard_params, 2, 8);
+    g_read = 4;
+  }
   // Gradient norm for clipping (multi_tensor_l2norm): read the shard's gradients.
-  add("optimizer.grad_norm", s.shard_params, 2, g);
+  add("optimizer.grad_norm", s.shard_params, 2, g_read);
   // AdamW: read g, master weight, m, v; write master weight, m, v and the working weight copy.
-  add("optimizer.adamw", s.shard_params, 12, g + 2 * mw + 4 * mo + w);
+  add("optimizer.adamw", s.shard_params, 12, g_read + 2 * mw + 4 * mo + w);
   // Zeroing of the whole local gradient buffer for the next step (one memset).
   if (s.local_params > 0) {
     Op z;

@@ -343,6 +343,17 @@ TEST(OpList, OptimizerBytesPerParameter) {
   const auto bf16 = optimizer_ops(s, PrecisionPolicy{});
   EXPECT_NEAR(sum(bf16, "optimizer.adamw").first / (30 * 1e9), 1.0, kSum);
   for (const auto& op : bf16) EXPECT_FALSE(is_communication(op.kind)) << op.name;
+  EXPECT_EQ(sum(bf16, "optimizer.unscale").second, 0);
+  // FP16 gradients (loss-scaled), FP32 master and moments, FP16 weights: copied to FP32 (2 + 4
+  // B), unscaled with an inf check (4 + 4 B), then the norm reads 4 B and AdamW 4 + 8 + 16 + 2.
+  PrecisionPolicy fp16;
+  fp16.gemm = fp16.attention = fp16.activations = fp16.weights = fp16.grads = Dtype::FP16;
+  const auto h = optimizer_ops(s, fp16);
+  EXPECT_NEAR(sum(h, "optimizer.grads_to_fp32").first / (6 * 1e9), 1.0, kSum);
+  EXPECT_NEAR(sum(h, "optimizer.unscale").first / (8 * 1e9), 1.0, kSum);
+  EXPECT_NEAR(sum(h, "optimizer.grad_norm").first / (4 * 1e9), 1.0, kSum);
+  EXPECT_NEAR(sum(h, "optimizer.adamw").first / (30 * 1e9), 1.0, kSum);
+  EXPECT_NEAR(sum(h, "optimizer.zero_grad").first / (2 * 4e9), 1.0, kSum);
 }
 
 TEST(OpList, LastStageRunsTheHeadOncePerModelAndMtpModule) {
