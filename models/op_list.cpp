@@ -50,7 +50,10 @@
 // core (bytes = the gathered K/V, BF16) and a reduce-scatter of dK/dV in backward.
 // Recompute (see training_plan.hpp): Selective re-runs norms, activation functions, and MLA's
 // up-projections (q_b, kv_b) before the layer's backward (V3 §3.2.3); Full re-runs every forward
-// op of the layer, communication included. Recomputed ops head the backward_input list.
+// op of the transformer layer, communication included, but not the embedding, final norm, head
+// and loss around the layers (Megatron-LM checkpoints only the transformer layers:
+// ParallelTransformer._checkpointed_forward, megatron/model/transformer.py @de7dc40f88).
+// Recomputed ops head the backward_input list.
 // Dtypes: linear layers (attention projections, dense and expert FFNs, MTP projection) use the
 // policy's gemm dtype; attention core the policy's attention dtype; norms, router, embedding, head
 // and loss stay in BF16 (V3 §3.3.1 keeps them in higher precision), or FP32 under an FP32 policy.
@@ -128,6 +131,9 @@ struct Entry {
   std::vector<Op> bwd_in;
   std::vector<Op> bwd_w;
   bool selective = false;
+  /// Outside the checkpointed transformer layer (embedding, final norm, head and loss): Full
+  /// recompute does not re-run it (Megatron-LM checkpoints the transformer layers only).
+  bool outside_layer = false;
 };
 
 class Builder {
@@ -387,6 +393,12 @@ class Builder {
 
   void push(Entry e) { entries_.push_back(std::move(e)); }
 
+  /// Entries made so far; with mark_outside_layer(n) the ones from n on are flagged.
+  std::size_t entry_count() const { return entries_.size(); }
+  void mark_outside_layer(std::size_t first) {
+    for (std::size_t i = first; i < entries_.size(); ++i) entries_[i].outside_layer = true;
+  }
+
   /// An op that exists only in backward_input at this point of the reverse order.
   void backward_only(Op op) {
     Entry e;
@@ -515,6 +527,7 @@ class Builder {
       for (const auto& e : entries_) {
         if (e.fwd.name.empty()) continue;
         if (c_.recompute == Recompute::Selective && !e.selective) continue;
+        if (c_.recompute == Recompute::Full && e.outside_layer) continue;
         Op r = e.fwd;
         r.name += ".recompute";
         r.pass = Pass::BackwardInput;
@@ -751,6 +764,7 @@ void add_ffn(Builder& b, std::int64_t layer, bool parallel = false) {
 void add_head(Builder& b) {
   const auto& m = b.m_;
   const auto& c = b.c_;
+  const std::size_t first = b.entry_count();
   const std::int64_t T = b.T(), d = m.hidden, V = m.vocab / c.tp;
   b.norm("head.norm", b.Tn(), d);
   b.tp_gather("head");
@@ -762,6 +776,7 @@ void add_head(Builder& b) {
     b.comm("head.loss.tp_all_reduce", OpKind::TpCollective, Dtype::FP32,
            static_cast<double>(T) * 12, "", OpKind::TpCollective, Dtype::FP32, 0);
   }
+  b.mark_outside_layer(first);
 }
 
 void add_embedding(Builder& b) {
@@ -775,6 +790,7 @@ void add_embedding(Builder& b) {
   // Unfused accumulation (PyTorch's dense embedding backward): the gradient is a fresh zeroed
   // V_r × d table (V_r = vocab/tp rows) the scatter-add fills, added into the buffer afterwards.
   const double hb = hardware::dtype_bytes(hp);
+  const std::size_t first = b.entry_count();
   Entry e;
   e.fwd = b.make("embed.lookup", OpKind::Embedding, Pass::Forward, hp, 0, 2.0 * rows * hb);
   if (c.grad_accumulation_fusion) {
@@ -801,6 +817,7 @@ void add_embedding(Builder& b) {
              0);
     }
   }
+  b.mark_outside_layer(first);
 }
 
 }  // namespace detail

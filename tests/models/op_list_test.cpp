@@ -723,6 +723,28 @@ TEST(OpList, UnfusedBiasesAddTheQkvBiasAndReduceEveryBiasGradient) {
   for (const auto& op : llama.backward_weight) EXPECT_EQ(op.name.find("bias"), std::string::npos);
 }
 
+TEST(OpList, FullRecomputeRerunsTheLayersNotTheHeadOrTheEmbedding) {
+  // Megatron-LM checkpoints the transformer layers (ParallelTransformer._checkpointed_forward):
+  // under Full recompute a layer's backward starts with its whole forward again, but the
+  // embedding, final norm, output GEMM and loss around the layers run once. Selective recompute
+  // still re-runs every norm it names, the final one included (V3 §3.2.3: all RMSNorms).
+  const auto& m = model("llama-3.1-8b");
+  auto with = [](Recompute r) { return ctx([&](OpListContext& c) { c.recompute = r; }); };
+  auto recomputed = [](const LayerOps& l) {
+    int n = 0;
+    for (const auto& op : l.backward_input) n += op.recomputed ? 1 : 0;
+    return n;
+  };
+  const auto full = with(Recompute::Full);
+  EXPECT_EQ(recomputed(build_layer_ops(m, 3, full)),
+            static_cast<int>(build_layer_ops(m, 3, full).forward.size()));
+  EXPECT_EQ(recomputed(head_ops(m, full)), 0);
+  EXPECT_EQ(recomputed(embedding_ops(m, full)), 0);
+  const auto sel = head_ops(m, with(Recompute::Selective));
+  EXPECT_NE(find(sel.backward_input, "head.norm.recompute"), nullptr);
+  EXPECT_EQ(recomputed(sel), 1);
+}
+
 TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   // EP64 on 8-GPU nodes = 8 nodes of 32 experts; node-limited to 4 nodes, top-8 uniform over
   // the 128 experts of the chosen nodes: ν = 4 · (1 − C(96,8)/C(128,8)) = 3.629 nodes per
