@@ -247,6 +247,7 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.grad_accumulation_fusion = plan.grad_accumulation_fusion;
   c.cross_entropy = plan.cross_entropy;
   c.bias_fusion = plan.bias_fusion;
+  c.norm_backward_split = plan.norm_backward_split;
   return c;
 }
 

@@ -371,7 +371,15 @@ class Builder {
 
   void norm(const std::string& name, std::int64_t tokens, std::int64_t dim) {
     // Forward reads x, writes y; backward reads x, dy, writes dx (weight grad reduced in-kernel).
-    pointwise(name, OpKind::Norm, as_d(tokens) * as_d(dim), 4, 2, 8, 3, hp_, true);
+    // Split backward: the gamma/beta gradients are their own kernel first, reading x and dy
+    // again (2 tensors, 2 FLOP per element; the per-block partial sums are negligible).
+    const double e = as_d(tokens) * as_d(dim);
+    pointwise(name, OpKind::Norm, e, 4, 2, 8, 3, hp_, true);
+    if (c_.norm_backward_split) {
+      auto& bwd = entries_.back().bwd_in;
+      bwd.insert(bwd.begin(), make(name + ".bwd_params", OpKind::Norm, Pass::BackwardInput, hp_,
+                                   2 * e, 2 * e * bytes_of(hp_)));
+    }
   }
 
   /// A communication op; `bwd_kind`/`bwd_bytes` describe its transpose in backward_input.

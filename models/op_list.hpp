@@ -43,6 +43,9 @@ struct OpListContext {
   /// Biases added and reduced inside the GEMMs' epilogues (ParallelPlan::bias_fusion). Off: a
   /// QKV `.bias_add` kernel and a `.bias_grad` reduction per biased linear layer.
   bool bias_fusion = true;
+  /// Each norm's backward adds a `.bwd_params` kernel re-reading its input and output gradient
+  /// for the gamma/beta gradients (ParallelPlan::norm_backward_split).
+  bool norm_backward_split = false;
   /// The kernels of the softmax cross-entropy (ParallelPlan::cross_entropy).
   CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
 };

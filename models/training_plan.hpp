@@ -111,6 +111,12 @@ struct ParallelPlan {
   /// is a reduction kernel over its output gradient (`grad_output.sum(dim=0)`, or autograd's
   /// reduction to the bias shape behind the fused bias-GELU and bias-dropout-add).
   bool bias_fusion = true;
+  /// The norms' backward is two kernels, each reading the input and the output gradient: one for
+  /// the gamma/beta gradients, one for the input gradient, as Megatron-LM 2021's fused LayerNorm
+  /// (megatron/fused_kernels/layer_norm_cuda_kernel.cu @de7dc40f88, HostLayerNormGradient:
+  /// cuComputePartGradGammaBeta, then cuComputeGradInput). Off (`norm_backward: fused`): one
+  /// kernel reads both once (Transformer Engine; apex's persistent LayerNorm).
+  bool norm_backward_split = false;
   /// The cross-entropy loss kernels (see CrossEntropyKernels).
   CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
   /// Transformer layers of each model stage in stage order (one entry per stage the schedule

@@ -80,7 +80,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "expert_wgrad_side_stream",
                    "grad_accumulation_fusion",
                    "cross_entropy",
-                   "bias_fusion"});
+                   "bias_fusion",
+                   "norm_backward"});
   ParallelPlan p = base;
   if (auto dp = node.find("dp"); dp && dp->as_string() == "auto") {
     p.dp_auto = true;
@@ -114,6 +115,8 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("expert_wgrad_side_stream")) p.expert_wgrad_side_stream = o->as_bool();
   if (auto o = node.find("grad_accumulation_fusion")) p.grad_accumulation_fusion = o->as_bool();
   if (auto o = node.find("bias_fusion")) p.bias_fusion = o->as_bool();
+  if (auto o = node.find("norm_backward"))
+    p.norm_backward_split = o->as_choice({"fused", "split"}) == "split";
   if (auto o = node.find("cross_entropy")) {
     const std::string k = o->as_choice({"unfused", "fused", "online_softmax"});
     p.cross_entropy = k == "unfused" ? models::CrossEntropyKernels::Unfused

@@ -745,6 +745,28 @@ TEST(OpList, FullRecomputeRerunsTheLayersNotTheHeadOrTheEmbedding) {
   EXPECT_EQ(recomputed(sel), 1);
 }
 
+TEST(OpList, SplitNormBackwardRereadsTheInputAndTheGradient) {
+  // Megatron-LM 2021's LayerNorm backward: a gamma/beta kernel reading x and dy (2 tensors of
+  // T·d·h), then the input-gradient kernel reading x and dy and writing dx (3 tensors, as the
+  // fused backward). Llama 3.1 8B, T = 4,096, d = 4,096, BF16: .bwd_params = 2·4096·4096·2 B,
+  // first in the norm's backward; nothing else changes.
+  const auto& m = model("llama-3.1-8b");
+  const auto fused = build_layer_ops(m, 3, ctx([](OpListContext&) {}));
+  const auto split =
+      build_layer_ops(m, 3, ctx([](OpListContext& c) { c.norm_backward_split = true; }));
+  const Op* p = find(split.backward_input, "L3.attn.norm.bwd_params");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->kind, OpKind::Norm);
+  EXPECT_DOUBLE_EQ(p->bytes, 2.0 * 4096 * 4096 * 2);
+  EXPECT_EQ(index_of(split.backward_input, "L3.attn.norm.bwd_params") + 1,
+            index_of(split.backward_input, "L3.attn.norm.bwd"));
+  EXPECT_DOUBLE_EQ(find(split.backward_input, "L3.attn.norm.bwd")->bytes,
+                   find(fused.backward_input, "L3.attn.norm.bwd")->bytes);
+  // One per norm (attention and FFN).
+  EXPECT_EQ(split.backward_input.size(), fused.backward_input.size() + 2);
+  EXPECT_EQ(find(fused.backward_input, "L3.attn.norm.bwd_params"), nullptr);
+}
+
 TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   // EP64 on 8-GPU nodes = 8 nodes of 32 experts; node-limited to 4 nodes, top-8 uniform over
   // the 128 experts of the chosen nodes: ν = 4 · (1 − C(96,8)/C(128,8)) = 3.629 nodes per

@@ -162,6 +162,16 @@ TEST(ScenarioLoader, CrossEntropyIsFusedUnlessTheScenarioNamesOtherKernels) {
   expect_contains(e, "online_softmax");
 }
 
+TEST(ScenarioLoader, NormBackwardIsFusedUnlessTheScenarioSplitsIt) {
+  EXPECT_FALSE(load_scenario_text(kBase, "t.yaml").plan.norm_backward_split);
+  const Scenario s = load_scenario_text(kBase, "t.yaml", {{"parallelism.norm_backward=split"}});
+  EXPECT_TRUE(s.plan.norm_backward_split);
+  EXPECT_TRUE(models::op_list_context(s.plan, s.precision, 4096, 8).norm_backward_split);
+  const std::string e = error_of(kBase, {"parallelism.norm_backward=twice"});
+  expect_contains(e, "twice");
+  expect_contains(e, "fused, split");
+}
+
 TEST(ScenarioLoader, BiasFusionIsOnUnlessTheScenarioSaysOtherwise) {
   // On as Transformer Engine runs biases; an older PyTorch-only framework turns it off, and the
   // op-list context carries it.
