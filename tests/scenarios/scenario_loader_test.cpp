@@ -162,33 +162,24 @@ TEST(ScenarioLoader, CrossEntropyIsFusedUnlessTheScenarioNamesOtherKernels) {
   expect_contains(e, "online_softmax");
 }
 
-TEST(ScenarioLoader, NormBackwardIsFusedUnlessTheScenarioSplitsIt) {
-  EXPECT_FALSE(load_scenario_text(kBase, "t.yaml").plan.norm_backward_split);
-  const Scenario s = load_scenario_text(kBase, "t.yaml", {{"parallelism.norm_backward=split"}});
-  EXPECT_TRUE(s.plan.norm_backward_split);
-  EXPECT_TRUE(models::op_list_context(s.plan, s.precision, 4096, 8).norm_backward_split);
+TEST(ScenarioLoader, KernelSwitchesDefaultToFusedAndReachTheOpListContext) {
+  // Gradient accumulation, biases and the norm backward run fused by default, as Megatron-LM has
+  // since 2022 and Transformer Engine does; a scenario of an older framework turns each off, and
+  // the op-list context carries it. A choice outside the valid ones names them.
+  auto context_of = [](const std::string& set) {
+    const Scenario s = load_scenario_text(kBase, "t.yaml", {{set}});
+    return models::op_list_context(s.plan, s.precision, 4096, 8);
+  };
+  const Scenario d = load_scenario_text(kBase, "t.yaml");
+  EXPECT_TRUE(d.plan.grad_accumulation_fusion);
+  EXPECT_TRUE(d.plan.bias_fusion);
+  EXPECT_FALSE(d.plan.norm_backward_split);
+  EXPECT_FALSE(context_of("parallelism.grad_accumulation_fusion=false").grad_accumulation_fusion);
+  EXPECT_FALSE(context_of("parallelism.bias_fusion=false").bias_fusion);
+  EXPECT_TRUE(context_of("parallelism.norm_backward=split").norm_backward_split);
   const std::string e = error_of(kBase, {"parallelism.norm_backward=twice"});
   expect_contains(e, "twice");
   expect_contains(e, "fused, split");
-}
-
-TEST(ScenarioLoader, BiasFusionIsOnUnlessTheScenarioSaysOtherwise) {
-  // On as Transformer Engine runs biases; an older PyTorch-only framework turns it off, and the
-  // op-list context carries it.
-  EXPECT_TRUE(load_scenario_text(kBase, "t.yaml").plan.bias_fusion);
-  const Scenario s = load_scenario_text(kBase, "t.yaml", {{"parallelism.bias_fusion=false"}});
-  EXPECT_FALSE(s.plan.bias_fusion);
-  EXPECT_FALSE(models::op_list_context(s.plan, s.precision, 4096, 8).bias_fusion);
-}
-
-TEST(ScenarioLoader, GradAccumulationFusionIsOnUnlessTheScenarioSaysOtherwise) {
-  // On as Megatron-LM has run it since 2022 and Transformer Engine does; a scenario of an older
-  // framework turns it off, and the op-list context carries it.
-  EXPECT_TRUE(load_scenario_text(kBase, "t.yaml").plan.grad_accumulation_fusion);
-  const Scenario s =
-      load_scenario_text(kBase, "t.yaml", {{"parallelism.grad_accumulation_fusion=false"}});
-  EXPECT_FALSE(s.plan.grad_accumulation_fusion);
-  EXPECT_FALSE(models::op_list_context(s.plan, s.precision, 4096, 8).grad_accumulation_fusion);
 }
 
 TEST(ScenarioLoader, PipelineP2pSwitchesAreReadAndScatterGatherNeedsNoSequenceParallel) {
