@@ -18,6 +18,8 @@ std::string recompute_name(models::Recompute r) {
       return "none";
     case models::Recompute::Selective:
       return "selective";
+    case models::Recompute::CoreAttention:
+      return "core_attention";
     case models::Recompute::Full:
       return "full";
   }

@@ -54,7 +54,9 @@
 // the FFN reads the attention's normalised input.
 // [S] = recomputed, hence not cached, under Selective recompute (V3 §3.2.3: every RMSNorm and
 // the MLA up-projections; §3.3.3: the MoE SwiGLU output; the same for dense and shared FFNs).
-// Assumption: the gradient of the routing weights is taken as ⟨W_downᵀ·dy, s⟩ from the down
+// CoreAttention recompute (Megatron-LM's selective, Korthikanti et al. 2022, selective activation
+// recomputation) drops only the unfused attention's softmax output, dropout mask and dropout
+// output. Assumption: the gradient of the routing weights is taken as ⟨W_downᵀ·dy, s⟩ from the down
 // projection's input gradient and the SwiGLU output, so the experts' outputs are not cached.
 // Full recompute keeps only attn.norm_input (the layer's input) per layer. While a layer is back-
 // propagated under Selective/Full its recomputed tensors exist once: recompute_workspace = the
@@ -116,8 +118,11 @@ void add(std::vector<ActivationTerm>& out, const char* name, double bytes) {
   out.push_back({name, bytes});
 }
 
+/// The layer's activation terms; `selective` drops the [S] ones (Recompute::Selective),
+/// `core_attention` only the unfused attention's score-sized ones (Recompute::CoreAttention).
 std::vector<ActivationTerm> all_terms(const ModelSpec& m, std::int64_t layer,
-                                      const OpListContext& c, bool selective) {
+                                      const OpListContext& c, bool selective,
+                                      bool core_attention = false) {
   std::vector<ActivationTerm> out;
   const auto [a, h, t] = bytes_of(c);
   const double T = d(tokens_per_rank(c));
@@ -150,8 +155,9 @@ std::vector<ActivationTerm> all_terms(const ModelSpec& m, std::int64_t layer,
   if (m.attention_kernel == AttentionKernel::Unfused) {
     // Korthikanti et al. 2022 §4: softmax output 2as²b, dropout mask as²b, dropout output 2as²b
     // (a = heads on the rank, s²·b = the S_q × S_kv score matrix of each of the b sequences);
-    // recomputed, hence not cached, under Selective recompute (their selective recomputation).
-    if (!selective) {
+    // recomputed, hence not cached, under Selective and CoreAttention recompute (their selective
+    // recomputation).
+    if (!selective && !core_attention) {
       const double scores =
           d(c.sequences) * d(Hr) * d(c.seq_len / c.cp) * d(c.seq_len);  // elements
       add(out, "attn.softmax_output", scores * t);
@@ -223,7 +229,8 @@ std::vector<ActivationTerm> layer_activation_terms(const ModelSpec& m, std::int6
     const double Tn = ctx.sequence_parallel ? T / ctx.tp : T;
     return {{"attn.norm_input", Tn * d(m.hidden) * h}};
   }
-  return all_terms(m, layer, ctx, ctx.recompute == Recompute::Selective);
+  return all_terms(m, layer, ctx, ctx.recompute == Recompute::Selective,
+                   ctx.recompute == Recompute::CoreAttention);
 }
 
 double layer_activation_bytes(const ModelSpec& m, std::int64_t layer, const OpListContext& ctx) {

@@ -49,9 +49,11 @@
 // algorithm (all-reduce vs RS/AG) is in the op name. CP: K/V all-gather before the attention
 // core (bytes = the gathered K/V, BF16) and a reduce-scatter of dK/dV in backward.
 // Recompute (see training_plan.hpp): Selective re-runs norms, activation functions, and MLA's
-// up-projections (q_b, kv_b) before the layer's backward (V3 §3.2.3); Full re-runs every forward
-// op of the transformer layer, communication included, but not the embedding, final norm, head
-// and loss around the layers (Megatron-LM checkpoints only the transformer layers:
+// up-projections (q_b, kv_b) before the layer's backward (V3 §3.2.3); CoreAttention re-runs only
+// the attention core (the unfused QKᵀ, softmax, dropout and ·V, or the fused kernel: Megatron-LM's
+// selective recomputation, Korthikanti et al. 2022, selective activation recomputation); Full
+// re-runs every forward op of the transformer layer, communication included, but not the embedding,
+// final norm, head and loss around the layers (Megatron-LM checkpoints only the transformer layers:
 // ParallelTransformer._checkpointed_forward, megatron/model/transformer.py @de7dc40f88).
 // Recomputed ops head the backward_input list.
 // Dtypes: linear layers (attention projections, dense and expert FFNs, MTP projection) use the
@@ -134,6 +136,9 @@ struct Entry {
   /// Outside the checkpointed transformer layer (embedding, final norm, head and loss): Full
   /// recompute does not re-run it (Megatron-LM checkpoints the transformer layers only).
   bool outside_layer = false;
+  /// Part of the attention core (QKᵀ, softmax, dropout, ·V, or a fused kernel): what
+  /// Recompute::CoreAttention re-runs.
+  bool core_attention = false;
 };
 
 class Builder {
@@ -440,6 +445,7 @@ class Builder {
                   (q + k + v + 2 * o + q + k + v) * b + lse);
     bwd.attention = e.fwd.attention;
     e.bwd_in.push_back(std::move(bwd));
+    e.core_attention = true;
     entries_.push_back(std::move(e));
   }
 
@@ -467,6 +473,7 @@ class Builder {
     };
     Entry qk;
     qk.selective = true;
+    qk.core_attention = true;
     qk.fwd =
         batched("attn.scores", Pass::Forward, sq, skv, d_qk, g * (Sq + Skv) * as_d(d_qk) * b, E);
     qk.bwd_in.push_back(batched("attn.scores.dgrad_q", Pass::BackwardInput, sq, d_qk, skv,
@@ -476,14 +483,17 @@ class Builder {
     entries_.push_back(std::move(qk));
     // Softmax: ~5 FLOP per score forward (max, exp, sum, divide, scale/mask), 4 backward.
     pointwise("attn.softmax", OpKind::Elementwise, E, 5, 2, 4, 3, dt, true);
+    entries_.back().core_attention = true;
     Entry drop;
     drop.selective = true;
+    drop.core_attention = true;
     drop.fwd = make("attn.dropout", OpKind::Elementwise, Pass::Forward, dt, 2 * E, E * (2 * b + 1));
     drop.bwd_in.push_back(
         make("attn.dropout.bwd", OpKind::Elementwise, Pass::BackwardInput, dt, E, E * (2 * b + 1)));
     entries_.push_back(std::move(drop));
     Entry pv;
     pv.selective = true;
+    pv.core_attention = true;
     pv.fwd = batched("attn.context", Pass::Forward, sq, d_v, skv, (E + g * Skv * as_d(d_v)) * b,
                      g * Sq * as_d(d_v));
     pv.bwd_in.push_back(batched("attn.context.dgrad_p", Pass::BackwardInput, sq, skv, d_v,
@@ -536,6 +546,7 @@ class Builder {
         if (e.fwd.name.empty()) continue;
         if (c_.recompute == Recompute::Selective && !e.selective) continue;
         if (c_.recompute == Recompute::Full && e.outside_layer) continue;
+        if (c_.recompute == Recompute::CoreAttention && !e.core_attention) continue;
         Op r = e.fwd;
         r.name += ".recompute";
         r.pass = Pass::BackwardInput;

@@ -13,6 +13,10 @@ enum class Recompute {
   None,       ///< keep every activation
   Selective,  ///< recompute norms and cheap up-projections (DeepSeek-V3 §3.2.3)
   Full,       ///< keep only each layer's input; recompute the whole layer in backward
+  /// Recompute only the attention core (QKᵀ, softmax, dropout, ·V), as Megatron-LM's
+  /// `--recompute-granularity selective` (Korthikanti et al. 2022, selective activation
+  /// recomputation: the s²-sized tensors)
+  CoreAttention,
 };
 
 /// How context parallelism splits attention.

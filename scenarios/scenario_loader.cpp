@@ -48,8 +48,9 @@ int read_degree(const ConfigNode& parent, std::string_view key, int fallback) {
 }
 
 models::Recompute read_recompute(const ConfigNode& node) {
-  const std::string v = node.as_choice({"none", "selective", "full"});
+  const std::string v = node.as_choice({"none", "selective", "core_attention", "full"});
   if (v == "selective") return models::Recompute::Selective;
+  if (v == "core_attention") return models::Recompute::CoreAttention;
   if (v == "full") return models::Recompute::Full;
   return models::Recompute::None;
 }

@@ -31,6 +31,8 @@ const char* recompute_name(models::Recompute r) {
   switch (r) {
     case models::Recompute::Selective:
       return "selective";
+    case models::Recompute::CoreAttention:
+      return "core_attention";
     case models::Recompute::Full:
       return "full";
     case models::Recompute::None:

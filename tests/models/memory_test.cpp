@@ -249,6 +249,24 @@ TEST(Memory, HiddenDropoutCachesAOneByteMaskPerSubLayer) {
   EXPECT_DOUBLE_EQ(layer_activation_bytes(m, 0, c), before + 2 * 2048.0 * 12288);
 }
 
+TEST(Memory, CoreAttentionRecomputeDropsOnlyTheScoreTensors) {
+  // Unfused attention, GPT-3 175B on TP8, 2,048 tokens, BF16 (Korthikanti et al. 2022): the
+  // softmax output (2 B), dropout mask (1 B) and dropout output (2 B) of the a·s² scores per
+  // sequence, 12·2048² elements on the rank, are recomputed, so not kept; every other term of
+  // the no-recompute layer stays (selective recompute would also drop the norm outputs).
+  ModelSpec m = model("gpt-3-175b");
+  m.attention_kernel = AttentionKernel::Unfused;
+  OpListContext c;
+  c.seq_len = 2048;
+  c.tp = 8;
+  const double none = layer_activation_bytes(m, 0, c);
+  c.recompute = Recompute::CoreAttention;
+  const double scores = 12.0 * 2048 * 2048;
+  EXPECT_DOUBLE_EQ(layer_activation_bytes(m, 0, c), none - scores * (2 + 1 + 2));
+  c.recompute = Recompute::Selective;
+  EXPECT_LT(layer_activation_bytes(m, 0, c), none - scores * (2 + 1 + 2));
+}
+
 TEST(Memory, RecomputeOrdersActivationMemory) {
   // Full < Selective < None; Full keeps exactly the layer input T·d·2.
   const auto& m = model("deepseek-v3");

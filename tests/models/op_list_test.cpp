@@ -767,6 +767,32 @@ TEST(OpList, SplitNormBackwardRereadsTheInputAndTheGradient) {
   EXPECT_EQ(find(fused.backward_input, "L3.attn.norm.bwd_params"), nullptr);
 }
 
+TEST(OpList, CoreAttentionRecomputeRerunsOnlyTheAttentionCore) {
+  // Megatron-LM's selective recomputation (Korthikanti et al. 2022): the unfused attention's
+  // QKᵀ, softmax, dropout and ·V run again before the layer's backward; norms, activations and
+  // projections do not (DeepSeek-V3's selective policy re-runs those instead). A fused attention
+  // kernel's forward is its core.
+  ModelSpec m = model("gpt-3-175b");
+  m.attention_kernel = AttentionKernel::Unfused;
+  auto names = [](const LayerOps& l) {
+    std::vector<std::string> out;
+    for (const auto& op : l.backward_input)
+      if (op.recomputed) out.push_back(op.name);
+    return out;
+  };
+  const auto core = ctx([](OpListContext& c) {
+    c.tp = 8;
+    c.recompute = Recompute::CoreAttention;
+  });
+  EXPECT_EQ(names(build_layer_ops(m, 0, core)),
+            (std::vector<std::string>{"L0.attn.scores.recompute", "L0.attn.softmax.recompute",
+                                      "L0.attn.dropout.recompute", "L0.attn.context.recompute"}));
+  EXPECT_EQ(names(build_layer_ops(model("llama-3.1-8b"), 0, ctx([](OpListContext& c) {
+                                    c.recompute = Recompute::CoreAttention;
+                                  }))),
+            (std::vector<std::string>{"L0.attn.core.recompute"}));
+}
+
 TEST(OpList, V3DispatchBytesCountOneCrossingPerDestinationNode) {
   // EP64 on 8-GPU nodes = 8 nodes of 32 experts; node-limited to 4 nodes, top-8 uniform over
   // the 128 experts of the chosen nodes: ν = 4 · (1 − C(96,8)/C(128,8)) = 3.629 nodes per

@@ -177,6 +177,8 @@ TEST(ScenarioLoader, KernelSwitchesDefaultToFusedAndReachTheOpListContext) {
   EXPECT_FALSE(context_of("parallelism.grad_accumulation_fusion=false").grad_accumulation_fusion);
   EXPECT_FALSE(context_of("parallelism.bias_fusion=false").bias_fusion);
   EXPECT_TRUE(context_of("parallelism.norm_backward=split").norm_backward_split);
+  EXPECT_EQ(context_of("parallelism.recompute=core_attention").recompute,
+            models::Recompute::CoreAttention);
   const std::string e = error_of(kBase, {"parallelism.norm_backward=twice"});
   expect_contains(e, "twice");
   expect_contains(e, "fused, split");
