@@ -136,7 +136,7 @@ std::string scenario_to_json(const scenarios::Scenario& s) {
                 {"virtual_stages", p.virtual_stages},
                 {"zero", p.zero},
                 {"micro_batch", p.micro_batch},
-                {"recompute", recompute_name(p.recompute)}};
+                {"recompute", models::recompute_name(p.recompute)}};
   };
   j["plan"] = plan_json(s.plan);
   j["precision"] = s.precision.name;

@@ -12,20 +12,6 @@ namespace trainsim::cli {
 
 using units::Quantity;
 
-std::string recompute_name(models::Recompute r) {
-  switch (r) {
-    case models::Recompute::None:
-      return "none";
-    case models::Recompute::Selective:
-      return "selective";
-    case models::Recompute::CoreAttention:
-      return "core_attention";
-    case models::Recompute::Full:
-      return "full";
-  }
-  return "?";
-}
-
 namespace {
 
 std::string describe_plan(const models::ParallelPlan& p) {
@@ -35,7 +21,7 @@ std::string describe_plan(const models::ParallelPlan& p) {
   if (p.expert_tp > 1) s += fmt::format(", expert TP{}", p.expert_tp);
   if (p.cp > 1 && p.cp_kind == models::CpKind::Ulysses) s += ", Ulysses CP";
   s += fmt::format(", ZeRO-{}, micro-batch {}, recompute {}", p.zero, p.micro_batch,
-                   recompute_name(p.recompute));
+                   models::recompute_name(p.recompute));
   if (p.grad_accum_passes > 1)
     s += fmt::format(", {} pipeline passes per step", p.grad_accum_passes);
   if (p.sequence_parallel) s += ", sequence parallel";

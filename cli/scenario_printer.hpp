@@ -9,7 +9,4 @@ namespace trainsim::cli {
 /// Model, cluster, plan, precision, phases (with steps), price and stated assumptions.
 std::string describe_scenario(const scenarios::Scenario& s);
 
-/// "selective", "none", "full".
-std::string recompute_name(models::Recompute r);
-
 }  // namespace trainsim::cli

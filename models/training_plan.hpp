@@ -19,6 +19,21 @@ enum class Recompute {
   CoreAttention,
 };
 
+/// The scenario name of a recompute policy (`parallelism.recompute`).
+inline const char* recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::None:
+      return "none";
+    case Recompute::Selective:
+      return "selective";
+    case Recompute::CoreAttention:
+      return "core_attention";
+    case Recompute::Full:
+      return "full";
+  }
+  return "?";
+}
+
 /// How context parallelism splits attention.
 enum class CpKind {
   Ring,     ///< K/V all-gathered over the CP group, queries stay sequence-sharded (Llama 3 §3.3.2)

@@ -27,24 +27,11 @@ namespace {
 /// the bound prunes does not depend on --jobs).
 constexpr std::size_t kWave = 8;
 
-const char* recompute_name(models::Recompute r) {
-  switch (r) {
-    case models::Recompute::Selective:
-      return "selective";
-    case models::Recompute::CoreAttention:
-      return "core_attention";
-    case models::Recompute::Full:
-      return "full";
-    case models::Recompute::None:
-      break;
-  }
-  return "none";
-}
-
 /// Extra matmul FLOP of a recompute policy over 6·N per token: full recompute runs each layer's
 /// forward again in backward, 2·N more (Korthikanti et al. 2022, arXiv 2205.05198 §4: 8·N
-/// instead of 6·N); selective recomputes only norms and up-projections, counted as nothing here
-/// so that the bound stays a lower bound.
+/// instead of 6·N); selective and core-attention recompute re-run only norms, activations,
+/// up-projections or the attention core, counted as nothing here so that the bound stays a lower
+/// bound.
 double recompute_factor(models::Recompute r) {
   return r == models::Recompute::Full ? 8.0 / 6.0 : 1.0;
 }
@@ -139,7 +126,7 @@ PlanCandidate candidate_of(const std::string& type, int gpus, const models::Para
   c.ep = p.ep;
   c.schedule = p.schedule;
   c.virtual_stages = p.virtual_stages;
-  c.recompute = recompute_name(p.recompute);
+  c.recompute = models::recompute_name(p.recompute);
   c.zero = p.zero;
   c.micro_batch = p.micro_batch;
   c.price_per_gpu_hour = price_per_gpu_hour;

@@ -162,6 +162,15 @@ TEST(ScenarioLoader, CrossEntropyIsFusedUnlessTheScenarioNamesOtherKernels) {
   expect_contains(e, "online_softmax");
 }
 
+TEST(ScenarioLoader, EveryRecomputePolicyReadsBackUnderItsOwnName) {
+  // recompute_name() is what run, plan and the JSON print; the loader must accept each back.
+  for (const auto r : {models::Recompute::None, models::Recompute::Selective,
+                       models::Recompute::CoreAttention, models::Recompute::Full}) {
+    const std::string set = std::string("parallelism.recompute=") + models::recompute_name(r);
+    EXPECT_EQ(load_scenario_text(kBase, "t.yaml", {{set}}).plan.recompute, r) << set;
+  }
+}
+
 TEST(ScenarioLoader, KernelSwitchesDefaultToFusedAndReachTheOpListContext) {
   // Gradient accumulation, biases and the norm backward run fused by default, as Megatron-LM has
   // since 2022 and Transformer Engine does; a scenario of an older framework turns each off, and
