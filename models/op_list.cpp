@@ -334,7 +334,8 @@ class Builder {
   /// implementation (CrossEntropyKernels; h = the logits' dtype size, f = 4 B FP32), 5 FLOP per
   /// logit forward and 2 backward in all:
   ///  - Unfused: .cast (h + f), .max (f), .sub (2f), .exp (2f), .sum (f), .div (2f) forward;
-  ///    backward .mul.bwd (2f) then .cast.bwd (f + h) — the FP32 copy's gradient cast back;
+  ///    backward .bwd (2f, the multiply by the output gradient) then .cast.bwd (f + h) — the
+  ///    FP32 copy's gradient cast back;
   ///  - Fused: .max (h + f, the cast fused in), .exp (2f, subtract, exp and sum), .div (2f);
   ///    backward one kernel, f + f + h (read the softmax, write it back updated, write dx);
   ///  - OnlineSoftmax: forward one read, h; backward the gradient in place, 2h.

@@ -169,6 +169,10 @@ TEST(ScenarioLoader, EveryRecomputePolicyReadsBackUnderItsOwnName) {
     const std::string set = std::string("parallelism.recompute=") + models::recompute_name(r);
     EXPECT_EQ(load_scenario_text(kBase, "t.yaml", {{set}}).plan.recompute, r) << set;
   }
+  // Another name is an error listing the valid ones.
+  const std::string e = error_of(kBase, {"parallelism.recompute=attention"});
+  expect_contains(e, "'attention'");
+  expect_contains(e, "none, selective, core_attention, full");
 }
 
 TEST(ScenarioLoader, KernelSwitchesDefaultToFusedAndReachTheOpListContext) {
