@@ -63,6 +63,12 @@ struct Op {
   double flops = 0;                               ///< FLOP executed by this op on one rank
   double bytes = 0;         ///< HBM bytes read + written (compute ops) or sent (communication)
   bool recomputed = false;  ///< a forward op re-run during backward by the recompute policy
+  /// Communication: the pass issues it and goes on with its next compute ops while it runs (the
+  /// ring-attention K/V exchange behind the diagonal block, Transformer Engine's CP); the pass
+  /// waits for it at the next op with `waits_for_comm`, its next collective or its end.
+  bool overlapped = false;
+  /// Compute: starts only once the pass's overlapped collective has ended (it reads its data).
+  bool waits_for_comm = false;
 };
 
 /// A layer's ops for one micro-batch on one rank, in dependency order within each pass.

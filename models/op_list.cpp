@@ -450,6 +450,100 @@ class Builder {
     entries_.push_back(std::move(e));
   }
 
+  /// Whether ring context parallelism runs as Transformer Engine's P2P ring (ring_attention):
+  /// cp > 1, not Ulysses, a fused kernel and a causal mask over the whole sequence.
+  bool te_ring_attention() const {
+    return c_.cp > 1 && !ulysses() && m_.attention_kernel != AttentionKernel::Unfused &&
+           (m_.sliding_window <= 0 || m_.sliding_window >= c_.seq_len);
+  }
+
+  /// Ring context parallelism as Transformer Engine runs it (AttnFuncWithCPAndKVP2P,
+  /// transformer_engine/pytorch/attention.py @v2.1; Megatron-Core's default cp_comm_type p2p).
+  /// Each rank holds two of the 2·cp sequence chunks (Llama 3 §3.3.2's load balancing), T = S/cp
+  /// tokens per sequence, and attends them in cp kernel calls, one per ring step:
+  ///   step 0: its own K/V, causal over the T local tokens — T²/2 query-key pairs;
+  ///   steps 1..cp−1: K/V received from the ring, no mask, T × T/2 pairs (the last rank, which
+  ///   sees every received block through its first half of K/V, the slowest member: its kernel
+  ///   has the shorter key loop), so the steps sum to the S²/(2cp) pairs of the causal sequence.
+  /// The K/V of the step after next travels while a step computes: the exchange is issued
+  /// before the diagonal block (overlapped) and the last step waits for it (exact for cp = 2;
+  /// for more steps the wait is for the whole ring before the last one, the ring's steady state).
+  /// Memory-bound kernels around the calls (per rank, Q/O = T·H_r·d, KV = T·kv_dims elements,
+  /// b bytes each; the last rank's path):
+  ///   forward: torch.cat of K and V into the send buffer (read and write KV); a contiguous copy
+  ///   of half the received K/V per ring step (KV per step); the FP32-free output merge:
+  ///   out = zeros (write O), then per step out += out_step·exp(lse_step − lse) (read O_step,
+  ///   read and write out: 3·O per step) with the log-sum-exp update (read lse_step 4 B, read and
+  ///   write the FP64 running lse 16 B per token and head);
+  ///   backward: K/V copied into the ring buffer (2·KV) and the per-step half copies first; then
+  ///   per step a cuDNN/flash backward at the step's shape, dQ copied (2·Q) then accumulated
+  ///   (3·Q per further step), dK/dV likewise (2·KV, then 3·KV), after the K/V re-sent around
+  ///   the ring (the forward kept only the last block received) and the dK/dV sent back.
+  void ring_attention(std::int64_t heads_r, std::int64_t d_qk, std::int64_t d_v,
+                      std::int64_t kv_dims) {
+    const std::int64_t B = c_.sequences, cp = c_.cp, T = c_.seq_len / cp;
+    const Dtype dt = c_.precision.attention;
+    const double b = bytes_of(dt), cpd = as_d(cp);
+    const double tokens = as_d(B * T), H = as_d(heads_r);
+    const double Q = tokens * H * as_d(d_qk) * b, O = tokens * H * as_d(d_v) * b;
+    const double KV = tokens * as_d(kv_dims) * b, lse = tokens * H * 4.0;
+    const double gathered = as_d(B * c_.seq_len * kv_dims) * b;
+    auto mark_core = [](Entry& e) {
+      e.core_attention = true;
+      return std::move(e);
+    };
+    auto step = [&](const std::string& name, std::int64_t skv, bool causal, double pairs,
+                    double calls, bool waits) {
+      const double fwd = 2.0 * as_d(B) * H * as_d(d_qk + d_v) * pairs * calls;
+      const double kv_read = tokens * as_d(skv) / as_d(T) * as_d(kv_dims) * b;
+      Entry e;
+      e.fwd =
+          make(name, OpKind::Attention, Pass::Forward, dt, fwd, calls * (Q + kv_read + O + lse));
+      e.fwd.attention = {B, heads_r, T, skv, d_qk, d_v, causal};
+      e.fwd.waits_for_comm = waits;
+      Op bwd = make(name + ".bwd", OpKind::Attention, Pass::BackwardInput, dt, 2.5 * fwd,
+                    calls * (2 * Q + 2 * kv_read + 2 * O + lse));
+      bwd.attention = e.fwd.attention;
+      e.bwd_in.push_back(std::move(bwd));
+      return mark_core(e);
+    };
+    // Forward order: pack, exchange (overlapped), diagonal, ring steps, the last (waits), merge.
+    // Backward (entries reversed): merge.bwd (K/V into the ring buffer), the K/V re-send
+    // (overlapped), last, ring steps, the dK/dV exchange (issued once the K/V are back, and
+    // overlapped), diagonal, the gradient accumulation (waits for the dK/dV).
+    Entry pack;
+    pack.fwd = make("attn.cp_kv_pack", OpKind::Elementwise, Pass::Forward, dt, 0, 2 * KV);
+    Op acc = make("attn.cp_grad_accumulate.bwd", OpKind::Elementwise, Pass::BackwardInput, dt,
+                  (cpd - 1) * (Q + KV) / b, 2 * (Q + KV) + 3 * (cpd - 1) * (Q + KV));
+    acc.waits_for_comm = true;
+    pack.bwd_in.push_back(std::move(acc));
+    entries_.push_back(mark_core(pack));
+    Entry ring;
+    ring.fwd = make("attn.cp_kv_ring", OpKind::CpCollective, Pass::Forward, dt, 0, gathered);
+    ring.fwd.overlapped = true;
+    entries_.push_back(mark_core(ring));
+    const double diag_pairs = as_d(T) * as_d(T) / 2.0, ring_pairs = as_d(T) * as_d(T / 2);
+    entries_.push_back(step("attn.core", T, true, diag_pairs, 1, false));
+    Entry dkv;  // backward only: the ring steps' dK/dV go back beside the diagonal's backward
+    dkv.bwd_in.push_back(
+        make("attn.cp_dkv_ring.bwd", OpKind::CpCollective, Pass::BackwardInput, dt, 0, gathered));
+    dkv.bwd_in.back().overlapped = true;
+    entries_.push_back(mark_core(dkv));
+    if (cp > 2)
+      entries_.push_back(step("attn.core.ring", T / 2, false, ring_pairs, cpd - 2, false));
+    entries_.push_back(step("attn.core.ring_last", T / 2, false, ring_pairs, 1, true));
+    Entry merge;
+    merge.fwd = make("attn.cp_merge", OpKind::Elementwise, Pass::Forward, dt, 3 * cpd * O / b,
+                     O + 3 * cpd * O + (cpd - 1) * KV + cpd * tokens * H * 20.0);
+    merge.bwd_in.push_back(make("attn.cp_merge.bwd", OpKind::Elementwise, Pass::BackwardInput, dt,
+                                0, 2 * KV + (cpd - 1) * KV));
+    Op resend =
+        make("attn.cp_kv_ring.bwd", OpKind::CpCollective, Pass::BackwardInput, dt, 0, gathered);
+    resend.overlapped = true;
+    merge.bwd_in.push_back(std::move(resend));
+    entries_.push_back(mark_core(merge));
+  }
+
   /// 2021-era Megatron-LM attention (Korthikanti et al. 2022 §4): batched GEMMs over the B·H_r
   /// (sequence, head) pairs with the S_q × S_kv score matrix in HBM. Forward: scores = QKᵀ
   /// (2·G·S_q·S_kv·d_qk, the full square: the causal mask is applied in the softmax), the fused
@@ -639,15 +733,23 @@ void add_attention(Builder& b, bool residual = true) {
     const double bytes = as_d(T * qkv_dims) * attn_b;
     b.comm("attn.cp_qkv_all_to_all", OpKind::CpCollective, c.precision.attention, bytes,
            "attn.cp_dqkv_all_to_all.bwd", OpKind::CpCollective, c.precision.attention, bytes);
-  } else if (c.cp > 1) {
-    const std::int64_t kv_dims =
-        m.attention == AttentionKind::Mla ? Hr * (d_qk + d_v) : 2 * kv_r(m, c) * m.head_dim;
-    const double gathered = static_cast<double>(c.sequences * c.seq_len * kv_dims) *
-                            hardware::dtype_bytes(c.precision.attention);
-    b.comm("attn.cp_kv_all_gather", OpKind::CpCollective, c.precision.attention, gathered,
-           "attn.cp_dkv_reduce_scatter.bwd", OpKind::CpCollective, c.precision.attention, gathered);
   }
-  b.attention_core(Hr, d_qk, d_v);
+  const std::int64_t kv_dims =
+      m.attention == AttentionKind::Mla ? Hr * (d_qk + d_v) : 2 * kv_r(m, c) * m.head_dim;
+  if (b.te_ring_attention()) {
+    b.ring_attention(Hr, d_qk, d_v, kv_dims);
+  } else {
+    if (c.cp > 1 && !b.ulysses()) {
+      // Other ring CP (an unfused core, a sliding window): K/V all-gathered before the core,
+      // dK/dV reduce-scattered after its backward.
+      const double gathered = static_cast<double>(c.sequences * c.seq_len * kv_dims) *
+                              hardware::dtype_bytes(c.precision.attention);
+      b.comm("attn.cp_kv_all_gather", OpKind::CpCollective, c.precision.attention, gathered,
+             "attn.cp_dkv_reduce_scatter.bwd", OpKind::CpCollective, c.precision.attention,
+             gathered);
+    }
+    b.attention_core(Hr, d_qk, d_v);
+  }
   if (b.ulysses()) {
     // The output back from head to sequence sharding; in backward dO the other way.
     const double bytes = as_d(T * Hr * d_v) * attn_b;

@@ -52,15 +52,17 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
         c.kind = SegmentKind::EtpCollective;  // expert TP (models/op_list.cpp)
       c.bytes = ctx.payload_bytes ? ctx.payload_bytes(op) : op.bytes;
       c.all_reduce = op.name.find("all_reduce") != std::string::npos;
+      c.overlapped = op.overlapped;
       out.push_back(c);
       continue;
     }
     const SegmentKind kind = side_expert_gemms && op.kind == models::OpKind::GroupedGemm
                                  ? SegmentKind::SideCompute
                                  : SegmentKind::Compute;
-    if (kind != current.kind) {
+    if (kind != current.kind || op.waits_for_comm) {
       flush();
       current.kind = kind;
+      current.waits = op.waits_for_comm;  // the segment starts at the op that reads the data
     }
     const calibration::OpTiming t = ctx.cost->time(op, ctx.compute);
     if (!(t.seconds >= 0) || !std::isfinite(t.seconds)) {
@@ -90,6 +92,8 @@ void add_into(Segment& into, const Segment& from) {
   into.flops += from.flops;
   into.bytes += from.bytes;
   into.all_reduce = into.all_reduce || from.all_reduce;
+  into.overlapped = into.overlapped || from.overlapped;
+  into.waits = into.waits || from.waits;
   for (std::size_t k = 0; k < kOpKinds; ++k) into.by_kind_s[k] += from.by_kind_s[k];
 }
 
@@ -138,7 +142,7 @@ SegmentList join_layers(std::vector<SegmentList> per_layer, Granularity granular
   SegmentList out;
   for (auto& l : per_layer) {
     for (auto& seg : l) {
-      if (!out.empty() && out.back().kind == seg.kind && is_compute(seg.kind)) {
+      if (!out.empty() && out.back().kind == seg.kind && is_compute(seg.kind) && !seg.waits) {
         add_into(out.back(), seg);
       } else {
         out.push_back(std::move(seg));

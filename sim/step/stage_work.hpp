@@ -56,7 +56,11 @@ struct Segment {
   double expert_fraction = 0;  ///< compute: share of compute_s that scales with expert load
   double bytes = 0;            ///< collectives: payload bytes per rank (before routing)
   bool all_reduce = false;     ///< TpCollective: an all-reduce (2(p−1)/p of the bytes moves)
-  double flops = 0;            ///< compute: FLOP executed (for HFU)
+  /// Collective: runs beside the pass's next compute segments (models::Op::overlapped).
+  bool overlapped = false;
+  /// Compute: starts only once the pass's overlapped collective has ended.
+  bool waits = false;
+  double flops = 0;  ///< compute: FLOP executed (for HFU)
   /// Compute seconds per op kind inside this segment (for the breakdown), indexed by
   /// static_cast<int>(models::OpKind).
   std::array<double, kOpKinds> by_kind_s{};

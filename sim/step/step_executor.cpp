@@ -43,6 +43,8 @@ enum class PassKind { F, B, W, BW };
 struct RunSegment {
   SegmentKind kind = SegmentKind::Compute;
   bool all_reduce = false;
+  bool overlapped = false;  ///< collective: the pass goes on computing beside it
+  bool waits = false;       ///< compute: starts once the pass's overlapped collective has ended
   double compute_s = 0;
   double expert_fraction = 0;
   double bytes = 0;
@@ -53,7 +55,8 @@ RunList run_list(const SegmentList& list) {
   RunList out;
   out.reserve(list.size());
   for (const Segment& seg : list)
-    out.push_back({seg.kind, seg.all_reduce, seg.compute_s, seg.expert_fraction, seg.bytes});
+    out.push_back({seg.kind, seg.all_reduce, seg.overlapped, seg.waits, seg.compute_s,
+                   seg.expert_fraction, seg.bytes});
   return out;
 }
 
@@ -75,9 +78,11 @@ struct alignas(64) Thread {
   TimeNs segment_start = 0;       ///< when the running segment started
   bool gathering = false;         ///< ZeRO-3: the pass's parameter all-gather is in flight
   bool waiting_gather = false;    ///< the pass has ended its compute and waits for that gather
-  bool tp_async = false;          ///< tp_comm_overlap: a TP collective of this pass is in flight
-  bool waiting_async = false;     ///< the pass waits for it (at its next collective or its end)
-  bool main_done = false;         ///< the pass's main-stream segments have all ended
+  /// An overlapped collective of this pass is in flight (a TP one under tp_comm_overlap, or a
+  /// segment marked overlapped, e.g. the ring-attention K/V exchange).
+  bool tp_async = false;
+  bool waiting_async = false;  ///< the pass waits for it (next collective, waiting segment, end)
+  bool main_done = false;      ///< the pass's main-stream segments have all ended
   /// overlap_grad_reduce: this pass is its chunk's last backward on the rank, whose gradients
   /// leave in `buckets` equal buckets as its main-stream compute proceeds (grad_bucket_count).
   bool bucketed = false;
@@ -889,8 +894,10 @@ void Executor::try_start(int rank) {
 
 void Executor::advance(ThreadId id) {
   Thread& t = thread(id);
-  if (t.tp_async && (t.pos >= t.list->size() || !is_compute((*t.list)[t.pos].kind))) {
-    // Collectives of a pass run in issue order, and a pass ends with its communication done.
+  if (t.tp_async &&
+      (t.pos >= t.list->size() || !is_compute((*t.list)[t.pos].kind) || (*t.list)[t.pos].waits)) {
+    // Collectives of a pass run in issue order, a segment that reads the collective's data waits
+    // for it, and a pass ends with its communication done.
     t.waiting_async = true;
     mark(t.rank, 0, +1);
     return;
@@ -1089,10 +1096,10 @@ void Executor::side_wake(int rank) {
 
 void Executor::collective_done(ThreadId id) {
   Thread& t = thread(id);
-  if (t.tp_async) {  // an overlapped TP collective ended; the pass may be waiting for it
+  if (t.tp_async) {  // an overlapped collective ended; the pass may be waiting for it
     t.tp_async = false;
     mark(t.rank, 0, 0, -1);
-    record(t.rank, "comm", "tp", t.micro_batch, t.chunk, t.async_start);
+    record(t.rank, "comm", t.comm_name, t.micro_batch, t.chunk, t.async_start);
     if (t.waiting_async) {
       t.waiting_async = false;
       mark(t.rank, 0, -1);
@@ -1204,9 +1211,11 @@ void Executor::run_collective(ThreadId id) {
   Barrier& b = segment_pool_[barrier];
   b.expected = simulated_members(group_first, group_size, stride);
   b.waiting.push_back(id);
-  // tp_comm_overlap: the pass goes on with its next compute segment while the collective runs
-  // (it waits for it at its next collective or its end, see advance()).
-  const bool async = seg.kind == SegmentKind::TpCollective && s_.tp_comm_overlap;
+  // tp_comm_overlap, or a collective marked overlapped: the pass goes on with its next compute
+  // segment while the collective runs (it waits for it at its next collective, a segment marked
+  // waits, or its end, see advance()).
+  const bool async = (seg.kind == SegmentKind::TpCollective && s_.tp_comm_overlap) ||
+                     (seg.overlapped && seg.kind == SegmentKind::CpCollective);
   if (async) {
     t.tp_async = true;
     t.async_start = eng_.now();

@@ -944,21 +944,87 @@ TEST(OpList, SequenceParallelUsesReduceScatterAndAllGather) {
   EXPECT_DOUBLE_EQ(find(ops.forward, "L0.attn.norm")->bytes, 512.0 * 8192 * 2 * 2);
 }
 
-TEST(OpList, ContextParallelGathersKv) {
-  // Llama 3 long context CP16: each rank holds 131072/16 = 8,192 queries and gathers the full
-  // K/V: 131,072 · 2 · 1 KV head (TP8) · 128 · 2 B.
+TEST(OpList, ContextParallelRingAttentionAsTransformerEngineRunsIt) {
+  // Llama 3 long context CP16, TP8: each rank holds T = 131072/16 = 8,192 tokens (two of the 32
+  // load-balanced chunks), H_r = 16 query heads and 1 K/V head of d = 128. Transformer Engine's
+  // P2P ring (AttnFuncWithCPAndKVP2P) runs one kernel per ring step:
+  //   diagonal: causal over its own K/V, T²/2 pairs;  steps 1..15: no mask, T × T/2 pairs each
+  //   (the last rank's shape: all of its queries against half of each received block),
+  // which sum to the causal S²/(2·cp) pairs of the rank. FLOPs 2·H_r·(d_qk + d_v)·pairs.
   OpListContext c;
   c.seq_len = 131072;
   c.tp = 8;
   c.cp = 16;
   const auto ops = build_layer_ops(model("llama-3.1-405b"), 0, c);
+  const double T = 8192, H = 16, d = 128, b = 2, flop_per_pair = 2 * H * 2 * d;
+  const Op* diag = find(ops.forward, "L0.attn.core");
+  const Op* ring = find(ops.forward, "L0.attn.core.ring");
+  const Op* last = find(ops.forward, "L0.attn.core.ring_last");
+  ASSERT_NE(diag, nullptr);
+  ASSERT_NE(ring, nullptr);
+  ASSERT_NE(last, nullptr);
+  EXPECT_TRUE(diag->attention.causal);
+  EXPECT_EQ(diag->attention.seq_q, 8192);
+  EXPECT_EQ(diag->attention.seq_kv, 8192);
+  EXPECT_DOUBLE_EQ(diag->flops, flop_per_pair * T * T / 2);
+  EXPECT_FALSE(ring->attention.causal);
+  EXPECT_EQ(ring->attention.seq_kv, 4096);
+  EXPECT_DOUBLE_EQ(ring->flops, 14 * flop_per_pair * T * T / 2);
+  EXPECT_DOUBLE_EQ(last->flops, flop_per_pair * T * T / 2);
+  EXPECT_DOUBLE_EQ(diag->flops + ring->flops + last->flops,
+                   flop_per_pair * 131072.0 * 131072.0 / 2 / 16);
+  // The K/V exchange: the gathered 131,072 · 2 · 1 · 128 · 2 B (a ring moves (cp−1)/cp of it),
+  // issued before the diagonal block and overlapped with it; the last step waits for it.
+  const Op* kv = find(ops.forward, "L0.attn.cp_kv_ring");
+  ASSERT_NE(kv, nullptr);
+  EXPECT_EQ(kv->kind, OpKind::CpCollective);
+  EXPECT_TRUE(kv->overlapped);
+  EXPECT_DOUBLE_EQ(kv->bytes, 131072.0 * 2 * 1 * 128 * 2);
+  EXPECT_FALSE(diag->waits_for_comm);
+  EXPECT_TRUE(last->waits_for_comm);
+  // Forward merge: out = 0 (O), per step out += out_step·exp(lse_step − lse) (3·O), a half-K/V
+  // copy per received block (KV), the log-sum-exp update (20 B per token and head per step).
+  const double O = T * H * d * b, KV = T * 2 * d * b;
+  EXPECT_DOUBLE_EQ(find(ops.forward, "L0.attn.cp_kv_pack")->bytes, 2 * KV);
+  EXPECT_DOUBLE_EQ(find(ops.forward, "L0.attn.cp_merge")->bytes,
+                   O + 3 * 16 * O + 15 * KV + 16 * T * H * 20);
+  // Backward: K/V into the ring buffer and re-sent (the forward kept only the last block), the
+  // steps in reverse, the dK/dV exchange beside the diagonal's backward, then dQ and dK/dV
+  // copied once (2·(Q + KV)) and accumulated 15 times (3·(Q + KV) each) once the dK/dV are back.
+  std::vector<std::string> order;
+  for (const auto& op : ops.backward_input) {
+    if (op.name.find("attn.c") != std::string::npos) order.push_back(op.name);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"L0.attn.cp_merge.bwd", "L0.attn.cp_kv_ring.bwd",
+                                             "L0.attn.core.ring_last.bwd", "L0.attn.core.ring.bwd",
+                                             "L0.attn.cp_dkv_ring.bwd", "L0.attn.core.bwd",
+                                             "L0.attn.cp_grad_accumulate.bwd"}));
+  const Op* acc = find(ops.backward_input, "L0.attn.cp_grad_accumulate.bwd");
+  EXPECT_TRUE(acc->waits_for_comm);
+  EXPECT_DOUBLE_EQ(acc->bytes, 2 * (O + KV) + 3 * 15 * (O + KV));
+  EXPECT_TRUE(find(ops.backward_input, "L0.attn.cp_kv_ring.bwd")->overlapped);
+  EXPECT_TRUE(find(ops.backward_input, "L0.attn.cp_dkv_ring.bwd")->overlapped);
+  // CP2 has no middle steps: the diagonal block and the last.
+  c.cp = 2;
+  const auto two = build_layer_ops(model("llama-3.1-405b"), 0, c);
+  EXPECT_EQ(find(two.forward, "L0.attn.core.ring"), nullptr);
+  EXPECT_NE(find(two.forward, "L0.attn.core.ring_last"), nullptr);
+}
+
+TEST(OpList, ContextParallelWithoutTheFusedRingGathersKv) {
+  // An unfused core (or a sliding window) under ring CP: the K/V all-gathered before the core
+  // (bytes = the gathered K/V) and dK/dV reduce-scattered after its backward.
+  ModelSpec m = model("llama-3.1-405b");
+  m.attention_kernel = AttentionKernel::Unfused;
+  OpListContext c;
+  c.seq_len = 131072;
+  c.tp = 8;
+  c.cp = 16;
+  const auto ops = build_layer_ops(m, 0, c);
   const Op* ag = find(ops.forward, "L0.attn.cp_kv_all_gather");
   ASSERT_NE(ag, nullptr);
-  EXPECT_EQ(ag->kind, OpKind::CpCollective);
+  EXPECT_FALSE(ag->overlapped);
   EXPECT_DOUBLE_EQ(ag->bytes, 131072.0 * 2 * 1 * 128 * 2);
-  const auto& core = find(ops.forward, "L0.attn.core")->attention;
-  EXPECT_EQ(core.seq_q, 8192);
-  EXPECT_EQ(core.seq_kv, 131072);
   EXPECT_NE(find(ops.backward_input, "L0.attn.cp_dkv_reduce_scatter.bwd"), nullptr);
 }
 
@@ -997,7 +1063,10 @@ TEST(OpList, UlyssesMovesFourActivationsPerAttentionLayer) {
   EXPECT_EQ(core->attention.heads, 3);
   EXPECT_EQ(core->attention.seq_q, 8192);
   EXPECT_EQ(core->attention.seq_kv, 8192);
-  EXPECT_NEAR(core->flops / find(ring.forward, "L0.attn.core")->flops, 1.0, 1e-12);
+  double ring_flops = 0;  // the ring's kernels: the diagonal block and the received blocks
+  for (const auto& op : ring.forward)
+    if (op.kind == OpKind::Attention) ring_flops += op.flops;
+  EXPECT_NEAR(core->flops / ring_flops, 1.0, 1e-12);
   // Heads per TP rank must divide by cp.
   c.cp_kind = CpKind::Ulysses;
   c.cp = 8;

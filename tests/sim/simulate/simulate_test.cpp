@@ -191,8 +191,9 @@ TEST(Simulate, ExpertTensorParallelRunsEndToEnd) {
 }
 
 TEST(Simulate, UlyssesContextParallelRunsEndToEnd) {
-  // Mixtral (32 heads, 8 KV heads) on 16 H100s, PP2 DP4 CP2 EP8: Ulysses replaces the K/V
-  // all-gather by two all-to-alls per layer and pass; attention FLOPs are unchanged.
+  // Mixtral (32 heads, 8 KV heads) on 16 H100s, PP2 DP4 CP2 EP8: Ulysses replaces the ring's K/V
+  // exchange by two all-to-alls per layer and pass; attention FLOPs are unchanged, and the ring's
+  // output merge and gradient accumulation add ~3 FLOP per output element per step (< 1e-4).
   const std::vector<std::string> cp = {"parallelism.dp=4", "parallelism.cp=2"};
   const StepResult ring = simulate_step(scenarios::load_scenario(kSmall, {cp}), 0, 64, {});
   auto with = cp;
@@ -202,8 +203,8 @@ TEST(Simulate, UlyssesContextParallelRunsEndToEnd) {
   const StepResult uly = simulate_step(s, 0, 64, {});
   ASSERT_TRUE(uly.infeasible_reason.empty()) << uly.infeasible_reason;
   EXPECT_GT(uly.step_time_s, 0);
-  constexpr double kRel = 1e-9;
-  EXPECT_NEAR(uly.hardware_flops / ring.hardware_flops, 1.0, kRel);
+  EXPECT_LT(uly.hardware_flops, ring.hardware_flops);
+  EXPECT_NEAR(uly.hardware_flops / ring.hardware_flops, 1.0, 1e-4);
   EXPECT_NE(uly.step_time_s, ring.step_time_s);
 }
 

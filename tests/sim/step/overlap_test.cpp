@@ -1,7 +1,8 @@
 // Overlap switches of the step executor, each against its analytic expectation: gradient
 // reduction per chunk beside the rest of the step (Megatron-Core --overlap-grad-reduce), the
-// parameter all-gather behind the next step's forward (--overlap-param-gather), and TP
-// collectives beside the next GEMM (Transformer Engine userbuffers, --tp-comm-overlap).
+// parameter all-gather behind the next step's forward (--overlap-param-gather), TP
+// collectives beside the next GEMM (Transformer Engine userbuffers, --tp-comm-overlap), and the
+// ring-attention K/V exchange beside the diagonal block (Transformer Engine's CP).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -165,6 +166,35 @@ TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
   for (double c : {0.5e-3, 1.5e-3}) {
     EXPECT_NEAR(tp_pass_time(c, false), 2e-3 + c, kTimeTol) << c;
     EXPECT_NEAR(tp_pass_time(c, true), 1e-3 + std::max(1e-3, c), kTimeTol) << c;
+  }
+}
+
+double cp_pass_time(double comm_s, bool overlapped) {
+  // CP2 in one node, Transformer Engine's ring attention: a forward of [K/V exchange, diagonal
+  // block 1 ms, the received block's kernel 1 ms]; the second kernel reads the exchanged K/V.
+  const auto topo = hardware::Topology::build(test::h800_cluster(2));
+  models::ParallelPlan plan;
+  plan.cp = 2;
+  const auto schedule = schedules::make_schedule("1f1b");
+  schedules::ScheduleShape shape{1, 1, 1};
+  std::vector<StageWork> st(1);
+  Segment kv;
+  kv.kind = SegmentKind::CpCollective;
+  kv.bytes = 2 * comm_s * kNvlinkBps;  // a CP2 ring moves (p−1)/p = 1/2 of the gathered bytes
+  kv.overlapped = overlapped;
+  Segment received = test::compute_segment(1e-3);
+  received.waits = overlapped;
+  st[0].forward = {kv, test::compute_segment(1e-3), received};
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, 0, {}};
+  return run(setup).step_time_s;
+}
+
+TEST(Overlap, RingAttentionExchangeRunsBesideTheDiagonalBlock) {
+  // Blocking: c + 1 ms + 1 ms. Overlapped (TE's P2P ring): the exchange runs beside the diagonal
+  // block and the received block's kernel starts once both are done: max(1 ms, c) + 1 ms.
+  for (double c : {0.5e-3, 1.5e-3}) {
+    EXPECT_NEAR(cp_pass_time(c, false), 2e-3 + c, kTimeTol) << c;
+    EXPECT_NEAR(cp_pass_time(c, true), std::max(1e-3, c) + 1e-3, kTimeTol) << c;
   }
 }
 
