@@ -98,8 +98,8 @@ int cmd_claims(const Args& args, std::ostream& out) {
       "are excluded, as in the claim");
   add("context extension: 119K GPU-hours", kV3Report, 119e3,
       ctx ? std::optional(ctx->gpu_hours) : std::nullopt, "GPU-h", sim_v3, kSimulatedTolerance,
-      "plan unpublished; the assumed CP8/CP32 DualPipe plan is dominated by K/V all-gathers — "
-      "DeepSeek's plan was cheaper");
+      "plan unpublished; the assumed CP8/CP32 DualPipe plan is dominated by the ring's K/V "
+      "exchange over InfiniBand — DeepSeek's plan was cheaper");
   add("post-training: 5K GPU-hours", kV3Report, 5e3,
       post ? std::optional(post->gpu_hours) : std::nullopt, "GPU-h", sim_v3, kSimulatedTolerance,
       "only SFT (1.5M instances x 2 epochs) is simulated; RL volume is unpublished, so trainsim is "
