@@ -143,22 +143,29 @@ TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
   EXPECT_NEAR(run(setup).step_time_s, std::max(f, a) + std::max(2 * f, a) + r_s, kTimeTol);
 }
 
-double tp_pass_time(double comm_s, bool overlap) {
-  // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
+/// One forward pass of `forward` on one stage of two ranks in one node (no other work), under
+/// `plan` (TP2 or CP2); returns the step time.
+double one_pass_time(const models::ParallelPlan& plan, SegmentList forward, bool tp_overlap) {
   const auto topo = hardware::Topology::build(test::h800_cluster(2));
-  models::ParallelPlan plan;
-  plan.tp = 2;
   const auto schedule = schedules::make_schedule("1f1b");
   schedules::ScheduleShape shape{1, 1, 1};
   std::vector<StageWork> st(1);
+  st[0].forward = std::move(forward);
+  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, 0, {}};
+  setup.tp_comm_overlap = tp_overlap;
+  return run(setup).step_time_s;
+}
+
+double tp_pass_time(double comm_s, bool overlap) {
+  // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
+  models::ParallelPlan plan;
+  plan.tp = 2;
   Segment ar;
   ar.kind = SegmentKind::TpCollective;
   ar.all_reduce = true;
   ar.bytes = comm_s * kNvlinkBps;  // TP2 all-reduce moves 2(p−1)/p = 1× the buffer per hop
-  st[0].forward = {test::compute_segment(1e-3), ar, test::compute_segment(1e-3)};
-  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, 0, {}};
-  setup.tp_comm_overlap = overlap;
-  return run(setup).step_time_s;
+  return one_pass_time(plan, {test::compute_segment(1e-3), ar, test::compute_segment(1e-3)},
+                       overlap);
 }
 
 TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
@@ -172,21 +179,15 @@ TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
 double cp_pass_time(double comm_s, bool overlapped) {
   // CP2 in one node, Transformer Engine's ring attention: a forward of [K/V exchange, diagonal
   // block 1 ms, the received block's kernel 1 ms]; the second kernel reads the exchanged K/V.
-  const auto topo = hardware::Topology::build(test::h800_cluster(2));
   models::ParallelPlan plan;
   plan.cp = 2;
-  const auto schedule = schedules::make_schedule("1f1b");
-  schedules::ScheduleShape shape{1, 1, 1};
-  std::vector<StageWork> st(1);
   Segment kv;
   kv.kind = SegmentKind::CpCollective;
   kv.bytes = 2 * comm_s * kNvlinkBps;  // a CP2 ring moves (p−1)/p = 1/2 of the gathered bytes
   kv.overlapped = overlapped;
   Segment received = test::compute_segment(1e-3);
   received.waits = overlapped;
-  st[0].forward = {kv, test::compute_segment(1e-3), received};
-  StepSetup setup{&topo, RankLayout(plan, 8), schedule.get(), shape, st, {}, {}, {}, 0, 0, {}};
-  return run(setup).step_time_s;
+  return one_pass_time(plan, {kv, test::compute_segment(1e-3), received}, false);
 }
 
 TEST(Overlap, RingAttentionExchangeRunsBesideTheDiagonalBlock) {
