@@ -255,6 +255,7 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.cross_entropy = plan.cross_entropy;
   c.bias_fusion = plan.bias_fusion;
   c.norm_backward_split = plan.norm_backward_split;
+  c.tp_backward_overlap = plan.tp_backward_overlap;
   return c;
 }
 

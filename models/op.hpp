@@ -77,6 +77,12 @@ struct LayerOps {
   std::vector<Op> forward;
   std::vector<Op> backward_input;
   std::vector<Op> backward_weight;
+  /// The whole backward in execution order for schedules that do not split the weight
+  /// gradients off: empty means backward_input then backward_weight; set where the order
+  /// matters, i.e. a column-parallel linear's weight-gradient GEMM runs beside its overlapped
+  /// input-gradient collective (OpListContext::tp_backward_overlap), as autograd runs each
+  /// linear's dgrad and wgrad in one backward call.
+  std::vector<Op> backward_full;
 };
 
 }  // namespace trainsim::models

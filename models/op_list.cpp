@@ -91,6 +91,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -130,7 +132,9 @@ double causal_pairs(std::int64_t seq_len, std::int64_t window) {
 /// One forward op with the backward ops it causes, and whether Selective recompute re-runs it.
 struct Entry {
   Op fwd;
+  std::vector<Op> bwd_pre;  ///< backward collectives issued before bwd_in (overlapped with it)
   std::vector<Op> bwd_in;
+  std::vector<Op> bwd_comm;  ///< backward collectives issued after bwd_in, beside bwd_w
   std::vector<Op> bwd_w;
   bool selective = false;
   /// Outside the checkpointed transformer layer (embedding, final norm, head and loss): Full
@@ -199,7 +203,34 @@ class Builder {
     wg.gemm = {k, n, m, groups};
     e.bwd_w.push_back(std::move(wg));
     if (!fused) e.bwd_w.push_back(accumulate(name + ".wgrad", g * K * N, o));
+    if (pending_gather_) attach_gather_backward(e);
     entries_.push_back(std::move(e));
+  }
+
+  /// tp_backward_overlap: the first GEMM after tp_gather() takes over the gather's backward as
+  /// Megatron-LM's LinearWithGradAccumulationAndAsyncCommunication.backward runs it: under
+  /// sequence parallelism the input (kept sharded) is all-gathered again beside the dgrad GEMM
+  /// (`.tp_all_gather.bwd_input`, the forward gather's bytes); the input gradient is then
+  /// reduce-scattered (all-reduced without SP) beside the wgrad GEMM, and what follows the
+  /// GEMM's backward waits for it (finish()). GEMMs sharing the gathered input (MLA's two
+  /// down-projections, a parallel block's FFN) are earlier in backward order, so their input
+  /// gradients are in the reduction; their weight gradients are priced as if the re-gathered
+  /// input were already there.
+  void attach_gather_backward(Entry& e) {
+    Entry& gather = entries_[pending_gather_->entry];
+    const std::string where = pending_gather_->where;
+    pending_gather_.reset();
+    if (gather.bwd_in.empty()) return;
+    Op reduce = std::move(gather.bwd_in.back());
+    gather.bwd_in.pop_back();
+    reduce.overlapped = true;
+    if (c_.sequence_parallel) {
+      Op again = make(where + ".tp_all_gather.bwd_input", OpKind::TpCollective, Pass::BackwardInput,
+                      reduce.dtype, 0, reduce.bytes);
+      again.overlapped = true;
+      e.bwd_pre.push_back(std::move(again));
+    }
+    e.bwd_comm.push_back(std::move(reduce));
   }
 
   /// Unfused gradient accumulation of `params` weight-gradient elements written in `in_bytes`
@@ -625,6 +656,8 @@ class Builder {
                    bytes);
       backward_only(std::move(op));
     }
+    // The next gemm() moves the backward collective into its own backward (overlapped).
+    if (c_.tp_backward_overlap) pending_gather_ = PendingGather{entries_.size() - 1, where};
   }
 
   /// Assembles the three lists: forward in order; backward_input = recomputed forward ops (in
@@ -649,9 +682,41 @@ class Builder {
         out.backward_input.push_back(std::move(r));
       }
     }
+    const std::size_t recomputed = out.backward_input.size();
+    bool overlapped_backward = false;
+    // An entry's bwd_comm is waited for by the op after its backward if that is a compute op
+    // (a collective waits for the one before it anyway).
+    auto append = [](std::vector<Op>& list, const std::vector<Op>& ops, bool& wait_next) {
+      for (Op op : ops) {
+        if (wait_next && !is_communication(op.kind)) op.waits_for_comm = true;
+        wait_next = false;
+        list.push_back(std::move(op));
+      }
+    };
+    bool wait_in = false, wait_full = false;
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-      for (const auto& op : it->bwd_in) out.backward_input.push_back(op);
+      append(out.backward_input, it->bwd_pre, wait_in);
+      append(out.backward_input, it->bwd_in, wait_in);
+      append(out.backward_input, it->bwd_comm, wait_in);
+      wait_in = wait_in || !it->bwd_comm.empty();
       for (const auto& op : it->bwd_w) out.backward_weight.push_back(op);
+      overlapped_backward = overlapped_backward || !it->bwd_comm.empty();
+    }
+    if (overlapped_backward) {
+      // Autograd order: each entry's input-gradient ops, its overlapped collective, then its
+      // weight-gradient ops beside that collective.
+      out.backward_full.assign(
+          out.backward_input.begin(),
+          out.backward_input.begin() + static_cast<std::ptrdiff_t>(recomputed));
+      for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+        append(out.backward_full, it->bwd_pre, wait_full);
+        append(out.backward_full, it->bwd_in, wait_full);
+        append(out.backward_full, it->bwd_comm, wait_full);
+        const bool comm = !it->bwd_comm.empty();
+        bool none = false;
+        append(out.backward_full, it->bwd_w, none);
+        wait_full = wait_full || comm;
+      }
     }
     return out;
   }
@@ -669,6 +734,13 @@ class Builder {
   bool input_fp8_ = false, grad_fp8_ = false;
   bool grouped_ = false;
   std::vector<Entry> entries_;
+  /// The last tp_gather() (its entry and block name), whose backward the next gemm() takes
+  /// (tp_backward_overlap).
+  struct PendingGather {
+    std::size_t entry = 0;
+    std::string where;
+  };
+  std::optional<PendingGather> pending_gather_;
 };
 
 std::int64_t heads_r(const ModelSpec& m, const OpListContext& c) {

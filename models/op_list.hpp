@@ -48,6 +48,12 @@ struct OpListContext {
   bool norm_backward_split = false;
   /// The kernels of the softmax cross-entropy (ParallelPlan::cross_entropy).
   CrossEntropyKernels cross_entropy = CrossEntropyKernels::Fused;
+  /// Column-parallel backward collectives overlapped with the layer's GEMMs
+  /// (ParallelPlan::tp_backward_overlap): the input-gradient reduction is `overlapped` and runs
+  /// beside the weight-gradient GEMM, which LayerOps::backward_full places right after it; under
+  /// sequence parallelism a `.tp_all_gather.bwd_input` re-gathers the input beside the
+  /// input-gradient GEMM.
+  bool tp_backward_overlap = false;
 };
 
 /// Tokens of one micro-batch on one rank: sequences · seq_len / cp.

@@ -99,6 +99,16 @@ struct ParallelPlan {
   /// TP collectives run beside the next GEMMs instead of between them (Transformer Engine
   /// userbuffers, NeMo/Megatron `--tp-comm-overlap`; off by default there).
   bool tp_comm_overlap = false;
+  /// The backward collective of a column-parallel linear layer runs beside its weight-gradient
+  /// GEMM, and under sequence parallelism the re-all-gather of its input (kept sharded for
+  /// backward) beside its input-gradient GEMM, as Megatron-LM's
+  /// LinearWithGradAccumulationAndAsyncCommunication does (megatron/mpu/layers.py: the
+  /// all-reduce from NVIDIA/Megatron-LM cf7efd4f5a, 2021-08-30, on unless
+  /// `--no-async-tensor-model-parallel-allreduce`; the sequence-parallel all-gather and
+  /// reduce-scatter from 02bb1f5c86, 2022-03-02) and Transformer Engine's Linear does (async
+  /// all-gather and reduce-scatter in its backward). Off: the collective runs after the layer's
+  /// backward, with the GEMMs idle (Megatron-LM of early 2021, e.g. @de7dc40f88).
+  bool tp_backward_overlap = true;
   /// Pipeline sends block the sender: a rank starts its next work item only once the
   /// activations (gradients) its pass sent have arrived, as Megatron-LM's blocking
   /// `_communicate` does (batch_isend_irecv, wait, torch.cuda.synchronize; the non-interleaved

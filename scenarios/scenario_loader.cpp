@@ -74,6 +74,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "overlap_grad_reduce",
                    "overlap_param_gather",
                    "tp_comm_overlap",
+                   "tp_backward_overlap",
                    "p2p_blocking",
                    "p2p_scatter_gather",
                    "layers_per_stage",
@@ -111,6 +112,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("overlap_grad_reduce")) p.overlap_grad_reduce = o->as_bool();
   if (auto o = node.find("overlap_param_gather")) p.overlap_param_gather = o->as_bool();
   if (auto o = node.find("tp_comm_overlap")) p.tp_comm_overlap = o->as_bool();
+  if (auto o = node.find("tp_backward_overlap")) p.tp_backward_overlap = o->as_bool();
   if (auto o = node.find("p2p_blocking")) p.p2p_blocking = o->as_bool();
   if (auto o = node.find("p2p_scatter_gather")) p.p2p_scatter_gather = o->as_bool();
   if (auto o = node.find("expert_wgrad_side_stream")) p.expert_wgrad_side_stream = o->as_bool();

@@ -27,14 +27,16 @@ namespace {
 /// Seconds per micro-batch of each layer's serial tensor-parallel and expert-TP collectives: a
 /// ring inside the node moves (2 for an all-reduce, else 1) · (p − 1)/p of its buffer through
 /// each member's NVLink port (sim/step/step_executor.cpp), at most at the port's achievable rate.
-/// Expert-TP collectives are kept apart (index 1) since tp_comm_overlap does not hide them.
+/// Expert-TP collectives are kept apart (index 1) since tp_comm_overlap does not hide them;
+/// collectives marked overlapped are left out (the step may hide them entirely).
 LayerCompute tp_comm_of(const models::ModelSpec& model, const models::OpListContext& ctx,
                         const hardware::GpuSpec& gpu, bool expert_tp_only) {
   const auto comm_s = [&](const models::LayerOps& l) {
     double t = 0;
     for (const auto* list : {&l.forward, &l.backward_input, &l.backward_weight}) {
       for (const auto& op : *list) {
-        if (op.kind != models::OpKind::TpCollective) continue;
+        // An overlapped one (tp_backward_overlap) may be hidden behind a GEMM: not in a floor.
+        if (op.kind != models::OpKind::TpCollective || op.overlapped) continue;
         const bool etp = op.name.find("etp_") != std::string::npos;
         if (etp != expert_tp_only) continue;
         const double p = etp ? ctx.expert_tp : ctx.tp;
@@ -66,10 +68,11 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   cctx.gpu = &s.cluster.gpu;
   cctx.sms_available = p.comm_sms > 0 ? s.cluster.gpu.sm_count - p.comm_sms : 0;
   // Within one search a phase's model and precision are fixed; the key holds what varies.
-  const std::string key = fmt::format(
-      "{}|{}|{}|tp{} ep{} etp{} cp{} k{} sp{} rc{} mb{} sms{}", s.calibration, s.cluster.gpu.name,
-      phase_index, p.tp, p.ep, p.expert_tp, p.cp, static_cast<int>(p.cp_kind), p.sequence_parallel,
-      static_cast<int>(p.recompute), p.micro_batch, p.comm_sms);
+  const std::string key =
+      fmt::format("{}|{}|{}|tp{} ep{} etp{} cp{} k{} sp{} rc{} mb{} sms{} tbo{}", s.calibration,
+                  s.cluster.gpu.name, phase_index, p.tp, p.ep, p.expert_tp, p.cp,
+                  static_cast<int>(p.cp_kind), p.sequence_parallel, static_cast<int>(p.recompute),
+                  p.micro_batch, p.comm_sms, p.tp_backward_overlap);
   auto it = layers_.find(key);
   if (it == layers_.end()) {
     LayerWork v{models::op_list_problem(s.model, ctx), {}, {}, {}};

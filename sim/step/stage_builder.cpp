@@ -56,7 +56,8 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
       out.push_back(c);
       continue;
     }
-    const SegmentKind kind = side_expert_gemms && op.kind == models::OpKind::GroupedGemm
+    const SegmentKind kind = side_expert_gemms && op.kind == models::OpKind::GroupedGemm &&
+                                     op.pass == models::Pass::BackwardWeight
                                  ? SegmentKind::SideCompute
                                  : SegmentKind::Compute;
     if (kind != current.kind || op.waits_for_comm) {
@@ -161,12 +162,18 @@ SegmentList build_pass(const std::vector<models::LayerOps>& layers, const StageB
   return join_layers(std::move(per_layer), ctx.granularity);
 }
 
-/// Per layer: backward-for-input segments, then that layer's backward-for-weight segments.
+/// Per layer: backward-for-input segments, then that layer's backward-for-weight segments; or
+/// the layer's own interleaved order (LayerOps::backward_full) where it has one.
 SegmentList build_full_backward(const std::vector<models::LayerOps>& layers,
                                 const StageBuildContext& ctx, StageBuildStats& stats) {
   std::vector<SegmentList> per_layer;
   per_layer.reserve(layers.size());
   for (const auto& l : layers) {
+    if (!l.backward_full.empty()) {
+      per_layer.push_back(
+          layer_segments(l.backward_full, ctx, stats, ctx.expert_wgrad_side_stream));
+      continue;
+    }
     SegmentList segs = layer_segments(l.backward_input, ctx, stats, false);
     SegmentList w = layer_segments(l.backward_weight, ctx, stats, ctx.expert_wgrad_side_stream);
     if (!segs.empty() && !w.empty() && segs.back().kind == SegmentKind::Compute &&

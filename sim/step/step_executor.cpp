@@ -1211,11 +1211,13 @@ void Executor::run_collective(ThreadId id) {
   Barrier& b = segment_pool_[barrier];
   b.expected = simulated_members(group_first, group_size, stride);
   b.waiting.push_back(id);
-  // tp_comm_overlap, or a collective marked overlapped: the pass goes on with its next compute
-  // segment while the collective runs (it waits for it at its next collective, a segment marked
-  // waits, or its end, see advance()).
+  // tp_comm_overlap, or a TP or CP collective marked overlapped (tp_backward_overlap, the ring-
+  // attention K/V exchange): the pass goes on with its next compute segment while the
+  // collective runs (it waits for it at its next collective, a segment marked waits, or its
+  // end, see advance()).
   const bool async = (seg.kind == SegmentKind::TpCollective && s_.tp_comm_overlap) ||
-                     (seg.overlapped && seg.kind == SegmentKind::CpCollective);
+                     (seg.overlapped && (seg.kind == SegmentKind::CpCollective ||
+                                         seg.kind == SegmentKind::TpCollective));
   if (async) {
     t.tp_async = true;
     t.async_start = eng_.now();

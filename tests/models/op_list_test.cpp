@@ -944,6 +944,60 @@ TEST(OpList, SequenceParallelUsesReduceScatterAndAllGather) {
   EXPECT_DOUBLE_EQ(find(ops.forward, "L0.attn.norm")->bytes, 512.0 * 8192 * 2 * 2);
 }
 
+TEST(OpList, ColumnParallelBackwardCollectivesRunBesideTheirGemms) {
+  // Megatron-LM's LinearWithGradAccumulationAndAsyncCommunication.backward (sequence parallel):
+  // all-gather the sharded input again (async) | dgrad GEMM; wait; reduce-scatter dX (async) |
+  // wgrad GEMM; wait. So in the full backward the qkv GEMM's ops read: re-gather (overlapped),
+  // dgrad, reduce-scatter (overlapped), wgrad, and the norm backward after it waits for the
+  // reduction. The re-gather moves the forward gather's T·d bytes again.
+  OpListContext c;
+  c.tp = 8;
+  c.sequence_parallel = true;
+  c.tp_backward_overlap = true;
+  const auto& m = model("llama-3.1-70b");
+  const auto ops = build_layer_ops(m, 0, c);
+  const auto& full = ops.backward_full;
+  ASSERT_FALSE(full.empty());
+  const std::size_t again = index_of(full, "L0.attn.tp_all_gather.bwd_input");
+  const std::size_t dgrad = index_of(full, "L0.attn.qkv_proj.dgrad");
+  const std::size_t rs = index_of(full, "L0.attn.tp_reduce_scatter.bwd");
+  const std::size_t wgrad = index_of(full, "L0.attn.qkv_proj.wgrad");
+  const std::size_t norm = index_of(full, "L0.attn.norm.bwd");
+  ASSERT_LT(norm, full.size());
+  EXPECT_LT(again, dgrad);
+  EXPECT_LT(dgrad, rs);
+  EXPECT_LT(rs, wgrad);
+  EXPECT_LT(wgrad, norm);
+  EXPECT_TRUE(full[again].overlapped);
+  EXPECT_TRUE(full[rs].overlapped);
+  EXPECT_TRUE(full[norm].waits_for_comm);
+  EXPECT_FALSE(full[wgrad].waits_for_comm);
+  EXPECT_DOUBLE_EQ(full[again].bytes, find(ops.forward, "L0.attn.tp_all_gather")->bytes);
+  // The same for the FFN's gate/up projection; every op of B and W is in the full list once.
+  EXPECT_LT(index_of(full, "L0.ffn.tp_reduce_scatter.bwd"),
+            index_of(full, "L0.ffn.gate_up_proj.wgrad"));
+  EXPECT_EQ(full.size(), ops.backward_input.size() + ops.backward_weight.size());
+  // The split lists (zero-bubble schedules) keep the order and the flags, without the wgrads.
+  EXPECT_TRUE(find(ops.backward_input, "L0.attn.norm.bwd")->waits_for_comm);
+  EXPECT_EQ(find(ops.backward_input, "L0.attn.qkv_proj.wgrad"), nullptr);
+
+  // Without SP the input gradient is all-reduced beside the wgrad GEMM; nothing is re-gathered.
+  c.sequence_parallel = false;
+  const auto no_sp = build_layer_ops(m, 0, c);
+  EXPECT_TRUE(find(no_sp.backward_full, "L0.attn.tp_all_reduce.bwd")->overlapped);
+  EXPECT_LT(index_of(no_sp.backward_full, "L0.attn.tp_all_reduce.bwd"),
+            index_of(no_sp.backward_full, "L0.attn.qkv_proj.wgrad"));
+  EXPECT_EQ(find(no_sp.backward_full, "L0.attn.tp_all_gather.bwd_input"), nullptr);
+
+  // Off (Megatron-LM of early 2021): no full list, the collectives synchronous, no re-gather.
+  c.sequence_parallel = true;
+  c.tp_backward_overlap = false;
+  const auto off = build_layer_ops(m, 0, c);
+  EXPECT_TRUE(off.backward_full.empty());
+  EXPECT_FALSE(find(off.backward_input, "L0.attn.tp_reduce_scatter.bwd")->overlapped);
+  EXPECT_EQ(find(off.backward_input, "L0.attn.tp_all_gather.bwd_input"), nullptr);
+}
+
 TEST(OpList, ContextParallelRingAttentionAsTransformerEngineRunsIt) {
   // Llama 3 long context CP16, TP8: each rank holds T = 131072/16 = 8,192 tokens (two of the 32
   // load-balanced chunks), H_r = 16 query heads and 1 K/V head of d = 128. Transformer Engine's

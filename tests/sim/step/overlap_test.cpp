@@ -1,8 +1,10 @@
 // Overlap switches of the step executor, each against its analytic expectation: gradient
 // reduction per chunk beside the rest of the step (Megatron-Core --overlap-grad-reduce), the
 // parameter all-gather behind the next step's forward (--overlap-param-gather), TP
-// collectives beside the next GEMM (Transformer Engine userbuffers, --tp-comm-overlap), and the
-// ring-attention K/V exchange beside the diagonal block (Transformer Engine's CP).
+// collectives beside the next GEMM (Transformer Engine userbuffers, --tp-comm-overlap), a
+// column-parallel layer's input-gradient reduction beside its weight-gradient GEMM
+// (tp_backward_overlap), and the ring-attention K/V exchange beside the diagonal block
+// (Transformer Engine's CP).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -173,6 +175,32 @@ TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
   for (double c : {0.5e-3, 1.5e-3}) {
     EXPECT_NEAR(tp_pass_time(c, false), 2e-3 + c, kTimeTol) << c;
     EXPECT_NEAR(tp_pass_time(c, true), 1e-3 + std::max(1e-3, c), kTimeTol) << c;
+  }
+}
+
+double tp_backward_time(double comm_s, bool overlapped) {
+  // TP2 in one node, a column-parallel layer's backward as Megatron-LM's
+  // LinearWithGradAccumulationAndAsyncCommunication runs it: [dgrad 1 ms, all-reduce of dX,
+  // wgrad 1 ms, then the norm backward 1 ms that reads the reduced dX].
+  models::ParallelPlan plan;
+  plan.tp = 2;
+  Segment ar;
+  ar.kind = SegmentKind::TpCollective;
+  ar.all_reduce = true;
+  ar.bytes = comm_s * kNvlinkBps;
+  ar.overlapped = overlapped;
+  Segment norm = test::compute_segment(1e-3);
+  norm.waits = overlapped;
+  return one_pass_time(plan, {test::compute_segment(1e-3), ar, test::compute_segment(1e-3), norm},
+                       false);
+}
+
+TEST(Overlap, ColumnParallelGradientReductionRunsBesideTheWeightGradient) {
+  // Synchronous: 1 ms + c + 1 ms + 1 ms. Overlapped: the all-reduce runs beside the wgrad GEMM
+  // and the norm waits for both: 1 ms + max(1 ms, c) + 1 ms.
+  for (double c : {0.5e-3, 1.5e-3}) {
+    EXPECT_NEAR(tp_backward_time(c, false), 3e-3 + c, kTimeTol) << c;
+    EXPECT_NEAR(tp_backward_time(c, true), 2e-3 + std::max(1e-3, c), kTimeTol) << c;
   }
 }
 
