@@ -158,16 +158,27 @@ double one_pass_time(const models::ParallelPlan& plan, SegmentList forward, bool
   return run(setup).step_time_s;
 }
 
-double tp_pass_time(double comm_s, bool overlap) {
-  // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
-  models::ParallelPlan plan;
-  plan.tp = 2;
+/// A TP2 all-reduce that takes `comm_s` alone on the NVLink port: TP2 moves 2(p−1)/p = 1× the
+/// buffer per hop.
+Segment tp2_all_reduce(double comm_s) {
   Segment ar;
   ar.kind = SegmentKind::TpCollective;
   ar.all_reduce = true;
-  ar.bytes = comm_s * kNvlinkBps;  // TP2 all-reduce moves 2(p−1)/p = 1× the buffer per hop
-  return one_pass_time(plan, {test::compute_segment(1e-3), ar, test::compute_segment(1e-3)},
-                       overlap);
+  ar.bytes = comm_s * kNvlinkBps;
+  return ar;
+}
+
+models::ParallelPlan tp2_plan() {
+  models::ParallelPlan plan;
+  plan.tp = 2;
+  return plan;
+}
+
+double tp_pass_time(double comm_s, bool overlap) {
+  // TP2 in one node: a forward of [GEMM 1 ms, all-reduce, GEMM 1 ms], nothing else.
+  return one_pass_time(
+      tp2_plan(),
+      {test::compute_segment(1e-3), tp2_all_reduce(comm_s), test::compute_segment(1e-3)}, overlap);
 }
 
 TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
@@ -182,17 +193,12 @@ double tp_backward_time(double comm_s, bool overlapped) {
   // TP2 in one node, a column-parallel layer's backward as Megatron-LM's
   // LinearWithGradAccumulationAndAsyncCommunication runs it: [dgrad 1 ms, all-reduce of dX,
   // wgrad 1 ms, then the norm backward 1 ms that reads the reduced dX].
-  models::ParallelPlan plan;
-  plan.tp = 2;
-  Segment ar;
-  ar.kind = SegmentKind::TpCollective;
-  ar.all_reduce = true;
-  ar.bytes = comm_s * kNvlinkBps;
+  Segment ar = tp2_all_reduce(comm_s);
   ar.overlapped = overlapped;
   Segment norm = test::compute_segment(1e-3);
   norm.waits = overlapped;
-  return one_pass_time(plan, {test::compute_segment(1e-3), ar, test::compute_segment(1e-3), norm},
-                       false);
+  return one_pass_time(tp2_plan(),
+                       {test::compute_segment(1e-3), ar, test::compute_segment(1e-3), norm}, false);
 }
 
 TEST(Overlap, ColumnParallelGradientReductionRunsBesideTheWeightGradient) {
