@@ -682,10 +682,14 @@ class Builder {
         out.backward_input.push_back(std::move(r));
       }
     }
-    const std::size_t recomputed = out.backward_input.size();
-    bool overlapped_backward = false;
-    // An entry's bwd_comm is waited for by the op after its backward if that is a compute op
-    // (a collective waits for the one before it anyway).
+    // With an overlapped backward collective (tp_backward_overlap) the full backward is kept
+    // in autograd order: each entry's input-gradient ops, its collective, then its
+    // weight-gradient ops beside that collective. In both lists the op after an entry's
+    // collective waits for it if that op computes (a collective waits for the one before).
+    const bool overlapped_backward = std::any_of(
+        entries_.begin(), entries_.end(), [](const Entry& e) { return !e.bwd_comm.empty(); });
+    if (overlapped_backward) out.backward_full = out.backward_input;  // the recomputed ops
+    bool wait_in = false, wait_full = false;
     auto append = [](std::vector<Op>& list, const std::vector<Op>& ops, bool& wait_next) {
       for (Op op : ops) {
         if (wait_next && !is_communication(op.kind)) op.waits_for_comm = true;
@@ -693,28 +697,16 @@ class Builder {
         list.push_back(std::move(op));
       }
     };
-    bool wait_in = false, wait_full = false;
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-      append(out.backward_input, it->bwd_pre, wait_in);
-      append(out.backward_input, it->bwd_in, wait_in);
-      append(out.backward_input, it->bwd_comm, wait_in);
-      wait_in = wait_in || !it->bwd_comm.empty();
+      for (const auto* ops : {&it->bwd_pre, &it->bwd_in, &it->bwd_comm}) {
+        append(out.backward_input, *ops, wait_in);
+        if (overlapped_backward) append(out.backward_full, *ops, wait_full);
+      }
+      const bool comm = !it->bwd_comm.empty();
+      wait_in = wait_in || comm;
       for (const auto& op : it->bwd_w) out.backward_weight.push_back(op);
-      overlapped_backward = overlapped_backward || !it->bwd_comm.empty();
-    }
-    if (overlapped_backward) {
-      // Autograd order: each entry's input-gradient ops, its overlapped collective, then its
-      // weight-gradient ops beside that collective.
-      out.backward_full.assign(
-          out.backward_input.begin(),
-          out.backward_input.begin() + static_cast<std::ptrdiff_t>(recomputed));
-      for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
-        append(out.backward_full, it->bwd_pre, wait_full);
-        append(out.backward_full, it->bwd_in, wait_full);
-        append(out.backward_full, it->bwd_comm, wait_full);
-        const bool comm = !it->bwd_comm.empty();
-        bool none = false;
-        append(out.backward_full, it->bwd_w, none);
+      if (overlapped_backward) {
+        out.backward_full.insert(out.backward_full.end(), it->bwd_w.begin(), it->bwd_w.end());
         wait_full = wait_full || comm;
       }
     }

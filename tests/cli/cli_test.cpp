@@ -191,8 +191,8 @@ TEST(Cli, BadGranularityListsTheValidOnes) {
 
 TEST(Cli, OverlapSwitchesMustBeBooleans) {
   for (const char* key : {"overlap_grad_reduce", "overlap_param_gather", "tp_comm_overlap",
-                          "expert_wgrad_side_stream", "p2p_blocking", "p2p_scatter_gather",
-                          "grad_accumulation_fusion", "bias_fusion"}) {
+                          "tp_backward_overlap", "expert_wgrad_side_stream", "p2p_blocking",
+                          "p2p_scatter_gather", "grad_accumulation_fusion", "bias_fusion"}) {
     const Output o =
         run("validate " + kSmall + " --set parallelism." + std::string(key) + "=maybe");
     EXPECT_EQ(o.status, 2) << o.text;
