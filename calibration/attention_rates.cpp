@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace trainsim::calibration {
 namespace {
@@ -14,11 +15,24 @@ double effective_head_dim(std::int64_t d_qk, std::int64_t d_v) {
   return 0.5 * static_cast<double>(d_qk + (d_v > 0 ? d_v : d_qk));
 }
 
-std::vector<const AttentionPoint*> with_dtype(const std::vector<AttentionPoint>& points, Dtype d) {
+std::vector<const AttentionPoint*> with_dtype(const std::vector<const AttentionPoint*>& in,
+                                              Dtype d) {
+  std::vector<const AttentionPoint*> out;
+  for (const auto* p : in)
+    if (p->dtype == d) out.push_back(p);
+  return out;
+}
+
+std::vector<const AttentionPoint*> of_library(const std::vector<AttentionPoint>& points,
+                                              models::AttentionLibrary lib) {
   std::vector<const AttentionPoint*> out;
   for (const auto& p : points)
-    if (p.dtype == d) out.push_back(&p);
+    if (p.library == lib) out.push_back(&p);
   return out;
+}
+
+std::string_view library_name(models::AttentionLibrary lib) {
+  return lib == models::AttentionLibrary::Cudnn ? "cuDNN" : "FlashAttention";
 }
 
 std::vector<const AttentionPoint*> filter(const std::vector<const AttentionPoint*>& in,
@@ -81,17 +95,33 @@ std::vector<const AttentionPoint*> with_mask(const std::vector<const AttentionPo
 
 std::optional<AttentionRate> attention_rate(const std::vector<AttentionPoint>& points,
                                             const models::Op& op) {
-  // 1. dtype (BF16 and FP16 stand in for each other).
-  auto candidates = with_dtype(points, op.dtype);
-  if (candidates.empty() && op.dtype == Dtype::BF16) candidates = with_dtype(points, Dtype::FP16);
-  if (candidates.empty() && op.dtype == Dtype::FP16) candidates = with_dtype(points, Dtype::BF16);
+  // 0. library, then 1. dtype (BF16 and FP16 stand in for each other) within it.
+  const auto by_dtype = [&](const std::vector<const AttentionPoint*>& lib) {
+    auto c = with_dtype(lib, op.dtype);
+    if (c.empty() && op.dtype == Dtype::BF16) c = with_dtype(lib, Dtype::FP16);
+    if (c.empty() && op.dtype == Dtype::FP16) c = with_dtype(lib, Dtype::BF16);
+    return c;
+  };
+  const auto wanted_lib = op.attention.library;
+  const auto other_lib = wanted_lib == models::AttentionLibrary::Cudnn
+                             ? models::AttentionLibrary::FlashAttention
+                             : models::AttentionLibrary::Cudnn;
+  std::vector<std::string> subs;
+  auto candidates = by_dtype(of_library(points, wanted_lib));
+  if (candidates.empty()) {
+    candidates = by_dtype(of_library(points, other_lib));
+    if (!candidates.empty())
+      subs.push_back(fmt::format("{} points for a {} kernel (no {} points)",
+                                 library_name(other_lib), library_name(wanted_lib),
+                                 library_name(wanted_lib)));
+  }
   if (candidates.empty()) return std::nullopt;
 
   AttentionRate out;
   const bool forward = op.pass == models::Pass::Forward;
   const std::string what =
-      fmt::format("attention {} {}", forward ? "fwd" : "bwd", hardware::dtype_name(op.dtype));
-  std::vector<std::string> subs;
+      fmt::format("attention {} {}{}", forward ? "fwd" : "bwd", hardware::dtype_name(op.dtype),
+                  wanted_lib == models::AttentionLibrary::Cudnn ? " cudnn" : "");
 
   // 2. direction.
   const auto wanted = forward ? AttentionDirection::Forward : AttentionDirection::Backward;

@@ -21,8 +21,8 @@ double sourced(const ConfigNode& node, units::Quantity q, double min, double max
 
 /// One `attention:` entry (see AttentionPoint).
 AttentionPoint attention_point(const ConfigNode& e) {
-  e.check_keys(
-      {"dtype", "head_dim", "head_dim_v", "seq_len", "causal", "direction", "tflops", "source"});
+  e.check_keys({"dtype", "head_dim", "head_dim_v", "seq_len", "causal", "direction", "kernel",
+                "tflops", "source"});
   AttentionPoint pt;
   hardware::parse_dtype(e.at("dtype").as_choice({"fp8", "bf16", "fp16"}), pt.dtype);
   pt.head_dim = e.at("head_dim").as_integer(1, 4096);
@@ -33,6 +33,8 @@ AttentionPoint attention_point(const ConfigNode& e) {
   pt.direction = dir == "fwd"   ? AttentionDirection::Forward
                  : dir == "bwd" ? AttentionDirection::Backward
                                 : AttentionDirection::ForwardBackward;
+  if (e.has("kernel") && e.at("kernel").as_choice({"flash", "cudnn"}) == "cudnn")
+    pt.library = models::AttentionLibrary::Cudnn;
   pt.flops_per_s = e.at("tflops").as_number(1e-3, 1e5) * 1e12;
   pt.source = e.at("source").as_string();
   if (pt.source.empty())

@@ -10,6 +10,7 @@
 
 #include "calibration/measured_ops.hpp"
 #include "hardware/dtype.hpp"
+#include "models/op.hpp"
 
 namespace trainsim::calibration {
 
@@ -27,7 +28,8 @@ struct GemmPoint {
 /// (3.5× the forward FLOP over the two kernels' time), used for either pass.
 enum class AttentionDirection { Forward, Backward, ForwardBackward };
 
-/// One measured attention core (FlashAttention-style fused kernel) at one shape. Rates use the
+/// One measured attention core (a fused kernel of `library`: `kernel: flash`, the default, or
+/// `kernel: cudnn`) at one shape. Rates use the
 /// op list's FLOP convention: forward 2·B·H·(d_qk + d_v)·S_q·S_kv, halved when causal;
 /// backward 2.5× forward.
 struct AttentionPoint {
@@ -37,6 +39,7 @@ struct AttentionPoint {
   std::int64_t seq_len = 0;     ///< keys each query attends over (S_kv)
   bool causal = false;
   AttentionDirection direction = AttentionDirection::Forward;
+  models::AttentionLibrary library = models::AttentionLibrary::FlashAttention;
   double flops_per_s = 0;  ///< achieved FLOP/s
   std::string source;
 };

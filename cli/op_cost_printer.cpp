@@ -23,8 +23,9 @@ std::string shape_of(const models::Op& op) {
     }
     case models::OpKind::Attention: {
       const auto& a = op.attention;
-      return fmt::format("b{} h{} s{}/{} d{}{}", a.batch, a.heads, a.seq_q, a.seq_kv, a.head_dim_qk,
-                         a.causal ? " causal" : "");
+      return fmt::format("b{} h{} s{}/{} d{}{}{}", a.batch, a.heads, a.seq_q, a.seq_kv,
+                         a.head_dim_qk, a.causal ? " causal" : "",
+                         a.library == models::AttentionLibrary::Cudnn ? " cudnn" : "");
     }
     default:
       return "";

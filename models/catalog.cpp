@@ -169,8 +169,10 @@ void read_fields(const ConfigNode& entry, Mode mode, ModelSpec& m) {
   }
   r.integer("mtp_depth", false, 0, m.mtp_depth);
   if (auto k = r.value("attention_kernel", false)) {
-    m.attention_kernel = k->as_choice({"fused", "unfused"}) == "unfused" ? AttentionKernel::Unfused
-                                                                         : AttentionKernel::Fused;
+    const std::string kernel = k->as_choice({"fused", "cudnn", "unfused"});
+    m.attention_kernel = kernel == "unfused" ? AttentionKernel::Unfused
+                         : kernel == "cudnn" ? AttentionKernel::Cudnn
+                                             : AttentionKernel::Fused;
   }
   if (auto p = r.value("hidden_dropout", false)) m.hidden_dropout = p->as_number(0.0, 0.99);
   r.integer("sliding_window", false, 0, m.sliding_window);

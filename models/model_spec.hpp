@@ -23,7 +23,9 @@ enum class NormKind {
 };
 
 enum class AttentionKernel {
-  Fused,    ///< FlashAttention-style: the score matrix never reaches HBM
+  Fused,    ///< FlashAttention's kernels: the score matrix never reaches HBM
+  Cudnn,    ///< cuDNN's fused flash attention (Transformer Engine FusedAttention, Megatron-LM
+            ///< --attention-backend fused): the same algorithm and traffic, cuDNN's rates
   Unfused,  ///< QKᵀ, scale-mask-softmax, dropout and ·V as separate kernels with the b·a·s²
             ///< scores in HBM (Megatron-LM 2021, Korthikanti et al. 2022 §4)
 };

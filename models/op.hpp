@@ -43,6 +43,12 @@ struct GemmShape {
   std::int64_t groups = 1;
 };
 
+/// Which library's fused attention kernel runs the core (FlashAttention's, or cuDNN's as
+/// Transformer Engine's FusedAttention backend calls it): the two reach different rates at the
+/// same shape (Shah et al. 2024, FlashAttention-3, Figs. on H100), so a profile keys its points
+/// by it.
+enum class AttentionLibrary { FlashAttention, Cudnn };
+
 struct AttentionShape {
   std::int64_t batch = 0;  ///< sequences in the micro-batch
   std::int64_t heads = 0;  ///< query heads on this rank
@@ -51,6 +57,7 @@ struct AttentionShape {
   std::int64_t head_dim_qk = 0;
   std::int64_t head_dim_v = 0;
   bool causal = true;
+  AttentionLibrary library = AttentionLibrary::FlashAttention;
 };
 
 struct Op {

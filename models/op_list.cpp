@@ -452,6 +452,12 @@ class Builder {
     entries_.push_back(std::move(e));
   }
 
+  /// The library whose fused kernel runs the attention core (the profile's points for it).
+  models::AttentionLibrary attention_library() const {
+    return m_.attention_kernel == AttentionKernel::Cudnn ? models::AttentionLibrary::Cudnn
+                                                         : models::AttentionLibrary::FlashAttention;
+  }
+
   void attention_core(std::int64_t heads_r, std::int64_t d_qk, std::int64_t d_v) {
     if (m_.attention_kernel == AttentionKernel::Unfused) {
       unfused_attention(heads_r, d_qk, d_v);
@@ -472,7 +478,7 @@ class Builder {
     const double lse = as_d(B * sq * heads_r) * 4.0;
     Entry e;
     e.fwd = make("attn.core", OpKind::Attention, Pass::Forward, dt, fwd, (q + k + v + o) * b + lse);
-    e.fwd.attention = {B, heads_r, sq, skv, d_qk, d_v, true};
+    e.fwd.attention = {B, heads_r, sq, skv, d_qk, d_v, true, attention_library()};
     Op bwd = make("attn.core.bwd", OpKind::Attention, Pass::BackwardInput, dt, 2.5 * fwd,
                   (q + k + v + 2 * o + q + k + v) * b + lse);
     bwd.attention = e.fwd.attention;
@@ -530,7 +536,7 @@ class Builder {
       Entry e;
       e.fwd =
           make(name, OpKind::Attention, Pass::Forward, dt, fwd, calls * (Q + kv_read + O + lse));
-      e.fwd.attention = {B, heads_r, T, skv, d_qk, d_v, causal};
+      e.fwd.attention = {B, heads_r, T, skv, d_qk, d_v, causal, attention_library()};
       e.fwd.waits_for_comm = waits;
       Op bwd = make(name + ".bwd", OpKind::Attention, Pass::BackwardInput, dt, 2.5 * fwd,
                     calls * (2 * Q + 2 * kv_read + 2 * O + lse));

@@ -73,8 +73,10 @@ models::Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, Dtype d,
 }
 
 AttentionPoint point(std::int64_t d, std::int64_t s, bool causal, AttentionDirection dir,
-                     double tflops, Dtype dt = Dtype::BF16) {
+                     double tflops, Dtype dt = Dtype::BF16,
+                     models::AttentionLibrary lib = models::AttentionLibrary::FlashAttention) {
   AttentionPoint p;
+  p.library = lib;
   p.dtype = dt;
   p.head_dim = p.head_dim_v = d;
   p.seq_len = s;
@@ -109,6 +111,33 @@ TEST(ProfileFormat, AttentionAndGpuFieldsLoad) {
   EXPECT_DOUBLE_EQ(p.attention[0].flops_per_s, 500e12);
   ASSERT_EQ(p.gemm.size(), 1u);
   EXPECT_TRUE(p.gemm[0].wgrad);
+}
+
+TEST(ProfileFormat, AttentionKernelLibraryLoadsAndBadValuesListTheValidOnes) {
+  const Profile p = load_profile(write_temp(
+      "lib.yaml", profile_text("gpu: h100\n",
+                               "attention:\n"
+                               "  - {dtype: bf16, head_dim: 128, seq_len: 4096, causal: true, "
+                               "direction: fwd, kernel: cudnn, tflops: 518, source: paper}\n"
+                               "  - {dtype: bf16, head_dim: 128, seq_len: 4096, causal: true, "
+                               "direction: fwd, tflops: 579, source: paper}\n")));
+  ASSERT_EQ(p.attention.size(), 2u);
+  EXPECT_EQ(p.attention[0].library, models::AttentionLibrary::Cudnn);
+  EXPECT_EQ(p.attention[1].library, models::AttentionLibrary::FlashAttention);  // the default
+  try {
+    load_profile(
+        write_temp("badlib.yaml",
+                   profile_text("gpu: h100\n",
+                                "attention:\n"
+                                "  - {dtype: bf16, head_dim: 128, seq_len: 4096, causal: true, "
+                                "direction: fwd, kernel: xformers, tflops: 500, source: s}\n")));
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(e.line(), 9) << msg;
+    EXPECT_NE(msg.find("xformers"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("flash, cudnn"), std::string::npos) << msg;
+  }
 }
 
 TEST(ProfileFormat, OlderFilesTakeTheirGpuFromAppliesTo) {
@@ -278,6 +307,60 @@ TEST(AttentionRates, MissingMaskTakesTheOtherPassMaskRatio) {
       one_mask, attention(Dtype::BF16, 128, 4096, true, models::Pass::BackwardInput));
   EXPECT_DOUBLE_EQ(plain->flops_per_s, 600e12);
   EXPECT_EQ(plain->fallback, "attention bwd bf16: non-causal points for a causal op");
+}
+
+TEST(AttentionRates, EachLibraryIsPricedByItsOwnPoints) {
+  // FlashAttention 600 and cuDNN 500 TFLOP/s at one shape: an op takes its own library's rate;
+  // a profile without points of the op's library lends the other's, and says so.
+  using models::AttentionLibrary;
+  const std::vector<AttentionPoint> both{point(128, 4096, true, AttentionDirection::Forward, 600),
+                                         point(128, 4096, true, AttentionDirection::Forward, 500,
+                                               Dtype::BF16, AttentionLibrary::Cudnn)};
+  auto flash = attention(Dtype::BF16, 128, 4096, true);
+  auto cudnn = flash;
+  cudnn.attention.library = AttentionLibrary::Cudnn;
+  EXPECT_DOUBLE_EQ(attention_rate(both, flash)->flops_per_s, 600e12);
+  EXPECT_EQ(attention_rate(both, flash)->fallback, "");
+  EXPECT_DOUBLE_EQ(attention_rate(both, cudnn)->flops_per_s, 500e12);
+  EXPECT_EQ(attention_rate(both, cudnn)->fallback, "");
+  const std::vector<AttentionPoint> flash_only{both[0]};
+  const auto lent = attention_rate(flash_only, cudnn);
+  ASSERT_TRUE(lent);
+  EXPECT_DOUBLE_EQ(lent->flops_per_s, 600e12);
+  EXPECT_EQ(lent->fallback,
+            "attention fwd bf16 cudnn: FlashAttention points for a cuDNN kernel (no cuDNN points)");
+  // The mask ratio comes from the op's own library: cuDNN backward non-causal 450, cuDNN forward
+  // causal 400 / non-causal 500 (FlashAttention's 600/600 would give 1.0): 450 · 0.8 = 360.
+  const std::vector<AttentionPoint> masks{
+      point(128, 4096, true, AttentionDirection::Forward, 600),
+      point(128, 4096, false, AttentionDirection::Forward, 600),
+      point(128, 4096, false, AttentionDirection::Backward, 550),
+      point(128, 4096, true, AttentionDirection::Forward, 400, Dtype::BF16,
+            AttentionLibrary::Cudnn),
+      point(128, 4096, false, AttentionDirection::Forward, 500, Dtype::BF16,
+            AttentionLibrary::Cudnn),
+      point(128, 4096, false, AttentionDirection::Backward, 450, Dtype::BF16,
+            AttentionLibrary::Cudnn)};
+  auto bwd = attention(Dtype::BF16, 128, 4096, true, models::Pass::BackwardInput);
+  bwd.attention.library = AttentionLibrary::Cudnn;
+  EXPECT_NEAR(attention_rate(masks, bwd)->flops_per_s, 360e12, 1e3);
+}
+
+TEST(AttentionCost, H100ProfileTimesCudnnAttentionAtItsOwnBars) {
+  // FlashAttention-3's figures, cuDNN bars, BF16, head dim 128, S = 4096: forward causal 518,
+  // non-causal 609; backward non-causal 499, so causal backward 499 · 518/609 = 424.4 TFLOP/s.
+  constexpr double kTol = 1e-9;
+  const auto model = make_cost_model("h100-published", gpu("h100"));
+  auto op = attention(Dtype::BF16, 128, 4096, true);
+  op.attention.library = models::AttentionLibrary::Cudnn;
+  const auto t = model->time(op, ComputeContext{&gpu("h100"), 0});
+  EXPECT_EQ(t.fallback, "");
+  EXPECT_NEAR(t.seconds, op.flops / 518e12, op.flops / 518e12 * kTol);
+  auto bwd = attention(Dtype::BF16, 128, 4096, true, models::Pass::BackwardInput);
+  bwd.attention.library = models::AttentionLibrary::Cudnn;
+  const double rate = 499e12 * 518.0 / 609.0;
+  EXPECT_NEAR(model->time(bwd, ComputeContext{&gpu("h100"), 0}).seconds, bwd.flops / rate,
+              bwd.flops / rate * kTol);
 }
 
 TEST(AttentionCost, H100ProfileTimesAttentionAtFlashAttention3Rates) {

@@ -149,7 +149,10 @@ TEST(ResolveModel, AttentionVariantKeys) {
   const auto msg = message_of(
       [] { (void)inline_model("model:\n  base: llama-3.1-8b\n  attention_kernel: flash\n"); });
   EXPECT_CONTAINS(msg, "s.yaml:3");
-  EXPECT_CONTAINS(msg, "fused, unfused");
+  EXPECT_CONTAINS(msg, "fused, cudnn, unfused");
+  EXPECT_EQ(
+      inline_model("model:\n  base: llama-3.1-8b\n  attention_kernel: cudnn\n").attention_kernel,
+      AttentionKernel::Cudnn);
   EXPECT_CONTAINS(message_of([] {
                     (void)inline_model("model:\n  base: llama-3.1-8b\n  sliding_window: -1\n");
                   }),

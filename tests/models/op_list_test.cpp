@@ -1065,6 +1065,37 @@ TEST(OpList, ContextParallelRingAttentionAsTransformerEngineRunsIt) {
   EXPECT_NE(find(two.forward, "L0.attn.core.ring_last"), nullptr);
 }
 
+TEST(OpList, CudnnAttentionIsTheFusedCoreTaggedWithItsLibrary) {
+  // attention_kernel: cudnn runs the same fused algorithm (same FLOPs, same HBM traffic) on
+  // cuDNN's kernel: only the library the cost model prices it by changes, on every core op
+  // (the plain core and each ring step under CP) and its backward.
+  OpListContext c;
+  c.seq_len = 8192;
+  c.cp = 2;
+  ModelSpec cudnn = model("llama-3.1-8b");
+  cudnn.attention_kernel = AttentionKernel::Cudnn;
+  for (const auto& ctx : {OpListContext{}, c}) {
+    const auto flash_ops = build_layer_ops(model("llama-3.1-8b"), 0, ctx);
+    const auto cudnn_ops = build_layer_ops(cudnn, 0, ctx);
+    ASSERT_EQ(flash_ops.forward.size(), cudnn_ops.forward.size());
+    int cores = 0;
+    for (const auto* list : {&cudnn_ops.forward, &cudnn_ops.backward_input}) {
+      const auto& ref = list == &cudnn_ops.forward ? flash_ops.forward : flash_ops.backward_input;
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const Op& op = (*list)[i];
+        EXPECT_EQ(op.name, ref[i].name);
+        EXPECT_DOUBLE_EQ(op.flops, ref[i].flops);
+        EXPECT_DOUBLE_EQ(op.bytes, ref[i].bytes);
+        if (op.kind != OpKind::Attention) continue;
+        ++cores;
+        EXPECT_EQ(op.attention.library, AttentionLibrary::Cudnn) << op.name;
+        EXPECT_EQ(ref[i].attention.library, AttentionLibrary::FlashAttention) << op.name;
+      }
+    }
+    EXPECT_EQ(cores, ctx.cp > 1 ? 4 : 2);  // core (+ ring_last), forward and backward
+  }
+}
+
 TEST(OpList, ContextParallelWithoutTheFusedRingGathersKv) {
   // An unfused core (or a sliding window) under ring CP: the K/V all-gathered before the core
   // (bytes = the gathered K/V) and dK/dV reduce-scattered after its backward.
