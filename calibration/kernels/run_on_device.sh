@@ -20,3 +20,18 @@ if command -v cuobjdump > /dev/null; then
 fi
 "$bin" --reps 50 --warmup 5 --out "$out/measurements.json" "$@" 2> "$out/measure.log"; echo "measure rc=$?"
 tail -n 60 "$out/measure.log"
+# Sustained throughput (SUSTAIN_S seconds per dtype, 0 to skip): Llama 3 8B's largest GEMM back
+# to back, with the SM clock, power and temperature sampled every 200 ms beside it: the burst
+# rates above against what a power-limited training step gets.
+sustain_s=${SUSTAIN_S:-20}
+if [ "$sustain_s" != 0 ]; then
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,power.limit,temperature.gpu \
+    --format=csv -lms 200 > "$out/sustain_smi.csv" 2>&1 &
+  smi=$!
+  "$bin" --sustain "$sustain_s" --gemm-shapes "${SUSTAIN_SHAPE:-4096x28672x4096}" \
+    --out "$out/sustained.json" 2> "$out/sustain.log"; echo "sustain rc=$?"
+  kill "$smi" 2> /dev/null
+  grep '^sustained' "$out/sustain.log"
+  echo "SM clock MHz (min/max over the run): $(awk -F', ' 'NR > 1 {print $2+0}' "$out/sustain_smi.csv" |
+    sort -n | sed -n '1p;$p' | tr '\n' ' ')"
+fi

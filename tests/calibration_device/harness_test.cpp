@@ -9,6 +9,7 @@
 #include <string>
 
 #include "calibration/kernels/harness.hpp"
+#include "calibration/kernels/sustained_gemm.hpp"
 #include "core/error.hpp"
 
 namespace trainsim::calibration::kernels {
@@ -66,6 +67,48 @@ TEST(CalibrateDevice, BadGemmShapesExitWithStatus2BeforeAnyDeviceWork) {
                           "k >= 128"),
             std::string::npos)
       << r.output;
+}
+
+TEST(CalibrateDevice, BadSustainValuesExitWithStatus2BeforeAnyDeviceWork) {
+  const RunResult word = run("--sustain long");
+  EXPECT_EQ(word.status, 2);
+  EXPECT_NE(word.output.find("--sustain expects a number of seconds, got 'long'"),
+            std::string::npos)
+      << word.output;
+  for (const char* bad : {"0", "-3", "601", "nan"}) {
+    const RunResult r = run(std::string("--sustain ") + bad);
+    EXPECT_EQ(r.status, 2) << bad;
+    EXPECT_NE(r.output.find("--sustain expects seconds in (0, 600]"), std::string::npos)
+        << bad << ": " << r.output;
+  }
+}
+
+TEST(CalibrateDevice, SustainWithoutADeviceExitsWithStatus3) {
+  if (have_device()) GTEST_SKIP() << "a CUDA device is present";
+  const RunResult r = run("--sustain 1 --gemm-shapes 1024x1024x1024");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.output.find("no CUDA device found"), std::string::npos) << r.output;
+}
+
+TEST(ValidateSustainOptions, NamesTheBadValue) {
+  auto message = [](const SustainOptions& o) {
+    try {
+      validate_sustain_options(o);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  SustainOptions ok;
+  ok.seconds = 20;
+  EXPECT_EQ(message(ok), "<no error>");
+  SustainOptions window = ok;
+  window.window_s = 30;  // longer than the run
+  EXPECT_NE(message(window).find("window must be 0.01 s to --sustain long"), std::string::npos);
+  SustainOptions shape = ok;
+  shape.n = 100;  // cuBLASLt FP8 needs n % 8 == 0
+  EXPECT_EQ(message(shape),
+            "the sustained GEMM needs m >= 1, n a multiple of 8 and k of 16, got 8192x100x8192");
 }
 
 TEST(ParseGemmShapes, ReadsMxNxKListsAndNamesTheBadItem) {

@@ -9,6 +9,7 @@
 
 #include "calibration/kernels/harness.hpp"
 #include "calibration/kernels/kernels.hpp"
+#include "calibration/kernels/sustained_gemm.hpp"
 #include "core/error.hpp"
 
 namespace trainsim::calibration::kernels {
@@ -53,6 +54,30 @@ TEST_P(KernelCheck, MatchesFloat64ReferenceOnSmallShapes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, KernelCheck, ::testing::ValuesIn(harness_op_names()));
+
+TEST(SustainedGemm, EveryWindowHasAPositiveRateBelowThePeak) {
+  // 0.5 s of a 1024^3 GEMM per dtype in 50 ms windows: at least 2 windows each, every rate in
+  // (0, dense peak]; the H100/H200 dense peaks are 1,979 (FP8) and 989 (BF16) TFLOP/s at the
+  // 1,830 MHz spec clock, 2,141 and 1,071 at the 1,980 MHz maximum, the bound used here.
+  if (!have_device()) GTEST_SKIP() << "no CUDA device";
+  SustainOptions o;
+  o.seconds = 0.5;
+  o.window_s = 0.05;
+  o.m = o.n = o.k = 1024;
+  std::ostringstream log;
+  const std::vector<SustainRun> runs = run_sustained_gemms(o, log);
+  ASSERT_EQ(runs.size(), 2u) << log.str();
+  for (const SustainRun& r : runs) {
+    EXPECT_EQ(r.error, "") << r.dtype;
+    EXPECT_GE(r.windows.size(), 2u) << r.dtype;
+    const double bound = r.dtype == "fp8_e4m3" ? 2141 : 1071;
+    for (const SustainWindow& w : r.windows) {
+      EXPECT_GT(w.tflops, 0) << r.dtype;
+      EXPECT_LE(w.tflops, bound) << r.dtype;
+    }
+  }
+  EXPECT_NE(sustain_json(query_device(), runs).find("\"last_quarter_tflops\""), std::string::npos);
+}
 
 TEST(KernelArguments, BadShapesThrowWithTheValue) {
   // Argument checks run on the host before any launch, so they need no device.
