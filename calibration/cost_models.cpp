@@ -6,6 +6,10 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "calibration/attention_rates.hpp"
 #include "calibration/calibration_select.hpp"
@@ -27,6 +31,29 @@ bool compute_bound_kind(models::OpKind k) {
 double ideal_seconds(const models::Op& op, const ComputeContext& ctx) {
   static const RooflineCostModel ideal("ideal", RooflineParams{});
   return ideal.time(op, ctx).seconds;
+}
+
+/// fit_profile, once per profile content and fitting device in a process (the fit runs a
+/// leave-one-out cross-validation per dtype; every simulated step builds a cost model). A
+/// profile not read from a file (no content_key) is fitted each time.
+std::vector<GemmEfficiencyModel> cached_fits(const Profile& profile,
+                                             const hardware::GpuSpec& device) {
+  if (profile.content_key.empty()) return fit_profile(profile, device);
+  std::string key =
+      fmt::format("{}|{}|{}|{:a}|{:a}", profile.content_key, device.name, device.sm_count,
+                  device.hbm_bw_Bps, profile.roofline.memory_efficiency);
+  for (hardware::Dtype d : hardware::kAllDtypes) key += fmt::format("|{:a}", device.peak(d));
+  static std::mutex mutex;
+  static std::map<std::string, std::vector<GemmEfficiencyModel>> fits;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = fits.find(key); it != fits.end()) return it->second;
+  }
+  std::vector<GemmEfficiencyModel> out = fit_profile(profile, device);
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (fits.size() >= 256) fits.clear();  // bounded (a sweep over custom GPUs)
+  fits.emplace(std::move(key), out);
+  return out;
 }
 
 }  // namespace
@@ -58,7 +85,7 @@ OpTiming RooflineCostModel::time(const models::Op& op, const ComputeContext& ctx
 ProfileCostModel::ProfileCostModel(Profile profile, const hardware::GpuSpec& fit_device)
     : profile_(std::move(profile)),
       roofline_(profile_.name, profile_.roofline),
-      fits_(fit_profile(profile_, fit_device)),
+      fits_(cached_fits(profile_, fit_device)),
       device_(fit_device) {}
 
 double compute_transfer(const hardware::GpuSpec& from, const hardware::GpuSpec& to,

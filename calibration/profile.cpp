@@ -2,6 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "core/atomic_file.hpp"
 #include "core/units.hpp"
 #include "core/yaml_reader.hpp"
 #include "hardware/catalog.hpp"
@@ -56,8 +63,10 @@ std::string_view attention_direction_name(AttentionDirection d) {
   return "?";
 }
 
-Profile load_profile(const std::string& path) {
-  const auto root = ConfigNode::load_file(path);
+namespace {
+
+/// The profile in `root`, parsed from `path` (named in errors).
+Profile parse_profile(const ConfigNode& root, const std::string& path) {
   root.check_keys({"name", "description", "device", "gpu", "default_for_gpu", "applies_to",
                    "roofline", "gemm", "attention", "base", "measured_ops", "notes"});
   Profile p;
@@ -135,6 +144,34 @@ Profile load_profile(const std::string& path) {
   }
   if (auto b = root.find("base")) p.base = b->as_string();
   if (auto m = root.find("measured_ops")) p.measured_ops = parse_measured_ops(*m);
+  return p;
+}
+
+}  // namespace
+
+Profile load_profile(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool regular = fs::is_regular_file(fs::status(path, ec)) && !ec;
+  if (!regular || fs::file_size(path, ec) > YamlLimits{}.max_bytes || ec)
+    return parse_profile(ConfigNode::load_file(path), path);  // its errors, as always
+  // Keyed by path and exact text: the same file parses to the same profile (its error messages
+  // name `path`), and an edit, whatever its size or timestamp, is a new key.
+  std::string text = read_file(path, YamlLimits{}.max_bytes);
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, Profile> parsed;
+  constexpr std::size_t kMaxCached = 64;  // bounded: a long-lived process seeing many files
+  auto key = std::make_pair(path, std::move(text));
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = parsed.find(key); it != parsed.end()) return it->second;
+  }
+  Profile p = parse_profile(ConfigNode::load_string(key.second, path), path);
+  p.content_key =
+      fmt::format("{}|{}|{:x}", path, key.second.size(), std::hash<std::string>{}(key.second));
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (parsed.size() >= kMaxCached) parsed.clear();
+  parsed.emplace(std::move(key), p);
   return p;
 }
 

@@ -77,6 +77,9 @@ struct Profile {
   bool default_for_gpu = false;         ///< `calibration: auto` picks it for `gpu`
   std::vector<std::string> applies_to;  ///< informational: GPUs with the same SMs/tensor cores
   std::string file;                     ///< where it was loaded from
+  /// Identifies the file's contents (path, size and a hash of the text) when it was read from a
+  /// regular file, "" otherwise: keys the cache of GEMM fits (cost_models.cpp).
+  std::string content_key;
   RooflineParams roofline;
   std::vector<GemmPoint> gemm;
   std::vector<AttentionPoint> attention;
@@ -89,7 +92,10 @@ struct Profile {
 /// "fwd", "bwd" or "fwd_bwd".
 std::string_view attention_direction_name(AttentionDirection d);
 
-/// Loads and validates a profile file; ConfigError with file:line for every bad field.
+/// Loads and validates a profile file; ConfigError with file:line for every bad field. A
+/// regular file is parsed once per process for each distinct content (a simulation builds a
+/// cost model per step; a V3 run or a plan search would otherwise re-parse the same YAML
+/// hundreds of times); an edited file is read afresh, and errors are never cached.
 Profile load_profile(const std::string& path);
 
 }  // namespace trainsim::calibration

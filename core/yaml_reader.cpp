@@ -12,7 +12,9 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/atomic_file.hpp"
 #include "core/text.hpp"
@@ -194,7 +196,7 @@ class FirstMark : public YAML::EventHandler {
 /// Throws when `text` holds more than the one document YAML::Load reads: a second document, or
 /// text yaml-cpp silently drops after the first (a stray ',' outside brackets: "[a], b" loads as
 /// [a]; YAML::LoadAll never returns on it, so the documents are probed one at a time, twice).
-void check_single_document(const std::string& text, const std::string& origin) {
+void check_single_document_uncached(const std::string& text, const std::string& origin) {
   std::istringstream in(text);
   YAML::Parser parser(in);
   FirstMark first, second;
@@ -214,6 +216,24 @@ void check_single_document(const std::string& text, const std::string& origin) {
       fmt::format("invalid YAML: '{}' here is outside any list or mapping, and the "
                   "rest of the file would be ignored",
                   text::excerpt(std::string_view(text).substr(std::min(to, text.size()), 1))));
+}
+
+/// check_single_document_uncached, remembered for texts that passed: the check re-scans the
+/// whole text, and a plan search loads one scenario text tens of thousands of times (with
+/// different --set overrides, which are checked apart). A text that fails is checked afresh
+/// each time (its error names its origin).
+void check_single_document(const std::string& text, const std::string& origin) {
+  static std::mutex mutex;
+  static std::unordered_set<std::string> passed;
+  constexpr std::size_t kMaxRemembered = 256;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (passed.count(text)) return;
+  }
+  check_single_document_uncached(text, origin);
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (passed.size() >= kMaxRemembered) passed.clear();
+  passed.insert(text);
 }
 
 YAML::Node parse_text(std::string_view text, const std::string& origin, const YamlLimits& limits) {
@@ -686,7 +706,9 @@ ConfigNode apply_overrides(const ConfigNode& root, const std::vector<std::string
 ConfigNode apply_overrides(ConfigNode&& root, const std::vector<std::string>& assignments) {
   // Only a whole document nobody else holds, with no overrides yet: its tree still has every
   // mark, and changing it in place is seen by no one.
-  if (root.impl_.use_count() != 1 || !root.impl_->path.empty() || root.impl_->overrides)
+  // (load_string gives every document an empty override list: empty counts as none.)
+  const bool overridden = root.impl_->overrides && !root.impl_->overrides->empty();
+  if (root.impl_.use_count() != 1 || !root.impl_->path.empty() || overridden)
     return apply_overrides(static_cast<const ConfigNode&>(root), assignments);
   const ConfigNode::Impl& old = *root.impl_;
   YAML::Node doc = old.node;

@@ -140,6 +140,31 @@ TEST(ProfileFormat, AttentionKernelLibraryLoadsAndBadValuesListTheValidOnes) {
   }
 }
 
+TEST(ProfileFormat, AFileIsParsedOnceButAnEditIsReadAfresh) {
+  // The same bytes give the same profile (from the parse cache); an edit of the same size,
+  // written at once, gives the new value; a broken edit is an error every time, never the
+  // previous parse.
+  const auto body = [](const char* tflops) {
+    return profile_text("gpu: h100\n", std::string("attention:\n  - {dtype: bf16, head_dim: 128, "
+                                                   "seq_len: 4096, causal: true, direction: fwd, "
+                                                   "tflops: ") +
+                                           tflops + ", source: paper}\n");
+  };
+  const std::string path = write_temp("cached.yaml", body("500"));
+  const Profile first = load_profile(path);
+  EXPECT_DOUBLE_EQ(first.attention.at(0).flops_per_s, 500e12);
+  EXPECT_FALSE(first.content_key.empty());
+  const Profile again = load_profile(path);
+  EXPECT_EQ(again.content_key, first.content_key);
+  EXPECT_DOUBLE_EQ(again.attention.at(0).flops_per_s, 500e12);
+  write_temp("cached.yaml", body("600"));  // same size
+  const Profile edited = load_profile(path);
+  EXPECT_DOUBLE_EQ(edited.attention.at(0).flops_per_s, 600e12);
+  EXPECT_NE(edited.content_key, first.content_key);
+  write_temp("cached.yaml", body("6x0"));
+  for (int i = 0; i < 2; ++i) EXPECT_THROW((void)load_profile(path), ConfigError);
+}
+
 TEST(ProfileFormat, OlderFilesTakeTheirGpuFromAppliesTo) {
   const Profile p =
       load_profile(write_temp("old.yaml", profile_text("applies_to: [h800, h100]\n", "")));
