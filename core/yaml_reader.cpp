@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <sstream>
 #include <mutex>
+#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
