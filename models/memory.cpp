@@ -259,7 +259,7 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   return c;
 }
 
-MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
+MemoryBreakdown stage_states(const ModelSpec& m, const ParallelPlan& plan,
                              const PrecisionPolicy& precision, const StageMemoryInput& in) {
   const OpListContext c = op_list_context(plan, precision, in.seq_len, in.gpus_per_node);
   if (auto p = op_list_problem(m, c); !p.empty()) {
@@ -316,6 +316,13 @@ MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
   r.gradients = state(dtype_bytes(precision.grads), 2);
   r.master_weights = state(dtype_bytes(precision.master_weights), 1);
   r.optimizer_moments = state(2.0 * dtype_bytes(precision.optimizer_moments), 1);
+  return r;
+}
+
+MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
+                             const PrecisionPolicy& precision, const StageMemoryInput& in) {
+  MemoryBreakdown r = stage_states(m, plan, precision, in);
+  const OpListContext c = op_list_context(plan, precision, in.seq_len, in.gpus_per_node);
 
   // Activations.
   double per_mb = 0, workspace = 0;

@@ -69,5 +69,9 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
 /// divide the model (see op_list_problem) or the input is inconsistent.
 MemoryBreakdown stage_memory(const ModelSpec& m, const ParallelPlan& plan,
                              const PrecisionPolicy& precision, const StageMemoryInput& in);
+/// stage_memory without the activations (their fields left 0): the parameter counts and the
+/// weights, gradients, master weights and optimizer moments, as stage_memory gives them.
+MemoryBreakdown stage_states(const ModelSpec& m, const ParallelPlan& plan,
+                             const PrecisionPolicy& precision, const StageMemoryInput& in);
 
 }  // namespace trainsim::models

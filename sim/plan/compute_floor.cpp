@@ -48,8 +48,12 @@ LayerCompute tp_comm_of(const models::ModelSpec& model, const models::OpListCont
     return t;
   };
   LayerCompute lc;
-  for (std::int64_t l = 0; l < model.layers; ++l)
-    lc.layer_s.push_back(comm_s(models::build_layer_ops(model, l, ctx)));
+  double kind_s[2] = {-1, -1};  // dense and MoE layers: one build each (stage_compute.cpp)
+  for (std::int64_t l = 0; l < model.layers; ++l) {
+    double& t = kind_s[model.is_moe_layer(l) ? 1 : 0];
+    if (t < 0) t = comm_s(models::build_layer_ops(model, l, ctx));
+    lc.layer_s.push_back(t);
+  }
   for (std::int64_t l = model.layers; l < model.layers + model.mtp_depth; ++l)
     lc.last_extra_s += comm_s(models::build_layer_ops(model, l, ctx));
   return lc;
@@ -105,7 +109,7 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   std::vector<double> stage_states;
   for (std::size_t st = 0; st < w.ranges.size(); ++st)
     stage_states.push_back(
-        models::stage_memory(s.model, p, prec, memory_input(s, ph, w, st)).states());
+        models::stage_states(s.model, p, prec, memory_input(s, ph, w, st)).states());
   double busiest = 0, total = 0;
   for (std::size_t q = 0; q < w.rank_s.size(); ++q) {
     double states = 0;

@@ -470,7 +470,16 @@ PlanSearchResult search_plans(const std::string& file, const PlanSearchOptions& 
     auto work = [&](std::size_t w) {
       const std::size_t k = wave[w];
       PlanCandidate& c = res.candidates[loaded_of[k]];
-      const RunResult run = simulate_run(loaded[k], so);
+      // Threads the wave's workers leave idle go to its runs' own phase replays (a run's result
+      // does not depend on its thread count): a wave of one run gets every worker; of three on
+      // two workers, the third run gets both once the first two are done.
+      const std::size_t tail = wave.size() % static_cast<std::size_t>(workers);
+      SimOptions run_so = so;
+      run_so.jobs = wave.size() <= static_cast<std::size_t>(workers)
+                        ? std::max(1, workers / static_cast<int>(wave.size()))
+                    : w >= wave.size() - tail ? std::max(1, workers / static_cast<int>(tail))
+                                              : 1;
+      const RunResult run = simulate_run(loaded[k], run_so);
       c.simulated = true;
       c.gpu_hours = run.total_gpu_hours;
       c.cost_usd = run.total_cost_usd;

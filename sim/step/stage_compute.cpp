@@ -24,8 +24,15 @@ LayerCompute layer_compute(const models::ModelSpec& model, const models::OpListC
                            const calibration::ComputeContext& compute) {
   LayerCompute lc;
   lc.layer_s.reserve(static_cast<std::size_t>(model.layers));
-  for (std::int64_t l = 0; l < model.layers; ++l)
-    lc.layer_s.push_back(compute_s(models::build_layer_ops(model, l, ctx), cost, compute));
+  // A transformer layer's ops depend on its index only through its names and whether its FFN
+  // is dense or MoE (models::build_layer_ops); op costs do not read the layer prefix of a name.
+  // So each of the two kinds is built and priced once (a V3 step had built 61 layers).
+  double kind_s[2] = {-1, -1};
+  for (std::int64_t l = 0; l < model.layers; ++l) {
+    double& t = kind_s[model.is_moe_layer(l) ? 1 : 0];
+    if (t < 0) t = compute_s(models::build_layer_ops(model, l, ctx), cost, compute);
+    lc.layer_s.push_back(t);
+  }
   lc.embedding_s = compute_s(models::embedding_ops(model, ctx), cost, compute);
   lc.last_extra_s = compute_s(models::head_ops(model, ctx), cost, compute);
   for (std::int64_t l = model.layers; l < model.layers + model.mtp_depth; ++l)

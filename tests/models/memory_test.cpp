@@ -77,6 +77,32 @@ TEST(Memory, DeepSeekV3PlanFitsIn80GB) {
   EXPECT_GT(worst, 0.5 * kH800Hbm);  // and it is not trivially small
 }
 
+TEST(Memory, StageStatesAreStageMemoryWithoutActivations) {
+  // stage_states computes the same parameter terms as stage_memory (same code) and leaves the
+  // activation fields at 0: for every V3 stage, ZeRO 1 and 3, equal states().
+  const auto& m = model("deepseek-v3");
+  const auto split = split_layers(m, 16);
+  for (int zero : {1, 3}) {
+    ParallelPlan plan = v3_plan();
+    plan.zero = zero;
+    for (std::size_t s = 0; s < split.size(); ++s) {
+      StageMemoryInput in;
+      in.layers = split[s];
+      in.embedding = s == 0;
+      in.head = s + 1 == split.size();
+      in.in_flight_micro_batches = 17;
+      in.parameter_copies = 2;
+      const auto full = stage_memory(m, plan, v3_precision(), in);
+      const auto states = stage_states(m, plan, v3_precision(), in);
+      EXPECT_DOUBLE_EQ(states.states(), full.states()) << "stage " << s;
+      EXPECT_DOUBLE_EQ(states.dense_parameters, full.dense_parameters);
+      EXPECT_DOUBLE_EQ(states.expert_parameters, full.expert_parameters);
+      EXPECT_EQ(states.activations, 0.0);
+      EXPECT_GT(full.activations, 0.0);
+    }
+  }
+}
+
 TEST(Memory, Llama405BWithoutParallelismDoesNotFit) {
   // 405.85B parameters × (2 B weights + 4 B grads + 4 B master + 8 B moments) = 7.3 TB.
   const auto& m = model("llama-3.1-405b");

@@ -3,14 +3,44 @@
 
 #include <gtest/gtest.h>
 
+#include "calibration/calibration_select.hpp"
 #include "core/error.hpp"
+#include "models/memory.hpp"
 #include "models/op_list.hpp"
 #include "scenarios/scenario_loader.hpp"
+#include "sim/step/stage_compute.hpp"
 
 namespace trainsim::sim {
 namespace {
 
 const std::string kDenseTp = std::string(TRAINSIM_TEST_DATA_DIR) + "/scenarios/small-dense-tp.yaml";
+
+TEST(LayerCompute, EveryLayerIsItsOwnOpsPriced) {
+  // layer_compute prices a dense and an MoE layer once each and reuses them: each entry must
+  // equal Σ cost.time over that layer's own non-communication ops, built for its own index.
+  // DeepSeek-V3 (3 dense + 58 MoE layers, the trace-measured profile, whose points match ops by
+  // name) and the dense Llama test scenario.
+  for (const std::string& file : {std::string("deepseek-v3"), kDenseTp}) {
+    const auto s = scenarios::load_scenario(file);
+    const auto& ph = s.phases.front();
+    const auto& plan = ph.plan ? *ph.plan : s.plan;
+    const auto ctx = models::op_list_context(plan, ph.precision ? *ph.precision : s.precision,
+                                             ph.seq_len, s.cluster.node.gpus_per_node);
+    const auto cost = calibration::select_calibration(s.calibration, s.cluster.gpu).model;
+    calibration::ComputeContext cctx{
+        &s.cluster.gpu, plan.comm_sms > 0 ? s.cluster.gpu.sm_count - plan.comm_sms : 0};
+    const LayerCompute lc = layer_compute(s.model, ctx, *cost, cctx);
+    ASSERT_EQ(lc.layer_s.size(), static_cast<std::size_t>(s.model.layers)) << file;
+    for (std::int64_t l = 0; l < s.model.layers; ++l) {
+      const auto ops = models::build_layer_ops(s.model, l, ctx);
+      double t = 0;
+      for (const auto* list : {&ops.forward, &ops.backward_input, &ops.backward_weight})
+        for (const auto& op : *list)
+          if (!models::is_communication(op.kind)) t += cost->time(op, cctx).seconds;
+      EXPECT_DOUBLE_EQ(lc.layer_s[static_cast<std::size_t>(l)], t) << file << " layer " << l;
+    }
+  }
+}
 
 TEST(OpCosts, AGemmIsItsFlopsOverItsTimeAgainstItsDtypesPeak) {
   // Llama 3.1 70B at TP8 with SP, 8K tokens per micro-batch: the QKV projection is
