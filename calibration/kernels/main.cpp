@@ -32,30 +32,29 @@ constexpr const char* kUsage =
     "                 seconds each (the first --gemm-shapes shape, else 8192x8192x8192), the\n"
     "                 rate per 0.25 s window: burst against power-limited sustained throughput\n";
 
-double parse_seconds(const std::string& flag, const std::string& v) {
+/// The whole of `v` as a number (std::stod or std::stoi as `parse`); `what` names the kind.
+template <typename T, typename Parse>
+T parse_whole(const std::string& flag, const std::string& v, const char* what, Parse parse) {
   std::size_t used = 0;
-  double x = 0;
+  T x{};
   try {
-    x = std::stod(v, &used);
+    x = parse(v, &used);
   } catch (const std::exception&) {
     used = 0;
   }
   if (used != v.size() || v.empty())
-    throw trainsim::Error(flag + " expects a number of seconds, got '" + v + "'");
+    throw trainsim::Error(flag + " expects " + what + ", got '" + v + "'");
   return x;
 }
 
+double parse_seconds(const std::string& flag, const std::string& v) {
+  return parse_whole<double>(flag, v, "a number of seconds",
+                             [](const std::string& t, std::size_t* n) { return std::stod(t, n); });
+}
+
 int parse_int(const std::string& flag, const std::string& v) {
-  std::size_t used = 0;
-  int x = 0;
-  try {
-    x = std::stoi(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != v.size() || v.empty())
-    throw trainsim::Error(flag + " expects an integer, got '" + v + "'");
-  return x;
+  return parse_whole<int>(flag, v, "an integer",
+                          [](const std::string& t, std::size_t* n) { return std::stoi(t, n); });
 }
 
 }  // namespace

@@ -57,6 +57,17 @@ ParallelPlan v3_plan() {
   return p;
 }
 
+/// Stage s of a DualPipe V3 split: PP+1 = 17 micro-batches in flight, 2 parameter copies.
+StageMemoryInput v3_stage(const std::vector<LayerRange>& split, std::size_t s) {
+  StageMemoryInput in;
+  in.layers = split[s];
+  in.embedding = s == 0;
+  in.head = s + 1 == split.size();
+  in.in_flight_micro_batches = 17;
+  in.parameter_copies = 2;
+  return in;
+}
+
 TEST(Memory, DeepSeekV3PlanFitsIn80GB) {
   // DualPipe: PP+1 = 17 micro-batches in flight and 2 parameter copies per rank (V3 Table 2),
   // 1 × 4,096-token micro-batches, the balanced split. Every stage must fit in an H800's 80 GB.
@@ -64,13 +75,7 @@ TEST(Memory, DeepSeekV3PlanFitsIn80GB) {
   const auto split = split_layers(m, 16);
   double worst = 0;
   for (std::size_t s = 0; s < split.size(); ++s) {
-    StageMemoryInput in;
-    in.layers = split[s];
-    in.embedding = s == 0;
-    in.head = s + 1 == split.size();
-    in.in_flight_micro_batches = 17;
-    in.parameter_copies = 2;
-    const auto mem = stage_memory(m, v3_plan(), v3_precision(), in);
+    const auto mem = stage_memory(m, v3_plan(), v3_precision(), v3_stage(split, s));
     worst = std::max(worst, mem.total());
     EXPECT_LT(mem.total(), kH800Hbm) << "stage " << s;
   }
@@ -86,12 +91,7 @@ TEST(Memory, StageStatesAreStageMemoryWithoutActivations) {
     ParallelPlan plan = v3_plan();
     plan.zero = zero;
     for (std::size_t s = 0; s < split.size(); ++s) {
-      StageMemoryInput in;
-      in.layers = split[s];
-      in.embedding = s == 0;
-      in.head = s + 1 == split.size();
-      in.in_flight_micro_batches = 17;
-      in.parameter_copies = 2;
+      const StageMemoryInput in = v3_stage(split, s);
       const auto full = stage_memory(m, plan, v3_precision(), in);
       const auto states = stage_states(m, plan, v3_precision(), in);
       EXPECT_DOUBLE_EQ(states.states(), full.states()) << "stage " << s;
