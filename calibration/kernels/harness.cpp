@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "calibration/kernels/cublaslt_gemm.hpp"
+#include "calibration/kernels/device_buffer.hpp"
 #include "calibration/kernels/kernels.hpp"
 #include "calibration/timing_stats.hpp"
 #include "core/error.hpp"
@@ -33,44 +34,6 @@ namespace {
 std::size_t sz(std::int64_t v) {
   return static_cast<std::size_t>(v);
 }
-
-template <class T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::int64_t count) : count_(count) {
-    if (count_ > 0) check_cuda(cudaMalloc(&ptr_, bytes()), "cudaMalloc");
-  }
-  ~DeviceBuffer() {
-    if (ptr_ != nullptr) cudaFree(ptr_);
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return static_cast<T*>(ptr_); }
-  std::int64_t count() const { return count_; }
-  std::size_t bytes() const { return sz(count_) * sizeof(T); }
-  void poison() const { check_cuda(cudaMemset(ptr_, 0xFF, bytes()), "poison"); }
-  std::vector<T> to_host() const {
-    std::vector<T> h(sz(count_));
-    check_cuda(cudaMemcpy(h.data(), ptr_, bytes(), cudaMemcpyDeviceToHost), "copy to host");
-    return h;
-  }
-  void from_host(const std::vector<T>& h) const {
-    check_cuda(
-        cudaMemcpy(ptr_, h.data(), std::min(bytes(), h.size() * sizeof(T)), cudaMemcpyHostToDevice),
-        "copy to device");
-  }
-  /// Elements [offset, offset + n) to the host.
-  std::vector<T> slice(std::int64_t offset, std::int64_t n) const {
-    std::vector<T> h(sz(n));
-    check_cuda(cudaMemcpy(h.data(), get() + offset, sz(n) * sizeof(T), cudaMemcpyDeviceToHost),
-               "copy slice");
-    return h;
-  }
-
- private:
-  void* ptr_ = nullptr;
-  std::int64_t count_ = 0;
-};
 
 double bf16_to_double(std::uint16_t b) {
   const std::uint32_t u = static_cast<std::uint32_t>(b) << 16;

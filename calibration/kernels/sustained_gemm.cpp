@@ -10,35 +10,19 @@
 #include <cstring>
 #include <ostream>
 #include <random>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "calibration/kernels/cublaslt_gemm.hpp"
+#include "calibration/kernels/device_buffer.hpp"
 #include "calibration/kernels/harness.hpp"
 #include "calibration/kernels/kernels.hpp"
+#include "calibration/timing_stats.hpp"
 #include "core/error.hpp"
 
 namespace trainsim::calibration::kernels {
 namespace {
-
-/// Owns one cudaMalloc'd block; freed on every exit path.
-class DeviceBlock {
- public:
-  explicit DeviceBlock(std::size_t bytes) : bytes_(bytes) {
-    check_cuda(cudaMalloc(&ptr_, bytes), "cudaMalloc");
-  }
-  ~DeviceBlock() { cudaFree(ptr_); }
-  DeviceBlock(const DeviceBlock&) = delete;
-  DeviceBlock& operator=(const DeviceBlock&) = delete;
-  void* get() const { return ptr_; }
-  void upload(const void* host) const {
-    check_cuda(cudaMemcpy(ptr_, host, bytes_, cudaMemcpyHostToDevice), "copy to device");
-  }
-
- private:
-  void* ptr_ = nullptr;
-  std::size_t bytes_ = 0;
-};
 
 /// Owns a CUDA event pair.
 class EventPair {
@@ -77,13 +61,6 @@ std::vector<std::uint8_t> operand(bool fp8, std::int64_t count, std::mt19937_64&
   return out;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t h = v.size() / 2;
-  return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
 SustainRun sustain_one(bool fp8, const SustainOptions& o, CublasLtGemm& lt, std::ostream& log) {
   SustainRun run;
   run.dtype = fp8 ? "fp8_e4m3" : "bf16";
@@ -93,17 +70,15 @@ SustainRun sustain_one(bool fp8, const SustainOptions& o, CublasLtGemm& lt, std:
   std::mt19937_64 rng(o.seed + (fp8 ? 0 : 1));
   const auto a_host = operand(fp8, o.m * o.k, rng);
   const auto b_host = operand(fp8, o.n * o.k, rng);
-  DeviceBlock a(a_host.size()), b(b_host.size());
-  a.upload(a_host.data());
-  b.upload(b_host.data());
-  DeviceBlock d(static_cast<std::size_t>(o.m * o.n) * 2);
-  const float unit_host[2] = {1.0f, 1.0f};
-  DeviceBlock unit(sizeof(unit_host));
-  unit.upload(unit_host);
-  const auto* scales = static_cast<const float*>(unit.get());
+  DeviceBuffer<std::uint8_t> a(static_cast<std::int64_t>(a_host.size()));
+  DeviceBuffer<std::uint8_t> b(static_cast<std::int64_t>(b_host.size()));
+  a.from_host(a_host);
+  b.from_host(b_host);
+  DeviceBuffer<std::uint16_t> d(o.m * o.n);
+  DeviceBuffer<float> unit(2);
+  unit.from_host({1.0f, 1.0f});
   auto launch = [&] {
-    lt.run(fp8, o.m, o.n, o.k, a.get(), b.get(), static_cast<std::uint16_t*>(d.get()), scales,
-           scales + 1, nullptr);
+    lt.run(fp8, o.m, o.n, o.k, a.get(), b.get(), d.get(), unit.get(), unit.get() + 1, nullptr);
   };
   EventPair ev;
   // Launches per window from a first timed batch of 10 (after 3 untimed ones).
@@ -144,8 +119,8 @@ SustainRun sustain_one(bool fp8, const SustainOptions& o, CublasLtGemm& lt, std:
   const std::size_t quarter = std::max<std::size_t>(1, all.size() / 4);
   tail.assign(all.end() - static_cast<std::ptrdiff_t>(std::min(quarter, all.size())), all.end());
   run.first_tflops = all.empty() ? 0 : all.front();
-  run.last_tflops = median(tail);
-  run.median_tflops = median(all);
+  run.last_tflops = summarize_timings(tail).median;
+  run.median_tflops = summarize_timings(all).median;
   return run;
 }
 
