@@ -14,6 +14,11 @@ namespace trainsim::calibration {
 struct ComputeContext {
   const hardware::GpuSpec* gpu = nullptr;
   int sms_available = 0;  ///< 0 means all of gpu->sm_count
+  /// Multiplies the compute-bound time of every op (GEMMs, attention, the compute term of the
+  /// roofline), >= 1: the slowest GPU of the job paces its synchronous step
+  /// (hardware/slowest_gpu.hpp); 1 prices one mean GPU. Memory-bound time is not scaled (the HBM
+  /// clock does not follow the SM clock).
+  double compute_scale = 1.0;
 };
 
 /// Where an op's time came from, so results can say which ops fell back to the roofline.

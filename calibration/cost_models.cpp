@@ -73,7 +73,8 @@ OpTiming RooflineCostModel::time(const models::Op& op, const ComputeContext& ctx
   if (peak <= 0) peak = g.peak(hardware::Dtype::FP32);
   if (peak <= 0) throw ModelError(fmt::format("{} has no FLOP rate for op {}", g.name, op.name));
   const double f_sm = compute_bound_kind(op.kind) ? sm_fraction(ctx) : 1.0;
-  const double t_compute = op.flops / (peak * params_.compute_efficiency_for(op.dtype) * f_sm);
+  const double t_compute =
+      op.flops / (peak * params_.compute_efficiency_for(op.dtype) * f_sm) * ctx.compute_scale;
   const double t_memory = op.bytes / (g.hbm_bw_Bps * params_.memory_efficiency);
   OpTiming t;
   t.seconds = std::max(t_compute, t_memory) +
@@ -115,7 +116,7 @@ OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx)
     }
     OpTiming t;
     t.seconds = std::max(op.flops / (rate->flops_per_s * sm_fraction(ctx)) *
-                             compute_transfer(device_, *ctx.gpu, op.dtype),
+                             compute_transfer(device_, *ctx.gpu, op.dtype) * ctx.compute_scale,
                          ideal_seconds(op, ctx));
     t.source = TimingSource::Profile;
     t.fallback = rate->fallback;
@@ -155,7 +156,8 @@ OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx)
   }
   OpTiming t;
   t.seconds = std::max(fit->seconds(op.gemm.m, op.gemm.n, op.gemm.k, op.gemm.groups, grouped,
-                                    op.flops, op.bytes, *ctx.gpu, ctx.sms_available),
+                                    op.flops, op.bytes, *ctx.gpu, ctx.sms_available) *
+                           ctx.compute_scale,
                        ideal_seconds(op, ctx));
   // No extrapolation past what was measured: a shape the points do not cover runs no faster than
   // the fastest rate measured on the device for this dtype, its best point or the roofline's
@@ -164,7 +166,8 @@ OpTiming ProfileCostModel::time(const models::Op& op, const ComputeContext& ctx)
       std::max(fit->best_measured_fraction(), profile_.roofline.compute_efficiency_for(op.dtype));
   const double peak = ctx.gpu->peak(op.dtype);
   if (ceiling > 0 && peak > 0)
-    t.seconds = std::max(t.seconds, op.flops / (peak * ceiling * sm_fraction(ctx)));
+    t.seconds =
+        std::max(t.seconds, op.flops / (peak * ceiling * sm_fraction(ctx)) * ctx.compute_scale);
   t.source = TimingSource::Profile;
   t.fallback = std::move(fallback);
   return t;

@@ -229,6 +229,8 @@ OpTiming MeasuredOpsCostModel::time(const models::Op& op, const ComputeContext& 
       scale *= device_->hbm_bw_Bps / ctx.gpu->hbm_bw_Bps;
     }
   }
+  // A trace times one GPU of its run; the job waits for its slowest (ComputeContext).
+  if (compute_bound(op.kind)) scale *= ctx.compute_scale;
   OpTiming t;
   t.seconds = m->seconds * scale;
   t.source = TimingSource::Profile;

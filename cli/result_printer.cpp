@@ -148,6 +148,12 @@ std::string describe_step(const sim::StepResult& s) {
                      pct(s.mfu), s.peak_basis, pct(s.hfu), pct(s.mfu_vs_gemm_dtype));
   const std::string fit = calibration::bundled_fit_summary(s.cost_model);
   out += fmt::format("compute times    {}{}\n", s.cost_model, fit.empty() ? "" : " (" + fit + ")");
+  if (s.slowest_gpu_factor > 1.0) {
+    out += fmt::format(
+        "slowest GPU      compute-bound kernels x{:.3f}: the pace of the slowest of the job's GPUs "
+        "(their spread: the GPU's perf_variation)\n",
+        s.slowest_gpu_factor);
+  }
   if (!s.calibration.gpu.empty()) {
     out += fmt::format("calibration      '{}' ({}; measured on {}), transfer rule: {}\n",
                        s.calibration.profile, s.calibration.requested, s.calibration.gpu,

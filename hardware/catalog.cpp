@@ -209,7 +209,8 @@ const std::vector<std::string_view> kGpuKeys{"description",
                                              "nvlink_latency",
                                              "tdp",
                                              "ep_dispatch_nvlink_rate",
-                                             "ep_combine_nvlink_rate"};
+                                             "ep_combine_nvlink_rate",
+                                             "perf_variation"};
 
 std::vector<std::string_view> with_inline_keys(std::vector<std::string_view> keys) {
   keys.insert(keys.begin(), {"base", "name"});
@@ -258,6 +259,10 @@ void read_gpu_fields(const ConfigNode& entry, Mode mode, GpuSpec& gpu) {
   read_quantity(entry, "nvlink_latency", units::Quantity::Duration, mode, gpu.nvlink_latency_s,
                 gpu.sources);
   read_quantity(entry, "tdp", units::Quantity::Power, mode, gpu.tdp_w, gpu.sources);
+  // Optional (0: identical GPUs). Above 20% a GPU model's spread would be a fault, not binning.
+  if (entry.find("perf_variation")) {
+    read_number(entry, "perf_variation", 0.0, 0.2, mode, gpu.perf_variation, gpu.sources);
+  }
   // Optional: measured only where a kernel's rate is published (DeepEP on the H800).
   for (auto [key, out] : {std::pair{"ep_dispatch_nvlink_rate", &gpu.ep_dispatch_nvlink_Bps},
                           std::pair{"ep_combine_nvlink_rate", &gpu.ep_combine_nvlink_Bps}}) {

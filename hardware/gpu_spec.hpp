@@ -28,6 +28,10 @@ struct GpuSpec {
   double ep_dispatch_nvlink_Bps = 0;
   double ep_combine_nvlink_Bps = 0;
   double tdp_w = 0;  ///< board power, watts
+  /// Coefficient of variation, across GPUs of this model, of the sustained rate of a compute-bound
+  /// kernel (each die settles at its own clock at the power limit); 0 = identical GPUs. A
+  /// synchronous job runs its compute-bound work at its slowest GPU's pace: slowest_gpu.hpp.
+  double perf_variation = 0;
   /// field name → source (datasheet, paper table, repository file, measurement).
   std::map<std::string, std::string> sources;
 

@@ -43,6 +43,7 @@ Json step_json(const sim::StepResult& s, const JsonOptions& o) {
   j["peak_flops"] = s.peak_flops;
   j["peak_basis"] = s.peak_basis;
   j["mfu_vs_gemm_dtype"] = s.mfu_vs_gemm_dtype;
+  j["slowest_gpu_factor"] = s.slowest_gpu_factor;
   j["compute_s"] = spread(s.compute_s);
   j["exposed_comm_s"] = spread(s.exposed_comm_s);
   j["bubble_s"] = spread(s.bubble_s);

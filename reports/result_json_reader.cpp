@@ -207,6 +207,7 @@ sim::StepResult read_step(const Node& n) {
   s.peak_flops = n.num("peak_flops");
   s.peak_basis = n.str("peak_basis");
   s.mfu_vs_gemm_dtype = n.num("mfu_vs_gemm_dtype");
+  if (n.find("slowest_gpu_factor")) s.slowest_gpu_factor = n.num("slowest_gpu_factor");
   s.compute_s = read_spread(n.at("compute_s", "an object {min, mean, max}"));
   s.exposed_comm_s = read_spread(n.at("exposed_comm_s", "an object {min, mean, max}"));
   s.bubble_s = read_spread(n.at("bubble_s", "an object {min, mean, max}"));

@@ -4,6 +4,7 @@
 
 #include "calibration/calibration_select.hpp"
 #include "core/error.hpp"
+#include "hardware/slowest_gpu.hpp"
 #include "models/memory.hpp"
 #include "models/op_list.hpp"
 
@@ -38,6 +39,8 @@ LayerOpCosts layer_op_costs(const scenarios::Scenario& sc, std::size_t phase_ind
   calibration::ComputeContext cctx;
   cctx.gpu = &gpu;
   cctx.sms_available = plan.comm_sms > 0 ? gpu.sm_count - plan.comm_sms : 0;
+  cctx.compute_scale =
+      hardware::slowest_gpu_factor(gpu.perf_variation, ph.gpus ? *ph.gpus : sc.cluster.gpus);
 
   const models::LayerOps ops = layer == models::kEmbeddingLayer ? models::embedding_ops(model, ctx)
                                : layer == models::kHeadLayer

@@ -14,6 +14,7 @@
 #include "calibration/calibration_select.hpp"
 #include "calibration/cost_models.hpp"
 #include "core/error.hpp"
+#include "hardware/slowest_gpu.hpp"
 #include "hardware/topology.hpp"
 #include "models/accounting.hpp"
 #include "models/layer_split.hpp"
@@ -147,6 +148,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
   calibration::ComputeContext cctx;
   cctx.gpu = &gpu;
   cctx.sms_available = plan.comm_sms > 0 ? gpu.sm_count - plan.comm_sms : 0;
+  cctx.compute_scale = hardware::slowest_gpu_factor(gpu.perf_variation, req.gpus);
   // Layers over the model stages, balanced by simulated compute seconds per micro-batch (all
   // three passes timed by the cost model): the embedding on the first stage and the head, loss and
   // MTP modules on the last are not free. DeepSeek's split is unpublished: an assumption.
@@ -390,6 +392,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
                             (gpu_s * out.peak_flops)
                       : 0;
   const double gemm_peak = gpu.peak(prec.gemm);
+  out.slowest_gpu_factor = hardware::slowest_gpu_factor(gpu.perf_variation, req.gpus);
   out.mfu_vs_gemm_dtype = gpu_s > 0 && gemm_peak > 0 ? out.model_flops / (gpu_s * gemm_peak) : 0;
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return out;

@@ -6,6 +6,7 @@
 
 #include "calibration/calibration_select.hpp"
 #include "core/error.hpp"
+#include "hardware/slowest_gpu.hpp"
 #include "models/memory.hpp"
 #include "models/op_list.hpp"
 #include "sim/schedules/repeated_passes.hpp"
@@ -71,12 +72,14 @@ PhaseFloor ComputeFloor::phase(const scenarios::Scenario& s, std::size_t phase_i
   calibration::ComputeContext cctx;
   cctx.gpu = &s.cluster.gpu;
   cctx.sms_available = p.comm_sms > 0 ? s.cluster.gpu.sm_count - p.comm_sms : 0;
+  cctx.compute_scale = hardware::slowest_gpu_factor(s.cluster.gpu.perf_variation,
+                                                    ph.gpus ? *ph.gpus : s.cluster.gpus);
   // Within one search a phase's model and precision are fixed; the key holds what varies.
   const std::string key =
-      fmt::format("{}|{}|{}|tp{} ep{} etp{} cp{} k{} sp{} rc{} mb{} sms{} tbo{}", s.calibration,
-                  s.cluster.gpu.name, phase_index, p.tp, p.ep, p.expert_tp, p.cp,
+      fmt::format("{}|{}|{}|tp{} ep{} etp{} cp{} k{} sp{} rc{} mb{} sms{} tbo{} cs{:a}",
+                  s.calibration, s.cluster.gpu.name, phase_index, p.tp, p.ep, p.expert_tp, p.cp,
                   static_cast<int>(p.cp_kind), p.sequence_parallel, static_cast<int>(p.recompute),
-                  p.micro_batch, p.comm_sms, p.tp_backward_overlap);
+                  p.micro_batch, p.comm_sms, p.tp_backward_overlap, cctx.compute_scale);
   auto it = layers_.find(key);
   if (it == layers_.end()) {
     LayerWork v{models::op_list_problem(s.model, ctx), {}, {}, {}};

@@ -94,6 +94,9 @@ struct StepResult {
   double peak_flops = 0;         ///< per GPU, FLOP/s, the peak MFU divides by
   std::string peak_basis;        ///< e.g. "dense BF16 peak (989 TFLOP/s)"
   double mfu_vs_gemm_dtype = 0;  ///< MFU against the GEMM dtype's dense peak (FP8)
+  /// Compute-bound op times were scaled by this: the job's slowest GPU (hardware/slowest_gpu.hpp;
+  /// 1 + perf_variation · E[max of the job's GPUs standard normals]); 1 for identical GPUs.
+  double slowest_gpu_factor = 1.0;
   Spread compute_s, exposed_comm_s, bubble_s, comm_s;
   std::vector<RankTime> ranks;  ///< every rank (or the simulated ones, see `ranks_simulated`)
   int critical_rank = 0;        ///< the rank that ends the step (the first one, on a tie)

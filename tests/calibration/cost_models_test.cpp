@@ -82,6 +82,31 @@ TEST(CostModels, ReservedSmsSlowComputeBoundOpsByTheirWaves) {
   EXPECT_NEAR((fewer - launch) / (all - launch), expected, kTol);
 }
 
+TEST(CostModels, TheSlowestGpuScaleStretchesComputeBoundTimeOnly) {
+  // ComputeContext::compute_scale s multiplies a compute-bound op's time (the fitted GEMM; the
+  // roofline's compute term) and leaves a memory-bound op's (HBM time) alone: the SM clock of the
+  // job's slowest GPU does not change its HBM bandwidth.
+  constexpr double kScale = 1.05;
+  const auto model = make_cost_model("h800-published", h800());
+  const auto op = gemm(4096, 7168, 16384, hardware::Dtype::FP8);
+  ComputeContext mean{&h800(), 0};
+  ComputeContext slow = mean;
+  slow.compute_scale = kScale;
+  EXPECT_NEAR(model->time(op, slow).seconds, kScale * model->time(op, mean).seconds,
+              kScale * model->time(op, mean).seconds * 1e-12);
+  // Roofline compute-bound BF16 GEMM: F / peak · s; a memory-bound copy: B / bw, unscaled.
+  const auto roof = make_cost_model("roofline", h800());
+  const auto bf16 = gemm(4096, 7168, 16384, hardware::Dtype::BF16);
+  EXPECT_NEAR(roof->time(bf16, slow).seconds, bf16.flops / 989e12 * kScale,
+              bf16.flops / 989e12 * 1e-9);
+  models::Op copy;
+  copy.kind = models::OpKind::Elementwise;
+  copy.dtype = hardware::Dtype::BF16;
+  copy.flops = 1e6;
+  copy.bytes = 1e9;
+  EXPECT_DOUBLE_EQ(roof->time(copy, slow).seconds, roof->time(copy, mean).seconds);
+}
+
 TEST(CostModels, UnmeasuredOpsFallBackAndSaySo) {
   const auto model = make_cost_model("h800-published", h800());
   EXPECT_EQ(

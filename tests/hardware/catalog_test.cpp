@@ -268,6 +268,15 @@ TEST(ResolveGpu, AnEpKernelRateAboveTheAchievableLinkIsRejected) {
               133.9e9, 1e6);
 }
 
+TEST(ResolveGpu, PerfVariationOverridesAndOutOfRangeValuesSayTheRange) {
+  // 0 prices identical GPUs (one mean GPU); above 0.2 the spread would be a fault, not binning.
+  EXPECT_DOUBLE_EQ(inline_gpu("gpu: {base: h100, perf_variation: 0}\n").perf_variation, 0.0);
+  EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: {base: h100, perf_variation: 0.5}\n"); }),
+                  "gpu.perf_variation:");
+  EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: {base: h100, perf_variation: 0.5}\n"); }),
+                  "0.2");
+}
+
 TEST(ResolveGpu, ASequenceIsNeitherNameNorDefinition) {
   EXPECT_CONTAINS(message_of([] { inline_gpu("gpu: [h100]\n"); }),
                   "gpu: GPU must be a catalog name (a100, b200, h100, h200, h800) or a mapping");

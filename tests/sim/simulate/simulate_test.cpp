@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "core/error.hpp"
+#include "hardware/slowest_gpu.hpp"
 #include "scenarios/scenario_loader.hpp"
 
 namespace trainsim::sim {
@@ -27,6 +31,31 @@ TEST(Simulate, SymmetryShortcutMatchesExplicitRanksOnABalancedCase) {
   EXPECT_EQ(b.ranks_simulated, 16);
   EXPECT_NEAR(b.step_time_s / a.step_time_s, 1.0, kSymmetryTolerance);
   EXPECT_NEAR(b.mfu / a.mfu, 1.0, kSymmetryTolerance);
+}
+
+TEST(Simulate, TheSlowestOfTheJobsGpusPacesItsComputeBoundWork) {
+  // 256 H100s with a 1.7% spread (hardware/catalog/gpus.yaml perf_variation): every GEMM runs at
+  // the slowest GPU's pace, 1 + 0.017 · E[max of 256 standard normals] times one mean GPU's
+  // time; memory-bound kinds (norms, element-wise) keep their time; identical GPUs
+  // (perf_variation 0) give factor 1.
+  const std::string path = std::string(TRAINSIM_TEST_DATA_DIR) + "/scenarios/small-dense-tp.yaml";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string gpu = "gpu: h100";
+  ASSERT_NE(text.find(gpu), std::string::npos);
+  const auto spread = scenarios::load_scenario_text(text, path);
+  text.replace(text.find(gpu), gpu.size(), "gpu: {base: h100, perf_variation: 0}");
+  const auto identical = scenarios::load_scenario_text(text, path);
+  SimOptions opt;
+  opt.symmetric = true;
+  const StepResult a = simulate_step(spread, 0, 0, opt);
+  const StepResult b = simulate_step(identical, 0, 0, opt);
+  const double expected = 1.0 + 0.017 * hardware::expected_max_standard_normal(256);
+  EXPECT_NEAR(a.slowest_gpu_factor, expected, 1e-12);
+  EXPECT_DOUBLE_EQ(b.slowest_gpu_factor, 1.0);
+  EXPECT_NEAR(a.compute_by_kind_s.at("gemm") / b.compute_by_kind_s.at("gemm"), expected, 1e-6);
+  EXPECT_DOUBLE_EQ(a.compute_by_kind_s.at("norm"), b.compute_by_kind_s.at("norm"));
+  EXPECT_GT(a.step_time_s, b.step_time_s);
 }
 
 TEST(Simulate, LlamaFsdpGathersWeightsOncePerStepNotPerPass) {
