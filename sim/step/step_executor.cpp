@@ -210,6 +210,7 @@ struct alignas(64) RankState {
   TimeNs phase_since = 0;
   StepPhases phases;
   ThreadId param_waiter = kNoThread;  ///< a forward that waits for its chunk's gathered weights
+  std::size_t next_gather = 0;        ///< index into gather_order_ of the next chunk to gather
   double inflight_bytes = 0;
   double peak_inflight_bytes = 0;
 };
@@ -297,6 +298,8 @@ class Executor {
   /// `seconds` of compute run (from now).
   void schedule_grad_buckets(ThreadId id, double seconds);
   void gather_chunk_parameters(int rank, int chunk);
+  /// overlap_param_gather: gathers the rank's next chunk in gather_order_, if any.
+  void gather_next_chunk(int rank);
   /// ZeRO-3: the pass's chunk of parameters (see DpSync::zero3).
   void gather_pass_parameters(ThreadId id);
   /// ZeRO-3: the gradients a pass produced, reduce-scattered as it ends (beside later passes:
@@ -436,6 +439,9 @@ class Executor {
   /// (its last W, BW or FB backward), −1 if none.
   std::vector<std::vector<int>> last_grad_item_;
   std::vector<char> params_ready_;  ///< per rank × chunk (overlap_param_gather)
+  /// Per pipeline position: its chunks in the order of their first forward (overlap_param_gather
+  /// gathers them one after another in that order).
+  std::vector<std::vector<int>> gather_order_;
   /// Data-parallel groups (dense and expert), members in rank order, built on first use; per
   /// rank, the id of its dense and expert group and its position in each.
   std::vector<std::vector<int>> dp_groups_;
@@ -1584,6 +1590,7 @@ void Executor::gather_chunk_parameters(int rank, int chunk) {
         params_ready_[static_cast<std::size_t>(rank) * static_cast<std::size_t>(chunks_) +
                       static_cast<std::size_t>(chunk)] = 1;
         RankState& rs = rank_[static_cast<std::size_t>(rank)];
+        gather_next_chunk(rank);
         if (rs.param_waiter != kNoThread && thread(rs.param_waiter).chunk == chunk) {
           const ThreadId waiter = rs.param_waiter;
           rs.param_waiter = kNoThread;
@@ -1591,6 +1598,17 @@ void Executor::gather_chunk_parameters(int rank, int chunk) {
           advance(waiter);
         }
       });
+}
+
+void Executor::gather_next_chunk(int rank) {
+  // Megatron-Core chains its parameter all-gathers: each bucket group's forward pre-hook waits for
+  // its gather and dispatches the next one (param_and_grad_buffer.py finish_param_sync,
+  // next_param_gather_bucket_group @d98e8a64dd), so a rank's gathers run one at a time in the
+  // order the forward uses them, the first chunk's at the link's full rate, not beside the others'.
+  RankState& rs = rank_[static_cast<std::size_t>(rank)];
+  const auto& order = gather_order_[static_cast<std::size_t>(rs.position)];
+  if (rs.next_gather >= order.size()) return;
+  gather_chunk_parameters(rank, order[rs.next_gather++]);
 }
 
 void Executor::start_dp_sync(int rank) {
@@ -1721,10 +1739,22 @@ void Executor::run() {
   const bool gather_early = s_.dp.overlap_param_gather && (vol_.dense_ag > 0 || vol_.expert_ag > 0);
   params_ready_.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(chunks_),
                        gather_early ? 0 : 1);
+  gather_order_.assign(static_cast<std::size_t>(pp), {});
+  for (int q = 0; q < pp; ++q) {
+    auto& order = gather_order_[static_cast<std::size_t>(q)];
+    const auto add = [&order](int chunk) {
+      if (chunk >= 0 && std::find(order.begin(), order.end(), chunk) == order.end())
+        order.push_back(chunk);
+    };
+    for (const WorkItem& w : lists_[static_cast<std::size_t>(q)])
+      if (w.kind == WorkKind::F || w.kind == WorkKind::FB) add(w.chunk);
+    for (int k = 0; k < chunks_; ++k) add(k);
+  }
   if (gather_early) {
     for (int r = 0; r < n; ++r) {
       if (!simulated(r)) continue;
-      for (int k = 0; k < chunks_; ++k) gather_chunk_parameters(r, k);
+      rank_[static_cast<std::size_t>(r)].next_gather = 0;
+      gather_next_chunk(r);
     }
   }
   for (int r = 0; r < n; ++r) {

@@ -126,6 +126,39 @@ TEST(Overlap, ParameterGatherRunsBesideTheFirstForward) {
   EXPECT_NEAR(run(setup).step_time_s, std::max(pass, a) + 2 * pass, kTimeTol);
 }
 
+TEST(Overlap, ParameterGathersOfARanksChunksRunOneAfterAnotherInTheirForwardOrder) {
+  // PP2 × DP2 interleaved 1F1B, two chunks per rank, 1 ms passes; each rank gathers G/2 per hop,
+  // a = 10 ms alone on its NVLink port, half per chunk. Megatron-Core chains the gathers (each
+  // bucket group's pre-hook dispatches the next), so chunk 0's runs alone at the port's rate and
+  // ends at a/2 = 5 ms; chunk 1's then runs from a/2 to a. (Issued together they would share the
+  // port and both end at a.)
+  const auto topo = hardware::Topology::build(test::h800_cluster(4));
+  models::ParallelPlan plan;
+  plan.pp = 2;
+  plan.dp = 2;
+  const auto schedule = schedules::make_schedule("interleaved-1f1b");
+  schedules::ScheduleShape shape{2, 4, 2};
+  const double pass = 1e-3, a = 10e-3;
+  DpSync dp;
+  dp.dense_param_bytes = 2 * a * kNvlinkBps;
+  dp.dense_group = 2;
+  dp.overlap_param_gather = true;
+  StepSetup setup{
+      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(4, pass), {}, {}, dp, 0, 0,
+      {0, 1}};
+  const StepResult r = run(setup);
+  std::vector<std::pair<double, double>> gathers;
+  for (const auto& e : r.timeline)
+    if (e.rank == 0 && e.stream == "dp" && e.name == "all-gather")
+      gathers.emplace_back(e.start_s, e.end_s);
+  std::sort(gathers.begin(), gathers.end());
+  ASSERT_EQ(gathers.size(), 2u);
+  EXPECT_NEAR(gathers[0].first, 0.0, kTimeTol);
+  EXPECT_NEAR(gathers[0].second, a / 2, kTimeTol);
+  EXPECT_NEAR(gathers[1].first, a / 2, kTimeTol);
+  EXPECT_NEAR(gathers[1].second, a, kTimeTol);
+}
+
 TEST(Overlap, ZeroThreeGathersEachPassesWeightsBesideItsCompute) {
   // DP2, one micro-batch, f = 1 ms forward and a 2 ms full backward; a gather of the chunk's
   // parameters takes a = 1.5 ms, a gradient reduce-scatter R = 1 ms (alone on NVLink).
