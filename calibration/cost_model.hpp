@@ -1,6 +1,8 @@
 #pragma once
 // The interface the simulator times compute ops through. Implementations: the roofline fallback
 // (peak × stated efficiency, from the catalog) and the profile model fitted to measured kernels.
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -40,5 +42,29 @@ class CostModel {
   /// Name shown in results, e.g. "h800-published" or "roofline".
   virtual std::string name() const = 0;
 };
+
+/// `model.time(op, ctx)` for an op as the step runs it: a GEMM with serial_chunks > 1 as that
+/// many GEMMs of gemm.m / serial_chunks rows (each its share of the FLOPs and bytes; the weight's
+/// re-reads are not added), and an op with sms_reserved on that many fewer SMs (beyond the
+/// context's own reservation; at least one left). Every pricing of a step op goes through it.
+inline OpTiming time_op(const CostModel& model, const models::Op& op, const ComputeContext& ctx) {
+  if (op.serial_chunks <= 1 && op.sms_reserved <= 0) return model.time(op, ctx);
+  ComputeContext c = ctx;
+  if (op.sms_reserved > 0 && ctx.gpu != nullptr && ctx.gpu->sm_count > 0) {
+    const int have = ctx.sms_available > 0 ? ctx.sms_available : ctx.gpu->sm_count;
+    c.sms_available = std::max(1, have - op.sms_reserved);
+  }
+  if (op.serial_chunks <= 1 || op.gemm.m <= 1) return model.time(op, c);
+  const std::int64_t k = std::min<std::int64_t>(op.serial_chunks, op.gemm.m);
+  models::Op chunk = op;
+  chunk.serial_chunks = 1;
+  chunk.gemm.m = (op.gemm.m + k - 1) / k;
+  const double share = static_cast<double>(chunk.gemm.m) / static_cast<double>(op.gemm.m);
+  chunk.flops = op.flops * share;
+  chunk.bytes = op.bytes * share;
+  OpTiming t = model.time(chunk, c);
+  t.seconds *= static_cast<double>(k);
+  return t;
+}
 
 }  // namespace trainsim::calibration

@@ -256,6 +256,8 @@ OpListContext op_list_context(const ParallelPlan& plan, const PrecisionPolicy& p
   c.bias_fusion = plan.bias_fusion;
   c.norm_backward_split = plan.norm_backward_split;
   c.tp_backward_overlap = plan.tp_backward_overlap;
+  c.tp_comm_overlap = plan.tp_comm_overlap;
+  c.tp_overlap = plan.tp_overlap;
   return c;
 }
 

@@ -76,6 +76,12 @@ struct Op {
   bool overlapped = false;
   /// Compute: starts only once the pass's overlapped collective has ended (it reads its data).
   bool waits_for_comm = false;
+  /// GEMM: runs as this many GEMMs of gemm.m / serial_chunks rows, one after another (a
+  /// userbuffers ring exchange or pipeline, ParallelPlan::tp_overlap); 1 = one GEMM.
+  int serial_chunks = 1;
+  /// Compute: SMs communication kernels hold while it runs (userbuffers), beyond the plan's
+  /// comm_sms; 0 = none.
+  int sms_reserved = 0;
 };
 
 /// A layer's ops for one micro-batch on one rank, in dependency order within each pass.

@@ -1259,7 +1259,21 @@ LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListCon
     detail::add_ffn(b, layer);
   }
   if (mtp) detail::add_head(b);
-  return b.finish();
+  LayerOps ops = b.finish();
+  if (c.tp_comm_overlap && c.tp > 1) {
+    // Transformer Engine's userbuffers: each overlapped TP GEMM as its overlap method runs it.
+    for (auto* pass : {&ops.forward, &ops.backward_input, &ops.backward_weight, &ops.backward_full})
+      for (Op& op : *pass) {
+        if (op.kind != OpKind::Gemm) continue;
+        const auto g = ub_gemm_of(op.name);
+        if (!g) continue;
+        const UbGemmOverlap& o = c.tp_overlap[static_cast<std::size_t>(*g)];
+        op.serial_chunks = static_cast<int>(
+            std::clamp<std::int64_t>(ub_chunks(o, c.tp), 1, std::max<std::int64_t>(1, op.gemm.m)));
+        op.sms_reserved = ub_reserved_sms(o);
+      }
+  }
+  return ops;
 }
 
 LayerOps embedding_ops(const ModelSpec& m, const OpListContext& c) {

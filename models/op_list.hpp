@@ -54,6 +54,11 @@ struct OpListContext {
   /// sequence parallelism a `.tp_all_gather.bwd_input` re-gathers the input beside the
   /// input-gradient GEMM.
   bool tp_backward_overlap = false;
+  /// TP collectives overlapped with the GEMMs by Transformer Engine's userbuffers
+  /// (ParallelPlan::tp_comm_overlap) and how, per GEMM: with tp > 1 each overlapped GEMM op
+  /// carries its serial_chunks and sms_reserved.
+  bool tp_comm_overlap = false;
+  UbConfig tp_overlap = kDefaultUbConfig;
 };
 
 /// Tokens of one micro-batch on one rank: sequences · seq_len / cp.

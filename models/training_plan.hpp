@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hardware/dtype.hpp"
+#include "models/tp_overlap.hpp"
 
 namespace trainsim::models {
 
@@ -99,6 +100,10 @@ struct ParallelPlan {
   /// TP collectives run beside the next GEMMs instead of between them (Transformer Engine
   /// userbuffers, NeMo/Megatron `--tp-comm-overlap`; off by default there).
   bool tp_comm_overlap = false;
+  /// Under tp_comm_overlap, how each TP GEMM overlaps its collective (`parallelism.tp_overlap`;
+  /// Transformer Engine's defaults): its split into ring steps and the SMs the userbuffers kernels
+  /// take (models/tp_overlap.hpp).
+  UbConfig tp_overlap = kDefaultUbConfig;
   /// The backward collective of a column-parallel linear layer runs beside its weight-gradient
   /// GEMM, and under sequence parallelism the re-all-gather of its input (kept sharded for
   /// backward) beside its input-gradient GEMM, as Megatron-LM's

@@ -55,6 +55,49 @@ models::Recompute read_recompute(const ConfigNode& node) {
   return models::Recompute::None;
 }
 
+/// Reads `parallelism.tp_overlap` on top of `base`: a map from Transformer Engine's GEMM names to
+/// {method, num_sm, num_splits, aggregate, set_sm_margin}. A GEMM given another method starts
+/// from TE's defaults for that method; the fields given then override them.
+models::UbConfig read_tp_overlap(const ConfigNode& node, const models::UbConfig& base) {
+  if (!node.is_map()) {
+    throw node.error(
+        "tp_overlap must be a mapping of GEMM name to its overlap, e.g. "
+        "{qkv_wgrad: {method: bulk, num_sm: 24}}");
+  }
+  std::vector<std::string_view> names;
+  for (std::size_t i = 0; i < models::kUbGemmCount; ++i)
+    names.push_back(models::ub_gemm_name(static_cast<models::UbGemm>(i)));
+  node.check_keys(names);
+  models::UbConfig out = base;
+  for (std::size_t i = 0; i < models::kUbGemmCount; ++i) {
+    const auto entry = node.find(std::string(names[i]));
+    if (!entry) continue;
+    if (!entry->is_map()) {
+      throw entry->error(
+          "a GEMM's overlap must be a mapping: {method: ring_exchange|pipeline|bulk, num_sm, "
+          "num_splits, aggregate, set_sm_margin}");
+    }
+    entry->check_keys({"method", "num_sm", "num_splits", "aggregate", "set_sm_margin"});
+    models::UbGemmOverlap& o = out[i];
+    if (auto m = entry->find("method")) {
+      const std::string k = m->as_choice({"ring_exchange", "pipeline", "bulk"});
+      const models::UbMethod method = k == "ring_exchange" ? models::UbMethod::RingExchange
+                                      : k == "pipeline"    ? models::UbMethod::Pipeline
+                                                           : models::UbMethod::Bulk;
+      if (method != o.method) {  // TE's defaults for the method (tp_overlap.hpp)
+        o = method == models::UbMethod::RingExchange ? models::detail::kRing
+            : method == models::UbMethod::Pipeline   ? models::detail::kPipeline
+                                                     : models::detail::kBulk;
+      }
+    }
+    if (auto v = entry->find("num_sm")) o.num_sm = static_cast<int>(v->as_integer(0, 100000));
+    if (auto v = entry->find("num_splits")) o.num_splits = static_cast<int>(v->as_integer(1, 1024));
+    if (auto v = entry->find("aggregate")) o.aggregate = v->as_bool();
+    if (auto v = entry->find("set_sm_margin")) o.set_sm_margin = v->as_bool();
+  }
+  return out;
+}
+
 /// Reads `parallelism:` on top of `base` (a phase override starts from the scenario's plan).
 ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   node.check_keys({"dp",
@@ -74,6 +117,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
                    "overlap_grad_reduce",
                    "overlap_param_gather",
                    "tp_comm_overlap",
+                   "tp_overlap",
                    "tp_backward_overlap",
                    "p2p_blocking",
                    "p2p_scatter_gather",
@@ -112,6 +156,7 @@ ParallelPlan read_plan(const ConfigNode& node, const ParallelPlan& base) {
   if (auto o = node.find("overlap_grad_reduce")) p.overlap_grad_reduce = o->as_bool();
   if (auto o = node.find("overlap_param_gather")) p.overlap_param_gather = o->as_bool();
   if (auto o = node.find("tp_comm_overlap")) p.tp_comm_overlap = o->as_bool();
+  if (auto o = node.find("tp_overlap")) p.tp_overlap = read_tp_overlap(*o, base.tp_overlap);
   if (auto o = node.find("tp_backward_overlap")) p.tp_backward_overlap = o->as_bool();
   if (auto o = node.find("p2p_blocking")) p.p2p_blocking = o->as_bool();
   if (auto o = node.find("p2p_scatter_gather")) p.p2p_scatter_gather = o->as_bool();
@@ -459,6 +504,17 @@ Scenario parse_scenario(const ConfigNode& root) {
     throw par.at("comm_sms")
         .error(fmt::format("comm_sms = {} leaves no SMs for compute ({} has {})", s.plan.comm_sms,
                            s.cluster.gpu.name, s.cluster.gpu.sm_count));
+  }
+  if (auto ub = par.find("tp_overlap"); ub && s.cluster.gpu.sm_count > 0) {
+    for (std::size_t i = 0; i < models::kUbGemmCount; ++i) {
+      const int sms = models::ub_reserved_sms(s.plan.tp_overlap[i]) + s.plan.comm_sms;
+      if (sms < s.cluster.gpu.sm_count) continue;
+      const std::string name(models::ub_gemm_name(static_cast<models::UbGemm>(i)));
+      throw ub->find(name).value_or(*ub).error(
+          fmt::format("{}: num_sm = {} (with comm_sms = {}) leaves no SMs for the GEMM ({} has {})",
+                      name, s.plan.tp_overlap[i].num_sm, s.plan.comm_sms, s.cluster.gpu.name,
+                      s.cluster.gpu.sm_count));
+    }
   }
 
   s.precision =

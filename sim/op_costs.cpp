@@ -57,7 +57,7 @@ LayerOpCosts layer_op_costs(const scenarios::Scenario& sc, std::size_t phase_ind
       if (models::is_communication(op.kind)) {
         c.timed_by = "network (a flow in the step simulation)";
       } else {
-        const calibration::OpTiming t = selected.model->time(op, cctx);
+        const calibration::OpTiming t = calibration::time_op(*selected.model, op, cctx);
         c.seconds = t.seconds;
         c.timed_by = !t.fallback.empty()                               ? t.fallback
                      : t.source == calibration::TimingSource::Roofline ? "roofline"

@@ -65,7 +65,7 @@ SegmentList layer_segments(const std::vector<models::Op>& ops, const StageBuildC
       current.kind = kind;
       current.waits = op.waits_for_comm;  // the segment starts at the op that reads the data
     }
-    const calibration::OpTiming t = ctx.cost->time(op, ctx.compute);
+    const calibration::OpTiming t = calibration::time_op(*ctx.cost, op, ctx.compute);
     if (!(t.seconds >= 0) || !std::isfinite(t.seconds)) {
       throw ModelError("cost model '" + ctx.cost->name() + "' returned an invalid time for op " +
                        op.name);

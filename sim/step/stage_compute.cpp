@@ -12,7 +12,7 @@ double compute_s(const models::LayerOps& l, const calibration::CostModel& cost,
   double t = 0;
   for (const auto* list : {&l.forward, &l.backward_input, &l.backward_weight}) {
     for (const auto& op : *list) {
-      if (!models::is_communication(op.kind)) t += cost.time(op, compute).seconds;
+      if (!models::is_communication(op.kind)) t += calibration::time_op(cost, op, compute).seconds;
     }
   }
   return t;

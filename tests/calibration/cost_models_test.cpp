@@ -107,6 +107,24 @@ TEST(CostModels, TheSlowestGpuScaleStretchesComputeBoundTimeOnly) {
   EXPECT_DOUBLE_EQ(roof->time(copy, slow).seconds, roof->time(copy, mean).seconds);
 }
 
+TEST(CostModels, AUserbuffersGemmRunsAsItsChunksOnTheSmsLeftToIt) {
+  // time_op: serial_chunks k → k GEMMs of m/k rows, each priced alone, back to back; sms_reserved
+  // s → the GEMM on sm_count − s SMs. Compared with the same cost model called directly.
+  const auto model = make_cost_model("h800-published", h800());
+  const ComputeContext all{&h800(), 0};
+  auto op = gemm(4096, 2304, 16384, hardware::Dtype::FP8);
+  EXPECT_DOUBLE_EQ(time_op(*model, op, all).seconds, model->time(op, all).seconds);
+  op.serial_chunks = 8;
+  const auto chunk = gemm(512, 2304, 16384, hardware::Dtype::FP8);
+  EXPECT_NEAR(time_op(*model, op, all).seconds, 8 * model->time(chunk, all).seconds,
+              8 * model->time(chunk, all).seconds * 1e-12);
+  op.serial_chunks = 1;
+  op.sms_reserved = 24;
+  const ComputeContext fewer{&h800(), 132 - 24};
+  EXPECT_DOUBLE_EQ(time_op(*model, op, all).seconds,
+                   model->time(gemm(4096, 2304, 16384, hardware::Dtype::FP8), fewer).seconds);
+}
+
 TEST(CostModels, UnmeasuredOpsFallBackAndSaySo) {
   const auto model = make_cost_model("h800-published", h800());
   EXPECT_EQ(

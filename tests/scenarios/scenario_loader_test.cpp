@@ -162,6 +162,56 @@ TEST(ScenarioLoader, CrossEntropyIsFusedUnlessTheScenarioNamesOtherKernels) {
   expect_contains(e, "online_softmax");
 }
 
+TEST(ScenarioLoader, TpOverlapReadsPerGemmOnTopOfTransformerEnginesDefaults) {
+  // An entry changing the method starts from TE's defaults for it (bulk: 16 SMs), then the given
+  // fields apply; untouched GEMMs keep TE's defaults; it reaches the op-list context.
+  const std::string plan =
+      "parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, "
+      "micro_batch: 1}";
+  const std::string text = replace(
+      kBase, plan,
+      "parallelism:\n  {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, micro_batch: 1,\n"
+      "   tp_overlap: {qkv_wgrad: {num_sm: 24}, proj_fprop: {method: bulk},\n"
+      "                qkv_fprop: {aggregate: true}}}");
+  const Scenario sc = load_scenario_text(text, "t.yaml");
+  const auto& ub = sc.plan.tp_overlap;
+  const auto at = [&](models::UbGemm g) { return ub[static_cast<std::size_t>(g)]; };
+  EXPECT_EQ(at(models::UbGemm::QkvWgrad).method, models::UbMethod::Bulk);
+  EXPECT_EQ(at(models::UbGemm::QkvWgrad).num_sm, 24);
+  EXPECT_EQ(at(models::UbGemm::ProjFprop).method, models::UbMethod::Bulk);
+  EXPECT_EQ(at(models::UbGemm::ProjFprop).num_sm, 16);
+  EXPECT_TRUE(at(models::UbGemm::QkvFprop).aggregate);
+  EXPECT_EQ(at(models::UbGemm::QkvFprop).method, models::UbMethod::RingExchange);
+  EXPECT_EQ(at(models::UbGemm::Fc2Fprop).method, models::UbMethod::Pipeline);
+  EXPECT_EQ(models::op_list_context(sc.plan, sc.precision, 4096, 8)
+                .tp_overlap[static_cast<std::size_t>(models::UbGemm::QkvWgrad)]
+                .num_sm,
+            24);
+}
+
+TEST(ScenarioLoader, TpOverlapErrorsNameTheKeyAndTheValidValues) {
+  const std::string plan =
+      "parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, "
+      "micro_batch: 1}";
+  const auto with = [&](const std::string& ub) {
+    return replace(kBase, plan,
+                   "parallelism: {pp: 16, dp: 128, ep: 64, schedule: dualpipe, zero: 1, "
+                   "micro_batch: 1, tp_overlap: " +
+                       ub + "}");
+  };
+  const std::string bad_gemm = error_of(with("{qkv_frop: {method: bulk}}"));
+  expect_contains(bad_gemm, "t.yaml:4");
+  expect_contains(bad_gemm, "qkv_frop");
+  expect_contains(bad_gemm, "qkv_fprop");
+  const std::string bad_method = error_of(with("{qkv_fprop: {method: ring}}"));
+  expect_contains(bad_method, "ring_exchange");
+  expect_contains(bad_method, "pipeline");
+  expect_contains(error_of(with("{qkv_fprop: bulk}")), "must be a mapping");
+  const std::string too_many = error_of(with("{qkv_dgrad: {num_sm: 132}}"));
+  expect_contains(too_many, "qkv_dgrad: num_sm = 132");
+  expect_contains(too_many, "leaves no SMs for the GEMM (h800 has 132)");
+}
+
 TEST(ScenarioLoader, EveryRecomputePolicyReadsBackUnderItsOwnName) {
   // recompute_name() is what run, plan and the JSON print; the loader must accept each back.
   for (const auto r : {models::Recompute::None, models::Recompute::Selective,
