@@ -39,6 +39,30 @@ StepResult run(const StepSetup& setup) {
   return r;
 }
 
+/// PP2 × DP2 interleaved 1F1B on four H800s: two chunks per rank, four micro-batches, the given
+/// pass time, no P2P bytes; ranks 0 and 1 simulated (a data-parallel pair of stage 0).
+struct InterleavedPp2Dp2 {
+  hardware::Topology topo = hardware::Topology::build(test::h800_cluster(4));
+  std::unique_ptr<schedules::PipelineSchedule> schedule =
+      schedules::make_schedule("interleaved-1f1b");
+  StepSetup setup(const DpSync& dp, double pass) const {
+    models::ParallelPlan plan;
+    plan.pp = 2;
+    plan.dp = 2;
+    return StepSetup{&topo,
+                     RankLayout(plan, 8),
+                     schedule.get(),
+                     schedules::ScheduleShape{2, 4, 2},
+                     uniform_stages(4, pass),
+                     {},
+                     {},
+                     dp,
+                     0,
+                     0,
+                     {0, 1}};
+  }
+};
+
 TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
   // PP2 × DP2 interleaved 1F1B, two chunks per rank, 1 ms passes, no P2P bytes. Each rank
   // reduce-scatters G/2 per hop (DP2 ring: (g−1)/g of its G gradient bytes), R = G/2/B = 20 ms
@@ -46,20 +70,13 @@ TEST(Overlap, GradientReductionOfAnEarlierChunkRunsBesideTheRestOfTheStep) {
   // Not overlapped, a rank starts its reduction when its list ends at T_r: step = max T_r + R.
   // Overlapped, its second chunk's half starts when that chunk's last backward ends at t_r; from
   // then on the port never idles (R/2 = 10 ms > T_r − t_r), so the rank ends at t_r + R.
-  const auto topo = hardware::Topology::build(test::h800_cluster(4));
-  models::ParallelPlan plan;
-  plan.pp = 2;
-  plan.dp = 2;
-  const auto schedule = schedules::make_schedule("interleaved-1f1b");
-  schedules::ScheduleShape shape{2, 4, 2};
+  const InterleavedPp2Dp2 pipeline;
   const double pass = 1e-3, r_s = 20e-3;
   DpSync dp;
   dp.dense_grad_bytes = 2 * r_s * kNvlinkBps;
   dp.dense_group = 2;
   dp.all_gather_params = false;
-  StepSetup setup{
-      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(4, pass), {}, {}, dp, 0, 0,
-      {0, 1}};
+  StepSetup setup = pipeline.setup(dp, pass);
   const StepResult plain = run(setup);
   double list_end = 0, overlap_end = 0;
   for (int rank : {0, 1}) {
@@ -132,21 +149,13 @@ TEST(Overlap, ParameterGathersOfARanksChunksRunOneAfterAnotherInTheirForwardOrde
   // bucket group's pre-hook dispatches the next), so chunk 0's runs alone at the port's rate and
   // ends at a/2 = 5 ms; chunk 1's then runs from a/2 to a. (Issued together they would share the
   // port and both end at a.)
-  const auto topo = hardware::Topology::build(test::h800_cluster(4));
-  models::ParallelPlan plan;
-  plan.pp = 2;
-  plan.dp = 2;
-  const auto schedule = schedules::make_schedule("interleaved-1f1b");
-  schedules::ScheduleShape shape{2, 4, 2};
+  const InterleavedPp2Dp2 pipeline;
   const double pass = 1e-3, a = 10e-3;
   DpSync dp;
   dp.dense_param_bytes = 2 * a * kNvlinkBps;
   dp.dense_group = 2;
   dp.overlap_param_gather = true;
-  StepSetup setup{
-      &topo, RankLayout(plan, 8), schedule.get(), shape, uniform_stages(4, pass), {}, {}, dp, 0, 0,
-      {0, 1}};
-  const StepResult r = run(setup);
+  const StepResult r = run(pipeline.setup(dp, pass));
   std::vector<std::pair<double, double>> gathers;
   for (const auto& e : r.timeline)
     if (e.rank == 0 && e.stream == "dp" && e.name == "all-gather")
