@@ -486,6 +486,18 @@ std::vector<InputSpec> study_inputs(const StudyContext& ctx) {
                   return units::format(c.scenario.cluster.gpu.nvlink_achievable_Bps * k,
                                        Quantity::Bandwidth);
                 }});
+  // The spread across GPUs that the job's slowest GPU pays (hardware/slowest_gpu.hpp); held in
+  // the key's range (at most 0.2).
+  in.push_back({"GPU spread (perf_variation)", "cluster.gpu.perf_variation",
+                fmt::format("{:.2f}%", 100 * gpu.perf_variation),
+                [](const StudyContext& c, double k) {
+                  const double v = std::min(0.2, c.scenario.cluster.gpu.perf_variation * k);
+                  return cluster_fields("gpu", c.gpu_catalog_name, {{"perf_variation", exact(v)}});
+                },
+                [](const StudyContext& c, double k) {
+                  return fmt::format(
+                      "{:.2f}%", 100 * std::min(0.2, c.scenario.cluster.gpu.perf_variation * k));
+                }});
   in.push_back({"NIC bandwidth (achievable)", "cluster.fabric.nic_bw, nic_achievable",
                 units::format(fabric.nic_achievable_Bps, Quantity::Bandwidth),
                 [](const StudyContext& c, double k) {

@@ -425,21 +425,26 @@ TEST(Cli, SweepOutWritesACostAgainstTimeScatterAndListsInfeasiblePoints) {
 }
 
 TEST(Cli, SensitivityChartsTheGpuHoursChangeOfEveryInput) {
-  // Six inputs at ±20%: 13 whole runs of the small scenario. Tokens +20% must raise the
-  // GPU-hours by about 20% (the run is linear in tokens up to the 10-step phase's rounding).
+  // Seven inputs at ±20%: 15 whole runs of the small scenario. Tokens +20% must raise the
+  // GPU-hours by about 20% (the run is linear in tokens up to the 10-step phase's rounding); a
+  // wider GPU spread slows the slowest GPU: more GPU-hours at +20%.
   const std::string dir = ::testing::TempDir() + "trainsim_sensitivity_out";
   const Output o = run("sweep " + kSmall + " --sensitivity --jobs 2 --out " + dir);
   ASSERT_EQ(o.status, 0) << o.text;
-  for (const char* input : {"GPU peak FLOP/s", "HBM bandwidth", "NVLink bandwidth", "NIC bandwidth",
-                            "training tokens", "price per GPU-hour"})
+  for (const char* input :
+       {"GPU peak FLOP/s", "HBM bandwidth", "NVLink bandwidth", "GPU spread (perf_variation)",
+        "NIC bandwidth", "training tokens", "price per GPU-hour"})
     expect_contains(o, input);
   const auto specs = embedded_specs(read_text(dir + "/report.html"));
   ASSERT_EQ(specs.size(), 1u);
   EXPECT_EQ(specs[0].first, "tornado");
   const auto& values = specs[0].second.at("data").at("values");
-  EXPECT_EQ(values.size(), 12u);  // every side ran
+  EXPECT_EQ(values.size(), 14u);  // every side ran
   bool tokens_checked = false;
   for (const auto& v : values) {
+    if (v.at("input") == "GPU spread (perf_variation)" && v.at("side") == "+20%") {
+      EXPECT_GT(v.at("change_pct").get<double>(), 0.0);
+    }
     if (v.at("input") == "training tokens (every phase)" && v.at("side") == "+20%") {
       EXPECT_NEAR(v.at("change_pct").get<double>(), 20.0, 0.5);
       tokens_checked = true;
