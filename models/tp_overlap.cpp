@@ -44,8 +44,16 @@ UbGemmOverlap default_ub_overlap(UbGemm g) {
   return kDefaultUbConfig[static_cast<std::size_t>(g)];
 }
 
-UbConfig default_ub_config() {
-  return kDefaultUbConfig;
+UbGemmOverlap ub_method_defaults(UbMethod m) {
+  switch (m) {
+    case UbMethod::RingExchange:
+      return detail::kRing;
+    case UbMethod::Pipeline:
+      return detail::kPipeline;
+    case UbMethod::Bulk:
+      return detail::kBulk;
+  }
+  return detail::kBulk;
 }
 
 int ub_chunks(const UbGemmOverlap& o, int tp) {

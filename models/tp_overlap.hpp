@@ -66,7 +66,9 @@ inline constexpr UbConfig kDefaultUbConfig{
 /// fc1_fprop, proj_dgrad and fc2_dgrad; pipeline (num_sm 16, 4 splits, SM margin) for proj_fprop
 /// and fc2_fprop; bulk (num_sm 16) for qkv_dgrad, qkv_wgrad, fc1_dgrad and fc1_wgrad.
 UbGemmOverlap default_ub_overlap(UbGemm g);
-UbConfig default_ub_config();
+/// TE's defaults for a GEMM given this method (what `parallelism.tp_overlap` starts from when
+/// an entry changes a GEMM's method).
+UbGemmOverlap ub_method_defaults(UbMethod m);
 
 /// Sequential GEMMs the overlap splits this GEMM into along its token rows, >= 1.
 int ub_chunks(const UbGemmOverlap& o, int tp);

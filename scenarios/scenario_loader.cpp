@@ -84,11 +84,7 @@ models::UbConfig read_tp_overlap(const ConfigNode& node, const models::UbConfig&
       const models::UbMethod method = k == "ring_exchange" ? models::UbMethod::RingExchange
                                       : k == "pipeline"    ? models::UbMethod::Pipeline
                                                            : models::UbMethod::Bulk;
-      if (method != o.method) {  // TE's defaults for the method (tp_overlap.hpp)
-        o = method == models::UbMethod::RingExchange ? models::detail::kRing
-            : method == models::UbMethod::Pipeline   ? models::detail::kPipeline
-                                                     : models::detail::kBulk;
-      }
+      if (method != o.method) o = models::ub_method_defaults(method);
     }
     if (auto v = entry->find("num_sm")) o.num_sm = static_cast<int>(v->as_integer(0, 100000));
     if (auto v = entry->find("num_splits")) o.num_splits = static_cast<int>(v->as_integer(1, 1024));

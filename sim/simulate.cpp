@@ -392,7 +392,7 @@ StepResult simulate_step(const StepRequest& req, const SimOptions& opt) {
                             (gpu_s * out.peak_flops)
                       : 0;
   const double gemm_peak = gpu.peak(prec.gemm);
-  out.slowest_gpu_factor = hardware::slowest_gpu_factor(gpu.perf_variation, req.gpus);
+  out.slowest_gpu_factor = cctx.compute_scale;
   out.mfu_vs_gemm_dtype = gpu_s > 0 && gemm_peak > 0 ? out.model_flops / (gpu_s * gemm_peak) : 0;
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return out;
