@@ -98,6 +98,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "models/tp_overlap_ops.hpp"
 
 namespace trainsim::models {
 
@@ -1260,19 +1261,7 @@ LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListCon
   }
   if (mtp) detail::add_head(b);
   LayerOps ops = b.finish();
-  if (c.tp_comm_overlap && c.tp > 1) {
-    // Transformer Engine's userbuffers: each overlapped TP GEMM as its overlap method runs it.
-    for (auto* pass : {&ops.forward, &ops.backward_input, &ops.backward_weight, &ops.backward_full})
-      for (Op& op : *pass) {
-        if (op.kind != OpKind::Gemm) continue;
-        const auto g = ub_gemm_of(op.name);
-        if (!g) continue;
-        const UbGemmOverlap& o = c.tp_overlap[static_cast<std::size_t>(*g)];
-        op.serial_chunks = static_cast<int>(
-            std::clamp<std::int64_t>(ub_chunks(o, c.tp), 1, std::max<std::int64_t>(1, op.gemm.m)));
-        op.sms_reserved = ub_reserved_sms(o);
-      }
-  }
+  apply_userbuffers(ops, c);  // Transformer Engine's userbuffers (tp_comm_overlap)
   return ops;
 }
 

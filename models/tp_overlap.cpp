@@ -56,10 +56,15 @@ UbGemmOverlap ub_method_defaults(UbMethod m) {
   return detail::kBulk;
 }
 
-int ub_chunks(const UbGemmOverlap& o, int tp) {
+bool ub_reduce_scatter(UbGemm g) {
+  return g == UbGemm::ProjFprop || g == UbGemm::Fc2Fprop || g == UbGemm::QkvWgrad ||
+         g == UbGemm::Fc1Wgrad;
+}
+
+int ub_chunks(const UbGemmOverlap& o, int tp, bool reduce_scatter) {
   switch (o.method) {
     case UbMethod::RingExchange:
-      return tp < 2 ? 1 : (o.aggregate ? tp / 2 : tp);
+      return tp < 2 ? 1 : (o.aggregate && !reduce_scatter ? tp / 2 : tp);
     case UbMethod::Pipeline:
       return o.num_splits < 1 ? 1 : o.num_splits;
     case UbMethod::Bulk:

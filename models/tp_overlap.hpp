@@ -70,8 +70,13 @@ UbGemmOverlap default_ub_overlap(UbGemm g);
 /// an entry changes a GEMM's method).
 UbGemmOverlap ub_method_defaults(UbMethod m);
 
-/// Sequential GEMMs the overlap splits this GEMM into along its token rows, >= 1.
-int ub_chunks(const UbGemmOverlap& o, int tp);
+/// Whether TE overlaps a reduce-scatter of this GEMM's output (its layers_reduce_scatter_overlap:
+/// proj_fprop, fc2_fprop, qkv_wgrad, fc1_wgrad) rather than an all-gather of its input.
+bool ub_reduce_scatter(UbGemm g);
+/// Sequential GEMMs the overlap splits this GEMM into along its token rows, >= 1. `aggregate`
+/// pairs ring steps of an all-gather only (TE's split_overlap_ag; its split_overlap_rs runs tp
+/// chunks either way).
+int ub_chunks(const UbGemmOverlap& o, int tp, bool reduce_scatter = false);
 /// SMs the overlap's communication kernels take from the GEMM, >= 0.
 int ub_reserved_sms(const UbGemmOverlap& o);
 

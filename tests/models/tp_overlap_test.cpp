@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <string>
+#include <vector>
+
 #include "models/catalog.hpp"
 #include "models/op_list.hpp"
 
@@ -37,6 +41,7 @@ TEST(TpOverlap, ChunksAndReservedSmsFollowTheMethod) {
   UbGemmOverlap ring{UbMethod::RingExchange, 1, 4, true, true};
   EXPECT_EQ(ub_chunks(ring, 8), 4);
   EXPECT_EQ(ub_reserved_sms(ring), 1);
+  EXPECT_EQ(ub_chunks(ring, 8, /*reduce_scatter=*/true), 8);  // aggregate pairs AG steps only
   UbGemmOverlap bulk{UbMethod::Bulk, 24, 4, false, false};
   EXPECT_EQ(ub_chunks(bulk, 8), 1);
   EXPECT_EQ(ub_reserved_sms(bulk), 24);
@@ -85,6 +90,90 @@ TEST(TpOverlap, TheOpListMarksEachOverlappedGemmOnlyUnderTpCommOverlap) {
   EXPECT_EQ(find(ub.backward_weight, "L0.attn.qkv_proj.wgrad").serial_chunks, 1);
   EXPECT_EQ(find(ub.backward_weight, "L0.attn.qkv_proj.wgrad").sms_reserved, 16);
   EXPECT_EQ(find(ub.backward_weight, "L0.attn.o_proj.wgrad").sms_reserved, 0);
+}
+
+/// Index of op `name` in `ops`, or ops.size() (a test failure) when absent.
+std::size_t index_of(const std::vector<Op>& ops, const std::string& name) {
+  for (std::size_t i = 0; i < ops.size(); ++i)
+    if (ops[i].name == name) return i;
+  ADD_FAILURE() << name;
+  return ops.size();
+}
+
+OpListContext tp8_sequence_parallel() {
+  OpListContext c;
+  c.tp = 8;
+  c.sequence_parallel = true;
+  c.tp_comm_overlap = true;
+  return c;
+}
+
+TEST(TpOverlap, APipelinedReduceScatterRunsBesideItsGemmAndItsLastSplitAfter) {
+  // TE's split_overlap_rs (pipeline, 4 splits): split i's reduce-scatter follows GEMM split i,
+  // so 3/4 of the T·d·2 B (T = 4096 tokens, d = 4096, BF16) run beside the o_proj GEMM and the
+  // last 1/4 after it; the residual add reads the reduced output and waits for it.
+  const ModelCatalog catalog =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  const LayerOps ops = build_layer_ops(catalog.get("llama-3.1-8b"), 0, tp8_sequence_parallel());
+  const auto& f = ops.forward;
+  const double bytes = 4096.0 * 4096 * 2;
+  const std::size_t head = index_of(f, "L0.attn.tp_reduce_scatter");
+  const std::size_t gemm = index_of(f, "L0.attn.o_proj");
+  const std::size_t tail = index_of(f, "L0.attn.tp_reduce_scatter.tail");
+  ASSERT_LT(tail + 1, f.size());
+  EXPECT_EQ(gemm, head + 1);
+  EXPECT_EQ(tail, gemm + 1);
+  EXPECT_DOUBLE_EQ(f[head].bytes, 0.75 * bytes);
+  EXPECT_TRUE(f[head].overlapped);
+  EXPECT_DOUBLE_EQ(f[tail].bytes, 0.25 * bytes);
+  EXPECT_EQ(f[tail + 1].name, "L0.attn.residual");
+  EXPECT_TRUE(f[tail + 1].waits_for_comm);
+  EXPECT_EQ(index_of(f, "L0.ffn.down_proj"), index_of(f, "L0.ffn.tp_reduce_scatter") + 1);
+}
+
+TEST(TpOverlap, ARingExchangeReduceScatterRunsBesideItsGemmThenSumsItsChunks) {
+  // TE's CommOverlapP2PBase::split_overlap_rs: tp GEMM chunks, each sent to its destination as
+  // the next computes (the whole collective beside the GEMM), then reduce_bf16 sums the tp
+  // partial chunks of T/tp × d: it reads T·d·2 B and writes T·d·2/tp B, and waits for the
+  // exchange. `aggregate` does not pair the steps of a reduce-scatter: tp = 8 chunks.
+  const ModelCatalog catalog =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  OpListContext c = tp8_sequence_parallel();
+  for (UbGemm g : {UbGemm::ProjFprop, UbGemm::Fc2Fprop})
+    c.tp_overlap[static_cast<std::size_t>(g)] = {UbMethod::RingExchange, 1, 4, true, true};
+  const LayerOps ops = build_layer_ops(catalog.get("llama-3.1-8b"), 0, c);
+  const auto& f = ops.forward;
+  const double bytes = 4096.0 * 4096 * 2;
+  for (const std::string block : {"attn", "ffn"}) {
+    const std::string gemm_name = block == "attn" ? "L0.attn.o_proj" : "L0.ffn.down_proj";
+    const std::size_t rs = index_of(f, "L0." + block + ".tp_reduce_scatter");
+    const std::size_t gemm = index_of(f, gemm_name);
+    const std::size_t reduce = index_of(f, "L0." + block + ".tp_reduce_scatter.reduce");
+    ASSERT_LT(reduce, f.size());
+    EXPECT_EQ(gemm, rs + 1) << block;
+    EXPECT_EQ(reduce, gemm + 1) << block;
+    EXPECT_DOUBLE_EQ(f[rs].bytes, bytes) << block;
+    EXPECT_EQ(f[reduce].kind, OpKind::Elementwise);
+    EXPECT_DOUBLE_EQ(f[reduce].bytes, bytes * (1 + 1.0 / 8)) << block;
+    EXPECT_TRUE(f[reduce].waits_for_comm) << block;
+    EXPECT_EQ(f[gemm].serial_chunks, 8) << block;
+  }
+}
+
+TEST(TpOverlap, ABulkOrUnoverlappedReduceScatterStaysAfterItsGemm) {
+  // Bulk is no reduce-scatter overlap in TE, and without tp_comm_overlap the collective follows
+  // the GEMM whose output it reduces.
+  const ModelCatalog catalog =
+      ModelCatalog::load(std::string(TRAINSIM_SOURCE_DIR) + "/models/catalog");
+  OpListContext c = tp8_sequence_parallel();
+  c.tp_overlap[static_cast<std::size_t>(UbGemm::ProjFprop)] = {UbMethod::Bulk, 16, 4, false, true};
+  const LayerOps bulk = build_layer_ops(catalog.get("llama-3.1-8b"), 0, c);
+  EXPECT_EQ(index_of(bulk.forward, "L0.attn.tp_reduce_scatter"),
+            index_of(bulk.forward, "L0.attn.o_proj") + 1);
+  c.tp_comm_overlap = false;
+  const LayerOps plain = build_layer_ops(catalog.get("llama-3.1-8b"), 0, c);
+  EXPECT_EQ(index_of(plain.forward, "L0.ffn.tp_reduce_scatter"),
+            index_of(plain.forward, "L0.ffn.down_proj") + 1);
 }
 
 }  // namespace

@@ -231,6 +231,26 @@ TEST(Overlap, TensorParallelCollectiveRunsBesideTheNextGemm) {
   }
 }
 
+double row_parallel_pass_time(double comm_s) {
+  // TP2 in one node, a row-parallel GEMM under Transformer Engine's userbuffers as the op list
+  // orders it (models/tp_overlap_ops.hpp): [reduce-scatter, GEMM 1 ms, the chunks' sum 0.1 ms
+  // that reads the exchanged chunks].
+  Segment rs;
+  rs.kind = SegmentKind::TpCollective;
+  rs.bytes = 2 * comm_s * kNvlinkBps;  // TP2 moves (p−1)/p = 1/2 of the buffer per hop
+  rs.overlapped = true;
+  Segment sum = test::compute_segment(0.1e-3);
+  sum.waits = true;
+  return one_pass_time(tp2_plan(), {rs, test::compute_segment(1e-3), sum}, true);
+}
+
+TEST(Overlap, ARowParallelReduceScatterRunsBesideTheGemmProducingIt) {
+  // The exchange runs beside the GEMM and the sum starts once both are done:
+  // max(1 ms, c) + 0.1 ms (after the GEMM, as a collective of the next op, it was 1 ms + c).
+  for (double c : {0.5e-3, 1.5e-3})
+    EXPECT_NEAR(row_parallel_pass_time(c), std::max(1e-3, c) + 0.1e-3, kTimeTol) << c;
+}
+
 double tp_backward_time(double comm_s, bool overlapped) {
   // TP2 in one node, a column-parallel layer's backward as Megatron-LM's
   // LinearWithGradAccumulationAndAsyncCommunication runs it: [dgrad 1 ms, all-reduce of dX,
