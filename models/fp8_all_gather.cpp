@@ -13,12 +13,8 @@ namespace {
 
 using hardware::Dtype;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 std::string strip(std::string name, std::string_view suffix) {
-  if (ends_with(name, suffix)) name.resize(name.size() - suffix.size());
+  if (name.ends_with(suffix)) name.resize(name.size() - suffix.size());
   return name;
 }
 
@@ -56,8 +52,8 @@ void rewrite(std::vector<Op>& ops, int tp, std::vector<Transpose>& transposes) {
     Op& ag = ops[i];
     if (ag.kind != OpKind::TpCollective) continue;
     const bool forward =
-        ends_with(ag.name, ".tp_all_gather") || ends_with(ag.name, ".tp_all_gather.recompute");
-    const bool grad = ends_with(ag.name, ".tp_all_gather.bwd");
+        ag.name.ends_with(".tp_all_gather") || ag.name.ends_with(".tp_all_gather.recompute");
+    const bool grad = ag.name.ends_with(".tp_all_gather.bwd");
     if (forward || grad) {
       // gather → quantise → FP8 GEMM becomes quantise (local tokens, row-wise) → FP8 gather.
       if (i + 2 >= ops.size()) continue;
@@ -74,11 +70,11 @@ void rewrite(std::vector<Op>& ops, int tp, std::vector<Transpose>& transposes) {
                                  grad ? ".grad_transpose" : ".input_transpose", elements, hp});
       std::swap(ops[i], ops[i + 1]);
       i += 2;
-    } else if (ends_with(ag.name, ".tp_all_gather.bwd_input")) {
+    } else if (ag.name.ends_with(".tp_all_gather.bwd_input")) {
       // The backward re-gather of a column-parallel GEMM's input (tp_backward_overlap): the FP8
       // shard its forward kept, for the weight gradient.
       for (std::size_t k = i + 1; k < ops.size(); ++k) {
-        if (ops[k].kind != OpKind::Gemm || !ends_with(ops[k].name, ".dgrad")) continue;
+        if (ops[k].kind != OpKind::Gemm || !ops[k].name.ends_with(".dgrad")) continue;
         if (ops[k].dtype == Dtype::FP8) {
           const Dtype hp = ag.dtype;
           const double elements = to_fp8(ag);

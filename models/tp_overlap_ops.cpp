@@ -13,10 +13,6 @@
 namespace trainsim::models {
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 const UbGemmOverlap& overlap_of(const OpListContext& c, UbGemm g) {
   return c.tp_overlap[static_cast<std::size_t>(g)];
 }
@@ -37,8 +33,8 @@ void mark_gemms(std::vector<Op>& ops, const OpListContext& c) {
 /// A forward (or recomputed forward) reduce-scatter of a row-parallel output (op_list.cpp,
 /// Builder::tp_reduce under sequence parallelism).
 bool is_forward_reduce_scatter(const Op& op) {
-  return op.kind == OpKind::TpCollective && (ends_with(op.name, ".tp_reduce_scatter") ||
-                                             ends_with(op.name, ".tp_reduce_scatter.recompute"));
+  return op.kind == OpKind::TpCollective && (op.name.ends_with(".tp_reduce_scatter") ||
+                                             op.name.ends_with(".tp_reduce_scatter.recompute"));
 }
 
 /// The GEMM whose output the reduce-scatter at `rs` reduces, if TE overlaps the two: the nearest
