@@ -98,7 +98,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "models/fp8_all_gather.hpp"
+#include "models/te_fp8_casts.hpp"
 #include "models/tp_overlap_ops.hpp"
 
 namespace trainsim::models {
@@ -1262,8 +1262,8 @@ LayerOps build_layer_ops(const ModelSpec& m, std::int64_t layer, const OpListCon
   }
   if (mtp) detail::add_head(b);
   LayerOps ops = b.finish();
-  quantize_before_all_gather(ops, c);  // Transformer Engine's FP8 sequence-parallel gathers
-  apply_userbuffers(ops, c);           // Transformer Engine's userbuffers (tp_comm_overlap)
+  apply_te_fp8_casts(ops, c);  // where Transformer Engine's FP8 casts run
+  apply_userbuffers(ops, c);   // Transformer Engine's userbuffers (tp_comm_overlap)
   return ops;
 }
 

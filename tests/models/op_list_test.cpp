@@ -232,14 +232,17 @@ TEST(OpList, Fp8TileQuantizeBytesAroundADenseGemm) {
 
 TEST(OpList, Fp8PerTensorIsOneCastTransposePerTensor) {
   // Transformer Engine delayed scaling ("fp8"): one kernel reads BF16 x and writes FP8 x and xᵀ
-  // plus a 4 B scale-inverse and a 4 B amax: x·(2 + 1 + 1) + 8; dy likewise; nothing in W.
+  // plus a 4 B scale-inverse and a 4 B amax: x·(2 + 1 + 1) + 8 (the attention output before
+  // o_proj; the QKV input is cast by its norm, models/te_fp8_casts.hpp); dy likewise; nothing in W.
   auto c = v3_context();
   c.ep = 1;
   c.precision.name = "fp8";
   const auto ops = build_layer_ops(model("llama-3.1-8b"), 2, c);
   const double T = 4096, K = 4096, N = 6144;
-  EXPECT_NEAR(find(ops.forward, "L2.attn.qkv_proj.quantize")->bytes / (T * K * 4 + 8), 1.0,
+  ASSERT_NE(find(ops.forward, "L2.attn.o_proj.quantize"), nullptr);
+  EXPECT_NEAR(find(ops.forward, "L2.attn.o_proj.quantize")->bytes / (T * K * 4 + 8), 1.0,
               kBytesExact);
+  EXPECT_EQ(find(ops.forward, "L2.attn.qkv_proj.quantize"), nullptr);
   EXPECT_NEAR(find(ops.backward_input, "L2.attn.qkv_proj.grad_quantize")->bytes / (T * N * 4 + 8),
               1.0, kBytesExact);
   for (const auto& op : ops.backward_weight) EXPECT_NE(op.kind, OpKind::Quantize) << op.name;

@@ -1,4 +1,4 @@
-#include "models/fp8_all_gather.hpp"
+#include "models/te_fp8_casts.hpp"
 
 #include <cstddef>
 #include <string>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hardware/dtype.hpp"
+#include "models/tp_overlap.hpp"
 
 namespace trainsim::models {
 namespace {
@@ -105,16 +106,55 @@ void insert_transposes(std::vector<Op>& ops, const std::vector<Transpose>& trans
   }
 }
 
-}  // namespace
+/// Whether `gemm` is the GEMM of a LayerNormLinear: a forward (or recomputed) QKV or dense-FFN up
+/// projection (their UbGemm names, qkv_fprop and fc1_fprop).
+bool layernorm_linear(const Op& gemm) {
+  const auto g = ub_gemm_of(gemm.name);
+  return gemm.kind == OpKind::Gemm && gemm.dtype == Dtype::FP8 &&
+         (g == UbGemm::QkvFprop || g == UbGemm::Fc1Fprop) && !gemm.name.ends_with(".dgrad");
+}
+
+/// The norm before a LayerNormLinear's cast writes FP8 and the cast goes: [norm, quantize,
+/// (all-gather,) GEMM] → [norm (FP8 out), (all-gather,) GEMM], or [norm, quantize, GEMM] →
+/// [norm (FP8 out), input_transpose, GEMM] where no gather separates them (the forward cast
+/// wrote the transpose too).
+void fuse_norm_casts(std::vector<Op>& ops) {
+  for (std::size_t i = 0; i + 2 < ops.size(); ++i) {
+    Op& norm = ops[i];
+    Op& q = ops[i + 1];
+    if (norm.kind != OpKind::Norm || q.kind != OpKind::Quantize) continue;
+    if (!q.name.ends_with(".quantize") && !q.name.ends_with(".quantize.recompute")) continue;
+    const bool gathered = ops[i + 2].kind == OpKind::TpCollective;
+    const std::size_t g = gathered ? i + 3 : i + 2;
+    if (g >= ops.size() || !layernorm_linear(ops[g])) continue;
+    const double elements = norm.flops / 4;  // RMSNorm/LayerNorm: 4 FLOP per element forward
+    norm.bytes += elements * (1.0 - hardware::dtype_bytes(norm.dtype)) + 8.0;
+    if (gathered) {
+      ops.erase(ops.begin() + static_cast<std::ptrdiff_t>(i + 1));
+    } else {
+      const double gemm_input = q.flops / 2;  // the cast's elements (2 FLOP each)
+      q.name = gemm_base(ops[g].name) + ".input_transpose";
+      q.flops = gemm_input;
+      q.bytes = 2.0 * gemm_input;  // FP8 read, FP8 transposed write
+    }
+  }
+}
 
 void quantize_before_all_gather(LayerOps& ops, const OpListContext& c) {
-  if (fp8_scaling(c.precision) != Fp8Scaling::PerTensor || !c.sequence_parallel || c.tp <= 1)
-    return;
+  if (!c.sequence_parallel || c.tp <= 1) return;
   std::vector<Transpose> transposes;
   for (auto* pass : {&ops.forward, &ops.backward_input, &ops.backward_full})
     rewrite(*pass, c.tp, transposes);
   insert_transposes(ops.backward_weight, transposes);
   insert_transposes(ops.backward_full, transposes);
+}
+
+}  // namespace
+
+void apply_te_fp8_casts(LayerOps& ops, const OpListContext& c) {
+  if (fp8_scaling(c.precision) != Fp8Scaling::PerTensor) return;
+  quantize_before_all_gather(ops, c);
+  for (auto* pass : {&ops.forward, &ops.backward_input, &ops.backward_full}) fuse_norm_casts(*pass);
 }
 
 }  // namespace trainsim::models
