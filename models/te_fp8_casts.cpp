@@ -47,8 +47,8 @@ double to_fp8(Op& ag) {
   return elements;
 }
 
-/// Rewrites one pass; collects the transposes its weight gradients need.
-void rewrite(std::vector<Op>& ops, int tp, std::vector<Transpose>& transposes) {
+/// One pass's FP8 all-gathers; collects the transposes its weight gradients need.
+void gather_in_fp8(std::vector<Op>& ops, int tp, std::vector<Transpose>& transposes) {
   for (std::size_t i = 0; i < ops.size(); ++i) {
     Op& ag = ops[i];
     if (ag.kind != OpKind::TpCollective) continue;
@@ -144,7 +144,7 @@ void quantize_before_all_gather(LayerOps& ops, const OpListContext& c) {
   if (!c.sequence_parallel || c.tp <= 1) return;
   std::vector<Transpose> transposes;
   for (auto* pass : {&ops.forward, &ops.backward_input, &ops.backward_full})
-    rewrite(*pass, c.tp, transposes);
+    gather_in_fp8(*pass, c.tp, transposes);
   insert_transposes(ops.backward_weight, transposes);
   insert_transposes(ops.backward_full, transposes);
 }
