@@ -111,7 +111,7 @@ void insert_transposes(std::vector<Op>& ops, const std::vector<Transpose>& trans
 bool layernorm_linear(const Op& gemm) {
   const auto g = ub_gemm_of(gemm.name);
   return gemm.kind == OpKind::Gemm && gemm.dtype == Dtype::FP8 &&
-         (g == UbGemm::QkvFprop || g == UbGemm::Fc1Fprop) && !gemm.name.ends_with(".dgrad");
+         (g == UbGemm::QkvFprop || g == UbGemm::Fc1Fprop);
 }
 
 /// The norm before a LayerNormLinear's cast writes FP8 and the cast goes: [norm, quantize,

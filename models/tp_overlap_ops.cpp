@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -91,13 +90,10 @@ void place_reduce_scatters(std::vector<Op>& ops, const OpListContext& c) {
     const auto at = ops.begin() + static_cast<std::ptrdiff_t>(*j);
     ops.insert(at, std::move(rs));  // now [rs, GEMM, ...] from *j
     ops.insert(ops.begin() + static_cast<std::ptrdiff_t>(*j + 2), std::move(after));
-    if (next_waits) {
-      for (std::size_t k = *j + 3; k < ops.size(); ++k) {
-        if (is_communication(ops[k].kind)) break;  // a collective waits for the one before
-        ops[k].waits_for_comm = true;              // the first op reading the reduced output
-        break;
-      }
-    }
+    // The op reading the reduced output waits for it (a collective waits for the one before).
+    const std::size_t next = *j + 3;
+    if (next_waits && next < ops.size() && !is_communication(ops[next].kind))
+      ops[next].waits_for_comm = true;
     i = *j + 2;  // past the inserted op
   }
 }
