@@ -37,7 +37,6 @@ ResourceId Engine::add_resource(double capacity, std::string name) {
   Resource r;
   r.capacity = capacity;
   names_.push_back(std::move(name));
-  r.last = now_;
   resources_.push_back(std::move(r));
   return static_cast<ResourceId>(resources_.size() - 1);
 }
@@ -83,12 +82,18 @@ ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
     activities_.emplace_back();
   }
   Activity& a = activities_[id];
+  a.work = spec.work;
   a.remaining = spec.work;
   a.rate = 0;
   a.cap = spec.rate_cap;
   a.last = now_;
   a.uses.clear();
-  for (const auto& u : spec.uses) a.uses.push_back({u.resource, 0, u.weight});
+  a.alone_rate = spec.rate_cap;
+  for (const auto& u : spec.uses) {
+    a.uses.push_back({u.resource, 0, u.weight});
+    a.alone_rate = std::min(a.alone_rate, resources_[u.resource].capacity / u.weight);
+  }
+  a.shared = 0;
   a.done = std::move(on_done);
   a.pending = kNoEvent;
   a.due = kNever;
@@ -123,16 +128,16 @@ std::optional<TimeNs> Engine::next_event_time() {
   return queue_.top().time;
 }
 
-void Engine::account(Resource& r) {
-  if (now_ > r.last) {
-    r.busy_ns += r.used * static_cast<double>(now_ - r.last);  // divided once, when read
-    r.last = now_;
-  }
-}
-
 double Engine::busy_seconds(ResourceId id) const {
   const Resource& r = resources_[id];
-  return (r.busy_ns + r.used * static_cast<double>(now_ - r.last)) / r.capacity / kNsPerS;
+  double work = r.busy_work;
+  for (const ActRef& ref : r.acts) {
+    const Activity& a = activities_[ref.id];
+    const double left =
+        std::max(0.0, a.remaining - a.rate * static_cast<double>(now_ - a.last) / kNsPerS);
+    work += a.uses[ref.use].weight * (a.work - left);
+  }
+  return work / r.capacity;
 }
 
 void Engine::schedule_completion(ActivityId id) {
@@ -171,6 +176,9 @@ void Engine::activate(ActivityId id) {
   a.last = now_;
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
+    // Its entry makes the resource shared: the one entry already there (1 → 2) counts it now.
+    if (r.acts.size() == 1) ++activities_[r.acts[0].id].shared;
+    if (!r.acts.empty()) ++a.shared;
     a.uses[i].slot = static_cast<std::uint32_t>(r.acts.size());
     r.acts.push_back({id, static_cast<std::uint32_t>(i)});
   }
@@ -198,6 +206,27 @@ void Engine::resolve(const std::vector<ResourceId>& seeds) {
 }
 
 void Engine::solve_component(ResourceId seed) {
+  const Resource& seed_res = resources_[seed];
+  if (seed_res.acts.size() == 1 && activities_[seed_res.acts[0].id].shared == 0) {
+    // The component is one activity whose resources are all its own (none can be reached from
+    // another component): its rate is its alone_rate, with no search. Its other resources may
+    // be seeds of this instant too; the activity's mark skips them.
+    const ActivityId id = seed_res.acts[0].id;
+    Activity& act = activities_[id];
+    if (act.mark == epoch_) return;
+    act.mark = epoch_;
+    ++resolves_;
+    if (now_ > act.last) {
+      act.remaining -= act.rate * static_cast<double>(now_ - act.last) / kNsPerS;
+      if (act.remaining < 0) act.remaining = 0;
+      act.last = now_;
+    }
+    if (act.rate != act.alone_rate) {
+      act.rate = act.alone_rate;
+      schedule_completion(id);
+    }
+    return;
+  }
   ++resolves_;
   comp_res_.clear();
   comp_act_.clear();
@@ -228,17 +257,12 @@ void Engine::solve_component(ResourceId seed) {
       act.last = now_;
     }
   }
-  for (ResourceId r : comp_res_) account(resources_[r]);
 
   std::vector<double>& rates = rates_;
   rates.clear();
-  if (comp_act_.size() == 1) {
-    const Activity& act = activities_[comp_act_[0]];
-    double rate = act.cap;
-    for (const auto& u : act.uses)
-      rate = std::min(rate, resources_[u.resource].capacity / u.weight);
-    rates.push_back(rate);
-  } else if (!comp_act_.empty()) {
+  // (A lone activity with resources of its own took the shortcut above; one here shares a
+  // resource with another or lists one twice.)
+  if (!comp_act_.empty()) {
     // A resource only one activity uses is that activity's own rate limit (capacity / weight):
     // it goes into the flow's cap, which progressive filling treats exactly as it would the
     // resource (same level, same binding test). Only shared resources reach the solver — in an
@@ -275,13 +299,6 @@ void Engine::solve_component(ResourceId seed) {
     act.rate = rates[i];
     if (changed) schedule_completion(comp_act_[i]);
   }
-  // Σ weight·rate per resource, in one pass over the component's activities (a resource's
-  // activities are all in the component, so this covers every term).
-  for (ResourceId r : comp_res_) resources_[r].used = 0;
-  for (ActivityId a : comp_act_) {
-    const Activity& act = activities_[a];
-    for (const auto& u : act.uses) resources_[u.resource].used += u.weight * act.rate;
-  }
 }
 
 void Engine::complete(ActivityId id) {
@@ -291,14 +308,13 @@ void Engine::complete(ActivityId id) {
   --active_count_;
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
-    account(r);
+    r.busy_work += a.uses[i].weight * a.work;
     const std::uint32_t pos = a.uses[i].slot;
     const ActRef moved = r.acts.back();
     r.acts[pos] = moved;
     r.acts.pop_back();
     if (moved.id != id) activities_[moved.id].uses[moved.use].slot = pos;
-    r.used -= a.uses[i].weight * a.rate;
-    if (r.used < 0) r.used = 0;
+    if (r.acts.size() == 1) --activities_[r.acts[0].id].shared;  // 2 → 1: no longer shared
     if (!r.acts.empty()) mark_changed(a.uses[i].resource);
   }
   a.rate = 0;

@@ -57,6 +57,7 @@ struct ActivitySpec {
   double work = 0;                                            ///< units of work; ≥ 0 and finite
   double rate_cap = std::numeric_limits<double>::infinity();  ///< units per second
   TimeNs latency_ns = 0;  ///< delay before the work starts (e.g. link latency α)
+  /// A resource listed twice is used twice: its weights add.
   std::vector<ActivityUse> uses;
 };
 
@@ -90,7 +91,9 @@ class Engine {
   std::uint64_t resolves() const { return resolves_; }
   std::size_t max_concurrent() const { return max_concurrent_; }
   std::size_t active_activities() const { return active_count_; }
-  /// Integral over time of used capacity / capacity, seconds, up to now.
+  /// Integral over time of used capacity / capacity, seconds, up to now: Σ over the activities
+  /// that used `r` of weight × the work they did (∫ Σ weight·rate dt), over the capacity. Kept
+  /// per activity, not per rate change: a re-solve costs nothing for it.
   double busy_seconds(ResourceId r) const;
   const std::string& resource_name(ResourceId r) const { return names_[r]; }
 
@@ -101,9 +104,13 @@ class Engine {
     double weight = 1.0;
   };
   struct Activity {
+    double work = 0;  ///< the work it started with
     double remaining = 0;
     double rate = 0;
     double cap = std::numeric_limits<double>::infinity();
+    /// Its rate when no other activity shares a resource with it: min(cap, capacity / weight
+    /// over its uses), fixed at its start (capacities do not change).
+    double alone_rate = std::numeric_limits<double>::infinity();
     TimeNs last = 0;
     /// The resources it uses, each with its weight and its position in that resource's list
     /// (one array, so a completion touches one allocation).
@@ -113,6 +120,9 @@ class Engine {
     TimeNs pending_time = 0;           ///< time of that event (≤ due: it may be a wake-up)
     TimeNs due = kNever;               ///< when its work completes at the current rate
     std::uint32_t mark = 0;
+    /// How many of its uses are on a resource with two or more entries (0: its connected
+    /// component is itself, and a re-solve gives it alone_rate without a search).
+    std::uint32_t shared = 0;
     bool live = false;
   };
   /// An activity on a resource's list and which of its uses that resource is, so taking it
@@ -122,15 +132,14 @@ class Engine {
     ActivityId id = 0;
     std::uint32_t use = 0;  ///< index into activities_[id].uses
   };
-  /// One cache line: its fields and, for up to two activities (almost every link at almost
+  /// One cache line: its fields and, for up to four activities (almost every link at almost
   /// every instant), its activity list.
   struct alignas(64) Resource {
     double capacity = 0;
-    SmallList<ActRef, 2> acts;
-    double used = 0;  ///< Σ weight·rate of its activities
-    TimeNs last = 0;
-    /// ∫ used dt in capacity units × ns; busy seconds = busy_ns / capacity / 1e9.
-    double busy_ns = 0;
+    SmallList<ActRef, 4> acts;
+    /// Σ weight × work of the activities that used it and completed (work units); busy seconds
+    /// add the work its live activities have done so far and divide by the capacity.
+    double busy_work = 0;
     std::uint32_t mark = 0;
     std::uint32_t local = 0;  ///< index inside the component being solved
   };
@@ -154,7 +163,6 @@ class Engine {
   /// this epoch).
   void solve_component(ResourceId seed);
   void schedule_completion(ActivityId a);
-  void account(Resource& r);
 
   TimeNs now_ = 0;
   std::uint64_t seq_ = 0;

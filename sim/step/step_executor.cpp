@@ -367,6 +367,14 @@ class Executor {
   /// work, cached per group.
   const std::vector<engine::ActivityUse>& cp_all_to_all_uses(int group_first, int group_size,
                                                              int stride);
+  /// The link uses and rate cap of one expert all-to-all flow over the EP group [first, first +
+  /// size·stride) (see run_collective), built on the group's first dispatch or combine and kept:
+  /// they depend only on the group, the direction and the step's fixed expert loads.
+  struct EpFlow {
+    std::vector<engine::ActivityUse> uses;
+    double rate_cap = std::numeric_limits<double>::infinity();
+  };
+  const EpFlow& ep_flow(bool dispatch, int group_first, int group_size, int stride);
   /// Changes the rank's count of running compute, blocking communication (the rank waits on it)
   /// and background communication (overlapped: never exposed), accounting the interval before.
   void mark(int rank, int d_compute, int d_comm, int d_background = 0);
@@ -415,6 +423,7 @@ class Executor {
   std::vector<std::vector<engine::ActivityUse>> ring_uses_;      ///< per TP group's first rank
   std::vector<std::vector<engine::ActivityUse>> etp_ring_uses_;  ///< expert-TP rings ≠ TP's
   std::vector<std::vector<engine::ActivityUse>> a2a_uses_;       ///< per CP group's first rank
+  std::vector<EpFlow> ep_flows_;  ///< per (combine 0 / dispatch 1) × EP group's first rank
   std::vector<hardware::LinkId> route_scratch_;
   /// The one ActivitySpec flows are built in (new_spec()); eng_.start() copies it.
   engine::ActivitySpec spec_;
@@ -633,6 +642,43 @@ const std::vector<engine::ActivityUse>& Executor::cp_all_to_all_uses(int group_f
   merge_uses(spec);
   uses = std::move(spec.uses);
   return uses;
+}
+
+const Executor::EpFlow& Executor::ep_flow(bool dispatch, int group_first, int group_size,
+                                          int stride) {
+  EpFlow& flow = ep_flows_[(dispatch ? 1u : 0u) * static_cast<std::size_t>(ranks()) +
+                           static_cast<std::size_t>(group_first)];
+  if (!flow.uses.empty()) return flow;
+  // Dispatch: a member sends its tokens out and receives its experts' share (∝ its load);
+  // combine is the reverse. Each port carries its routed share of a member's token bytes (IB /
+  // NVLink bytes per token byte, times the expert load on the receiving side of dispatch, the
+  // sending side of combine).
+  const auto& topo = *s_.topology;
+  const double ib = s_.moe.ib_per_byte;
+  const double nvl = s_.moe.nvlink_per_byte;
+  const double nvl_kernel =
+      dispatch ? s_.moe.dispatch_nvlink_kernel_Bps : s_.moe.combine_nvlink_kernel_Bps;
+  for (int i = 0; i < group_size; ++i) {
+    const int m = group_first + i * stride;
+    if (!simulated(m)) continue;
+    const double load_m =
+        s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(m)];
+    const double out_scale = dispatch ? 1.0 : load_m;
+    const double in_scale = dispatch ? load_m : 1.0;
+    if (ib > 0) {
+      flow.uses.push_back({link_resource(topo.nic_out(m)), ib * out_scale});
+      flow.uses.push_back({link_resource(topo.nic_in(m)), ib * in_scale});
+    }
+    if (nvl > 0) {
+      flow.uses.push_back({link_resource(topo.nvlink_out(m)), nvl * out_scale});
+      flow.uses.push_back({link_resource(topo.nvlink_in(m)), nvl * in_scale});
+      // The member's kernel issues its NVLink copies at no more than its measured rate. A rank
+      // runs one all-to-all at a time (RankState::ep_busy), so its kernel serves this flow
+      // alone: a cap on the flow's rate, not a shared resource.
+      if (nvl_kernel > 0) flow.rate_cap = std::min(flow.rate_cap, nvl_kernel / (nvl * out_scale));
+    }
+  }
+  return flow;
 }
 
 void Executor::mark(int rank, int d_compute, int d_comm, int d_background) {
@@ -1234,44 +1280,19 @@ void Executor::run_collective(ThreadId id) {
   // an activity's work is its bytes, and each link's weight is the bytes it carries per byte of
   // work, so a small flow beside a large one gets an equal share until it ends.
   engine::ActivitySpec& spec = new_spec();
-  const auto& topo = *s_.topology;
   if (seg.kind == SegmentKind::EpDispatch || seg.kind == SegmentKind::EpCombine) {
     // DeepEP's all-to-all starts once every member of the group has joined (its notify kernel
     // is a barrier over the group) and then moves the whole group's tokens together: ONE flow
     // over every member's ports, ending when the slowest member's share has moved (which is
     // when the group is released) — two engine events per group instead of two per member.
-    // Dispatch: a member sends its tokens out and receives its experts' share (∝ its load);
-    // combine is the reverse. Work: a member's token bytes; each port carries its routed share
-    // of them (IB / NVLink bytes per token byte, times the expert load on the receiving side of
-    // dispatch, the sending side of combine).
+    // Work: a member's token bytes; the ports and their shares are the group's (ep_flow).
     if (++b.arrived < b.expected) return;
     b.arrived = b.expected - 1;  // the flow's completion is the release
     const bool dispatch = seg.kind == SegmentKind::EpDispatch;
     spec.work = seg.bytes;
-    const double ib = s_.moe.ib_per_byte;
-    const double nvl = s_.moe.nvlink_per_byte;
-    const double nvl_kernel =
-        dispatch ? s_.moe.dispatch_nvlink_kernel_Bps : s_.moe.combine_nvlink_kernel_Bps;
-    for (int i = 0; i < group_size; ++i) {
-      const int m = group_first + i * stride;
-      if (!simulated(m)) continue;
-      const double load_m =
-          s_.load_factor.empty() ? 1.0 : s_.load_factor[static_cast<std::size_t>(m)];
-      const double out_scale = dispatch ? 1.0 : load_m;
-      const double in_scale = dispatch ? load_m : 1.0;
-      if (ib > 0) {
-        spec.uses.push_back({link_resource(topo.nic_out(m)), ib * out_scale});
-        spec.uses.push_back({link_resource(topo.nic_in(m)), ib * in_scale});
-      }
-      if (nvl > 0) {
-        spec.uses.push_back({link_resource(topo.nvlink_out(m)), nvl * out_scale});
-        spec.uses.push_back({link_resource(topo.nvlink_in(m)), nvl * in_scale});
-        // The member's kernel issues its NVLink copies at no more than its measured rate. A rank
-        // runs one all-to-all at a time (RankState::ep_busy), so its kernel serves this flow
-        // alone: a cap on the flow's rate, not a shared resource.
-        if (nvl_kernel > 0) spec.rate_cap = std::min(spec.rate_cap, nvl_kernel / (nvl * out_scale));
-      }
-    }
+    const EpFlow& flow = ep_flow(dispatch, group_first, group_size, stride);
+    spec.uses = flow.uses;
+    spec.rate_cap = flow.rate_cap;
     spec.latency_ns = to_ns(s_.moe.latency_s);
   } else {
     // Ring collectives inside the group: TP over NVLink (all-reduce moves 2(p−1)/p of the
@@ -1684,6 +1705,7 @@ void Executor::run() {
   ring_uses_.assign(static_cast<std::size_t>(n), {});
   etp_ring_uses_.assign(static_cast<std::size_t>(n), {});
   a2a_uses_.assign(static_cast<std::size_t>(n), {});
+  ep_flows_.assign(2 * static_cast<std::size_t>(n), {});
   traced_.assign(static_cast<std::size_t>(n), 0);
   for (int r : s_.trace_ranks) {
     if (r >= 0 && r < n) {

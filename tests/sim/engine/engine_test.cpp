@@ -108,6 +108,40 @@ TEST(Engine, ALinkOfOneFlowLimitsItAndTheSharedLinkGivesTheRest) {
   EXPECT_NEAR(e.busy_seconds(shared), 1.0 + 8.0 * 0.1, 1e-9);  // full for 1 s, then 1/10 for 8 s
 }
 
+TEST(Engine, AFlowLeftAloneOnItsLinksRunsAtItsOwnLimitAgain) {
+  // A crosses its own link P (2 units/s) and S (10/s): alone, min(2, 10) = 2/s. B (work 4)
+  // joins S at t = 1 s: P still holds A at 2/s and B takes the other 8/s, ending at 1.5 s; A is
+  // then alone again at 2/s. A's work 10 ends at 10 / 2 = 5 s. Busy S at 1.25 s (A and B live):
+  // A's 2.5 work units + B's 2 over 10/s = 0.45 s; at the end, (10 + 4) / 10 = 1.4 s.
+  Engine e;
+  const auto p = e.add_resource(2.0);
+  const auto s = e.add_resource(10.0);
+  TimeNs a_end = 0, b_end = 0;
+  e.start({10.0, INFINITY, 0, {{p, 1.0}, {s, 1.0}}}, [&] { a_end = e.now(); });
+  e.at(1'000'000'000, [&] {
+    e.start({4.0, INFINITY, 0, {{s, 1.0}}}, [&] { b_end = e.now(); });
+  });
+  e.run_until(1'250'000'000);
+  EXPECT_NEAR(e.busy_seconds(s), 0.45, 1e-9);
+  EXPECT_NEAR(e.busy_seconds(p), 2.5 / 2.0, 1e-9);
+  e.run();
+  EXPECT_EQ(b_end, 1'500'000'000);
+  EXPECT_EQ(a_end, 5'000'000'000);
+  EXPECT_NEAR(e.busy_seconds(s), 1.4, 1e-9);
+}
+
+TEST(Engine, AFlowListingALinkTwiceUsesItTwice) {
+  // One flow with uses {L, 1} and {L, 1} on a link of 2 units/s consumes 2 units of L per unit
+  // of its rate: 2 / (1 + 1) = 1/s, so work 3 ends at 3 s (not at 1.5 s, the rate of one use).
+  Engine e;
+  const auto link = e.add_resource(2.0);
+  TimeNs done = 0;
+  e.start({3.0, INFINITY, 0, {{link, 1.0}, {link, 1.0}}}, [&] { done = e.now(); });
+  e.run();
+  EXPECT_EQ(done, 3'000'000'000);
+  EXPECT_NEAR(e.busy_seconds(link), 3.0, 1e-9);  // 2 × 3 units of work over 2 units/s
+}
+
 TEST(Engine, AStartIsSolvedBeforeTheClockMoves) {
   // A flow started outside any handler is solved when the engine is next asked about events:
   // work 3 on a 2 units/s link ends at 1.5 s, which next_event_time() already reports, and
