@@ -118,9 +118,7 @@ TEST(Engine, AFlowLeftAloneOnItsLinksRunsAtItsOwnLimitAgain) {
   const auto s = e.add_resource(10.0);
   TimeNs a_end = 0, b_end = 0;
   e.start({10.0, INFINITY, 0, {{p, 1.0}, {s, 1.0}}}, [&] { a_end = e.now(); });
-  e.at(1'000'000'000, [&] {
-    e.start({4.0, INFINITY, 0, {{s, 1.0}}}, [&] { b_end = e.now(); });
-  });
+  e.at(1'000'000'000, [&] { e.start({4.0, INFINITY, 0, {{s, 1.0}}}, [&] { b_end = e.now(); }); });
   e.run_until(1'250'000'000);
   EXPECT_NEAR(e.busy_seconds(s), 0.45, 1e-9);
   EXPECT_NEAR(e.busy_seconds(p), 2.5 / 2.0, 1e-9);
