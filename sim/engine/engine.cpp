@@ -53,7 +53,7 @@ std::uint32_t Engine::push(TimeNs t, EventKind kind, std::uint32_t id) {
         static_cast<double>(t) / kNsPerS, horizon_text()));
   }
   const auto seq = static_cast<std::uint32_t>(seq_++);
-  queue_.push(detail::QueuedEvent{t, seq, (id << 2) | static_cast<std::uint32_t>(kind)});
+  queue_.push({.tag = (id << 2) | static_cast<std::uint32_t>(kind), .seq = seq, .time = t});
   return seq;
 }
 

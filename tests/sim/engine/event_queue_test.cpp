@@ -19,6 +19,10 @@ struct Ev {
   bool operator>(const Ev& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
 
+/// A payload that does not grow with seq: were the tag to weigh more than seq in the key, ties
+/// in time would pop in tag order and the comparison with the reference would fail.
+std::uint32_t scrambled_tag(std::uint32_t seq) { return (seq * 2654435761u) ^ 0x5bd1e995u; }
+
 TEST(EventQueue, PopsInTimeThenSequenceOrderLikeAReferenceHeap) {
   // Interleaved pushes and pops with many equal times (ties broken by seq): every pop must
   // return what std::priority_queue<std::greater> returns for the same history.
@@ -32,12 +36,12 @@ TEST(EventQueue, PopsInTimeThenSequenceOrderLikeAReferenceHeap) {
     const bool push = ref.empty() || rng() % 3 != 0;
     if (push) {
       const Ev ev{now + time(rng), seq++};
-      q.push(QueuedEvent{ev.time, ev.seq, ev.seq * 7u});
+      q.push({.tag = scrambled_tag(ev.seq), .seq = ev.seq, .time = ev.time});
       ref.push(ev);
     } else {
       ASSERT_EQ(q.top().time, ref.top().time);
       ASSERT_EQ(q.top().seq, ref.top().seq);
-      ASSERT_EQ(q.top().tag, ref.top().seq * 7u);  // the payload travels with its event
+      ASSERT_EQ(q.top().tag, scrambled_tag(ref.top().seq));  // the payload travels with it
       now = q.top().time;
       q.pop();
       ref.pop();
@@ -53,16 +57,17 @@ TEST(EventQueue, PopsInTimeThenSequenceOrderLikeAReferenceHeap) {
 }
 
 TEST(EventQueue, TimesBeyond32BitsStillOrderBeforeSequence) {
-  // Key = time · 2^32 + seq: a later time with a smaller seq must still come second.
+  // Key = time · 2^64 + seq · 2^32 + tag: a later time with a smaller seq (and a smaller tag)
+  // must still come second.
   EventQueue q;
-  q.push({(std::int64_t{1} << 40) + 1, 0, 1});
-  q.push({std::int64_t{1} << 40, 5, 2});
+  q.push({.tag = 1, .seq = 0, .time = (std::int64_t{1} << 40) + 1});
+  q.push({.tag = 2, .seq = 5, .time = std::int64_t{1} << 40});
   EXPECT_EQ(q.top().tag, 2u);
 }
 
 TEST(EventQueue, SingleElementAndDrain) {
   EventQueue q;
-  q.push({5, 0, 9});
+  q.push({.tag = 9, .seq = 0, .time = 5});
   EXPECT_EQ(q.top().time, 5);
   EXPECT_EQ(q.top().tag, 9u);
   q.pop();
