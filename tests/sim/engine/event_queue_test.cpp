@@ -21,7 +21,9 @@ struct Ev {
 
 /// A payload that does not grow with seq: were the tag to weigh more than seq in the key, ties
 /// in time would pop in tag order and the comparison with the reference would fail.
-std::uint32_t scrambled_tag(std::uint32_t seq) { return (seq * 2654435761u) ^ 0x5bd1e995u; }
+std::uint32_t scrambled_tag(std::uint32_t seq) {
+  return (seq * 2654435761u) ^ 0x5bd1e995u;
+}
 
 TEST(EventQueue, PopsInTimeThenSequenceOrderLikeAReferenceHeap) {
   // Interleaved pushes and pops with many equal times (ties broken by seq): every pop must
