@@ -88,11 +88,7 @@ ActivityId Engine::start(const ActivitySpec& spec, Handler on_done) {
   a.cap = spec.rate_cap;
   a.last = now_;
   a.uses.clear();
-  a.alone_rate = spec.rate_cap;
-  for (const auto& u : spec.uses) {
-    a.uses.push_back({u.resource, 0, u.weight});
-    a.alone_rate = std::min(a.alone_rate, resources_[u.resource].capacity / u.weight);
-  }
+  for (const auto& u : spec.uses) a.uses.push_back({u.resource, 0, u.weight});
   a.shared = 0;
   a.done = std::move(on_done);
   a.pending = kNoEvent;
@@ -174,8 +170,10 @@ void Engine::activate(ActivityId id) {
   // Its rate (and its neighbours') is solved with every other change of this instant (settle()).
   a.rate = 0;
   a.last = now_;
+  a.alone_rate = a.cap;
   for (std::size_t i = 0; i < a.uses.size(); ++i) {
     Resource& r = resources_[a.uses[i].resource];
+    a.alone_rate = std::min(a.alone_rate, r.capacity / a.uses[i].weight);
     // Its entry makes the resource shared: the one entry already there (1 → 2) counts it now.
     if (r.acts.size() == 1) ++activities_[r.acts[0].id].shared;
     if (!r.acts.empty()) ++a.shared;

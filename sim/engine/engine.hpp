@@ -109,7 +109,7 @@ class Engine {
     double rate = 0;
     double cap = std::numeric_limits<double>::infinity();
     /// Its rate when no other activity shares a resource with it: min(cap, capacity / weight
-    /// over its uses), fixed at its start (capacities do not change).
+    /// over its uses), fixed when it starts to use them (capacities do not change).
     double alone_rate = std::numeric_limits<double>::infinity();
     TimeNs last = 0;
     /// The resources it uses, each with its weight and its position in that resource's list
