@@ -289,7 +289,7 @@ void Engine::solve_component(ResourceId seed) {
       flow_caps_.push_back(cap);
       flow_offsets_.push_back(static_cast<std::uint32_t>(flow_uses_.size()));
     }
-    solver_.solve(comp_caps_, FlowTable{flow_caps_, flow_offsets_, flow_uses_}, rates);
+    solver_.solve_valid(comp_caps_, FlowTable{flow_caps_, flow_offsets_, flow_uses_}, rates);
   }
   for (std::size_t i = 0; i < comp_act_.size(); ++i) {
     Activity& act = activities_[comp_act_[i]];

@@ -12,61 +12,74 @@ void MaxMinSolver::solve(std::span<const double> capacities, const FlowTable& fl
   const std::size_t nr = capacities.size();
   const std::size_t nf = flows.caps.size();
   if (flows.offsets.size() != nf + 1) throw ModelError("flow table offsets do not match its flows");
-  remaining_.assign(capacities.begin(), capacities.end());
-  for (double c : remaining_) {
+  for (double c : capacities) {
     if (!(c >= 0) || std::isnan(c))
       throw ModelError("resource capacity must be a non-negative number");
   }
+  for (std::size_t f = 0; f < nf; ++f) {
+    const double cap = flows.caps[f];
+    if (std::isnan(cap) || cap < 0) throw ModelError("flow rate cap must be a non-negative number");
+    if (flows.offsets[f + 1] < flows.offsets[f] || flows.offsets[f + 1] > flows.uses.size())
+      throw ModelError("flow table offsets do not match its uses");
+    if (flows.offsets[f + 1] == flows.offsets[f] && std::isinf(cap))
+      throw ModelError("a flow with no resources needs a finite rate cap");
+    for (std::uint32_t i = flows.offsets[f]; i < flows.offsets[f + 1]; ++i) {
+      const FlowUse& u = flows.uses[i];
+      if (u.resource >= nr) throw ModelError("flow uses an unknown resource");
+      if (!(u.weight > 0) || std::isinf(u.weight))
+        throw ModelError("flow weight must be positive and finite");
+    }
+  }
+  solve_valid(capacities, flows, rates);
+}
+
+void MaxMinSolver::solve_valid(std::span<const double> capacities, const FlowTable& flows,
+                               std::vector<double>& rates) {
+  const std::size_t nr = capacities.size();
+  const std::size_t nf = flows.caps.size();
+  remaining_.assign(capacities.begin(), capacities.end());
   rates.assign(nf, 0.0);
   fixed_.assign(nf, 0);
   weight_sum_.assign(nr, 0.0);
   unfixed_on_.assign(nr, 0);
   saturated_.resize(nr);
-  auto uses_of = [&](std::size_t f) {
-    return flows.uses.subspan(flows.offsets[f], flows.offsets[f + 1] - flows.offsets[f]);
-  };
-  std::size_t unfixed = nf;
-  for (std::size_t f = 0; f < nf; ++f) {
-    const double cap = flows.caps[f];
-    if (std::isnan(cap) || cap < 0) throw ModelError("flow rate cap must be a non-negative number");
-    const auto uses = uses_of(f);
-    if (uses.empty() && std::isinf(cap))
-      throw ModelError("a flow with no resources needs a finite rate cap");
-    for (const auto& u : uses) {
-      if (u.resource >= nr) throw ModelError("flow uses an unknown resource");
-      if (!(u.weight > 0) || std::isinf(u.weight))
-        throw ModelError("flow weight must be positive and finite");
-      weight_sum_[u.resource] += u.weight;
-      ++unfixed_on_[u.resource];
-    }
+  share_.resize(nr);
+  const FlowUse* const uses = flows.uses.data();
+  const std::uint32_t* const offsets = flows.offsets.data();
+  for (std::uint32_t i = 0; i < offsets[nf]; ++i) {
+    weight_sum_[uses[i].resource] += uses[i].weight;
+    ++unfixed_on_[uses[i].resource];
   }
+  std::size_t unfixed = nf;
   while (unfixed > 0) {
     // The level at which the next constraint binds: a resource's fair share or a flow's cap.
     double level = std::numeric_limits<double>::infinity();
     for (std::size_t r = 0; r < nr; ++r) {
-      if (unfixed_on_[r] > 0) level = std::min(level, remaining_[r] / weight_sum_[r]);
+      if (unfixed_on_[r] == 0) continue;
+      share_[r] = remaining_[r] / weight_sum_[r];
+      level = std::min(level, share_[r]);
     }
     for (std::size_t f = 0; f < nf; ++f) {
       if (!fixed_[f]) level = std::min(level, flows.caps[f]);
     }
     level = std::max(level, 0.0);
     // Fix every flow that crosses a saturated resource or reaches its cap at this level.
-    for (std::size_t r = 0; r < nr; ++r) {
-      saturated_[r] =
-          unfixed_on_[r] > 0 && remaining_[r] / weight_sum_[r] <= level * (1 + 1e-12) ? 1 : 0;
-    }
+    const double binding = level * (1 + 1e-12);
+    for (std::size_t r = 0; r < nr; ++r)
+      saturated_[r] = unfixed_on_[r] > 0 && share_[r] <= binding ? 1 : 0;
     bool progress = false;
     for (std::size_t f = 0; f < nf; ++f) {
       if (fixed_[f]) continue;
-      const auto uses = uses_of(f);
-      bool bind = flows.caps[f] <= level * (1 + 1e-12);
-      for (const auto& u : uses) bind = bind || saturated_[u.resource];
+      bool bind = flows.caps[f] <= binding;
+      for (std::uint32_t i = offsets[f]; i < offsets[f + 1] && !bind; ++i)
+        bind = saturated_[uses[i].resource] != 0;
       if (!bind) continue;
       fixed_[f] = 1;
       --unfixed;
       progress = true;
       rates[f] = std::min(level, flows.caps[f]);
-      for (const auto& u : uses) {
+      for (std::uint32_t i = offsets[f]; i < offsets[f + 1]; ++i) {
+        const FlowUse& u = uses[i];
         remaining_[u.resource] = std::max(0.0, remaining_[u.resource] - u.weight * rates[f]);
         weight_sum_[u.resource] -= u.weight;
         if (--unfixed_on_[u.resource] == 0) weight_sum_[u.resource] = 0;

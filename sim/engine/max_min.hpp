@@ -36,9 +36,14 @@ class MaxMinSolver {
   /// Writes one rate per flow into `rates` (resized). Same rules and errors as max_min_rates.
   void solve(std::span<const double> capacities, const FlowTable& flows,
              std::vector<double>& rates);
+  /// solve() for inputs known to be valid (the event engine checks every capacity, weight and
+  /// cap once, when a resource or an activity is created): the same rates, without the checks.
+  /// Still throws ModelError if filling makes no progress.
+  void solve_valid(std::span<const double> capacities, const FlowTable& flows,
+                   std::vector<double>& rates);
 
  private:
-  std::vector<double> remaining_, weight_sum_;
+  std::vector<double> remaining_, weight_sum_, share_;
   std::vector<std::uint32_t> unfixed_on_;
   std::vector<char> fixed_, saturated_;
 };
