@@ -124,14 +124,25 @@ std::optional<TimeNs> Engine::next_event_time() {
   return queue_.top().time;
 }
 
+double Engine::remaining_now(const Activity& a) const {
+  double left = a.remaining - a.rate * static_cast<double>(now_ - a.last) / kNsPerS;
+  if (left < 0) left = 0;
+  return left;
+}
+
+void Engine::catch_up(Activity& a) {
+  if (now_ > a.last) {
+    a.remaining = remaining_now(a);
+    a.last = now_;
+  }
+}
+
 double Engine::busy_seconds(ResourceId id) const {
   const Resource& r = resources_[id];
   double work = r.busy_work;
   for (const ActRef& ref : r.acts) {
     const Activity& a = activities_[ref.id];
-    const double left =
-        std::max(0.0, a.remaining - a.rate * static_cast<double>(now_ - a.last) / kNsPerS);
-    work += a.uses[ref.use].weight * (a.work - left);
+    work += a.uses[ref.use].weight * (a.work - remaining_now(a));
   }
   return work / r.capacity;
 }
@@ -214,11 +225,7 @@ void Engine::solve_component(ResourceId seed) {
     if (act.mark == epoch_) return;
     act.mark = epoch_;
     ++resolves_;
-    if (now_ > act.last) {
-      act.remaining -= act.rate * static_cast<double>(now_ - act.last) / kNsPerS;
-      if (act.remaining < 0) act.remaining = 0;
-      act.last = now_;
-    }
+    catch_up(act);
     if (act.rate != act.alone_rate) {
       act.rate = act.alone_rate;
       schedule_completion(id);
@@ -247,14 +254,7 @@ void Engine::solve_component(ResourceId seed) {
     }
   }
   // Bring every activity's remaining work up to now at its old rate.
-  for (ActivityId a : comp_act_) {
-    Activity& act = activities_[a];
-    if (now_ > act.last) {
-      act.remaining -= act.rate * static_cast<double>(now_ - act.last) / kNsPerS;
-      if (act.remaining < 0) act.remaining = 0;
-      act.last = now_;
-    }
-  }
+  for (ActivityId a : comp_act_) catch_up(activities_[a]);
 
   std::vector<double>& rates = rates_;
   rates.clear();

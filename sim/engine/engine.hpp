@@ -163,6 +163,10 @@ class Engine {
   /// this epoch).
   void solve_component(ResourceId seed);
   void schedule_completion(ActivityId a);
+  /// `a`'s work left at now_ at its current rate (remaining work is updated lazily).
+  double remaining_now(const Activity& a) const;
+  /// Brings `a`'s remaining work up to now_ at its old rate (before its rate changes).
+  void catch_up(Activity& a);
 
   TimeNs now_ = 0;
   std::uint64_t seq_ = 0;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "core/error.hpp"
 
 namespace trainsim::sim::engine {
@@ -46,6 +49,22 @@ TEST(MaxMin, WeightsScaleConsumption) {
   const auto r = max_min_rates({8.0}, {{{{0, 3.0}}}, {{{0, 1.0}}}});
   EXPECT_NEAR(r[0], 2.0, kTol);
   EXPECT_NEAR(r[1], 2.0, kTol);
+}
+
+TEST(MaxMin, AFlowTableWhoseOffsetsRunPastItsUsesIsRejected) {
+  // One flow whose uses are said to be uses[0 .. 2) of a table holding one: solve() must name
+  // the mismatch instead of reading past the table.
+  const std::vector<double> caps{1.0};
+  const std::vector<std::uint32_t> offsets{0, 2};
+  const std::vector<FlowUse> uses{{0, 1.0}};
+  std::vector<double> rates;
+  try {
+    MaxMinSolver().solve(std::vector<double>{1.0}, FlowTable{caps, offsets, uses}, rates);
+    FAIL() << "no error";
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("offsets do not match its uses"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(MaxMin, BadInputsAreRejected) {
